@@ -1,0 +1,83 @@
+#pragma once
+
+// hearthd's configuration: every key of etc/hearth.conf, with its default. Loaded once at
+// start-up (and on reload); the data plane only ever sees a copy owned by its worker.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "relay/stun/address_range.h"
+#include "relay/stun/transport_address.h"
+
+namespace hearth::config {
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+struct Secret {
+    std::string name;   // e.g. "2026-11"; shown in logs, never the value
+    std::string value;  // the shared HMAC secret
+};
+
+enum class SessionState { scheduled, active, ended };
+
+struct SessionSeed {
+    std::string id;
+    SessionState state = SessionState::active;
+    std::vector<std::string> participants;
+    std::int64_t not_before_unix = 0;  // 0: no lower bound
+    std::int64_t not_after_unix = 0;   // 0: no upper bound
+    std::uint32_t allocation_cap = 4;
+};
+
+struct Config {
+    LogLevel log_level = LogLevel::info;
+    unsigned workers = 0;  // 0: one per core
+    std::string realm = "hearth";
+    std::string software = "hearth";
+
+    std::vector<TransportAddress> listen_udp;  // default 0.0.0.0:3478
+    std::vector<TransportAddress> listen_tcp;  // default 0.0.0.0:3478
+
+    std::optional<IpAddress> relay_ipv4;  // bound and advertised for IPv4 relays; none: 440
+    std::optional<IpAddress> relay_ipv6;
+    std::uint16_t relay_port_min = 49152;
+    std::uint16_t relay_port_max = 65535;
+
+    std::chrono::seconds allocation_lifetime_default{600};  // RFC 8656 §3.2
+    std::chrono::seconds allocation_lifetime_max{3600};
+    std::chrono::seconds nonce_lifetime{600};
+    std::uint32_t max_allocations = 10000;
+    std::uint32_t max_allocations_per_user = 8;
+    std::uint32_t max_permissions_per_allocation = 32;
+    std::uint32_t max_channels_per_allocation = 32;
+    std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
+
+    std::vector<Secret> secrets;  // newest last
+
+    std::string session_store = "embedded";  // embedded | redis
+    std::vector<SessionSeed> sessions;       // embedded store contents
+
+    std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0;  // 0 when the error is not tied to a line
+    std::string message;
+    std::string to_string() const;  // "FILE:LINE: MESSAGE"
+};
+
+struct LoadResult {
+    std::optional<Config> config;      // set only when errors is empty
+    std::vector<ConfigError> errors;   // every error found, not just the first
+};
+
+// Reads and validates a libconfig file. Never throws; every problem is an error with a line.
+LoadResult load_config_file(const std::string& path);
+LoadResult load_config_text(const std::string& text, const std::string& name_for_errors);
+
+}  // namespace hearth::config
