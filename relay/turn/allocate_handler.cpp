@@ -1,0 +1,245 @@
+// Allocate (RFC 8656 §7.2) and Refresh (§7.3).
+
+#include <algorithm>
+#include <cstring>
+
+#include "relay/stun/attributes.h"
+#include "relay/stun/message_builder.h"
+#include "relay/turn/request.h"
+#include "relay/turn/turn_server.h"
+
+namespace hearth::turn {
+
+using stun::MessageBuilder;
+using stun::MessageClass;
+using stun::Method;
+namespace attribute = stun::attribute;
+
+namespace {
+
+constexpr std::uint8_t protocol_udp = 17;
+
+// RFC 8656 §7.2: the requested lifetime, but never below the default nor above the maximum.
+Seconds granted_lifetime(const stun::MessageView& message, const ServerSettings& settings) {
+    const auto value = message.find(attribute::lifetime);
+    if (!value) {
+        return settings.lifetime_default;
+    }
+    const auto requested = stun::decode_u32(*value);
+    if (!requested) {
+        return settings.lifetime_default;
+    }
+    const Seconds asked{*requested};
+    return std::clamp(asked, settings.lifetime_default, settings.lifetime_max);
+}
+
+std::string quota_key(const Owner& owner) { return owner.session_id + "/" + owner.user_id; }
+
+// RFC 8656 §18.11 ADDRESS-ERROR-CODE: family, reserved, then an ERROR-CODE body.
+void add_address_error_code(MessageBuilder& builder, AddressFamily family, TurnError error) {
+    const std::string_view reason = reason_phrase(error);
+    std::array<std::byte, 64> value{};
+    const int code = code_of(error);
+    value[0] = static_cast<std::byte>(family);
+    value[2] = static_cast<std::byte>(code / 100);
+    value[3] = static_cast<std::byte>(code % 100);
+    const auto length = std::min(reason.size(), value.size() - 4);
+    std::memcpy(value.data() + 4, reason.data(), length);
+    builder.add(attribute::address_error_code, stun::Bytes(value.data(), 4 + length));
+}
+
+}  // namespace
+
+stun::Bytes TurnServer::handle_allocate(Request& request) {
+    const auto& message = request.message;
+    const auto& owner = request.credentials->owner;
+
+    if (Allocation* existing = find(request.tuple)) {
+        // RFC 8656 §7.2: a retransmitted Allocate gets the same success response.
+        if (existing->allocate_transaction == message.transaction_id() &&
+            existing->owner().username == owner.username) {
+            return allocate_success(request, *existing, std::nullopt);
+        }
+        return error_response(request, TurnError::allocation_mismatch,
+                              "5-tuple already has an allocation");
+    }
+
+    const auto transport_value = message.find(attribute::requested_transport);
+    if (!transport_value) {
+        return error_response(request, TurnError::bad_request, "no REQUESTED-TRANSPORT");
+    }
+    const auto transport = stun::decode_requested_transport(*transport_value);
+    if (!transport) {
+        return error_response(request, TurnError::bad_request, "malformed REQUESTED-TRANSPORT");
+    }
+    if (*transport != protocol_udp) {
+        return error_response(request, TurnError::unsupported_transport_protocol,
+                              "only UDP relays on this transport");
+    }
+
+    const bool has_requested_family = message.has(attribute::requested_address_family);
+    const bool has_additional_family = message.has(attribute::additional_address_family);
+    const bool has_reservation = message.has(attribute::reservation_token);
+    if (has_reservation && (has_requested_family || has_additional_family ||
+                            message.has(attribute::even_port))) {
+        return error_response(request, TurnError::bad_request,
+                              "RESERVATION-TOKEN with a family or EVEN-PORT");
+    }
+    if (has_reservation) {
+        // hearth never hands out reservations, so no token can be valid.
+        return error_response(request, TurnError::insufficient_capacity, "unknown reservation");
+    }
+    if (has_requested_family && has_additional_family) {
+        return error_response(request, TurnError::bad_request,
+                              "REQUESTED- and ADDITIONAL-ADDRESS-FAMILY together");
+    }
+
+    AddressFamily family = AddressFamily::ipv4;
+    if (has_requested_family) {
+        const auto requested = stun::decode_address_family(*message.find(attribute::requested_address_family));
+        if (!requested) {
+            return error_response(request, TurnError::address_family_not_supported,
+                                  "unknown address family");
+        }
+        family = *requested;
+    }
+    bool dual = false;
+    if (has_additional_family) {
+        // RFC 8656 §7.2: ADDITIONAL-ADDRESS-FAMILY may only ask for IPv6.
+        const auto additional = stun::decode_address_family(*message.find(attribute::additional_address_family));
+        if (!additional || *additional != AddressFamily::ipv6) {
+            return error_response(request, TurnError::bad_request,
+                                  "ADDITIONAL-ADDRESS-FAMILY must be IPv6");
+        }
+        dual = true;
+    }
+    if (!relay_sockets_.family_available(family)) {
+        return error_response(request, TurnError::address_family_not_supported,
+                              family == AddressFamily::ipv4 ? "no IPv4 relay address configured"
+                                                            : "no IPv6 relay address configured");
+    }
+
+    switch (quota_.acquire(quota_key(owner))) {
+        case AllocationQuota::Result::granted: break;
+        case AllocationQuota::Result::total_reached:
+            return error_response(request, TurnError::insufficient_capacity,
+                                  "server allocation cap reached");
+        case AllocationQuota::Result::user_reached:
+            return error_response(request, TurnError::allocation_quota_reached,
+                                  "per-user allocation cap reached");
+    }
+    const SessionRefusal refusal = authenticator_.admit_allocation(owner, request.now.unix_seconds);
+    if (refusal != SessionRefusal::none) {
+        quota_.release(quota_key(owner));
+        ++counters_.session_refusals;
+        const TurnError error = refusal == SessionRefusal::cap_reached
+                                    ? TurnError::allocation_quota_reached
+                                : refusal == SessionRefusal::store_unavailable
+                                    ? TurnError::server_error
+                                    : TurnError::unauthorized;
+        return error_response(request, error, to_string(refusal));
+    }
+
+    auto allocation = std::make_unique<Allocation>(
+        next_allocation_id_++, request.tuple, owner, settings_.max_permissions_per_allocation,
+        settings_.max_channels_per_allocation);
+    allocation->allocate_transaction = message.transaction_id();
+    allocation->client_link = request.client_link;
+    allocation->created = request.now.monotonic;
+    allocation->expires = request.now.monotonic + granted_lifetime(message, settings_);
+
+    const bool even_port = message.has(attribute::even_port);
+    auto primary = relay_sockets_.open(family, even_port, *allocation);
+    if (!primary) {
+        quota_.release(quota_key(owner));
+        authenticator_.release_allocation(owner);
+        return error_response(request, TurnError::insufficient_capacity, "no relay port free");
+    }
+    (family == AddressFamily::ipv4 ? allocation->relay_ipv4 : allocation->relay_ipv6) = *primary;
+
+    std::optional<TurnError> additional_error;
+    if (dual) {
+        if (!relay_sockets_.family_available(AddressFamily::ipv6)) {
+            additional_error = TurnError::address_family_not_supported;
+        } else if (auto secondary = relay_sockets_.open(AddressFamily::ipv6, false, *allocation)) {
+            allocation->relay_ipv6 = *secondary;
+        } else {
+            additional_error = TurnError::insufficient_capacity;
+        }
+    }
+
+    Allocation& created = *allocation;
+    allocations_.emplace(request.tuple, std::move(allocation));
+    ++counters_.allocations_created;
+    events_.allocation_created(created);
+    return allocate_success(request, created, additional_error);
+}
+
+stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& allocation,
+                                         std::optional<TurnError> additional_family_error) {
+    MessageBuilder builder(response_buffer_, Method::allocate, MessageClass::success_response,
+                           request.message.transaction_id());
+    for (const auto* relay : {allocation.relay_for(AddressFamily::ipv4),
+                              allocation.relay_for(AddressFamily::ipv6)}) {
+        if (relay != nullptr) {
+            builder.add_xor_address(attribute::xor_relayed_address, relay->address);
+        }
+    }
+    if (additional_family_error) {
+        add_address_error_code(builder, AddressFamily::ipv6, *additional_family_error);
+    }
+    const auto remaining =
+        std::chrono::duration_cast<Seconds>(allocation.expires - request.now.monotonic);
+    builder.add_u32(attribute::lifetime, static_cast<std::uint32_t>(std::max<std::int64_t>(remaining.count(), 0)));
+    builder.add_xor_address(attribute::xor_mapped_address, request.tuple.client);
+    builder.add_string(attribute::software, settings_.software);
+    builder.add_message_integrity(request.credentials->key);
+    builder.add_fingerprint();
+    return builder.finish();
+}
+
+stun::Bytes TurnServer::handle_refresh(Request& request) {
+    Allocation& allocation = *request.allocation;
+    const auto& message = request.message;
+    if (const auto value = message.find(attribute::requested_address_family)) {
+        const auto family = stun::decode_address_family(*value);
+        if (!family || allocation.relay_for(*family) == nullptr) {
+            return error_response(request, TurnError::peer_address_family_mismatch,
+                                  "no relayed address of that family");
+        }
+    }
+
+    std::optional<std::uint32_t> requested;
+    if (const auto value = message.find(attribute::lifetime)) {
+        requested = stun::decode_u32(*value);
+    }
+    Seconds lifetime{0};
+    if (!requested || *requested != 0) {
+        const SessionRefusal refusal =
+            authenticator_.check_session(allocation.owner(), request.now.unix_seconds);
+        if (refusal != SessionRefusal::none) {
+            ++counters_.session_refusals;
+            auto response = error_response(request, TurnError::unauthorized, to_string(refusal));
+            destroy(allocation, DeleteReason::revoked);
+            return response;
+        }
+        lifetime = granted_lifetime(message, settings_);
+    }
+
+    MessageBuilder builder(response_buffer_, Method::refresh, MessageClass::success_response,
+                           message.transaction_id());
+    builder.add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime.count()));
+    builder.add_string(attribute::software, settings_.software);
+    builder.add_message_integrity(request.credentials->key);
+    builder.add_fingerprint();
+
+    if (lifetime.count() == 0) {
+        destroy(allocation, DeleteReason::client_request);  // RFC 8656 §7.3
+    } else {
+        allocation.expires = request.now.monotonic + lifetime;
+        events_.allocation_refreshed(allocation, lifetime);
+    }
+    return builder.finish();
+}
+
+}  // namespace hearth::turn

@@ -1,0 +1,111 @@
+#include "relay/turn/allocation.h"
+
+namespace hearth::turn {
+
+Allocation::Allocation(AllocationId id, FiveTuple five_tuple, Owner owner,
+                       std::size_t max_permissions, std::size_t max_channels)
+    : id_(id),
+      five_tuple_(five_tuple),
+      owner_(std::move(owner)),
+      permissions_(max_permissions),
+      channels_(max_channels) {}
+
+const RelayEndpoint* Allocation::relay_for(AddressFamily family) const {
+    const auto& relay = family == AddressFamily::ipv4 ? relay_ipv4 : relay_ipv6;
+    return relay ? &*relay : nullptr;
+}
+
+bool Allocation::install_permission(const IpAddress& peer, TimePoint now) {
+    for (std::size_t i = 0; i < permission_count_; ++i) {
+        if (permissions_[i].peer == peer) {
+            permissions_[i].expires = now + permission_lifetime;
+            return true;
+        }
+    }
+    expire(now);
+    if (permission_count_ == permissions_.size()) {
+        return false;
+    }
+    permissions_[permission_count_++] = Permission{peer, now + permission_lifetime};
+    return true;
+}
+
+bool Allocation::has_permission(const IpAddress& peer, TimePoint now) const {
+    for (std::size_t i = 0; i < permission_count_; ++i) {
+        if (permissions_[i].peer == peer) {
+            return now < permissions_[i].expires;
+        }
+    }
+    return false;
+}
+
+Allocation::BindResult Allocation::bind_channel(std::uint16_t number, const TransportAddress& peer,
+                                                TimePoint now) {
+    expire(now);
+    // A number or a peer is taken while its binding is live or quarantined (RFC 8656 §12.2).
+    ChannelBinding* same_number = nullptr;
+    for (std::size_t i = 0; i < channel_count_; ++i) {
+        auto& binding = channels_[i];
+        if (binding.number == number) {
+            same_number = &binding;
+        } else if (binding.peer == peer) {
+            return BindResult::peer_in_use;
+        }
+    }
+    if (same_number != nullptr) {
+        if (!(same_number->peer == peer)) {
+            return BindResult::number_in_use;
+        }
+        if (!install_permission(peer.ip, now)) {
+            return BindResult::table_full;
+        }
+        same_number->expires = now + channel_lifetime;
+        return BindResult::refreshed;
+    }
+    if (channel_count_ == channels_.size()) {
+        return BindResult::table_full;
+    }
+    if (!install_permission(peer.ip, now)) {
+        return BindResult::table_full;
+    }
+    channels_[channel_count_++] = ChannelBinding{number, peer, now + channel_lifetime};
+    return BindResult::bound;
+}
+
+const ChannelBinding* Allocation::channel_by_number(std::uint16_t number, TimePoint now) const {
+    for (std::size_t i = 0; i < channel_count_; ++i) {
+        if (channels_[i].number == number) {
+            return now < channels_[i].expires ? &channels_[i] : nullptr;
+        }
+    }
+    return nullptr;
+}
+
+const ChannelBinding* Allocation::channel_by_peer(const TransportAddress& peer,
+                                                  TimePoint now) const {
+    for (std::size_t i = 0; i < channel_count_; ++i) {
+        if (channels_[i].peer == peer) {
+            return now < channels_[i].expires ? &channels_[i] : nullptr;
+        }
+    }
+    return nullptr;
+}
+
+void Allocation::expire(TimePoint now) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < permission_count_; ++i) {
+        if (now < permissions_[i].expires) {
+            permissions_[kept++] = permissions_[i];
+        }
+    }
+    permission_count_ = kept;
+    kept = 0;
+    for (std::size_t i = 0; i < channel_count_; ++i) {
+        if (now < channels_[i].expires + channel_quarantine) {
+            channels_[kept++] = channels_[i];
+        }
+    }
+    channel_count_ = kept;
+}
+
+}  // namespace hearth::turn

@@ -1,0 +1,110 @@
+#pragma once
+
+// One allocation (RFC 8656 §2.2): its relayed addresses, lifetime, permissions and
+// channel bindings. Owned by one worker; its permission and channel tables are fixed
+// in size when it is created so the packet path never allocates.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay/stun/integrity.h"
+#include "relay/stun/message.h"
+#include "relay/stun/transport_address.h"
+#include "relay/turn/clock.h"
+#include "relay/turn/five_tuple.h"
+
+namespace hearth::turn {
+
+using AllocationId = std::uint64_t;
+
+// RFC 8656 §9: a permission lasts 300 s and is not configurable.
+constexpr Seconds permission_lifetime{300};
+// RFC 8656 §12: a channel binding lasts 600 s...
+constexpr Seconds channel_lifetime{600};
+// ...and its number and peer stay reserved for 5 minutes after it expires (§12.2).
+constexpr Seconds channel_quarantine{300};
+
+// A relayed transport address and the I/O layer's handle for its socket.
+struct RelayEndpoint {
+    TransportAddress address;
+    void* io_handle = nullptr;  // opaque to the state machine
+};
+
+struct Permission {
+    IpAddress peer;
+    TimePoint expires;
+};
+
+struct ChannelBinding {
+    std::uint16_t number = 0;
+    TransportAddress peer;
+    TimePoint expires;  // live until then, quarantined for channel_quarantine after
+};
+
+// Per-direction traffic counters, kept by the owning worker without locks.
+struct DirectionCounters {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t dropped_no_permission = 0;
+};
+
+// Who the allocation belongs to, as proven by the long-term credential.
+struct Owner {
+    std::string username;
+    std::string session_id;
+    std::string user_id;
+    std::int64_t credential_expiry_unix = 0;
+};
+
+class Allocation {
+public:
+    Allocation(AllocationId id, FiveTuple five_tuple, Owner owner, std::size_t max_permissions,
+               std::size_t max_channels);
+
+    AllocationId id() const { return id_; }
+    const FiveTuple& five_tuple() const { return five_tuple_; }
+    const Owner& owner() const { return owner_; }
+
+    std::optional<RelayEndpoint> relay_ipv4;
+    std::optional<RelayEndpoint> relay_ipv6;
+    const RelayEndpoint* relay_for(AddressFamily family) const;
+
+    TimePoint expires;
+    TimePoint created;
+    stun::TransactionId allocate_transaction{};  // RFC 8656 §7.2: retransmits answered alike
+    void* client_link = nullptr;                 // the I/O layer's way back to the client
+
+    DirectionCounters client_to_peer;
+    DirectionCounters peer_to_client;
+
+    // Permissions: installs or refreshes; false when the table is full.
+    bool install_permission(const IpAddress& peer, TimePoint now);
+    bool has_permission(const IpAddress& peer, TimePoint now) const;
+
+    enum class BindResult { bound, refreshed, number_in_use, peer_in_use, table_full };
+    // RFC 8656 §12.2's rebinding rules; a successful bind also installs the permission.
+    BindResult bind_channel(std::uint16_t number, const TransportAddress& peer, TimePoint now);
+    // The live binding of a number or of a peer, or null.
+    const ChannelBinding* channel_by_number(std::uint16_t number, TimePoint now) const;
+    const ChannelBinding* channel_by_peer(const TransportAddress& peer, TimePoint now) const;
+
+    // Drops permissions and quarantined channels that have run out.
+    void expire(TimePoint now);
+
+    std::size_t permission_count() const { return permission_count_; }
+    std::size_t channel_count() const { return channel_count_; }
+
+private:
+    AllocationId id_;
+    FiveTuple five_tuple_;
+    Owner owner_;
+    std::vector<Permission> permissions_;  // capacity fixed at construction
+    std::size_t permission_count_ = 0;
+    std::vector<ChannelBinding> channels_;
+    std::size_t channel_count_ = 0;
+};
+
+}  // namespace hearth::turn

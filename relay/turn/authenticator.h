@@ -1,0 +1,63 @@
+#pragma once
+
+// What the state machine needs from the credential layer. The I/O layer implements it
+// with auth/ (secrets, nonces, the session store); tests implement it directly.
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "relay/stun/integrity.h"
+#include "relay/stun/message.h"
+#include "relay/stun/transport_address.h"
+#include "relay/turn/allocation.h"
+
+namespace hearth::turn {
+
+// Why a request's long-term credentials were not accepted (RFC 8489 §9.2.4).
+enum class AuthFailure : std::uint8_t {
+    missing_integrity,   // no MESSAGE-INTEGRITY: the first, unauthenticated request
+    missing_attributes,  // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
+    wrong_realm,
+    stale_nonce,         // expired or not ours: 438 with a fresh nonce
+    malformed_username,
+    expired_username,
+    bad_integrity,       // no active secret gives a key that verifies
+};
+const char* to_string(AuthFailure failure);
+
+struct Credentials {
+    Owner owner;
+    stun::Md5Key key{};
+};
+
+// Why the session store refused an allocation (DESIGN.md flow 3).
+enum class SessionRefusal : std::uint8_t {
+    none,
+    unknown_session,
+    not_active,
+    outside_window,
+    not_participant,
+    cap_reached,
+    store_unavailable,
+};
+const char* to_string(SessionRefusal refusal);
+
+class Authenticator {
+public:
+    virtual ~Authenticator() = default;
+    virtual std::string_view realm() const = 0;
+    virtual std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) = 0;
+    virtual std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
+                                                                 const IpAddress& client,
+                                                                 std::int64_t now_unix) = 0;
+    // Allocate: checks the session and takes one slot of its cap.
+    virtual SessionRefusal admit_allocation(const Owner& owner, std::int64_t now_unix) = 0;
+    // Gives the slot back when the allocation ends.
+    virtual void release_allocation(const Owner& owner) = 0;
+    // Refresh: the session is still live and the user still one of its participants.
+    virtual SessionRefusal check_session(const Owner& owner, std::int64_t now_unix) = 0;
+};
+
+}  // namespace hearth::turn

@@ -1,0 +1,39 @@
+#pragma once
+
+// Per-source-address token buckets for unauthenticated requests (DESIGN.md "Security
+// defaults"). A fixed table: a flood from many addresses evicts old entries instead of
+// growing memory, so the bound holds whatever the attacker does.
+
+#include <array>
+#include <cstdint>
+
+#include "relay/stun/transport_address.h"
+#include "relay/turn/clock.h"
+
+namespace hearth::turn {
+
+class SourceRateLimiter {
+public:
+    // `per_second` requests a second with a burst of the same size; 0 disables the limit.
+    explicit SourceRateLimiter(std::uint32_t per_second) : per_second_(per_second) {}
+
+    // Takes one token for `source`; false when its bucket is empty.
+    bool allow(const IpAddress& source, TimePoint now);
+    std::uint64_t refused() const { return refused_; }
+
+private:
+    struct Bucket {
+        IpAddress source;
+        TimePoint refilled;
+        double tokens = 0;
+        bool used = false;
+    };
+    static constexpr std::size_t table_size = 4096;  // a power of two
+    static constexpr std::size_t probe_limit = 4;
+
+    std::uint32_t per_second_;
+    std::array<Bucket, table_size> buckets_{};
+    std::uint64_t refused_ = 0;
+};
+
+}  // namespace hearth::turn

@@ -1,0 +1,250 @@
+#include "relay/turn/turn_server.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "relay/stun/attributes.h"
+#include "relay/stun/message_builder.h"
+#include "relay/turn/request.h"
+
+namespace hearth::turn {
+
+using stun::MessageBuilder;
+using stun::MessageClass;
+using stun::Method;
+namespace attribute = stun::attribute;
+
+TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
+                       Authenticator& authenticator, RelaySockets& relay_sockets,
+                       AllocationEvents& events, AllocationQuota& quota,
+                       std::uint64_t allocation_id_base)
+    : settings_(std::move(settings)),
+      peer_policy_(std::move(peer_policy)),
+      authenticator_(authenticator),
+      relay_sockets_(relay_sockets),
+      events_(events),
+      quota_(quota),
+      next_allocation_id_(allocation_id_base),
+      unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
+      indication_id_state_(allocation_id_base | 1) {}
+
+TurnServer::~TurnServer() { delete_all(DeleteReason::shutdown); }
+
+TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message,
+                                                const FiveTuple& tuple, const Now& now,
+                                                void* client_link) {
+    if (message.message_class() == MessageClass::indication) {
+        if (message.method() == Method::send) {
+            return {{}, handle_send_indication(message, tuple, now.monotonic)};
+        }
+        return {};  // RFC 8489 §6.3.2: other indications are dropped quietly
+    }
+    if (message.message_class() != MessageClass::request) {
+        return {};  // a client has no business sending responses to a server
+    }
+    if (message.method() == Method::binding) {
+        return {handle_binding(message, tuple, now.monotonic), std::nullopt};
+    }
+
+    Request request{message, tuple, now, client_link, std::nullopt};
+    switch (message.method()) {
+        case Method::allocate:
+        case Method::refresh:
+        case Method::create_permission:
+        case Method::channel_bind:
+            break;
+        default:
+            // RFC 8489 §6.3.1: a request for a method the server does not know.
+            return {unauthenticated_error(message, tuple, TurnError::bad_request,
+                                          "unsupported method", now),
+                    std::nullopt};
+    }
+
+    auto credentials = authenticator_.authenticate(message, tuple.client.ip, now.unix_seconds);
+    if (!credentials) {
+        ++counters_.auth_failures;
+        const auto failure = credentials.error();
+        const TurnError error = failure == AuthFailure::stale_nonce ? TurnError::stale_nonce
+                                : failure == AuthFailure::missing_attributes
+                                    ? TurnError::bad_request
+                                    : TurnError::unauthorized;
+        return {unauthenticated_error(message, tuple, error, to_string(failure), now),
+                std::nullopt};
+    }
+    request.credentials = std::move(*credentials);
+
+    if (!message.unknown_comprehension_required().empty()) {
+        return {error_response(request, TurnError::unknown_attribute,
+                               "unknown comprehension-required attribute"),
+                std::nullopt};
+    }
+    if (message.method() == Method::allocate) {
+        return {handle_allocate(request), std::nullopt};
+    }
+
+    Allocation* allocation = find(tuple);
+    if (allocation == nullptr) {
+        return {error_response(request, TurnError::allocation_mismatch, "no allocation"),
+                std::nullopt};
+    }
+    // RFC 8656 §5: every request on an allocation uses the username that created it.
+    if (allocation->owner().username != request.credentials->owner.username) {
+        return {error_response(request, TurnError::wrong_credentials, "username differs"),
+                std::nullopt};
+    }
+    request.allocation = allocation;
+    switch (message.method()) {
+        case Method::refresh: return {handle_refresh(request), std::nullopt};
+        case Method::create_permission: return {handle_create_permission(request), std::nullopt};
+        default: return {handle_channel_bind(request), std::nullopt};
+    }
+}
+
+stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
+                                       TimePoint now) {
+    ++counters_.binding_requests;
+    if (!unauthenticated_limiter_.allow(tuple.client.ip, now)) {
+        ++counters_.rate_limited;
+        return {};
+    }
+    MessageBuilder builder(response_buffer_, Method::binding, MessageClass::success_response,
+                           message.transaction_id());
+    if (!message.unknown_comprehension_required().empty()) {
+        MessageBuilder error(response_buffer_, Method::binding, MessageClass::error_response,
+                             message.transaction_id());
+        error.add_error_code(code_of(TurnError::unknown_attribute),
+                             reason_phrase(TurnError::unknown_attribute));
+        error.add_unknown_attributes(message.unknown_comprehension_required());
+        error.add_fingerprint();
+        ++counters_.error_responses;
+        return error.finish();
+    }
+    builder.add_xor_address(attribute::xor_mapped_address, tuple.client);
+    builder.add_string(attribute::software, settings_.software);
+    builder.add_fingerprint();
+    return builder.finish();
+}
+
+stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::string_view why) {
+    ++counters_.error_responses;
+    events_.request_refused(request.tuple, request.message.method(), error, why);
+    MessageBuilder builder(response_buffer_, request.message.method(),
+                           MessageClass::error_response, request.message.transaction_id());
+    builder.add_error_code(code_of(error), reason_phrase(error));
+    if (error == TurnError::unknown_attribute) {
+        builder.add_unknown_attributes(request.message.unknown_comprehension_required());
+    }
+    if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
+        builder.add_string(attribute::realm, authenticator_.realm());
+        builder.add_string(attribute::nonce, authenticator_.issue_nonce(
+                                                 request.tuple.client.ip, request.now.unix_seconds));
+    }
+    builder.add_string(attribute::software, settings_.software);
+    // RFC 8489 §9.2.4: errors to an authenticated request carry MESSAGE-INTEGRITY.
+    if (request.credentials) {
+        builder.add_message_integrity(request.credentials->key);
+    }
+    builder.add_fingerprint();
+    return builder.finish();
+}
+
+stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
+                                              const FiveTuple& tuple, TurnError error,
+                                              std::string_view why, const Now& now) {
+    if (!unauthenticated_limiter_.allow(tuple.client.ip, now.monotonic)) {
+        ++counters_.rate_limited;
+        return {};
+    }
+    ++counters_.error_responses;
+    // The first Allocate of every client lands here without credentials: that is the
+    // protocol, not a refusal worth a log line (RFC 8656 §7.1 and §9.2.4 of RFC 8489).
+    if (message.has(attribute::message_integrity)) {
+        events_.request_refused(tuple, message.method(), error, why);
+    }
+    // Kept small on purpose: no SOFTWARE, so an unauthenticated request cannot draw
+    // a response much larger than itself.
+    MessageBuilder builder(response_buffer_, message.method(), MessageClass::error_response,
+                           message.transaction_id());
+    builder.add_error_code(code_of(error), reason_phrase(error));
+    if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
+        builder.add_string(attribute::realm, authenticator_.realm());
+        builder.add_string(attribute::nonce,
+                           authenticator_.issue_nonce(tuple.client.ip, now.unix_seconds));
+    }
+    builder.add_fingerprint();
+    return builder.finish();
+}
+
+Allocation* TurnServer::find(const FiveTuple& tuple) {
+    const auto found = allocations_.find(tuple);
+    return found == allocations_.end() ? nullptr : found->second.get();
+}
+
+void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
+    ++counters_.allocations_deleted;
+    events_.allocation_deleted(allocation, reason);
+    for (auto* relay : {&allocation.relay_ipv4, &allocation.relay_ipv6}) {
+        if (*relay) {
+            relay_sockets_.close(**relay);
+            relay->reset();
+        }
+    }
+    quota_.release(allocation.owner().session_id + "/" + allocation.owner().user_id);
+    authenticator_.release_allocation(allocation.owner());
+    allocations_.erase(allocation.five_tuple());
+}
+
+void TurnServer::expire(const Now& now) {
+    std::vector<Allocation*> expired;
+    for (auto& [tuple, allocation] : allocations_) {
+        if (allocation->expires <= now.monotonic) {
+            expired.push_back(allocation.get());
+        } else {
+            allocation->expire(now.monotonic);
+        }
+    }
+    for (auto* allocation : expired) {
+        destroy(*allocation, DeleteReason::expired);
+    }
+}
+
+void TurnServer::client_gone(const FiveTuple& tuple) {
+    if (auto* allocation = find(tuple)) {
+        destroy(*allocation, DeleteReason::client_gone);
+    }
+}
+
+void TurnServer::delete_all(DeleteReason reason) {
+    while (!allocations_.empty()) {
+        destroy(*allocations_.begin()->second, reason);
+    }
+}
+
+std::size_t TurnServer::delete_where_session(std::string_view session_id,
+                                             std::string_view user_id, DeleteReason reason) {
+    std::vector<Allocation*> doomed;
+    for (auto& [tuple, allocation] : allocations_) {
+        const auto& owner = allocation->owner();
+        if (owner.session_id == session_id && (user_id.empty() || owner.user_id == user_id)) {
+            doomed.push_back(allocation.get());
+        }
+    }
+    for (auto* allocation : doomed) {
+        destroy(*allocation, reason);
+    }
+    return doomed.size();
+}
+
+const char* to_string(DeleteReason reason) {
+    switch (reason) {
+        case DeleteReason::client_request: return "client request";
+        case DeleteReason::expired: return "expired";
+        case DeleteReason::client_gone: return "client connection closed";
+        case DeleteReason::revoked: return "session revoked";
+        case DeleteReason::shutdown: return "shutdown";
+    }
+    return "?";
+}
+
+}  // namespace hearth::turn

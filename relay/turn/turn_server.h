@@ -1,0 +1,133 @@
+#pragma once
+
+// The TURN server state machine (RFC 8656) for one worker. It owns the worker's
+// allocations, answers requests with the bytes to send back, and tells the I/O layer
+// where relayed data goes. It takes the time as an argument and never touches a socket.
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+
+#include "relay/stun/message.h"
+#include "relay/turn/allocation.h"
+#include "relay/turn/allocation_events.h"
+#include "relay/turn/allocation_quota.h"
+#include "relay/turn/authenticator.h"
+#include "relay/turn/clock.h"
+#include "relay/turn/five_tuple.h"
+#include "relay/turn/peer_policy.h"
+#include "relay/turn/relay_sockets.h"
+#include "relay/turn/server_counters.h"
+#include "relay/turn/source_rate_limiter.h"
+
+namespace hearth::turn {
+
+struct ServerSettings {
+    std::string software = "hearth";
+    Seconds lifetime_default{600};  // RFC 8656 §3.2
+    Seconds lifetime_max{3600};
+    std::uint32_t max_permissions_per_allocation = 32;
+    std::uint32_t max_channels_per_allocation = 32;
+    std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
+};
+
+// Where a datagram from the client goes: out of `relay` to `peer`.
+struct PeerSend {
+    const RelayEndpoint* relay = nullptr;
+    TransportAddress peer;
+    stun::Bytes payload;
+};
+
+// Room the I/O layer leaves in front of a peer's payload so a Data indication header
+// (20 + XOR-PEER-ADDRESS 24 + DATA 4) or a ChannelData header can be written in place.
+constexpr std::size_t peer_data_headroom = 48;
+// Room after the payload for the padding of a DATA attribute or of stream ChannelData.
+constexpr std::size_t peer_data_tailroom = 3;
+
+class TurnServer {
+public:
+    TurnServer(ServerSettings settings, PeerPolicy peer_policy, Authenticator& authenticator,
+               RelaySockets& relay_sockets, AllocationEvents& events, AllocationQuota& quota,
+               std::uint64_t allocation_id_base);
+    ~TurnServer();
+    TurnServer(const TurnServer&) = delete;
+    TurnServer& operator=(const TurnServer&) = delete;
+
+    struct StunOutcome {
+        stun::Bytes response;             // to the client; empty: nothing to send
+        std::optional<PeerSend> to_peer;  // a Send indication's payload
+    };
+    // A STUN message from a client on `tuple`. `client_link` is stored with a new
+    // allocation so the I/O layer can reach the client from the relay side.
+    StunOutcome handle_stun(const stun::MessageView& message, const FiveTuple& tuple,
+                            const Now& now, void* client_link);
+
+    // A ChannelData message from a client (RFC 8656 §12.6). Nullopt: dropped and counted.
+    std::optional<PeerSend> handle_channel_data(const FiveTuple& tuple, stun::Bytes datagram,
+                                                TimePoint now);
+
+    // A datagram from `peer` arrived on one of `allocation`'s relayed addresses; its
+    // payload sits at buffer[peer_data_headroom, peer_data_headroom + payload_length).
+    // Returns the message to send to the client, built in place (RFC 8656 §11.3, §12.7),
+    // or an empty span when there is no permission. Streams need `pad_to_four`.
+    stun::Bytes wrap_peer_datagram(Allocation& allocation, const TransportAddress& peer,
+                                   std::span<std::byte> buffer, std::size_t payload_length,
+                                   TimePoint now, bool pad_to_four);
+
+    // Deletes allocations whose lifetime ran out and prunes their tables.
+    void expire(const Now& now);
+    // The client's TCP or TLS connection closed (RFC 8656 §3.1: the allocation goes).
+    void client_gone(const FiveTuple& tuple);
+    // Deletes every allocation, e.g. at shutdown or on revocation of a session.
+    void delete_all(DeleteReason reason);
+    std::size_t delete_where_session(std::string_view session_id, std::string_view user_id,
+                                     DeleteReason reason);
+
+    Allocation* find(const FiveTuple& tuple);
+    std::size_t allocation_count() const { return allocations_.size(); }
+    const ServerCounters& counters() const { return counters_; }
+    template <typename Visitor>
+    void for_each_allocation(Visitor&& visit) const {
+        for (const auto& [tuple, allocation] : allocations_) {
+            visit(*allocation);
+        }
+    }
+
+private:
+    struct Request;  // the request being handled and where its answer goes
+    stun::Bytes handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
+                               TimePoint now);
+    stun::Bytes handle_allocate(Request& request);
+    stun::Bytes handle_refresh(Request& request);
+    stun::Bytes handle_create_permission(Request& request);
+    stun::Bytes handle_channel_bind(Request& request);
+    std::optional<PeerSend> handle_send_indication(const stun::MessageView& message,
+                                                   const FiveTuple& tuple, TimePoint now);
+
+    stun::Bytes error_response(Request& request, TurnError error, std::string_view why);
+    stun::Bytes unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
+                                      TurnError error, std::string_view why, const Now& now);
+    stun::Bytes allocate_success(Request& request, const Allocation& allocation,
+                                 std::optional<TurnError> additional_family_error);
+    void destroy(Allocation& allocation, DeleteReason reason);
+    // The peer policy and the relayed family for a peer named in a request.
+    std::optional<TurnError> vet_peer(const Allocation& allocation, const TransportAddress& peer);
+
+    ServerSettings settings_;
+    PeerPolicy peer_policy_;
+    Authenticator& authenticator_;
+    RelaySockets& relay_sockets_;
+    AllocationEvents& events_;
+    AllocationQuota& quota_;
+    std::uint64_t next_allocation_id_;
+    std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
+    ServerCounters counters_;
+    SourceRateLimiter unauthenticated_limiter_;
+    std::uint64_t indication_id_state_;
+    std::array<std::byte, stun::max_message_size> response_buffer_{};
+};
+
+}  // namespace hearth::turn

@@ -1,0 +1,396 @@
+// The TURN state machine, request by request (RFC 8656 §7-§12).
+
+#include <cstring>
+
+#include "relay/stun/channel_data.h"
+#include "tests/turn/turn_test_fixture.h"
+
+namespace hearth::turn::testing {
+namespace {
+
+namespace attribute = stun::attribute;
+
+std::optional<TransportAddress> xor_address(const Answer& answer, std::uint16_t type) {
+    const auto message = answer.message();
+    const auto value = message.find(type);
+    if (!value) {
+        return std::nullopt;
+    }
+    return stun::decode_xor_address(*value, message.transaction_id());
+}
+
+std::uint32_t lifetime_of(const Answer& answer) {
+    return *stun::decode_u32(*answer.message().find(attribute::lifetime));
+}
+
+TEST_F(TurnServerTest, BindingAnswersWithTheClientsAddress) {
+    const auto answer = request(
+        stun::Method::binding, [](auto&, const auto&) {}, false);
+    ASSERT_TRUE(answer.is_success());
+    EXPECT_EQ(xor_address(answer, attribute::xor_mapped_address), client_);
+    EXPECT_TRUE(answer.message().has(attribute::software));
+    EXPECT_TRUE(stun::verify_fingerprint(answer.message()));
+}
+
+TEST_F(TurnServerTest, AllocateWithoutCredentialsGets401WithRealmAndNonce) {
+    const auto answer = request(stun::Method::allocate, udp_transport, false);
+    EXPECT_EQ(answer.error_code(), 401);
+    const auto message = answer.message();
+    EXPECT_EQ(stun::decode_realm(*message.find(attribute::realm)), "hearth");
+    EXPECT_EQ(stun::decode_nonce(*message.find(attribute::nonce)), "fresh-nonce");
+    EXPECT_FALSE(message.has(attribute::message_integrity));
+    EXPECT_EQ(server_.allocation_count(), 0u);
+}
+
+TEST_F(TurnServerTest, StaleNonceGets438WithAFreshNonce) {
+    const auto answer = request(stun::Method::allocate, udp_transport, true, "stale");
+    EXPECT_EQ(answer.error_code(), 438);
+    EXPECT_EQ(stun::decode_nonce(*answer.message().find(attribute::nonce)), "fresh-nonce");
+}
+
+TEST_F(TurnServerTest, AllocateSucceedsWithRelayedMappedAddressAndLifetime) {
+    const auto answer = allocate();
+    ASSERT_TRUE(answer.is_success()) << answer.error_code();
+    EXPECT_EQ(xor_address(answer, attribute::xor_relayed_address)->port, relay_port_base);
+    EXPECT_EQ(xor_address(answer, attribute::xor_mapped_address), client_);
+    EXPECT_EQ(lifetime_of(answer), 600u);
+    EXPECT_TRUE(stun::verify_message_integrity(
+        answer.message(), stun::long_term_key_md5("s1:alice", "hearth", "pw")));
+    EXPECT_EQ(server_.allocation_count(), 1u);
+    EXPECT_EQ(events_.created, 1);
+}
+
+TEST_F(TurnServerTest, RetransmittedAllocateGetsTheSameSuccess) {
+    const auto first = allocate();
+    const auto again = request(stun::Method::allocate, udp_transport, true, "fresh-nonce",
+                               "s1:alice", last_transaction_);
+    ASSERT_TRUE(again.is_success());
+    EXPECT_EQ(xor_address(again, attribute::xor_relayed_address),
+              xor_address(first, attribute::xor_relayed_address));
+    EXPECT_EQ(relay_sockets_.open_count, 1);
+}
+
+TEST_F(TurnServerTest, SecondAllocateOnTheSameFiveTupleGets437) {
+    allocate();
+    EXPECT_EQ(allocate().error_code(), 437);
+}
+
+TEST_F(TurnServerTest, AllocateRequestErrors) {
+    struct Case {
+        const char* name;
+        std::function<void(stun::MessageBuilder&)> fill;
+        int expected;
+    };
+    const std::array<std::byte, 4> tcp{std::byte{6}, {}, {}, {}};
+    const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+    const std::array<std::byte, 4> ipv6_family{std::byte{2}, {}, {}, {}};
+    const std::array<std::byte, 4> bad_family{std::byte{9}, {}, {}, {}};
+    const std::array<std::byte, 4> ipv4_family{std::byte{1}, {}, {}, {}};
+    const std::array<std::byte, 8> token{};
+    const std::vector<Case> cases = {
+        {"no REQUESTED-TRANSPORT", [](auto&) {}, 400},
+        {"TCP relay over UDP", [&](auto& b) { b.add(attribute::requested_transport, tcp); }, 442},
+        {"IPv6 not configured",
+         [&](auto& b) {
+             b.add(attribute::requested_transport, udp);
+             b.add(attribute::requested_address_family, ipv6_family);
+         },
+         440},
+        {"unknown family",
+         [&](auto& b) {
+             b.add(attribute::requested_transport, udp);
+             b.add(attribute::requested_address_family, bad_family);
+         },
+         440},
+        {"additional family must be IPv6",
+         [&](auto& b) {
+             b.add(attribute::requested_transport, udp);
+             b.add(attribute::additional_address_family, ipv4_family);
+         },
+         400},
+        {"both family attributes",
+         [&](auto& b) {
+             b.add(attribute::requested_transport, udp);
+             b.add(attribute::requested_address_family, ipv4_family);
+             b.add(attribute::additional_address_family, ipv6_family);
+         },
+         400},
+        {"reservation token we never gave",
+         [&](auto& b) {
+             b.add(attribute::requested_transport, udp);
+             b.add(attribute::reservation_token, token);
+         },
+         508},
+        {"unknown comprehension-required attribute",
+         [&](auto& b) {
+             b.add(attribute::requested_transport, udp);
+             b.add(0x7F01, udp);
+         },
+         420},
+    };
+    for (const auto& test : cases) {
+        const auto answer = request(stun::Method::allocate,
+                                    [&](auto& builder, const auto&) { test.fill(builder); });
+        EXPECT_EQ(answer.error_code(), test.expected) << test.name;
+        EXPECT_TRUE(answer.message().has(attribute::message_integrity)) << test.name;
+    }
+    EXPECT_EQ(server_.allocation_count(), 0u);
+    EXPECT_EQ(relay_sockets_.open_count, 0);
+}
+
+TEST_F(TurnServerTest, UnknownAttributeIsListedIn420) {
+    const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+    const auto answer = request(stun::Method::allocate, [&](auto& builder, const auto&) {
+        builder.add(attribute::requested_transport, udp);
+        builder.add(0x7F01, udp);
+    });
+    const auto unknown = answer.message().find(attribute::unknown_attributes);
+    ASSERT_TRUE(unknown.has_value());
+    ASSERT_EQ(unknown->size(), 2u);
+    EXPECT_EQ(static_cast<int>((*unknown)[0]), 0x7F);
+    EXPECT_EQ(static_cast<int>((*unknown)[1]), 0x01);
+}
+
+TEST_F(TurnServerTest, DualAllocationWithoutIpv6ReportsAddressErrorCode) {
+    const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+    const std::array<std::byte, 4> ipv6_family{std::byte{2}, {}, {}, {}};
+    const auto answer = request(stun::Method::allocate, [&](auto& builder, const auto&) {
+        builder.add(attribute::requested_transport, udp);
+        builder.add(attribute::additional_address_family, ipv6_family);
+    });
+    ASSERT_TRUE(answer.is_success());
+    const auto error = answer.message().find(attribute::address_error_code);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_EQ(static_cast<int>((*error)[0]), 2);  // the IPv6 family
+    EXPECT_EQ(static_cast<int>((*error)[2]) * 100 + static_cast<int>((*error)[3]), 440);
+}
+
+TEST_F(TurnServerTest, DualAllocationGivesBothFamilies) {
+    relay_sockets_.ipv6_available = true;
+    const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+    const std::array<std::byte, 4> ipv6_family{std::byte{2}, {}, {}, {}};
+    const auto answer = request(stun::Method::allocate, [&](auto& builder, const auto&) {
+        builder.add(attribute::requested_transport, udp);
+        builder.add(attribute::additional_address_family, ipv6_family);
+    });
+    ASSERT_TRUE(answer.is_success());
+    int relayed = 0;
+    for (const auto& raw : answer.message().attributes()) {
+        relayed += raw.type == attribute::xor_relayed_address;
+    }
+    EXPECT_EQ(relayed, 2);
+}
+
+TEST_F(TurnServerTest, LifetimeIsClampedBetweenDefaultAndMaximum) {
+    const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+    const auto answer = request(stun::Method::allocate, [&](auto& builder, const auto&) {
+        builder.add(attribute::requested_transport, udp);
+        builder.add_u32(attribute::lifetime, 100000);
+    });
+    EXPECT_EQ(lifetime_of(answer), 3600u);
+    EXPECT_EQ(lifetime_of(refresh(10)), 600u);
+    EXPECT_EQ(lifetime_of(refresh(1200)), 1200u);
+}
+
+TEST_F(TurnServerTest, RefreshWithZeroLifetimeDeletes) {
+    allocate();
+    const auto answer = refresh(0);
+    ASSERT_TRUE(answer.is_success());
+    EXPECT_EQ(lifetime_of(answer), 0u);
+    EXPECT_EQ(server_.allocation_count(), 0u);
+    ASSERT_EQ(events_.deleted.size(), 1u);
+    EXPECT_EQ(events_.deleted[0], DeleteReason::client_request);
+    EXPECT_EQ(relay_sockets_.close_count, 1);
+    EXPECT_EQ(authenticator_.released, 1);
+    EXPECT_EQ(refresh(600).error_code(), 437);
+}
+
+TEST_F(TurnServerTest, RequestsWithAnotherUsernameGet441) {
+    allocate();
+    const auto answer = request(
+        stun::Method::refresh, [](auto&, const auto&) {}, true, "fresh-nonce", "s1:bob");
+    EXPECT_EQ(answer.error_code(), 441);
+}
+
+TEST_F(TurnServerTest, RefreshOfAnEndedSessionIsRefusedAndTheAllocationGoes) {
+    allocate();
+    authenticator_.next_check = SessionRefusal::not_active;
+    EXPECT_EQ(refresh(600).error_code(), 401);
+    EXPECT_EQ(server_.allocation_count(), 0u);
+}
+
+TEST_F(TurnServerTest, SessionRefusalsMapToErrors) {
+    authenticator_.next_admission = SessionRefusal::cap_reached;
+    EXPECT_EQ(allocate().error_code(), 486);
+    authenticator_.next_admission = SessionRefusal::not_participant;
+    EXPECT_EQ(allocate().error_code(), 401);
+    authenticator_.next_admission = SessionRefusal::store_unavailable;
+    EXPECT_EQ(allocate().error_code(), 500);
+    EXPECT_EQ(quota_.total(), 0u);
+}
+
+TEST_F(TurnServerTest, PerUserQuotaGives486) {
+    // Three five-tuples of one user fill the quota of 3; the fourth is refused.
+    for (std::uint16_t port = 0; port < 4; ++port) {
+        client_.port = static_cast<std::uint16_t>(41000 + port);
+        const auto answer = allocate();
+        if (port < 3) {
+            EXPECT_TRUE(answer.is_success());
+        } else {
+            EXPECT_EQ(answer.error_code(), 486);
+        }
+    }
+}
+
+TEST_F(TurnServerTest, NoRelayPortGives508AndReleasesEverything) {
+    relay_sockets_.fail_next = true;
+    EXPECT_EQ(allocate().error_code(), 508);
+    EXPECT_EQ(quota_.total(), 0u);
+    EXPECT_EQ(authenticator_.released, 1);
+}
+
+TEST_F(TurnServerTest, AllocationExpiresAfterItsLifetime) {
+    allocate();
+    advance(Seconds{599});
+    server_.expire(now_);
+    EXPECT_EQ(server_.allocation_count(), 1u);
+    advance(Seconds{1});
+    server_.expire(now_);
+    EXPECT_EQ(server_.allocation_count(), 0u);
+    EXPECT_EQ(events_.deleted.at(0), DeleteReason::expired);
+}
+
+TEST_F(TurnServerTest, CreatePermissionRefusesPolicyPeersWith403) {
+    allocate();
+    EXPECT_EQ(create_permission(*TransportAddress::parse("10.0.0.1:5000")).error_code(), 403);
+    EXPECT_EQ(create_permission(*TransportAddress::parse("[::ffff:127.0.0.1]:5000")).error_code(),
+              403);
+    EXPECT_EQ(events_.peer_refusals, 2);
+    EXPECT_TRUE(create_permission(peer_).is_success());
+}
+
+TEST_F(TurnServerTest, CreatePermissionForTheOtherFamilyGets443) {
+    allocate();
+    EXPECT_EQ(create_permission(*TransportAddress::parse("[2606:4700::1]:5000")).error_code(), 443);
+}
+
+TEST_F(TurnServerTest, CreatePermissionWithoutAllocationGets437) {
+    EXPECT_EQ(create_permission(peer_).error_code(), 437);
+}
+
+TEST_F(TurnServerTest, SendIndicationNeedsAPermission) {
+    allocate();
+    auto send = [&] {
+        std::array<std::byte, 256> buffer{};
+        stun::MessageBuilder builder(buffer, stun::Method::send, stun::MessageClass::indication,
+                                     next_transaction());
+        builder.add_xor_address(attribute::xor_peer_address, peer_);
+        builder.add(attribute::data, as_bytes("hello"));
+        const auto parsed = stun::MessageView::parse(builder.finish());
+        return server_.handle_stun(*parsed, tuple(), now_, &link_).to_peer;
+    };
+    EXPECT_FALSE(send().has_value());
+    ASSERT_TRUE(create_permission(peer_).is_success());
+    const auto forwarded = send();
+    ASSERT_TRUE(forwarded.has_value());
+    EXPECT_EQ(forwarded->peer, peer_);
+    EXPECT_EQ(forwarded->payload.size(), 5u);
+    EXPECT_EQ(forwarded->relay->address.port, relay_port_base);
+    advance(permission_lifetime);
+    EXPECT_FALSE(send().has_value());  // RFC 8656 §9: permissions last 300 s
+}
+
+TEST_F(TurnServerTest, ChannelBindRules) {
+    allocate();
+    const auto other_peer = *TransportAddress::parse("8.8.4.4:6000");
+    EXPECT_EQ(channel_bind(0x3FFF, peer_).error_code(), 400);
+    EXPECT_EQ(channel_bind(0x5000, peer_).error_code(), 400);
+    EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());
+    EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());           // refresh
+    EXPECT_EQ(channel_bind(0x4000, other_peer).error_code(), 400);    // number taken
+    EXPECT_EQ(channel_bind(0x4001, peer_).error_code(), 400);         // peer taken
+    EXPECT_EQ(channel_bind(0x4001, *TransportAddress::parse("192.168.0.1:1")).error_code(), 403);
+    // RFC 8656 §12.2: after expiry the number stays reserved for 5 more minutes.
+    advance(channel_lifetime);
+    EXPECT_EQ(channel_bind(0x4000, other_peer).error_code(), 400);
+    advance(channel_quarantine);
+    EXPECT_TRUE(channel_bind(0x4000, other_peer).is_success());
+}
+
+TEST_F(TurnServerTest, ChannelDataFlowsBothWays) {
+    allocate();
+    ASSERT_TRUE(channel_bind(0x4001, peer_).is_success());
+
+    const std::array<std::byte, 8> to_peer{std::byte{0x40}, std::byte{0x01}, std::byte{0},
+                                           std::byte{3},    std::byte{'a'},  std::byte{'b'},
+                                           std::byte{'c'},  std::byte{0}};
+    const auto sent = server_.handle_channel_data(tuple(), to_peer, now_.monotonic);
+    ASSERT_TRUE(sent.has_value());
+    EXPECT_EQ(sent->peer, peer_);
+    EXPECT_EQ(sent->payload.size(), 3u);
+
+    const std::array<std::byte, 8> unbound{std::byte{0x40}, std::byte{0x02}, std::byte{0},
+                                           std::byte{1},    std::byte{'x'},  {}, {}, {}};
+    EXPECT_FALSE(server_.handle_channel_data(tuple(), unbound, now_.monotonic).has_value());
+
+    std::vector<std::byte> buffer(peer_data_headroom + 5 + peer_data_tailroom);
+    std::memcpy(buffer.data() + peer_data_headroom, "hello", 5);
+    auto* allocation = server_.find(tuple());
+    const auto wrapped =
+        server_.wrap_peer_datagram(*allocation, peer_, buffer, 5, now_.monotonic, true);
+    ASSERT_EQ(wrapped.size(), 12u);  // header + 5 bytes + 3 padding on a stream
+    const auto parsed = stun::parse_channel_data(wrapped);
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(parsed->channel_number, 0x4001);
+    EXPECT_EQ(parsed->payload.size(), 5u);
+    EXPECT_EQ(allocation->peer_to_client.packets, 1u);
+    EXPECT_EQ(allocation->client_to_peer.packets, 1u);
+}
+
+TEST_F(TurnServerTest, PeerDataWithoutChannelBecomesADataIndication) {
+    allocate();
+    ASSERT_TRUE(create_permission(peer_).is_success());
+    std::vector<std::byte> buffer(peer_data_headroom + 5 + peer_data_tailroom);
+    std::memcpy(buffer.data() + peer_data_headroom, "hello", 5);
+    auto* allocation = server_.find(tuple());
+    const auto wrapped =
+        server_.wrap_peer_datagram(*allocation, peer_, buffer, 5, now_.monotonic, false);
+    const auto message = stun::MessageView::parse(wrapped);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(message->method(), stun::Method::data);
+    EXPECT_EQ(message->message_class(), stun::MessageClass::indication);
+    EXPECT_EQ(stun::decode_xor_address(*message->find(attribute::xor_peer_address),
+                                       message->transaction_id()),
+              peer_);
+    EXPECT_EQ(message->find(attribute::data)->size(), 5u);
+}
+
+TEST_F(TurnServerTest, PeerDataWithoutPermissionIsDropped) {
+    allocate();
+    std::vector<std::byte> buffer(peer_data_headroom + 5 + peer_data_tailroom);
+    auto* allocation = server_.find(tuple());
+    EXPECT_TRUE(
+        server_.wrap_peer_datagram(*allocation, peer_, buffer, 5, now_.monotonic, false).empty());
+    EXPECT_EQ(allocation->peer_to_client.dropped_no_permission, 1u);
+}
+
+TEST_F(TurnServerTest, PermissionTableIsBounded) {
+    allocate();
+    for (int i = 0; i < 32; ++i) {
+        const auto peer = TransportAddress{IpAddress::v4(0x08080000u + static_cast<unsigned>(i)), 1};
+        ASSERT_TRUE(create_permission(peer).is_success()) << i;
+    }
+    EXPECT_EQ(create_permission(*TransportAddress::parse("9.9.9.9:1")).error_code(), 508);
+}
+
+TEST_F(TurnServerTest, ClientGoneAndRevocationDeleteAllocations) {
+    allocate();
+    EXPECT_EQ(server_.delete_where_session("s2", "", DeleteReason::revoked), 0u);
+    EXPECT_EQ(server_.delete_where_session("s1", "alice", DeleteReason::revoked), 1u);
+    allocate();
+    server_.client_gone(tuple());
+    EXPECT_EQ(server_.allocation_count(), 0u);
+}
+
+}  // namespace
+}  // namespace hearth::turn::testing

@@ -1,0 +1,217 @@
+#pragma once
+
+// A TurnServer with test doubles for its collaborators, and a client that speaks to it.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "relay/stun/attributes.h"
+#include "relay/stun/integrity.h"
+#include "relay/stun/message_builder.h"
+#include "relay/turn/turn_server.h"
+
+namespace hearth::turn::testing {
+
+inline stun::Bytes as_bytes(std::string_view text) {
+    return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+// Accepts any username "<session>:<user>" whose MESSAGE-INTEGRITY verifies with the key
+// of password "pw"; the nonce "stale" is stale.
+class FakeAuthenticator final : public Authenticator {
+public:
+    std::string_view realm() const override { return "hearth"; }
+    std::string issue_nonce(const IpAddress&, std::int64_t) override { return "fresh-nonce"; }
+    std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
+                                                         const IpAddress&,
+                                                         std::int64_t) override {
+        if (!request.has(stun::attribute::message_integrity)) {
+            return std::unexpected(AuthFailure::missing_integrity);
+        }
+        const auto username = stun::decode_username(*request.find(stun::attribute::username));
+        const auto nonce = stun::decode_nonce(*request.find(stun::attribute::nonce));
+        if (*nonce == "stale") {
+            return std::unexpected(AuthFailure::stale_nonce);
+        }
+        const auto key = stun::long_term_key_md5(*username, "hearth", "pw");
+        if (!stun::verify_message_integrity(request, key)) {
+            return std::unexpected(AuthFailure::bad_integrity);
+        }
+        Credentials credentials;
+        const auto colon = username->find(':');
+        credentials.owner = Owner{std::string(*username), std::string(username->substr(0, colon)),
+                                  std::string(username->substr(colon + 1)), 0};
+        credentials.key = key;
+        return credentials;
+    }
+    SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
+        ++admitted;
+        return next_admission;
+    }
+    void release_allocation(const Owner&) override { ++released; }
+    SessionRefusal check_session(const Owner&, std::int64_t) override { return next_check; }
+
+    SessionRefusal next_admission = SessionRefusal::none;
+    SessionRefusal next_check = SessionRefusal::none;
+    int admitted = 0;
+    int released = 0;
+};
+
+class FakeRelaySockets final : public RelaySockets {
+public:
+    std::optional<RelayEndpoint> open(AddressFamily family, bool, Allocation&) override {
+        if (!family_available(family) || fail_next) {
+            return std::nullopt;
+        }
+        ++open_count;
+        const auto ip = family == AddressFamily::ipv4 ? *IpAddress::parse("203.0.113.5")
+                                                      : *IpAddress::parse("2001:db8::5");
+        return RelayEndpoint{TransportAddress{ip, next_port++}, nullptr};
+    }
+    bool family_available(AddressFamily family) const override {
+        return family == AddressFamily::ipv4 || ipv6_available;
+    }
+    void close(RelayEndpoint&) override { ++close_count; }
+
+    bool ipv6_available = false;
+    bool fail_next = false;
+    std::uint16_t next_port = 50000;
+    int open_count = 0;
+    int close_count = 0;
+};
+
+class RecordingEvents final : public AllocationEvents {
+public:
+    void allocation_created(const Allocation&) override { ++created; }
+    void allocation_refreshed(const Allocation&, Seconds) override { ++refreshed; }
+    void allocation_deleted(const Allocation&, DeleteReason reason) override {
+        deleted.push_back(reason);
+    }
+    void request_refused(const FiveTuple&, stun::Method, TurnError error,
+                         std::string_view why) override {
+        refusals.emplace_back(code_of(error), std::string(why));
+    }
+    void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
+        ++peer_refusals;
+    }
+    int created = 0;
+    int refreshed = 0;
+    std::vector<DeleteReason> deleted;
+    std::vector<std::pair<int, std::string>> refusals;
+    int peer_refusals = 0;
+};
+
+// The parsed answer to a request, with its bytes kept alive.
+struct Answer {
+    std::vector<std::byte> bytes;
+    stun::MessageView message() const { return *stun::MessageView::parse(bytes); }
+    bool is_success() const {
+        return message().message_class() == stun::MessageClass::success_response;
+    }
+    int error_code() const {
+        const auto view = message();
+        const auto value = view.find(stun::attribute::error_code);
+        return value ? stun::decode_error_code(*value)->code : 0;
+    }
+};
+
+class TurnServerTest : public ::testing::Test {
+protected:
+    TurnServerTest()
+        : quota_(100, 3),
+          server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, quota_,
+                  1) {}
+
+    static constexpr std::uint16_t relay_port_base = 50000;
+    TransportAddress client_ = *TransportAddress::parse("198.51.100.7:40000");
+    const TransportAddress server_address_ = *TransportAddress::parse("192.0.2.1:3478");
+    const TransportAddress peer_ = *TransportAddress::parse("8.8.8.8:5000");
+    FiveTuple tuple() const { return {client_, server_address_, ClientTransport::udp}; }
+
+    Now now_{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
+    void advance(Seconds by) {
+        now_.monotonic += by;
+        now_.unix_seconds += by.count();
+    }
+
+    stun::TransactionId next_transaction() {
+        stun::TransactionId id{};
+        id[0] = static_cast<std::byte>(++transaction_counter_);
+        id[1] = static_cast<std::byte>(transaction_counter_ >> 8);
+        return id;
+    }
+
+    // Builds a request; `add` appends the method's attributes; credentials go last.
+    template <typename Fill>
+    Answer request(stun::Method method, Fill&& add, bool with_credentials = true,
+                   std::string_view nonce = "fresh-nonce", std::string_view username = "s1:alice",
+                   std::optional<stun::TransactionId> id = std::nullopt) {
+        std::array<std::byte, 1024> buffer{};
+        const auto transaction = id.value_or(next_transaction());
+        last_transaction_ = transaction;
+        stun::MessageBuilder builder(buffer, method, stun::MessageClass::request, transaction);
+        add(builder, transaction);
+        if (with_credentials) {
+            builder.add_string(stun::attribute::username, username);
+            builder.add_string(stun::attribute::realm, "hearth");
+            builder.add_string(stun::attribute::nonce, nonce);
+            builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", "pw"));
+        }
+        builder.add_fingerprint();
+        const auto bytes = builder.finish();
+        const auto parsed = stun::MessageView::parse(bytes);
+        EXPECT_TRUE(parsed.has_value());
+        const auto outcome = server_.handle_stun(*parsed, tuple(), now_, &link_);
+        last_send_ = outcome.to_peer;
+        return Answer{{outcome.response.begin(), outcome.response.end()}};
+    }
+
+    static void udp_transport(stun::MessageBuilder& builder, const stun::TransactionId&) {
+        const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+        builder.add(stun::attribute::requested_transport, udp);
+    }
+
+    Answer allocate() { return request(stun::Method::allocate, udp_transport); }
+
+    Answer create_permission(const TransportAddress& peer) {
+        return request(stun::Method::create_permission,
+                       [&](stun::MessageBuilder& builder, const stun::TransactionId&) {
+                           builder.add_xor_address(stun::attribute::xor_peer_address, peer);
+                       });
+    }
+
+    Answer channel_bind(std::uint16_t number, const TransportAddress& peer) {
+        return request(stun::Method::channel_bind,
+                       [&](stun::MessageBuilder& builder, const stun::TransactionId&) {
+                           const std::array<std::byte, 4> value{
+                               static_cast<std::byte>(number >> 8),
+                               static_cast<std::byte>(number), {}, {}};
+                           builder.add(stun::attribute::channel_number, value);
+                           builder.add_xor_address(stun::attribute::xor_peer_address, peer);
+                       });
+    }
+
+    Answer refresh(std::optional<std::uint32_t> lifetime) {
+        return request(stun::Method::refresh,
+                       [&](stun::MessageBuilder& builder, const stun::TransactionId&) {
+                           if (lifetime) {
+                               builder.add_u32(stun::attribute::lifetime, *lifetime);
+                           }
+                       });
+    }
+
+    FakeAuthenticator authenticator_;
+    FakeRelaySockets relay_sockets_;
+    RecordingEvents events_;
+    AllocationQuota quota_;
+    TurnServer server_;
+    int link_ = 0;  // stands in for the I/O layer's client link
+    int transaction_counter_ = 0;
+    stun::TransactionId last_transaction_{};
+    std::optional<PeerSend> last_send_;
+};
+
+}  // namespace hearth::turn::testing
