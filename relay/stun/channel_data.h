@@ -12,7 +12,10 @@
 namespace hearth::stun {
 
 constexpr std::uint16_t min_channel_number = 0x4000;
-constexpr std::uint16_t max_channel_number = 0x4FFF;  // RFC 8656 §12: 0x5000-0x7FFF reserved
+// RFC 8656 §12 narrowed channels to 0x4000-0x4FFF, but RFC 5766 §11 clients (coturn's
+// among them) still pick numbers up to 0x7FFF. Both share the "01" first bits that tell
+// ChannelData from STUN, so hearth accepts the older range rather than refuse them.
+constexpr std::uint16_t max_channel_number = 0x7FFF;
 constexpr std::size_t channel_data_header_size = 4;
 
 // First two bits 01 (RFC 7983: first byte 64-79 for valid channels).

@@ -304,7 +304,7 @@ TEST_F(TurnServerTest, ChannelBindRules) {
     allocate();
     const auto other_peer = *TransportAddress::parse("8.8.4.4:6000");
     EXPECT_EQ(channel_bind(0x3FFF, peer_).error_code(), 400);
-    EXPECT_EQ(channel_bind(0x5000, peer_).error_code(), 400);
+    EXPECT_EQ(channel_bind(0x8000, peer_).error_code(), 400);
     EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());
     EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());           // refresh
     EXPECT_EQ(channel_bind(0x4000, other_peer).error_code(), 400);    // number taken

@@ -1,0 +1,206 @@
+#include "relay/turn/peer_policy.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace hearth::turn {
+
+namespace {
+
+struct RefusedRange {
+    AddressRange range;
+    PeerRefusal refusal;
+};
+
+// Where an IPv6 form keeps an IPv4 address: the range that marks the form and the
+// offset of the four IPv4 bytes inside the IPv6 address.
+struct EmbeddingForm {
+    AddressRange range;
+    std::size_t ipv4_offset;
+};
+
+constexpr AddressRange v4_range(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
+                                std::uint8_t prefix_length) {
+    IpAddress network;
+    network.family = AddressFamily::ipv4;
+    network.bytes = {a, b, c, d};
+    return AddressRange{network, prefix_length};
+}
+
+// Written as the eight 16-bit groups of the textual form, so the table reads like the RFCs.
+constexpr AddressRange v6_range(std::array<std::uint16_t, 8> groups, std::uint8_t prefix_length) {
+    IpAddress network;
+    network.family = AddressFamily::ipv6;
+    for (std::size_t group = 0; group < groups.size(); ++group) {
+        network.bytes[group * 2] = static_cast<std::uint8_t>(groups[group] >> 8);
+        network.bytes[group * 2 + 1] = static_cast<std::uint8_t>(groups[group]);
+    }
+    return AddressRange{network, prefix_length};
+}
+
+// First match wins, so a specific reason (metadata, broadcast) sits above the range that
+// contains it. Sources: RFC 6890 and the IANA special-purpose address registries.
+constexpr std::array ipv4_refused{
+    RefusedRange{v4_range(255, 255, 255, 255, 32), PeerRefusal::broadcast},  // RFC 919
+    // The cloud metadata service hands out instance credentials to whoever asks.
+    RefusedRange{v4_range(169, 254, 169, 254, 32), PeerRefusal::metadata},
+    RefusedRange{v4_range(0, 0, 0, 0, 8), PeerRefusal::unspecified},  // "this network"; Linux
+                                                                       // delivers 0.0.0.0 locally
+    RefusedRange{v4_range(10, 0, 0, 0, 8), PeerRefusal::private_range},      // RFC 1918
+    RefusedRange{v4_range(100, 64, 0, 0, 10), PeerRefusal::cgnat},           // RFC 6598
+    RefusedRange{v4_range(127, 0, 0, 0, 8), PeerRefusal::loopback},          // RFC 1122
+    RefusedRange{v4_range(169, 254, 0, 0, 16), PeerRefusal::link_local},     // RFC 3927
+    RefusedRange{v4_range(172, 16, 0, 0, 12), PeerRefusal::private_range},   // RFC 1918
+    RefusedRange{v4_range(192, 0, 0, 0, 24), PeerRefusal::reserved},         // RFC 6890
+    RefusedRange{v4_range(192, 0, 2, 0, 24), PeerRefusal::reserved},         // RFC 5737
+    RefusedRange{v4_range(192, 88, 99, 0, 24), PeerRefusal::reserved},       // RFC 7526 6to4 relay
+    RefusedRange{v4_range(192, 168, 0, 0, 16), PeerRefusal::private_range},  // RFC 1918
+    RefusedRange{v4_range(198, 18, 0, 0, 15), PeerRefusal::reserved},        // RFC 2544
+    RefusedRange{v4_range(198, 51, 100, 0, 24), PeerRefusal::reserved},      // RFC 5737
+    RefusedRange{v4_range(203, 0, 113, 0, 24), PeerRefusal::reserved},       // RFC 5737
+    RefusedRange{v4_range(224, 0, 0, 0, 4), PeerRefusal::multicast},         // RFC 5771
+    RefusedRange{v4_range(240, 0, 0, 0, 4), PeerRefusal::reserved},          // RFC 1112
+};
+
+constexpr std::array ipv6_refused{
+    RefusedRange{v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 128), PeerRefusal::unspecified},  // RFC 4291
+    RefusedRange{v6_range({0, 0, 0, 0, 0, 0, 0, 1}, 128), PeerRefusal::loopback},     // RFC 4291
+    // AWS (Nitro) and Google Cloud IPv6 metadata services.
+    RefusedRange{v6_range({0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254}, 128), PeerRefusal::metadata},
+    RefusedRange{v6_range({0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254}, 128), PeerRefusal::metadata},
+    RefusedRange{v6_range({0xfe80, 0, 0, 0, 0, 0, 0, 0}, 10), PeerRefusal::link_local},  // 4291
+    RefusedRange{v6_range({0xfc00, 0, 0, 0, 0, 0, 0, 0}, 7), PeerRefusal::unique_local},  // 4193
+    RefusedRange{v6_range({0xff00, 0, 0, 0, 0, 0, 0, 0}, 8), PeerRefusal::multicast},     // 4291
+    RefusedRange{v6_range({0x100, 0, 0, 0, 0, 0, 0, 0}, 64), PeerRefusal::reserved},  // RFC 6666
+    // Teredo (RFC 4380) hides its IPv4 endpoints behind a server and an obfuscated client
+    // address; there is no single IPv4 to vet, so it is refused outright.
+    RefusedRange{v6_range({0x2001, 0, 0, 0, 0, 0, 0, 0}, 32), PeerRefusal::embedded_ipv4},
+    RefusedRange{v6_range({0x2001, 0x2, 0, 0, 0, 0, 0, 0}, 48), PeerRefusal::reserved},  // 5180
+    RefusedRange{v6_range({0x2001, 0xdb8, 0, 0, 0, 0, 0, 0}, 32), PeerRefusal::reserved},  // 3849
+    RefusedRange{v6_range({0x3fff, 0, 0, 0, 0, 0, 0, 0}, 20), PeerRefusal::reserved},  // RFC 9637
+};
+
+// Forms whose IPv4 part the kernel, a NAT64 or a 6to4 relay would actually reach: the
+// IPv4 rules must hold for it, or ::ffff:127.0.0.1 would be a way round them.
+constexpr std::array embedding_forms{
+    EmbeddingForm{v6_range({0, 0, 0, 0, 0, 0xffff, 0, 0}, 96), 12},  // mapped, RFC 4291 §2.5.5.2
+    EmbeddingForm{v6_range({0, 0, 0, 0, 0xffff, 0, 0, 0}, 96), 12},  // translated, RFC 6052 §2.1
+    EmbeddingForm{v6_range({0x64, 0xff9b, 0, 0, 0, 0, 0, 0}, 96), 12},  // NAT64, RFC 6052 §2.1
+    // The local-use NAT64 prefix (RFC 8215) in its /96 layout; other layouts are refused
+    // below because the IPv4 could sit at any RFC 6052 §2.2 offset.
+    EmbeddingForm{v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 96), 12},
+    EmbeddingForm{v6_range({0x2002, 0, 0, 0, 0, 0, 0, 0}, 16), 2},  // 6to4, RFC 3056 §2
+    EmbeddingForm{v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 96), 12},      // compatible, RFC 4291 §2.5.5.1
+};
+
+constexpr AddressRange local_use_nat64 = v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 48);
+// IANA has allocated only 2000::/3 for global unicast; the rest of the space is reserved.
+constexpr AddressRange global_unicast = v6_range({0x2000, 0, 0, 0, 0, 0, 0, 0}, 3);
+
+template <std::size_t count>
+PeerRefusal first_refusal(const std::array<RefusedRange, count>& table, const IpAddress& peer) {
+    for (const auto& entry : table) {
+        if (entry.range.contains(peer)) {
+            return entry.refusal;
+        }
+    }
+    return PeerRefusal::none;
+}
+
+}  // namespace
+
+const char* to_string(PeerRefusal refusal) {
+    switch (refusal) {
+        case PeerRefusal::none: return "none";
+        case PeerRefusal::loopback: return "loopback";
+        case PeerRefusal::private_range: return "private_range";
+        case PeerRefusal::link_local: return "link_local";
+        case PeerRefusal::cgnat: return "cgnat";
+        case PeerRefusal::multicast: return "multicast";
+        case PeerRefusal::broadcast: return "broadcast";
+        case PeerRefusal::unspecified: return "unspecified";
+        case PeerRefusal::unique_local: return "unique_local";
+        case PeerRefusal::metadata: return "metadata";
+        case PeerRefusal::reserved: return "reserved";
+        case PeerRefusal::embedded_ipv4: return "embedded_ipv4";
+        case PeerRefusal::relay_self: return "relay_self";
+    }
+    return "unknown";
+}
+
+PeerPolicy::PeerPolicy(std::vector<AddressRange> allow) : allow_(std::move(allow)) {}
+
+void PeerPolicy::add_own_address(const IpAddress& address) {
+    // A dual-stack socket reports its IPv4 address in the mapped form; keep both spellings.
+    const auto embedded = embedded_ipv4(address);
+    for (const auto& spelling : {std::optional<IpAddress>(address), embedded}) {
+        if (spelling && !is_own_address(*spelling)) {
+            own_addresses_.push_back(*spelling);
+        }
+    }
+}
+
+std::optional<IpAddress> PeerPolicy::embedded_ipv4(const IpAddress& address) {
+    if (address.family != AddressFamily::ipv6) {
+        return std::nullopt;
+    }
+    for (const auto& form : embedding_forms) {
+        if (!form.range.contains(address)) {
+            continue;
+        }
+        IpAddress ipv4;
+        ipv4.family = AddressFamily::ipv4;
+        std::copy_n(address.bytes.begin() + static_cast<std::ptrdiff_t>(form.ipv4_offset), 4,
+                    ipv4.bytes.begin());
+        return ipv4;
+    }
+    return std::nullopt;
+}
+
+PeerRefusal PeerPolicy::check(const IpAddress& peer) const {
+    const auto embedded = embedded_ipv4(peer);
+    // The allow-list names what the operator means to reach, in whichever spelling the
+    // client uses: 127.0.0.0/8 allowed also allows ::ffff:127.0.0.1.
+    if (allowed(peer) || (embedded && allowed(*embedded))) {
+        return PeerRefusal::none;
+    }
+    if (peer.family == AddressFamily::ipv4) {
+        return check_ipv4(peer);
+    }
+    if (is_own_address(peer)) {
+        return PeerRefusal::relay_self;
+    }
+    if (const auto refusal = first_refusal(ipv6_refused, peer); refusal != PeerRefusal::none) {
+        return refusal;
+    }
+    if (embedded) {
+        return check_ipv4(*embedded) == PeerRefusal::none ? PeerRefusal::none
+                                                          : PeerRefusal::embedded_ipv4;
+    }
+    if (local_use_nat64.contains(peer)) {
+        return PeerRefusal::embedded_ipv4;
+    }
+    if (!global_unicast.contains(peer)) {
+        return PeerRefusal::reserved;
+    }
+    return PeerRefusal::none;
+}
+
+bool PeerPolicy::allowed(const IpAddress& address) const {
+    return std::ranges::any_of(allow_,
+                               [&address](const AddressRange& range) { return range.contains(address); });
+}
+
+bool PeerPolicy::is_own_address(const IpAddress& address) const {
+    return std::ranges::find(own_addresses_, address) != own_addresses_.end();
+}
+
+PeerRefusal PeerPolicy::check_ipv4(const IpAddress& peer) const {
+    if (is_own_address(peer)) {
+        return PeerRefusal::relay_self;
+    }
+    return first_refusal(ipv4_refused, peer);
+}
+
+}  // namespace hearth::turn
