@@ -41,6 +41,9 @@ struct Config {
 
     std::vector<TransportAddress> listen_udp;  // default 0.0.0.0:3478
     std::vector<TransportAddress> listen_tcp;  // default 0.0.0.0:3478
+    std::vector<TransportAddress> listen_tls;  // default none; e.g. 0.0.0.0:5349 or :443
+    std::string tls_certificate;               // PEM chain, leaf first
+    std::string tls_private_key;               // PEM
 
     std::optional<IpAddress> relay_ipv4;  // bound and advertised for IPv4 relays; none: 440
     std::optional<IpAddress> relay_ipv6;
@@ -62,6 +65,12 @@ struct Config {
     std::vector<SessionSeed> sessions;       // embedded store contents
 
     std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
+
+    // The admin API (loopback by default, bearer token required).
+    std::optional<TransportAddress> admin_listen = TransportAddress{IpAddress::v4(0x7F000001), 9478};
+    std::string admin_token;       // empty: a random one is written to admin_token_file
+    std::string admin_token_file;  // where the token is written (mode 0600) when generated
+    bool metrics_per_allocation = false;  // per-allocation Prometheus series
 };
 
 struct ConfigError {
