@@ -1,0 +1,130 @@
+// The state machine's share of relaying one packet each way: ChannelData from a client
+// to its peer, and a peer's datagram wrapped for the client. No sockets: this is the cost
+// hearth adds on top of the kernel's receive and send.
+
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "relay/stun/message_builder.h"
+#include "relay/turn/turn_server.h"
+
+namespace {
+
+using namespace hearth;
+using namespace hearth::turn;
+
+class OpenAuthenticator final : public Authenticator {
+public:
+    std::string_view realm() const override { return "hearth"; }
+    std::string issue_nonce(const IpAddress&, std::int64_t) override { return "n"; }
+    std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView&,
+                                                         const IpAddress&,
+                                                         std::int64_t) override {
+        return Credentials{Owner{"u", "s", "u", 0}, {}};
+    }
+    SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
+        return SessionRefusal::none;
+    }
+    void release_allocation(const Owner&) override {}
+    SessionRefusal check_session(const Owner&, std::int64_t) override {
+        return SessionRefusal::none;
+    }
+};
+
+class NullRelaySockets final : public RelaySockets {
+public:
+    std::optional<RelayEndpoint> open(AddressFamily, bool, Allocation&) override {
+        return RelayEndpoint{*TransportAddress::parse("203.0.113.1:50000"), nullptr};
+    }
+    bool family_available(AddressFamily family) const override {
+        return family == AddressFamily::ipv4;
+    }
+    void close(RelayEndpoint&) override {}
+};
+
+class NullEvents final : public AllocationEvents {
+public:
+    void allocation_created(const Allocation&) override {}
+    void allocation_refreshed(const Allocation&, Seconds) override {}
+    void allocation_deleted(const Allocation&, DeleteReason) override {}
+    void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
+    void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
+};
+
+// A server with `allocations` allocations, each with one channel bound to a peer.
+struct Fixture {
+    OpenAuthenticator authenticator;
+    NullRelaySockets sockets;
+    NullEvents events;
+    AllocationQuota quota{1'000'000, 1'000'000};
+    TurnServer server{ServerSettings{}, PeerPolicy{}, authenticator, sockets, events, quota, 1};
+    Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
+    TransportAddress peer = *TransportAddress::parse("8.8.8.8:5000");
+    std::vector<FiveTuple> tuples;
+
+    explicit Fixture(int allocations) {
+        for (int i = 0; i < allocations; ++i) {
+            FiveTuple tuple{TransportAddress{IpAddress::v4(0xC6336400u + static_cast<unsigned>(i)), 40000},
+                            *TransportAddress::parse("192.0.2.1:3478"), ClientTransport::udp};
+            send(tuple, stun::Method::allocate, [](stun::MessageBuilder& builder) {
+                const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+                builder.add(stun::attribute::requested_transport, udp);
+            });
+            send(tuple, stun::Method::channel_bind, [this](stun::MessageBuilder& builder) {
+                const std::array<std::byte, 4> channel{std::byte{0x40}, std::byte{0x01}, {}, {}};
+                builder.add(stun::attribute::channel_number, channel);
+                builder.add_xor_address(stun::attribute::xor_peer_address, peer);
+            });
+            tuples.push_back(tuple);
+        }
+    }
+
+    template <typename Fill>
+    void send(const FiveTuple& tuple, stun::Method method, Fill fill) {
+        std::array<std::byte, 512> buffer{};
+        stun::TransactionId id{};
+        id[0] = std::byte{static_cast<unsigned char>(method)};
+        stun::MessageBuilder builder(buffer, method, stun::MessageClass::request, id);
+        fill(builder);
+        builder.add_string(stun::attribute::username, "u");
+        builder.add_string(stun::attribute::realm, "hearth");
+        builder.add_string(stun::attribute::nonce, "n");
+        builder.add_message_integrity(std::array<std::byte, 16>{});
+        server.handle_stun(*stun::MessageView::parse(builder.finish()), tuple, now, nullptr);
+    }
+};
+
+void BM_ChannelDataToPeer(benchmark::State& state) {
+    Fixture fixture(static_cast<int>(state.range(0)));
+    std::vector<std::byte> datagram(4 + static_cast<std::size_t>(state.range(1)));
+    datagram[0] = std::byte{0x40};
+    datagram[1] = std::byte{0x01};
+    datagram[2] = static_cast<std::byte>(state.range(1) >> 8);
+    datagram[3] = static_cast<std::byte>(state.range(1));
+    std::size_t next = 0;
+    for (auto _ : state) {
+        const auto& tuple = fixture.tuples[next];
+        next = next + 1 == fixture.tuples.size() ? 0 : next + 1;
+        auto send = fixture.server.handle_channel_data(tuple, datagram, fixture.now.monotonic);
+        benchmark::DoNotOptimize(send);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ChannelDataToPeer)->Args({10, 160})->Args({1000, 160})->Args({1000, 1200});
+
+void BM_PeerDatagramToClient(benchmark::State& state) {
+    Fixture fixture(1);
+    Allocation& allocation = *fixture.server.find(fixture.tuples.front());
+    const auto payload = static_cast<std::size_t>(state.range(0));
+    std::vector<std::byte> buffer(peer_data_headroom + payload + peer_data_tailroom);
+    for (auto _ : state) {
+        auto message = fixture.server.wrap_peer_datagram(allocation, fixture.peer, buffer, payload,
+                                                         fixture.now.monotonic, false);
+        benchmark::DoNotOptimize(message);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PeerDatagramToClient)->Arg(160)->Arg(1200);
+
+}  // namespace

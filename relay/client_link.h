@@ -1,0 +1,20 @@
+#pragma once
+
+// The way back to a client: a UDP listener socket (and the client's address) or a
+// TCP/TLS connection. An allocation keeps a pointer to the link it was made through.
+
+#include "relay/stun/message.h"
+#include "relay/stun/transport_address.h"
+
+namespace hearth::relay {
+
+class ClientLink {
+public:
+    virtual ~ClientLink() = default;
+    // Sends one message to the client; a full queue drops it (and counts the drop).
+    virtual void send_to_client(const TransportAddress& client, stun::Bytes message) = 0;
+    // Streams need ChannelData padded to four bytes (RFC 8656 §12.5).
+    virtual bool is_stream() const = 0;
+};
+
+}  // namespace hearth::relay

@@ -1,0 +1,170 @@
+#include "relay/daemon.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/rand.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "auth/embedded_session_store.h"
+#include "relay/worker.h"
+
+namespace hearth::relay {
+
+namespace {
+
+spdlog::level::level_enum spdlog_level(config::LogLevel level) {
+    switch (level) {
+        case config::LogLevel::trace: return spdlog::level::trace;
+        case config::LogLevel::debug: return spdlog::level::debug;
+        case config::LogLevel::info: return spdlog::level::info;
+        case config::LogLevel::warn: return spdlog::level::warn;
+        case config::LogLevel::error: return spdlog::level::err;
+    }
+    return spdlog::level::info;
+}
+
+auth::SessionState state_of(config::SessionState state) {
+    switch (state) {
+        case config::SessionState::scheduled: return auth::SessionState::scheduled;
+        case config::SessionState::active: return auth::SessionState::active;
+        case config::SessionState::ended: return auth::SessionState::ended;
+    }
+    return auth::SessionState::ended;
+}
+
+struct SignalContext {
+    event_base* main_base;
+    std::vector<std::unique_ptr<Worker>>* workers;
+    const config::Config* config;
+};
+
+void on_stop_signal(evutil_socket_t signal_number, short, void* context) {
+    auto* signals = static_cast<SignalContext*>(context);
+    spdlog::info("signal {}: stopping", static_cast<int>(signal_number));
+    for (auto& worker : *signals->workers) {
+        worker->stop();
+    }
+    event_base_loopexit(signals->main_base, nullptr);
+}
+
+// SIGHUP: reload the TLS certificate. A certificate that does not load is refused and
+// the running one stays; allocations and connections are never touched.
+void on_reload_signal(evutil_socket_t, short, void* context) {
+    auto* signals = static_cast<SignalContext*>(context);
+    const auto& config = *signals->config;
+    if (config.listen_tls.empty()) {
+        spdlog::info("SIGHUP: no TLS listener, nothing to reload (config changes need a restart)");
+        return;
+    }
+    std::string error;
+    auto tls_context = make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
+    if (!tls_context) {
+        spdlog::error("SIGHUP: new TLS certificate refused, keeping the old one: {}", error);
+        return;
+    }
+    for (auto& worker : *signals->workers) {
+        worker->post_tls_context(tls_context);
+    }
+    spdlog::info("SIGHUP: TLS certificate reloaded from {}", config.tls_certificate);
+}
+
+}  // namespace
+
+int run_daemon(const config::Config& config,
+               const std::function<void(DaemonControl&)>& on_ready) {
+    // Logs go to stderr so stdout stays free for what the user asked for (the demo banner).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("hearthd"));
+    spdlog::set_level(spdlog_level(config.log_level));
+    evthread_use_pthreads();
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auth::EmbeddedSessionStore session_store;
+    for (const auto& seed : config.sessions) {
+        session_store.put(auth::Session{seed.id, state_of(seed.state), seed.participants,
+                                        seed.not_before_unix, seed.not_after_unix,
+                                        seed.allocation_cap});
+    }
+    SharedState shared{turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
+                       {}, &session_store};
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(shared.nonce_key.data()),
+                   static_cast<int>(shared.nonce_key.size())) != 1) {
+        spdlog::error("cannot draw a random nonce key");
+        return 1;
+    }
+
+    unsigned worker_count = config.workers;
+    if (worker_count == 0) {
+        worker_count = std::max(1u, std::thread::hardware_concurrency());
+    }
+    SslContextPointer tls_context;
+    if (!config.listen_tls.empty()) {
+        std::string error;
+        tls_context = make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
+        if (!tls_context) {
+            spdlog::error("cannot load the TLS certificate: {}", error);
+            return 1;
+        }
+    }
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (unsigned index = 0; index < worker_count; ++index) {
+        workers.push_back(std::make_unique<Worker>(index, config, shared, tls_context));
+        std::string error;
+        if (!workers.back()->open_listeners(config, error)) {
+            spdlog::error("cannot open listeners: {}", error);
+            return 1;
+        }
+    }
+
+    event_base* main_base = event_base_new();
+    SignalContext signals{main_base, &workers, &config};
+    event* sigint = evsignal_new(main_base, SIGINT, &on_stop_signal, &signals);
+    event* sigterm = evsignal_new(main_base, SIGTERM, &on_stop_signal, &signals);
+    event* sighup = evsignal_new(main_base, SIGHUP, &on_reload_signal, &signals);
+    for (event* signal_event : {sigint, sigterm, sighup}) {
+        event_add(signal_event, nullptr);
+    }
+
+    std::vector<std::thread> threads;
+    for (auto& worker : workers) {
+        threads.emplace_back([&worker] { worker->run(); });
+    }
+    std::string listening;
+    for (const auto& address : config.listen_udp) {
+        listening += " udp " + address.to_string();
+    }
+    for (const auto& address : config.listen_tcp) {
+        listening += " tcp " + address.to_string();
+    }
+    for (const auto& address : config.listen_tls) {
+        listening += " tls " + address.to_string();
+    }
+    const auto started_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+    DaemonControl control(main_base, workers, config, session_store, started_unix);
+    if (on_ready) {
+        on_ready(control);
+    }
+    spdlog::info("hearthd ready: {} workers,{}", worker_count, listening);
+
+    event_base_dispatch(main_base);
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    workers.clear();
+    for (event* signal_event : {sigint, sigterm, sighup}) {
+        event_free(signal_event);
+    }
+    event_base_free(main_base);
+    spdlog::info("hearthd stopped");
+    return 0;
+}
+
+}  // namespace hearth::relay

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <event2/event.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "relay/config/config.h"
+#include "relay/snapshot.h"
+
+namespace hearth::auth {
+class EmbeddedSessionStore;
+}
+
+namespace hearth::relay {
+
+class Worker;
+
+// What the control plane (admin API) may do with a running daemon. Every method is called
+// on the main thread; answers come back on the main thread's event base.
+class DaemonControl {
+public:
+    DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
+                  const config::Config& config, auth::EmbeddedSessionStore& sessions,
+                  std::int64_t started_unix);
+
+    event_base* base() const { return main_base_; }
+    const config::Config& config() const { return config_; }
+    auth::EmbeddedSessionStore& sessions() { return sessions_; }
+    std::int64_t started_unix() const { return started_unix_; }
+    std::size_t worker_count() const { return workers_.size(); }
+
+    // Asks every worker for a snapshot; `done` gets them all, in worker order.
+    void collect(std::function<void(std::vector<WorkerSnapshot>)> done);
+    // Deletes the allocations of a session (of one user when `user_id` is not empty) on
+    // every worker; `done` gets how many went.
+    void delete_session_allocations(std::string session_id, std::string user_id,
+                                    std::function<void(std::size_t)> done);
+
+private:
+    // Runs `task` on every worker, then `finish` on the main thread once all have run.
+    template <typename Result>
+    void fan_out(std::function<Result(Worker&)> task,
+                 std::function<void(std::vector<Result>)> finish);
+
+    event_base* main_base_;
+    std::vector<std::unique_ptr<Worker>>& workers_;
+    const config::Config& config_;
+    auth::EmbeddedSessionStore& sessions_;
+    std::int64_t started_unix_;
+};
+
+// Starts the workers on `config`, calls `on_ready` once every listener is bound, and
+// runs until SIGINT or SIGTERM. Returns the process exit code.
+int run_daemon(const config::Config& config, const std::function<void(DaemonControl&)>& on_ready);
+
+}  // namespace hearth::relay

@@ -1,0 +1,24 @@
+#pragma once
+
+// Allocation events as log lines: one per allocation event, never one per packet.
+
+#include "relay/turn/allocation_events.h"
+
+namespace hearth::relay {
+
+class LogEvents final : public turn::AllocationEvents {
+public:
+    explicit LogEvents(unsigned worker_index) : worker_index_(worker_index) {}
+    void allocation_created(const turn::Allocation& allocation) override;
+    void allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) override;
+    void allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) override;
+    void request_refused(const turn::FiveTuple& tuple, stun::Method method, turn::TurnError error,
+                         std::string_view why) override;
+    void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
+                      turn::PeerRefusal refusal) override;
+
+private:
+    unsigned worker_index_;
+};
+
+}  // namespace hearth::relay

@@ -1,0 +1,98 @@
+// hearthd: the hearth STUN/TURN relay.
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "relay/config/config.h"
+#include "relay/daemon.h"
+#include "relay/demo.h"
+
+namespace {
+
+constexpr const char* usage =
+    "usage: hearthd --config FILE        run with FILE (libconfig syntax, see etc/hearth.conf)\n"
+    "       hearthd --check-config --config FILE\n"
+    "                                    print every error in FILE with its line; exit 1 if any\n"
+    "       hearthd --demo [--port N]    run on 127.0.0.1 with a demo session (./run.sh)\n"
+    "       hearthd --help | --version\n";
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "hearthd: %s\n%s", message.c_str(), usage);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path;
+    bool check_only = false;
+    bool demo = false;
+    unsigned long demo_port = 3478;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        if (argument == "--version") {
+            std::puts("hearthd 0.1.0");
+            return 0;
+        }
+        if (argument == "--check-config") {
+            check_only = true;
+        } else if (argument == "--demo") {
+            demo = true;
+        } else if (argument == "--config" || argument == "--port") {
+            if (i + 1 >= argc) {
+                return fail(std::string(argument) + " needs a value");
+            }
+            if (argument == "--config") {
+                config_path = argv[++i];
+            } else {
+                char* end = nullptr;
+                demo_port = std::strtoul(argv[++i], &end, 10);
+                if (*end != '\0' || demo_port == 0 || demo_port > 65535) {
+                    return fail("--port needs a number from 1 to 65535");
+                }
+            }
+        } else {
+            return fail("unknown argument '" + std::string(argument) + "'");
+        }
+    }
+
+    const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    if (demo) {
+        if (!config_path.empty() || check_only) {
+            return fail("--demo takes no config file");
+        }
+        const auto config = hearth::relay::demo_config(static_cast<std::uint16_t>(demo_port));
+        return hearth::relay::run_daemon(config, [&config, now_unix](hearth::relay::DaemonControl&) {
+            std::fputs(hearth::relay::demo_banner(config, now_unix).c_str(), stdout);
+            std::fflush(stdout);
+        });
+    }
+    if (config_path.empty()) {
+        return fail("--config FILE or --demo is required");
+    }
+    const auto loaded = hearth::config::load_config_file(config_path);
+    for (const auto& error : loaded.errors) {
+        std::fprintf(stderr, "%s\n", error.to_string().c_str());
+    }
+    if (!loaded.config) {
+        std::fprintf(stderr, "hearthd: %zu error(s) in %s\n", loaded.errors.size(),
+                     config_path.c_str());
+        return 1;
+    }
+    if (check_only) {
+        std::printf("%s: ok\n", config_path.c_str());
+        return 0;
+    }
+    return hearth::relay::run_daemon(*loaded.config, {});
+}

@@ -1,0 +1,39 @@
+#pragma once
+
+// Read-only copies of a worker's state, taken on the worker's own thread and handed to
+// the control plane (admin API, metrics). The packet path never waits for them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "relay/turn/allocation.h"
+#include "relay/turn/server_counters.h"
+
+namespace hearth::relay {
+
+struct AllocationSnapshot {
+    turn::AllocationId id = 0;
+    std::string session_id;
+    std::string user_id;
+    std::string client;     // "ip:port"
+    std::string transport;  // udp, tcp, tls
+    std::vector<std::string> relayed;
+    std::int64_t age_seconds = 0;
+    std::int64_t lifetime_remaining_seconds = 0;
+    std::size_t permissions = 0;
+    std::size_t channels = 0;
+    turn::DirectionCounters client_to_peer;
+    turn::DirectionCounters peer_to_client;
+};
+
+struct WorkerSnapshot {
+    unsigned worker_index = 0;
+    turn::ServerCounters counters;
+    std::uint64_t udp_dropped_malformed = 0;
+    std::uint64_t stream_dropped_output_full = 0;
+    std::uint64_t tls_handshake_failures = 0;
+    std::vector<AllocationSnapshot> allocations;
+};
+
+}  // namespace hearth::relay

@@ -1,0 +1,70 @@
+#pragma once
+
+// TURN over TCP and TLS (RFC 8656 §3.1): a listener and the connections it accepts. STUN
+// and ChannelData are framed on the byte stream (stream_framing.h); the relayed side is UDP.
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "relay/client_link.h"
+#include "relay/stun/transport_address.h"
+#include "relay/turn/five_tuple.h"
+
+namespace hearth::relay {
+
+class Worker;
+class TcpListener;
+
+class StreamConnection final : public ClientLink {
+public:
+    StreamConnection(TcpListener& listener, bufferevent* stream, turn::FiveTuple tuple);
+    ~StreamConnection() override;
+    void send_to_client(const TransportAddress& client, stun::Bytes message) override;
+    bool is_stream() const override { return true; }
+
+private:
+    static void on_read(bufferevent* stream, void* context);
+    static void on_event(bufferevent* stream, short events, void* context);
+    void set_idle_timeout();
+    // False when the stream is not STUN or ChannelData: the connection is closed.
+    bool read_frames();
+    void handle_frame(stun::Bytes frame, bool is_channel_data);
+
+    TcpListener& listener_;
+    bufferevent* stream_;
+    turn::FiveTuple tuple_;
+};
+
+class TcpListener {
+public:
+    // Bounds on a stream: output queued for a slow reader and time without a byte read.
+    static constexpr std::size_t max_output_bytes = 256 * 1024;
+    static constexpr int idle_timeout_seconds = 3600 + 60;  // outlives the longest lifetime
+    static constexpr int tls_handshake_timeout_seconds = 10;
+
+    // `transport` is tcp or tls; a TLS listener takes the worker's current TLS context.
+    TcpListener(Worker& worker, TransportAddress address, turn::ClientTransport transport);
+    ~TcpListener();
+    bool open(std::string& error);
+    Worker& worker() { return worker_; }
+    void close_connection(StreamConnection* connection);
+    std::uint64_t dropped_output_full = 0;
+    std::uint64_t tls_handshake_failures = 0;
+
+private:
+    static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
+                          int length, void* context);
+
+    Worker& worker_;
+    TransportAddress address_;
+    turn::ClientTransport transport_;
+    evconnlistener* listener_ = nullptr;
+    std::unordered_map<StreamConnection*, std::unique_ptr<StreamConnection>> connections_;
+};
+
+}  // namespace hearth::relay

@@ -1,0 +1,25 @@
+#pragma once
+
+// The server's TLS settings (RFC 8656 §3.1, RFC 7443): TLS 1.2 and 1.3 only, modern
+// ciphers, ALPN "stun.turn", SNI logged. A context is immutable once built; reloading a
+// certificate builds a new one and swaps it in, so connections in flight keep theirs.
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+namespace hearth::relay {
+
+struct SslContextDeleter {
+    void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+using SslContextPointer = std::shared_ptr<SSL_CTX>;
+
+// Builds a server context from PEM files; on failure returns null and says why in `error`
+// (the OpenSSL reason included), so a broken new certificate can be refused with a clear
+// log line while the old context stays in use.
+SslContextPointer make_server_tls_context(const std::string& certificate_chain_file,
+                                          const std::string& private_key_file, std::string& error);
+
+}  // namespace hearth::relay

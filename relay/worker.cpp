@@ -1,0 +1,179 @@
+#include "relay/worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "relay/tcp_listener.h"
+#include "relay/udp_listener.h"
+
+namespace hearth::relay {
+
+namespace {
+
+auth::SecretRing ring_of(const config::Config& config) {
+    auth::SecretRing ring;
+    for (const auto& secret : config.secrets) {
+        ring.add({secret.name, secret.value});
+    }
+    return ring;
+}
+
+turn::ServerSettings settings_of(const config::Config& config) {
+    turn::ServerSettings settings;
+    settings.software = config.software;
+    settings.lifetime_default = config.allocation_lifetime_default;
+    settings.lifetime_max = config.allocation_lifetime_max;
+    settings.max_permissions_per_allocation = config.max_permissions_per_allocation;
+    settings.max_channels_per_allocation = config.max_channels_per_allocation;
+    settings.unauthenticated_requests_per_second = config.unauthenticated_requests_per_second;
+    return settings;
+}
+
+turn::PeerPolicy peer_policy_of(const config::Config& config) {
+    turn::PeerPolicy policy(config.peer_allow);
+    // A client must not reach the relay's own sockets through it.
+    for (const auto& address : config.listen_udp) {
+        policy.add_own_address(address.ip);
+    }
+    for (const auto& address : config.listen_tcp) {
+        policy.add_own_address(address.ip);
+    }
+    for (const auto& relay : {config.relay_ipv4, config.relay_ipv6}) {
+        if (relay) {
+            policy.add_own_address(*relay);
+        }
+    }
+    return policy;
+}
+
+}  // namespace
+
+Worker::Worker(unsigned index, const config::Config& config, SharedState& shared,
+               SslContextPointer tls_context)
+    : index_(index),
+      base_(event_base_new()),
+      authenticator_(config.realm, ring_of(config), shared.nonce_key, config.nonce_lifetime,
+                     *shared.session_store),
+      events_(index),
+      relay_sockets_(*this, config.relay_ipv4, config.relay_ipv6,
+                     RelayPortRange{config.relay_port_min, config.relay_port_max}),
+      tls_context_(std::move(tls_context)),
+      peer_buffer_(turn::peer_data_headroom + max_datagram + turn::peer_data_tailroom) {
+    // Allocation IDs stay unique across workers: the worker index in the top bits.
+    server_ = std::make_unique<turn::TurnServer>(settings_of(config), peer_policy_of(config),
+                                                 authenticator_, relay_sockets_, events_,
+                                                 shared.quota,
+                                                 (static_cast<std::uint64_t>(index) << 48) + 1);
+    expiry_timer_ = event_new(base_, -1, EV_PERSIST, &Worker::on_expiry_timer, this);
+    const timeval every_second{1, 0};
+    event_add(expiry_timer_, &every_second);
+}
+
+Worker::~Worker() {
+    // Everything holding an event goes before the base it belongs to.
+    tcp_listeners_.clear();
+    udp_listeners_.clear();
+    server_.reset();
+    event_free(expiry_timer_);
+    event_base_free(base_);
+}
+
+bool Worker::open_listeners(const config::Config& config, std::string& error) {
+    for (const auto& address : config.listen_udp) {
+        auto listener = std::make_unique<UdpListener>(*this, address);
+        if (!listener->open(error)) {
+            return false;
+        }
+        udp_listeners_.push_back(std::move(listener));
+    }
+    for (const auto& [addresses, transport] :
+         {std::pair{&config.listen_tcp, turn::ClientTransport::tcp},
+          std::pair{&config.listen_tls, turn::ClientTransport::tls}}) {
+        for (const auto& address : *addresses) {
+            auto listener = std::make_unique<TcpListener>(*this, address, transport);
+            if (!listener->open(error)) {
+                return false;
+            }
+            tcp_listeners_.push_back(std::move(listener));
+        }
+    }
+    return true;
+}
+
+void Worker::post_tls_context(SslContextPointer context) {
+    post([context = std::move(context)](Worker& worker) mutable {
+        worker.tls_context_ = std::move(context);
+    });
+}
+
+void Worker::post(std::function<void(Worker&)> task) {
+    struct Posted {
+        Worker* worker;
+        std::function<void(Worker&)> task;
+    };
+    auto* posted = new Posted{this, std::move(task)};
+    const int result = event_base_once(
+        base_, -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void* argument) {
+            std::unique_ptr<Posted> posted(static_cast<Posted*>(argument));
+            posted->task(*posted->worker);
+        },
+        posted, nullptr);
+    if (result != 0) {
+        delete posted;
+    }
+}
+
+WorkerSnapshot Worker::snapshot() {
+    WorkerSnapshot snapshot;
+    snapshot.worker_index = index_;
+    snapshot.counters = server_->counters();
+    for (const auto& listener : udp_listeners_) {
+        snapshot.udp_dropped_malformed += listener->dropped_malformed();
+    }
+    for (const auto& listener : tcp_listeners_) {
+        snapshot.stream_dropped_output_full += listener->dropped_output_full;
+        snapshot.tls_handshake_failures += listener->tls_handshake_failures;
+    }
+    const auto now = this->now().monotonic;
+    server_->for_each_allocation([&](const turn::Allocation& allocation) {
+        AllocationSnapshot entry;
+        entry.id = allocation.id();
+        entry.session_id = allocation.owner().session_id;
+        entry.user_id = allocation.owner().user_id;
+        entry.client = allocation.five_tuple().client.to_string();
+        entry.transport = turn::to_string(allocation.five_tuple().transport);
+        for (const auto* relay : {allocation.relay_for(AddressFamily::ipv4),
+                                  allocation.relay_for(AddressFamily::ipv6)}) {
+            if (relay != nullptr) {
+                entry.relayed.push_back(relay->address.to_string());
+            }
+        }
+        entry.age_seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(now - allocation.created).count();
+        entry.lifetime_remaining_seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(allocation.expires - now).count();
+        entry.permissions = allocation.permission_count();
+        entry.channels = allocation.channel_count();
+        entry.client_to_peer = allocation.client_to_peer;
+        entry.peer_to_client = allocation.peer_to_client;
+        snapshot.allocations.push_back(std::move(entry));
+    });
+    return snapshot;
+}
+
+void Worker::run() { event_base_dispatch(base_); }
+
+void Worker::stop() { event_base_loopexit(base_, nullptr); }
+
+turn::Now Worker::now() const {
+    timeval wall;
+    event_base_gettimeofday_cached(base_, &wall);
+    return turn::Now{turn::Clock::now(), wall.tv_sec};
+}
+
+void Worker::on_expiry_timer(evutil_socket_t, short, void* context) {
+    auto* self = static_cast<Worker*>(context);
+    self->server_->expire(self->now());
+}
+
+}  // namespace hearth::relay

@@ -1,0 +1,87 @@
+#pragma once
+
+// One event-loop thread (DESIGN.md "Share nothing"): its own event base, its own
+// SO_REUSEPORT listeners, and every allocation made through them with their relay
+// sockets and timers. Other threads reach it only through event_base_once/loopexit.
+
+#include <event2/event.h>
+
+#include <array>
+#include <functional>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "relay/config/config.h"
+#include "relay/credential_authenticator.h"
+#include "relay/log_events.h"
+#include "relay/relay_socket_pool.h"
+#include "relay/snapshot.h"
+#include "relay/tls_context.h"
+#include "relay/turn/allocation_quota.h"
+#include "relay/turn/turn_server.h"
+
+namespace hearth::relay {
+
+class UdpListener;
+class TcpListener;
+
+// What every worker shares: the cross-worker caps, the nonce key, the session store.
+struct SharedState {
+    turn::AllocationQuota quota;
+    std::array<std::byte, 32> nonce_key{};
+    auth::SessionStore* session_store = nullptr;
+};
+
+class Worker {
+public:
+    Worker(unsigned index, const config::Config& config, SharedState& shared,
+           SslContextPointer tls_context);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Binds this worker's listeners; called on the main thread before run().
+    bool open_listeners(const config::Config& config, std::string& error);
+    void run();   // the thread body: runs the loop until stop()
+    void stop();  // safe from any thread
+
+    unsigned index() const { return index_; }
+    event_base* base() const { return base_; }
+    turn::TurnServer& server() { return *server_; }
+    RelaySocketPool& relay_sockets() { return relay_sockets_; }
+    // The loop's cached time, read once per batch of packets.
+    turn::Now now() const;
+
+    // The TLS context new connections use. Swapped on the worker's own thread (reload);
+    // connections already up keep the context they started with.
+    SSL_CTX* tls_context() const { return tls_context_.get(); }
+    // Safe from any thread: the swap is posted to this worker's loop.
+    void post_tls_context(SslContextPointer context);
+    // Runs `task` on this worker's thread. Control plane only (it allocates).
+    void post(std::function<void(Worker&)> task);
+    WorkerSnapshot snapshot();
+
+    // Scratch for one peer datagram with room to wrap it in place (turn_server.h).
+    // A peer datagram must still fit a Data indication's 16-bit length with its headers.
+    static constexpr std::size_t max_datagram = 65000;
+    std::span<std::byte> peer_buffer() { return peer_buffer_; }
+
+private:
+    static void on_expiry_timer(evutil_socket_t, short, void* context);
+
+    unsigned index_;
+    event_base* base_;
+    CredentialAuthenticator authenticator_;
+    LogEvents events_;
+    RelaySocketPool relay_sockets_;
+    std::unique_ptr<turn::TurnServer> server_;
+    std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
+    std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
+    event* expiry_timer_ = nullptr;
+    SslContextPointer tls_context_;
+    std::vector<std::byte> peer_buffer_;
+};
+
+}  // namespace hearth::relay
