@@ -1,0 +1,252 @@
+// RFC 5769 test vectors and RFC 8489 Appendix B.1 (as corrected by Erratum 6268), byte for
+// byte, parsed and rebuilt. Transcribed from shared/reference/rfc5769-vectors.md.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "relay/stun/attributes.h"
+#include "relay/stun/integrity.h"
+#include "relay/stun/message_builder.h"
+
+namespace hearth::stun {
+namespace {
+
+std::vector<std::byte> from_hex(std::string_view hex) {
+    std::vector<std::byte> bytes;
+    int high = -1;
+    for (const char c : hex) {
+        int value = -1;
+        if (c >= '0' && c <= '9') value = c - '0';
+        if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
+        if (value < 0) continue;  // spaces in the transcription
+        if (high < 0) {
+            high = value;
+        } else {
+            bytes.push_back(static_cast<std::byte>(high * 16 + value));
+            high = -1;
+        }
+    }
+    return bytes;
+}
+
+std::string to_hex(std::span<const std::byte> bytes) {
+    std::string hex;
+    for (const auto byte : bytes) {
+        static constexpr char digits[] = "0123456789abcdef";
+        hex += digits[std::to_integer<int>(byte) >> 4];
+        hex += digits[std::to_integer<int>(byte) & 0xF];
+    }
+    return hex;
+}
+
+Bytes text(std::string_view value) {
+    return {reinterpret_cast<const std::byte*>(value.data()), value.size()};
+}
+
+const std::string request_2_1 =
+    "000100582112a442b7e7a701bc34d686fa87dfae802200105354554e207465737420636c69656e74002400046e00"
+    "01ff80290008932ff9b151263b36000600096576746a3a68367659202020000800149aeaa70cbfd8cb56781ef2b5"
+    "b2d3f249c1b571a280280004e57a3bcf";
+const std::string response_2_2 =
+    "0101003c2112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220002000080001a147e112"
+    "a643000800142b91f599fd9e90c38c7489f92af9ba53f06be7d780280004c07d4c96";
+const std::string response_2_3 =
+    "010100482112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220002000140002a1470113"
+    "a9faa5d3f179bc25f4b5bed2b9d900080014a382954e4be67bf11784c97c8292c275bfe3ed4180280004c8fb0b4c";
+const std::string request_2_4 =
+    "000100602112a44278ad3433c6ad72c029da412e00060012e3839ee38388e383aae38383e382afe382b900000015"
+    "001c662f2f3439396b39353464364f4c33346f4c39465354767936347341 0014000b6578616d706c652e6f726700"
+    " 00080014f67024656dd64a3e02b8e0712e85c9a28ca89666";
+const std::string request_b1_corrected =
+    "000100902112a44278ad3433c6ad72c029da412e001e00204a3cf38fef6992bda952c6780417da0f248194155"
+    "69e60b205c46e41407f170400150029 6f624d61744a6f733241414143662f2f3439396b39353464364f4c3334"
+    "6f4c39465354767936347341000000 0014000b6578616d706c652e6f726700 001d000400020000 001c0020b5"
+    "c7bf005b6c52a21c51c5e892f81924136296cb927c43149309278cc6518e65";
+const std::string request_b1_as_printed =
+    "0001009c2112a44278ad3433c6ad72c029da412e001e00204a3cf38fef6992bda952c6780417da0f248194155"
+    "69e60b205c46e41407f170400150029 6f624d61744a6f733241414143662f2f3439396b39353464364f4c3334"
+    "6f4c39465354767936347341000000 0014000b6578616d706c652e6f726700 001c0020e4686c8f0edeb59013e0"
+    "7090010a93efccbccc544c0a45d9f830aa6d6f735a01";
+
+const std::string short_term_password = "VOkJxbRl1RmTxUk/WvJxBt";
+const std::string username_2_4 = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+const std::string nonce_2_4 = "f//499k954d6OL34oL9FSTvy64sA";
+const std::string nonce_b1 = "obMatJos2AAACf//499k954d6OL34oL9FSTvy64sA";
+
+TransactionId transaction_of(const std::vector<std::byte>& message) {
+    TransactionId id;
+    std::copy_n(message.begin() + 8, id.size(), id.begin());
+    return id;
+}
+
+TEST(Rfc5769, SampleRequestParsesAndVerifies) {
+    const auto bytes = from_hex(request_2_1);
+    ASSERT_EQ(bytes.size(), 108u);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(message->method(), Method::binding);
+    EXPECT_EQ(message->message_class(), MessageClass::request);
+    EXPECT_EQ(decode_software(*message->find(attribute::software)), "STUN test client");
+    EXPECT_EQ(decode_username(*message->find(attribute::username)), "evtj:h6vY");
+    EXPECT_EQ(decode_u32(*message->find(attribute::priority)), 0x6e0001ffu);
+    EXPECT_TRUE(message->unknown_comprehension_required().empty());
+    EXPECT_TRUE(verify_message_integrity(*message, text(short_term_password)));
+    EXPECT_TRUE(verify_fingerprint(*message));
+    EXPECT_FALSE(verify_message_integrity(*message, text("wrong password")));
+}
+
+TEST(Rfc5769, Ipv4ResponseParsesAndVerifies) {
+    const auto bytes = from_hex(response_2_2);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(message->message_class(), MessageClass::success_response);
+    EXPECT_EQ(decode_software(*message->find(attribute::software)), "test vector");
+    EXPECT_EQ(decode_xor_address(*message->find(attribute::xor_mapped_address),
+                                 message->transaction_id()),
+              TransportAddress::parse("192.0.2.1:32853"));
+    EXPECT_TRUE(verify_message_integrity(*message, text(short_term_password)));
+    EXPECT_TRUE(verify_fingerprint(*message));
+}
+
+TEST(Rfc5769, Ipv6ResponseParsesAndVerifies) {
+    const auto bytes = from_hex(response_2_3);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(decode_xor_address(*message->find(attribute::xor_mapped_address),
+                                 message->transaction_id()),
+              TransportAddress::parse("[2001:db8:1234:5678:11:2233:4455:6677]:32853"));
+    EXPECT_TRUE(verify_message_integrity(*message, text(short_term_password)));
+    EXPECT_TRUE(verify_fingerprint(*message));
+}
+
+TEST(Rfc5769, LongTermRequestParsesAndVerifies) {
+    const auto bytes = from_hex(request_2_4);
+    ASSERT_EQ(bytes.size(), 116u);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(decode_username(*message->find(attribute::username)), username_2_4);
+    EXPECT_EQ(decode_nonce(*message->find(attribute::nonce)), nonce_2_4);
+    EXPECT_EQ(decode_realm(*message->find(attribute::realm)), "example.org");
+    const auto key = long_term_key_md5(username_2_4, "example.org", "TheMatrIX");
+    EXPECT_EQ(to_hex(key), "e8ca7ad59d5eb0518e312911d2dab2a9");
+    EXPECT_TRUE(verify_message_integrity(*message, key));
+    EXPECT_FALSE(message->fingerprint_offset().has_value());
+}
+
+TEST(Rfc8489, CorrectedB1ParsesAndVerifies) {
+    const auto bytes = from_hex(request_b1_corrected);
+    ASSERT_EQ(bytes.size(), 164u);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    const auto hash = userhash(username_2_4, "example.org");
+    EXPECT_EQ(to_hex(hash), "4a3cf38fef6992bda952c6780417da0f24819415569e60b205c46e41407f1704");
+    EXPECT_EQ(to_hex(*message->find(attribute::userhash)), to_hex(hash));
+    EXPECT_EQ(decode_nonce(*message->find(attribute::nonce)), nonce_b1);
+    const auto key = long_term_key_sha256(username_2_4, "example.org", "TheMatrIX");
+    EXPECT_EQ(to_hex(key), "dd295a613b9058c3c23d6dc7165bda072304d989c9d0af3a8c7e184b4f9bb4a1");
+    EXPECT_TRUE(verify_message_integrity_sha256(*message, key));
+}
+
+TEST(Rfc8489, B1AsPrintedIsRejectedForItsLength) {
+    const auto message = MessageView::parse(from_hex(request_b1_as_printed));
+    ASSERT_FALSE(message.has_value());
+    EXPECT_EQ(message.error(), ParseError::bad_length);
+}
+
+// Rebuilds a response of §2.2/§2.3; the vectors pad SOFTWARE with 0x20 where the builder
+// pads with zeros, so the padding byte is substituted before integrity is added.
+std::vector<std::byte> rebuild_response(const std::vector<std::byte>& original,
+                                        const TransportAddress& mapped) {
+    std::array<std::byte, 256> buffer{};
+    MessageBuilder builder(buffer, Method::binding, MessageClass::success_response,
+                           transaction_of(original));
+    builder.add_string(attribute::software, "test vector");
+    buffer[20 + 4 + 11] = std::byte{0x20};
+    builder.add_xor_address(attribute::xor_mapped_address, mapped);
+    builder.add_message_integrity(text(short_term_password));
+    builder.add_fingerprint();
+    const auto built = builder.finish();
+    return {built.begin(), built.end()};
+}
+
+TEST(Rfc5769, ResponsesRebuildByteForByte) {
+    const auto v4 = from_hex(response_2_2);
+    EXPECT_EQ(to_hex(rebuild_response(v4, *TransportAddress::parse("192.0.2.1:32853"))),
+              to_hex(v4));
+    const auto v6 = from_hex(response_2_3);
+    EXPECT_EQ(to_hex(rebuild_response(
+                  v6, *TransportAddress::parse("[2001:db8:1234:5678:11:2233:4455:6677]:32853"))),
+              to_hex(v6));
+}
+
+TEST(Rfc5769, SampleRequestRebuildsByteForByte) {
+    const auto original = from_hex(request_2_1);
+    std::array<std::byte, 256> buffer{};
+    MessageBuilder builder(buffer, Method::binding, MessageClass::request,
+                           transaction_of(original));
+    builder.add_string(attribute::software, "STUN test client");
+    builder.add_u32(attribute::priority, 0x6e0001ff);
+    const auto controlled = from_hex("932ff9b151263b36");
+    builder.add(attribute::ice_controlled, controlled);
+    builder.add_string(attribute::username, "evtj:h6vY");
+    for (std::size_t i = 0; i < 3; ++i) {
+        buffer[builder.size() - 3 + i] = std::byte{0x20};
+    }
+    builder.add_message_integrity(text(short_term_password));
+    builder.add_fingerprint();
+    EXPECT_EQ(to_hex(builder.finish()), to_hex(original));
+}
+
+TEST(Rfc5769, LongTermRequestRebuildsByteForByte) {
+    const auto original = from_hex(request_2_4);
+    std::array<std::byte, 256> buffer{};
+    MessageBuilder builder(buffer, Method::binding, MessageClass::request,
+                           transaction_of(original));
+    builder.add_string(attribute::username, username_2_4);
+    builder.add_string(attribute::nonce, nonce_2_4);
+    builder.add_string(attribute::realm, "example.org");
+    builder.add_message_integrity(long_term_key_md5(username_2_4, "example.org", "TheMatrIX"));
+    EXPECT_EQ(to_hex(builder.finish()), to_hex(original));
+}
+
+TEST(Rfc8489, CorrectedB1RebuildsByteForByte) {
+    const auto original = from_hex(request_b1_corrected);
+    std::array<std::byte, 256> buffer{};
+    MessageBuilder builder(buffer, Method::binding, MessageClass::request,
+                           transaction_of(original));
+    builder.add(attribute::userhash, userhash(username_2_4, "example.org"));
+    builder.add_string(attribute::nonce, nonce_b1);
+    builder.add_string(attribute::realm, "example.org");
+    builder.add(attribute::password_algorithm, from_hex("00020000"));
+    builder.add_message_integrity_sha256(
+        long_term_key_sha256(username_2_4, "example.org", "TheMatrIX"));
+    EXPECT_EQ(to_hex(builder.finish()), to_hex(original));
+}
+
+TEST(Rfc5769, EveryFlippedByteBreaksTheFingerprintOrTheParse) {
+    for (const auto& vector : {request_2_1, response_2_2, response_2_3}) {
+        const auto original = from_hex(vector);
+        for (std::size_t i = 0; i < original.size(); ++i) {
+            auto damaged = original;
+            damaged[i] ^= std::byte{0x01};
+            const auto message = MessageView::parse(damaged);
+            EXPECT_FALSE(message.has_value() && verify_fingerprint(*message)) << "byte " << i;
+        }
+    }
+}
+
+TEST(Rfc5769, FlippedByteBreaksLongTermIntegrity) {
+    const auto original = from_hex(request_2_4);
+    const auto key = long_term_key_md5(username_2_4, "example.org", "TheMatrIX");
+    for (std::size_t i = 20; i < original.size() - 24; ++i) {
+        auto damaged = original;
+        damaged[i] ^= std::byte{0x01};
+        const auto message = MessageView::parse(damaged);
+        EXPECT_FALSE(message.has_value() && verify_message_integrity(*message, key)) << "byte " << i;
+    }
+}
+
+}  // namespace
+}  // namespace hearth::stun
