@@ -42,9 +42,16 @@ config::Config demo_config(std::uint16_t port) {
 std::string demo_banner(const config::Config& config, std::int64_t now_unix) {
     const auto& listen = config.listen_udp.front();
     const std::string host = listen.to_string();
-    std::string text;
-    text += "hearthd demo: UDP and TCP on " + host + ", embedded session store, session '" +
-            std::string(demo_session) + "'\n";
+    std::string urls = fmt::format("\"turn:{0}?transport=udp\", \"turn:{0}?transport=tcp\"", host);
+    std::string text = "hearthd demo: UDP and TCP on " + host;
+    if (!config.listen_tls.empty()) {
+        // turns: URLs name a host, not an address: the certificate is for "localhost".
+        const auto tls_port = config.listen_tls.front().port;
+        urls += fmt::format(", \"turns:localhost:{}?transport=tcp\"", tls_port);
+        text += fmt::format(", TLS on {} (self-signed certificate for localhost)",
+                            config.listen_tls.front().to_string());
+    }
+    text += ", embedded session store, session '" + std::string(demo_session) + "'\n";
     text += "WARNING: this demo allows loopback peers (127.0.0.0/8) so a browser on this machine\n"
             "can relay to itself. The shipped etc/hearth.conf refuses them.\n\n";
     for (const char* user : {"therapist", "client"}) {
@@ -52,10 +59,8 @@ std::string demo_banner(const config::Config& config, std::int64_t now_unix) {
             auth::make_username(now_unix + demo_credential_ttl, demo_session, user);
         const std::string password = auth::mint_password(config.secrets.back().value, username);
         text += fmt::format("RTCIceServer for '{}' (valid {} h):\n", user, demo_credential_ttl / 3600);
-        text += fmt::format(
-            "{{\"urls\": [\"turn:{0}?transport=udp\", \"turn:{0}?transport=tcp\"], "
-            "\"username\": \"{1}\", \"credential\": \"{2}\"}}\n\n",
-            host, username, password);
+        text += fmt::format("{{\"urls\": [{}], \"username\": \"{}\", \"credential\": \"{}\"}}\n\n",
+                            urls, username, password);
     }
     text += "Stop with Ctrl-C.\n";
     return text;

@@ -18,7 +18,8 @@ constexpr const char* usage =
     "usage: hearthd --config FILE        run with FILE (libconfig syntax, see etc/hearth.conf)\n"
     "       hearthd --check-config --config FILE\n"
     "                                    print every error in FILE with its line; exit 1 if any\n"
-    "       hearthd --demo [--port N]    run on 127.0.0.1 with a demo session (./run.sh)\n"
+    "       hearthd --demo [--port N] [--tls-port N --tls-certificate PEM --tls-private-key PEM]\n"
+    "                                    run on 127.0.0.1 with a demo session (./run.sh)\n"
     "       hearthd --help | --version\n";
 
 int fail(const std::string& message) {
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
     bool check_only = false;
     bool demo = false;
     unsigned long demo_port = 3478;
+    unsigned long demo_tls_port = 5349;
+    std::string tls_certificate;
+    std::string tls_private_key;
     for (int i = 1; i < argc; ++i) {
         const std::string_view argument = argv[i];
         if (argument == "--help" || argument == "-h") {
@@ -47,18 +51,25 @@ int main(int argc, char** argv) {
             check_only = true;
         } else if (argument == "--demo") {
             demo = true;
-        } else if (argument == "--config" || argument == "--port") {
+        } else if (argument == "--config" || argument == "--port" || argument == "--tls-port" ||
+                   argument == "--tls-certificate" || argument == "--tls-private-key") {
             if (i + 1 >= argc) {
                 return fail(std::string(argument) + " needs a value");
             }
+            const char* value = argv[++i];
             if (argument == "--config") {
-                config_path = argv[++i];
+                config_path = value;
+            } else if (argument == "--tls-certificate") {
+                tls_certificate = value;
+            } else if (argument == "--tls-private-key") {
+                tls_private_key = value;
             } else {
                 char* end = nullptr;
-                demo_port = std::strtoul(argv[++i], &end, 10);
-                if (*end != '\0' || demo_port == 0 || demo_port > 65535) {
-                    return fail("--port needs a number from 1 to 65535");
+                const unsigned long port = std::strtoul(value, &end, 10);
+                if (*end != '\0' || port == 0 || port > 65535) {
+                    return fail(std::string(argument) + " needs a number from 1 to 65535");
                 }
+                (argument == "--port" ? demo_port : demo_tls_port) = port;
             }
         } else {
             return fail("unknown argument '" + std::string(argument) + "'");
@@ -72,7 +83,16 @@ int main(int argc, char** argv) {
         if (!config_path.empty() || check_only) {
             return fail("--demo takes no config file");
         }
-        const auto config = hearth::relay::demo_config(static_cast<std::uint16_t>(demo_port));
+        if (tls_certificate.empty() != tls_private_key.empty()) {
+            return fail("--tls-certificate and --tls-private-key go together");
+        }
+        auto config = hearth::relay::demo_config(static_cast<std::uint16_t>(demo_port));
+        if (!tls_certificate.empty()) {
+            config.listen_tls = {hearth::TransportAddress{config.listen_udp.front().ip,
+                                                          static_cast<std::uint16_t>(demo_tls_port)}};
+            config.tls_certificate = tls_certificate;
+            config.tls_private_key = tls_private_key;
+        }
         return hearth::relay::run_daemon(config, [&config, now_unix](hearth::relay::DaemonControl&) {
             std::fputs(hearth::relay::demo_banner(config, now_unix).c_str(), stdout);
             std::fflush(stdout);

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hearth needs, only those missing. Sourced by run.sh and
+# test.sh; `install_packages run` for running hearthd, `install_packages test` for tests.
+set -euo pipefail
+
+hearth_run_packages=(libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
+                     pkg-config openssl)
+hearth_test_packages=(redis-server coturn chromium clang libclang-rt-14-dev python3)
+
+install_packages() {
+    local wanted=("${hearth_run_packages[@]}")
+    if [ "${1:-run}" = test ]; then
+        wanted+=("${hearth_test_packages[@]}")
+        command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
+    fi
+    local missing=()
+    for package in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$package")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        return 0
+    fi
+    echo "hearth: installing ${missing[*]}" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    # coturn's package would start its own server; hearth's tests use only its client tools.
+    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+    if command -v systemctl >/dev/null 2>&1; then
+        $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
+        $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
+    fi
+}
