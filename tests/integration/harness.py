@@ -1,0 +1,200 @@
+"""Start real hearthd and peer processes on loopback for a test, and always stop them.
+
+Every wait here is on an event (a log line, a port answering) with a bounded timeout;
+nothing sleeps to synchronise. Processes are stopped by PID in tearDown/finally paths.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import zlib
+
+HEARTHD = os.environ.get("HEARTHD", "")
+SECRET = "integration-test-secret-0123456789"
+READY_TIMEOUT = 20.0
+
+
+def free_port(kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)):
+    """A port on 127.0.0.1 that is free for every socket kind in `kinds` right now."""
+    for _ in range(200):
+        probe = socket.socket(socket.AF_INET, kinds[0])
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        others = []
+        try:
+            for kind in kinds[1:]:
+                other = socket.socket(socket.AF_INET, kind)
+                other.bind(("127.0.0.1", port))
+                others.append(other)
+            return port
+        except OSError:
+            continue
+        finally:
+            probe.close()
+            for other in others:
+                other.close()
+    raise RuntimeError("no free port found")
+
+
+def mint(session, user, secret=SECRET, ttl=3600):
+    username = f"{int(time.time()) + ttl}:{session}:{user}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def config_text(port, relay_ports, allow_loopback=True, extra=""):
+    allow = '[ "127.0.0.0/8" ]' if allow_loopback else "[ ]"
+    return f"""
+log_level = "debug";
+workers = 2;
+realm = "hearth";
+listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; }};
+relay = {{ ipv4 = "127.0.0.1"; ipv6 = ""; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
+auth = {{ secrets = ( {{ name = "test"; value = "{SECRET}"; }} ); }};
+session_store = {{ kind = "embedded"; sessions = (
+    {{ id = "s1"; state = "active"; participants = [ "alice", "bob" ]; allocation_cap = 64; }},
+    {{ id = "over"; state = "ended"; participants = [ "alice" ]; }}
+); }};
+peer_policy = {{ allow = {allow}; }};
+admin = {{ listen = ""; }};
+{extra}
+"""
+
+
+class Process:
+    """A child process whose stderr is collected and watched for lines."""
+
+    def __init__(self, argv, name):
+        self.name = name
+        self.lines = []
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for_line(self, needle, timeout=READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines:
+                    if needle in line:
+                        return line
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.process.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError(
+                        f"{self.name}: no line containing {needle!r}; output:\n" + self.output()
+                    )
+                self._changed.wait(remaining)
+
+    def output(self):
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
+        self.process.stdout.close()
+        return self.process.returncode
+
+
+class HearthTest(unittest.TestCase):
+    """Starts one hearthd per test with a config written to a temporary directory."""
+
+    allow_loopback = True
+    relay_ports = (40000, 40999)
+    extra_config = ""
+
+    def setUp(self):
+        if not HEARTHD or not os.access(HEARTHD, os.X_OK):
+            self.fail("HEARTHD must name the hearthd binary (ctest sets it)")
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.port = free_port()
+        self.config_path = os.path.join(self.directory.name, "hearth.conf")
+        with open(self.config_path, "w") as config:
+            config.write(config_text(self.port, self.relay_ports, self.allow_loopback, self.extra_config))
+        self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd")
+        self.addCleanup(self._stop_hearthd)
+        self.hearthd.wait_for_line("hearthd ready:")
+
+    def _stop_hearthd(self):
+        code = self.hearthd.stop()
+        if code not in (0, None):
+            print(self.hearthd.output())
+
+    def start_peer(self):
+        """coturn's turnutils_peer: a UDP echo server, the far end of every relay test."""
+        port = free_port((socket.SOCK_DGRAM,))
+        peer = Process(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)], "turnutils_peer")
+        self.addCleanup(peer.stop)
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        probe.settimeout(0.2)
+        try:
+            for _ in range(50):  # bounded: about ten seconds
+                probe.sendto(b"ping", ("127.0.0.1", port))
+                try:
+                    if probe.recvfrom(64)[0] == b"ping":
+                        return port
+                except socket.timeout:
+                    continue
+        finally:
+            probe.close()
+        self.fail("turnutils_peer did not echo")
+
+
+# --- a minimal STUN client for the tests that look at bytes ---
+
+MAGIC_COOKIE = 0x2112A442
+
+
+def fingerprint(data):
+    return (zlib.crc32(data) ^ 0x5354554E) & 0xFFFFFFFF
+
+
+def binding_request(transaction_id):
+    return struct.pack("!HHI", 0x0001, 0, MAGIC_COOKIE) + transaction_id
+
+
+def attributes(message):
+    """Yields (type, value) of every attribute of a STUN message."""
+    offset = 20
+    length = struct.unpack("!H", message[2:4])[0]
+    end = 20 + length
+    while offset + 4 <= end:
+        kind, size = struct.unpack("!HH", message[offset : offset + 4])
+        yield kind, message[offset + 4 : offset + 4 + size], offset
+        offset += 4 + (size + 3) // 4 * 4
+
+
+def xor_address(value, transaction_id):
+    family = value[1]
+    port = struct.unpack("!H", value[2:4])[0] ^ (MAGIC_COOKIE >> 16)
+    pad = struct.pack("!I", MAGIC_COOKIE) + transaction_id
+    raw = bytes(b ^ pad[i] for i, b in enumerate(value[4:]))
+    host = socket.inet_ntop(socket.AF_INET if family == 1 else socket.AF_INET6, raw)
+    return host, port

@@ -1,0 +1,87 @@
+"""coturn's turnutils_uclient relays through hearthd to coturn's turnutils_peer.
+
+uclient runs with -c (no RTCP allocation: that one asks for an EVEN-PORT reservation,
+which hearth does not offer) and checks every echoed packet itself; the test reads its
+summary and demands that nothing was lost.
+"""
+
+import re
+import shutil
+import subprocess
+import unittest
+
+import harness
+
+UCLIENT = shutil.which("turnutils_uclient")
+MESSAGES = 100
+CLIENTS = 2
+
+
+class RelayTest(harness.HearthTest):
+    relay_ports = (40000, 40999)
+
+    def uclient(self, *options, user="alice", session="s1", secret=harness.SECRET):
+        if UCLIENT is None:
+            self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")
+        peer_port = self.start_peer()
+        username, password = harness.mint(session, user, secret)
+        argv = [UCLIENT, "-p", str(self.port), "-u", username, "-w", password,
+                "-e", "127.0.0.1", "-r", str(peer_port), "-n", str(MESSAGES), "-m", str(CLIENTS),
+                "-l", "160", "-z", "5", "-c", *options, "127.0.0.1"]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        return result.stdout + result.stderr
+
+    def assert_no_loss(self, output):
+        # uclient prints running totals; the last line is the final count.
+        totals = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", output)
+        lost = re.findall(r"Total lost packets (\d+)", output)
+        self.assertTrue(totals and lost, output)
+        self.assertEqual(int(totals[-1][0]), MESSAGES * CLIENTS, output)
+        self.assertEqual(int(totals[-1][1]), MESSAGES * CLIENTS, output)
+        self.assertEqual(int(lost[-1]), 0, output)
+
+    def test_udp_over_channels(self):
+        self.assert_no_loss(self.uclient())
+
+    def test_udp_over_send_indications(self):
+        self.assert_no_loss(self.uclient("-s"))
+
+    def test_tcp_over_channels(self):
+        self.assert_no_loss(self.uclient("-t"))
+
+    def test_tcp_over_send_indications(self):
+        self.assert_no_loss(self.uclient("-t", "-s"))
+
+    def test_wrong_secret_is_refused_and_logged(self):
+        output = self.uclient(secret="not-the-secret-at-all-0123456789")
+        self.assertIn("Cannot complete Allocation", output)
+        self.hearthd.wait_for_line("wrong password")
+
+    def test_user_outside_the_session_is_refused_with_the_reason(self):
+        output = self.uclient(user="mallory")
+        self.assertIn("Cannot complete Allocation", output)
+        self.hearthd.wait_for_line("user is not a participant")
+
+    def test_ended_session_is_refused(self):
+        output = self.uclient(session="over")
+        self.assertIn("Cannot complete Allocation", output)
+        self.hearthd.wait_for_line("session not active")
+
+
+class PeerPolicyTest(harness.HearthTest):
+    allow_loopback = False
+    relay_ports = (41000, 41999)
+
+    def test_loopback_peer_is_refused_with_403(self):
+        if UCLIENT is None:
+            self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")
+        username, password = harness.mint("s1", "alice")
+        argv = [UCLIENT, "-p", str(self.port), "-u", username, "-w", password, "-e", "127.0.0.1",
+                "-r", "9", "-n", "5", "-m", "1", "-c", "127.0.0.1"]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        self.assertIn("403", result.stdout + result.stderr)
+        self.hearthd.wait_for_line("refused by the peer policy")
+
+
+if __name__ == "__main__":
+    unittest.main()
