@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . tests/install-deps.sh
 install_packages test
-if [ -x tests/browser/install.sh ]; then tests/browser/install.sh; fi
+tests/browser/install.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"

@@ -1,0 +1,168 @@
+// WebRTC through hearthd in Debian's headless Chromium: two peer connections in one page,
+// iceTransportPolicy 'relay', one test per client transport (UDP, TCP, TLS).
+//
+// Chromium flags and why:
+//  --no-sandbox, --headless, --disable-gpu: running as root in CI without a display.
+//  --disable-background-networking, --disable-component-update, --disable-sync,
+//  --no-first-run, --disable-quic: the machine has no internet; without them Chromium
+//    keeps trying Google hosts.
+//  --use-fake-device-for-media-stream, --use-fake-ui-for-media-stream: a synthetic camera
+//    and no permission prompt.
+//  --ignore-certificate-errors: Chromium checks a turns: server's certificate with its own
+//    verifier; the test's certificate is self-signed for "localhost", so it would refuse
+//    it. A production hearth uses a certificate from a public CA and needs no flag.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HEARTHD = process.env.HEARTHD;
+const SECRET = 'browser-test-secret-0123456789abcdef';
+const MESSAGES = 50;
+const MIN_FRAMES = 10;
+
+let playwright;
+let hearthd;
+let hearthdLog = '';
+let browser;
+let page;
+let pageServer;
+let workDirectory;
+let ports;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function mint(user) {
+  const username = `${Math.floor(Date.now() / 1000) + 3600}:s1:${user}`;
+  return { username, credential: createHmac('sha1', SECRET).update(username).digest('base64') };
+}
+
+function startHearthd(configPath) {
+  return new Promise((resolve, reject) => {
+    hearthd = spawn(HEARTHD, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error(`hearthd not ready:\n${hearthdLog}`)), 20000);
+    const watch = (chunk) => {
+      hearthdLog += chunk;
+      if (hearthdLog.includes('hearthd ready:')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    hearthd.stdout.on('data', watch);
+    hearthd.stderr.on('data', watch);
+    hearthd.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hearthd exited with ${code}:\n${hearthdLog}`));
+    });
+  });
+}
+
+before(async () => {
+  assert.ok(HEARTHD && existsSync(HEARTHD), 'HEARTHD must name the hearthd binary (ctest sets it)');
+  assert.ok(existsSync(CHROMIUM), 'Debian chromium is missing: run ./test.sh, which installs it');
+  try {
+    playwright = await import('playwright-core');
+  } catch {
+    assert.fail('playwright-core is missing: run ./test.sh, which installs it with npm');
+  }
+  workDirectory = mkdtempSync(join(tmpdir(), 'hearth-browser-'));
+  const certificate = join(workDirectory, 'cert.pem');
+  const key = join(workDirectory, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+    '-keyout', key, '-out', certificate], { stdio: 'ignore' });
+  ports = { plain: await freePort(), tls: await freePort() };
+  const configPath = join(workDirectory, 'hearth.conf');
+  writeFileSync(configPath, `
+log_level = "debug";
+workers = 2;
+listen = { udp = [ "127.0.0.1:${ports.plain}" ]; tcp = [ "127.0.0.1:${ports.plain}" ];
+           tls = [ "127.0.0.1:${ports.tls}" ]; };
+tls = { certificate = "${certificate}"; private_key = "${key}"; };
+relay = { ipv4 = "127.0.0.1"; port_min = 43000; port_max = 43999; };
+auth = { secrets = ( { name = "test"; value = "${SECRET}"; } ); };
+session_store = { sessions = ( { id = "s1"; participants = [ "alice", "bob" ]; allocation_cap = 64; } ); };
+peer_policy = { allow = [ "127.0.0.0/8" ]; };
+admin = { listen = ""; };
+`);
+  await startHearthd(configPath);
+
+  const html = readFileSync(new URL('./page.html', import.meta.url));
+  pageServer = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(html);
+  });
+  await new Promise((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+
+  browser = await playwright.chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--ignore-certificate-errors'],
+  });
+  page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${pageServer.address().port}/`);
+});
+
+after(async () => {
+  await browser?.close();
+  pageServer?.close();
+  if (hearthd && hearthd.exitCode === null) {
+    hearthd.removeAllListeners('exit');
+    const exited = new Promise((resolve) => hearthd.once('exit', resolve));
+    hearthd.kill('SIGTERM');
+    const timer = setTimeout(() => hearthd.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (workDirectory) rmSync(workDirectory, { recursive: true, force: true });
+});
+
+// One entry per client transport: the URL a browser is given and the relayProtocol its
+// selected local candidate must report.
+const transports = [
+  { name: 'UDP', url: () => `turn:127.0.0.1:${ports.plain}?transport=udp`, protocol: 'udp' },
+  { name: 'TCP', url: () => `turn:127.0.0.1:${ports.plain}?transport=tcp`, protocol: 'tcp' },
+  { name: 'TLS', url: () => `turns:localhost:${ports.tls}?transport=tcp`, protocol: 'tls' },
+];
+
+for (const transport of transports) {
+  test(`two peer connections relay through hearthd over ${transport.name}`, async () => {
+    // The therapist and the client of one session, each with their own credential.
+    const servers = (user) => [{ urls: [transport.url()], ...mint(user) }];
+    let result;
+    try {
+      result = await page.evaluate(
+        ([caller, callee, count, frames]) => runCall(caller, callee, count, frames),
+        [servers('alice'), servers('bob'), MESSAGES, MIN_FRAMES]);
+    } catch (error) {
+      throw new Error(`${error.message}\n--- hearthd log ---\n${hearthdLog.slice(-4000)}`);
+    }
+    for (const side of ['caller', 'callee']) {
+      assert.ok(result[side], `${side} has a selected candidate pair`);
+      assert.equal(result[side].localType, 'relay', `${side} local candidate is a relay`);
+      assert.equal(result[side].remoteType, 'relay', `${side} remote candidate is a relay`);
+      assert.equal(result[side].localRelayProtocol, transport.protocol,
+        `${side} reaches hearthd over ${transport.protocol}`);
+    }
+    assert.deepEqual(result.echoed, Array.from({ length: MESSAGES }, (_, i) => `echo:message ${i}`));
+    assert.ok(result.framesDecoded >= MIN_FRAMES, `decoded ${result.framesDecoded} frames`);
+  });
+}
