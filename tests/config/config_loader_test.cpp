@@ -1,0 +1,146 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "relay/config/config.h"
+
+namespace hearth::config {
+namespace {
+
+const std::string minimal_secrets =
+    "auth = { secrets = ( { name = \"a\"; value = \"0123456789abcdef0123\"; } ); };\n";
+
+std::vector<std::string> errors_of(const std::string& text) {
+    std::vector<std::string> messages;
+    for (const auto& error : load_config_text(text, "test.conf").errors) {
+        messages.push_back(error.to_string());
+    }
+    return messages;
+}
+
+TEST(ConfigLoader, AppliesDefaults) {
+    const auto result = load_config_text(minimal_secrets, "test.conf");
+    ASSERT_TRUE(result.config.has_value());
+    const auto& config = *result.config;
+    EXPECT_EQ(config.realm, "hearth");
+    ASSERT_EQ(config.listen_udp.size(), 1u);
+    EXPECT_EQ(config.listen_udp[0].to_string(), "0.0.0.0:3478");
+    EXPECT_EQ(config.allocation_lifetime_default.count(), 600);
+    EXPECT_EQ(config.allocation_lifetime_max.count(), 3600);
+    EXPECT_TRUE(config.peer_allow.empty());
+    EXPECT_EQ(config.unauthenticated_requests_per_second, 20u);
+    EXPECT_EQ(config.admin_listen->to_string(), "127.0.0.1:9478");
+    ASSERT_EQ(config.secrets.size(), 1u);
+}
+
+TEST(ConfigLoader, ReadsEveryGroup) {
+    const auto result = load_config_text(minimal_secrets + R"(
+log_level = "debug";
+workers = 3;
+listen = { udp = [ "127.0.0.1:3478", "[::1]:3478" ]; tcp = [ ]; tls = [ "127.0.0.1:5349" ]; };
+tls = { certificate = "/c.pem"; private_key = "/k.pem"; };
+relay = { ipv4 = "192.0.2.10"; ipv6 = "2001:db8::10"; port_min = 50000; port_max = 50100; };
+limits = { allocation_lifetime_max = 1800; max_channels_per_allocation = 8; };
+session_store = { kind = "embedded"; sessions = ( { id = "s1"; state = "scheduled";
+    participants = [ "a", "b" ]; not_before = 10; not_after = 20; allocation_cap = 3; } ); };
+peer_policy = { allow = [ "10.20.0.0/16" ]; };
+admin = { listen = ""; per_allocation_metrics = true; };
+)",
+                                         "test.conf");
+    ASSERT_TRUE(result.config.has_value()) << result.errors.front().to_string();
+    const auto& config = *result.config;
+    EXPECT_EQ(config.log_level, LogLevel::debug);
+    EXPECT_EQ(config.workers, 3u);
+    EXPECT_EQ(config.listen_udp.size(), 2u);
+    EXPECT_TRUE(config.listen_tcp.empty());
+    EXPECT_EQ(config.listen_tls.size(), 1u);
+    EXPECT_EQ(config.relay_ipv6->to_string(), "2001:db8::10");
+    EXPECT_EQ(config.relay_port_min, 50000);
+    EXPECT_EQ(config.allocation_lifetime_max.count(), 1800);
+    EXPECT_EQ(config.max_channels_per_allocation, 8u);
+    ASSERT_EQ(config.sessions.size(), 1u);
+    EXPECT_EQ(config.sessions[0].state, SessionState::scheduled);
+    EXPECT_EQ(config.sessions[0].allocation_cap, 3u);
+    EXPECT_EQ(config.peer_allow[0].to_string(), "10.20.0.0/16");
+    EXPECT_FALSE(config.admin_listen.has_value());
+    EXPECT_TRUE(config.metrics_per_allocation);
+}
+
+TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
+    const struct {
+        std::string text;
+        std::string expected;
+    } cases[] = {
+        {"workers = 999;\n", "test.conf:1: workers: must be between 0 and 256"},
+        {"\nrealm = 5;\n", "test.conf:2: realm: must be a string"},
+        {"listen = { udp = [ \"nowhere\" ]; };\n",
+         "test.conf:1: listen.udp.[0]: 'nowhere' is not an address:port"},
+        {"relay = { ipv4 = \"::1\"; };\n", "test.conf:1: relay.ipv4: '::1' is not an IPv4 address"},
+        {"relay = {\n port_min = 60000;\n port_max = 50000; };\n",
+         "relay: port_min must not be above port_max"},
+        {"peer_policy = { allow = [ \"10.0.0.1/8\" ]; };\n",
+         "test.conf:1: peer_policy.allow.[0]: '10.0.0.1/8' is not a CIDR range"},
+        {"colour = \"blue\";\n", "test.conf:1: colour: unknown key"},
+        {"limits = { lifetime = 5; };\n", "test.conf:1: limits.lifetime: unknown key"},
+        {"listen = { tls = [ \"127.0.0.1:5349\" ]; };\n",
+         "listen.tls needs tls.certificate and tls.private_key"},
+        {"session_store = { kind = \"etcd\"; };\n", "must be \"embedded\" or \"redis\""},
+        {"workers = ;\n", "test.conf:1: syntax error"},
+    };
+    for (const auto& test : cases) {
+        const auto text = test.text + (test.text.find("secrets") == std::string::npos
+                                           ? "\n" + minimal_secrets
+                                           : "");
+        const auto errors = errors_of(text);
+        ASSERT_FALSE(errors.empty()) << test.text;
+        EXPECT_NE(errors.front().find(test.expected), std::string::npos)
+            << test.text << " gave " << errors.front();
+    }
+}
+
+TEST(ConfigLoader, RequiresARealSecret) {
+    EXPECT_NE(errors_of("realm = \"x\";\n").front().find("auth.secrets is required"),
+              std::string::npos);
+    const auto placeholder =
+        errors_of("auth = { secrets = ( { name = \"a\"; value = \"CHANGE-ME\"; } ); };\n");
+    EXPECT_NE(placeholder.front().find("set a random value"), std::string::npos);
+    const auto short_secret =
+        errors_of("auth = { secrets = ( { name = \"a\"; value = \"short\"; } ); };\n");
+    EXPECT_NE(short_secret.front().find("at least 16 characters"), std::string::npos);
+}
+
+TEST(ConfigLoader, ReportsEveryErrorNotJustTheFirst) {
+    const auto errors = errors_of("workers = -1;\nrealm = 3;\ncolour = 1;\n" + minimal_secrets);
+    EXPECT_EQ(errors.size(), 3u);
+}
+
+TEST(ShippedConfig, FailsOnlyOnItsTwoPlaceholders) {
+    const auto result = load_config_file(HEARTH_SHIPPED_CONFIG);
+    ASSERT_EQ(result.errors.size(), 2u);
+    EXPECT_NE(result.errors[0].message.find("relay.ipv4: set this host's public IPv4 address"),
+              std::string::npos);
+    EXPECT_NE(result.errors[1].message.find("set a random value"), std::string::npos);
+}
+
+TEST(ShippedConfig, LoadsOnceThePlaceholdersAreFilled) {
+    std::ifstream file(HEARTH_SHIPPED_CONFIG);
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const auto replace = [&text](const std::string& from, const std::string& to) {
+        text.replace(text.find(from), from.size(), to);
+    };
+    replace("ipv4 = \"CHANGE-ME\"", "ipv4 = \"192.0.2.10\"");
+    replace("value = \"CHANGE-ME\"", "value = \"0123456789abcdef0123456789abcdef\"");
+    const auto result = load_config_text(text, "hearth.conf");
+    EXPECT_TRUE(result.config.has_value())
+        << (result.errors.empty() ? "" : result.errors.front().to_string());
+}
+
+TEST(ConfigLoader, MissingFileIsAnError) {
+    const auto result = load_config_file("/nonexistent/hearth.conf");
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_EQ(result.errors[0].to_string(), "/nonexistent/hearth.conf: cannot be read");
+}
+
+}  // namespace
+}  // namespace hearth::config
