@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 install_packages run
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target hearthd hearthctl >/dev/null
+cmake --build build -j"$(nproc)" --target hearthd >/dev/null
 
 # A self-signed certificate for the demo's turns: URL, made once and kept in build/.
 tls_dir=build/demo-tls

@@ -8,11 +8,16 @@ namespace {
 constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int value_of(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
     return -1;
 }
 }  // namespace
@@ -23,8 +28,10 @@ std::string base64_encode(std::span<const std::byte> bytes) {
     for (std::size_t i = 0; i < bytes.size(); i += 3) {
         const std::size_t left = bytes.size() - i;
         std::uint32_t chunk = std::to_integer<std::uint32_t>(bytes[i]) << 16;
-        if (left > 1) chunk |= std::to_integer<std::uint32_t>(bytes[i + 1]) << 8;
-        if (left > 2) chunk |= std::to_integer<std::uint32_t>(bytes[i + 2]);
+        if (left > 1)
+            chunk |= std::to_integer<std::uint32_t>(bytes[i + 1]) << 8;
+        if (left > 2)
+            chunk |= std::to_integer<std::uint32_t>(bytes[i + 2]);
         text += alphabet[(chunk >> 18) & 63];
         text += alphabet[(chunk >> 12) & 63];
         text += left > 1 ? alphabet[(chunk >> 6) & 63] : '=';
@@ -63,8 +70,10 @@ std::optional<std::vector<std::byte>> base64_decode(std::string_view text) {
                                     (static_cast<std::uint32_t>(values[2]) << 6) |
                                     static_cast<std::uint32_t>(values[3]);
         bytes.push_back(static_cast<std::byte>(chunk >> 16));
-        if (padding < 2) bytes.push_back(static_cast<std::byte>(chunk >> 8));
-        if (padding < 1) bytes.push_back(static_cast<std::byte>(chunk));
+        if (padding < 2)
+            bytes.push_back(static_cast<std::byte>(chunk >> 8));
+        if (padding < 1)
+            bytes.push_back(static_cast<std::byte>(chunk));
     }
     return bytes;
 }

@@ -17,12 +17,18 @@ constexpr std::size_t max_expiry_digits = 19;  // fits an int64
 
 const char* to_string(UsernameError error) {
     switch (error) {
-        case UsernameError::malformed: return "not <expiry>:<session>:<user>";
-        case UsernameError::bad_expiry: return "expiry is not a Unix time";
-        case UsernameError::empty_session: return "empty session id";
-        case UsernameError::empty_user: return "empty user id";
-        case UsernameError::too_long: return "username too long";
-        case UsernameError::bad_character: return "id has a character outside [A-Za-z0-9._@-]";
+        case UsernameError::malformed:
+            return "not <expiry>:<session>:<user>";
+        case UsernameError::bad_expiry:
+            return "expiry is not a Unix time";
+        case UsernameError::empty_session:
+            return "empty session id";
+        case UsernameError::empty_user:
+            return "empty user id";
+        case UsernameError::too_long:
+            return "username too long";
+        case UsernameError::bad_character:
+            return "id has a character outside [A-Za-z0-9._@-]";
     }
     return "?";
 }
@@ -32,8 +38,8 @@ bool is_valid_id(std::string_view id) {
         return false;
     }
     for (const char c : id) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '@' || c == '-';
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@' || c == '-';
         if (!ok) {
             return false;
         }
@@ -47,7 +53,8 @@ std::expected<TurnUsername, UsernameError> parse_username(std::string_view usern
     }
     const auto first = username.find(':');
     const auto second = first == std::string_view::npos ? first : username.find(':', first + 1);
-    if (second == std::string_view::npos || username.find(':', second + 1) != std::string_view::npos) {
+    if (second == std::string_view::npos ||
+        username.find(':', second + 1) != std::string_view::npos) {
         return std::unexpected(UsernameError::malformed);
     }
     const auto expiry_text = username.substr(0, first);

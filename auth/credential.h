@@ -17,8 +17,8 @@ struct TurnUsername {
 };
 
 enum class UsernameError : std::uint8_t {
-    malformed,      // not three fields separated by ':'
-    bad_expiry,     // not a decimal Unix time
+    malformed,   // not three fields separated by ':'
+    bad_expiry,  // not a decimal Unix time
     empty_session,
     empty_user,
     too_long,

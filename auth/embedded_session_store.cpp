@@ -51,9 +51,8 @@ std::uint32_t EmbeddedSessionStore::allocations_of(std::string_view session_id) 
     return found == sessions_.end() ? 0 : found->second.allocations;
 }
 
-void EmbeddedSessionStore::reserve_allocation(std::string_view session_id,
-                                              std::string_view user_id, std::int64_t now_unix,
-                                              VerdictCallback done) {
+void EmbeddedSessionStore::reserve_allocation(std::string_view session_id, std::string_view user_id,
+                                              std::int64_t now_unix, VerdictCallback done) {
     SessionVerdict verdict = SessionVerdict::unknown_session;
     {
         std::lock_guard lock(mutex_);

@@ -14,7 +14,7 @@
 namespace hearth::auth {
 
 class EmbeddedSessionStore final : public SessionStore {
-public:
+  public:
     void put(Session session);
     bool end_session(std::string_view id);
     bool remove_participant(std::string_view session_id, std::string_view user_id);
@@ -24,10 +24,10 @@ public:
     void reserve_allocation(std::string_view session_id, std::string_view user_id,
                             std::int64_t now_unix, VerdictCallback done) override;
     void release_allocation(std::string_view session_id, std::string_view user_id) override;
-    void check_session(std::string_view session_id, std::string_view user_id,
-                       std::int64_t now_unix, VerdictCallback done) override;
+    void check_session(std::string_view session_id, std::string_view user_id, std::int64_t now_unix,
+                       VerdictCallback done) override;
 
-private:
+  private:
     struct Entry {
         Session session;
         std::uint32_t allocations = 0;

@@ -19,7 +19,7 @@ namespace hearth::auth {
 enum class NonceCheck : std::uint8_t { valid, stale, invalid };
 
 class NonceIssuer {
-public:
+  public:
     NonceIssuer(std::array<std::byte, 32> key, std::chrono::seconds validity);
     static std::array<std::byte, 32> random_key();
 
@@ -27,7 +27,7 @@ public:
     std::string issue(const IpAddress& client, std::int64_t now_unix) const;
     NonceCheck check(std::string_view nonce, const IpAddress& client, std::int64_t now_unix) const;
 
-private:
+  private:
     std::string mac_hex(std::uint64_t expiry, const IpAddress& client) const;
 
     std::array<std::byte, 32> key_;

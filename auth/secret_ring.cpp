@@ -10,8 +10,9 @@ void SecretRing::add(NamedSecret secret) {
 }
 
 bool SecretRing::retire(std::string_view name) {
-    const auto found = std::find_if(secrets_.begin(), secrets_.end(),
-                                    [name](const NamedSecret& secret) { return secret.name == name; });
+    const auto found =
+        std::find_if(secrets_.begin(), secrets_.end(),
+                     [name](const NamedSecret& secret) { return secret.name == name; });
     if (found == secrets_.end()) {
         return false;
     }

@@ -11,19 +11,19 @@
 namespace hearth::auth {
 
 struct NamedSecret {
-    std::string name;   // shown in logs and by hearthctl; the value never is
+    std::string name;  // shown in logs and by hearthctl; the value never is
     std::string value;
 };
 
 class SecretRing {
-public:
+  public:
     void add(NamedSecret secret);  // newest last; a secret of the same name is replaced
     bool retire(std::string_view name);
     const NamedSecret* newest() const;
     std::span<const NamedSecret> active() const { return secrets_; }
     bool empty() const { return secrets_.empty(); }
 
-private:
+  private:
     std::vector<NamedSecret> secrets_;
 };
 

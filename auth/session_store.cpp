@@ -6,22 +6,32 @@ namespace hearth::auth {
 
 const char* to_string(SessionVerdict verdict) {
     switch (verdict) {
-        case SessionVerdict::allowed: return "allowed";
-        case SessionVerdict::unknown_session: return "unknown session";
-        case SessionVerdict::not_active: return "session not active";
-        case SessionVerdict::outside_window: return "outside the session's time window";
-        case SessionVerdict::not_participant: return "not a participant";
-        case SessionVerdict::cap_reached: return "session allocation cap reached";
-        case SessionVerdict::store_unavailable: return "session store unavailable";
+        case SessionVerdict::allowed:
+            return "allowed";
+        case SessionVerdict::unknown_session:
+            return "unknown session";
+        case SessionVerdict::not_active:
+            return "session not active";
+        case SessionVerdict::outside_window:
+            return "outside the session's time window";
+        case SessionVerdict::not_participant:
+            return "not a participant";
+        case SessionVerdict::cap_reached:
+            return "session allocation cap reached";
+        case SessionVerdict::store_unavailable:
+            return "session store unavailable";
     }
     return "?";
 }
 
 const char* to_string(SessionState state) {
     switch (state) {
-        case SessionState::scheduled: return "scheduled";
-        case SessionState::active: return "active";
-        case SessionState::ended: return "ended";
+        case SessionState::scheduled:
+            return "scheduled";
+        case SessionState::active:
+            return "active";
+        case SessionState::ended:
+            return "ended";
     }
     return "?";
 }

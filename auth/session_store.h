@@ -41,7 +41,7 @@ SessionVerdict judge(const Session& session, std::string_view user_id, std::int6
 using VerdictCallback = std::function<void(SessionVerdict)>;
 
 class SessionStore {
-public:
+  public:
     virtual ~SessionStore() = default;
     // Allocate: state, window, participant and cap; on `allowed` one slot of the
     // session's cap is taken, atomically with the check.

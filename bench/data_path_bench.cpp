@@ -15,11 +15,10 @@ using namespace hearth;
 using namespace hearth::turn;
 
 class OpenAuthenticator final : public Authenticator {
-public:
+  public:
     std::string_view realm() const override { return "hearth"; }
     std::string issue_nonce(const IpAddress&, std::int64_t) override { return "n"; }
-    std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView&,
-                                                         const IpAddress&,
+    std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView&, const IpAddress&,
                                                          std::int64_t) override {
         return Credentials{Owner{"u", "s", "u", 0}, {}};
     }
@@ -33,7 +32,7 @@ public:
 };
 
 class NullRelaySockets final : public RelaySockets {
-public:
+  public:
     std::optional<RelayEndpoint> open(AddressFamily, bool, Allocation&) override {
         return RelayEndpoint{*TransportAddress::parse("203.0.113.1:50000"), nullptr};
     }
@@ -44,7 +43,7 @@ public:
 };
 
 class NullEvents final : public AllocationEvents {
-public:
+  public:
     void allocation_created(const Allocation&) override {}
     void allocation_refreshed(const Allocation&, Seconds) override {}
     void allocation_deleted(const Allocation&, DeleteReason) override {}
@@ -65,8 +64,9 @@ struct Fixture {
 
     explicit Fixture(int allocations) {
         for (int i = 0; i < allocations; ++i) {
-            FiveTuple tuple{TransportAddress{IpAddress::v4(0xC6336400u + static_cast<unsigned>(i)), 40000},
-                            *TransportAddress::parse("192.0.2.1:3478"), ClientTransport::udp};
+            FiveTuple tuple{
+                TransportAddress{IpAddress::v4(0xC6336400u + static_cast<unsigned>(i)), 40000},
+                *TransportAddress::parse("192.0.2.1:3478"), ClientTransport::udp};
             send(tuple, stun::Method::allocate, [](stun::MessageBuilder& builder) {
                 const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
                 builder.add(stun::attribute::requested_transport, udp);

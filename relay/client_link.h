@@ -9,7 +9,7 @@
 namespace hearth::relay {
 
 class ClientLink {
-public:
+  public:
     virtual ~ClientLink() = default;
     // Sends one message to the client; a full queue drops it (and counts the drop).
     virtual void send_to_client(const TransportAddress& client, stun::Bytes message) = 0;

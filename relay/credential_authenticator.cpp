@@ -12,12 +12,18 @@ namespace {
 
 turn::SessionRefusal refusal_of(auth::SessionVerdict verdict) {
     switch (verdict) {
-        case auth::SessionVerdict::allowed: return turn::SessionRefusal::none;
-        case auth::SessionVerdict::unknown_session: return turn::SessionRefusal::unknown_session;
-        case auth::SessionVerdict::not_active: return turn::SessionRefusal::not_active;
-        case auth::SessionVerdict::outside_window: return turn::SessionRefusal::outside_window;
-        case auth::SessionVerdict::not_participant: return turn::SessionRefusal::not_participant;
-        case auth::SessionVerdict::cap_reached: return turn::SessionRefusal::cap_reached;
+        case auth::SessionVerdict::allowed:
+            return turn::SessionRefusal::none;
+        case auth::SessionVerdict::unknown_session:
+            return turn::SessionRefusal::unknown_session;
+        case auth::SessionVerdict::not_active:
+            return turn::SessionRefusal::not_active;
+        case auth::SessionVerdict::outside_window:
+            return turn::SessionRefusal::outside_window;
+        case auth::SessionVerdict::not_participant:
+            return turn::SessionRefusal::not_participant;
+        case auth::SessionVerdict::cap_reached:
+            return turn::SessionRefusal::cap_reached;
         case auth::SessionVerdict::store_unavailable:
             return turn::SessionRefusal::store_unavailable;
     }

@@ -13,10 +13,10 @@
 namespace hearth::relay {
 
 class CredentialAuthenticator final : public turn::Authenticator {
-public:
+  public:
     CredentialAuthenticator(std::string realm, auth::SecretRing secrets,
-                            std::array<std::byte, 32> nonce_key, std::chrono::seconds nonce_lifetime,
-                            auth::SessionStore& sessions);
+                            std::array<std::byte, 32> nonce_key,
+                            std::chrono::seconds nonce_lifetime, auth::SessionStore& sessions);
 
     std::string_view realm() const override { return realm_; }
     std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) override;
@@ -26,7 +26,7 @@ public:
     void release_allocation(const turn::Owner& owner) override;
     turn::SessionRefusal check_session(const turn::Owner& owner, std::int64_t now_unix) override;
 
-private:
+  private:
     std::string realm_;
     auth::SecretRing secrets_;
     auth::NonceIssuer nonces_;

@@ -21,20 +21,28 @@ namespace {
 
 spdlog::level::level_enum spdlog_level(config::LogLevel level) {
     switch (level) {
-        case config::LogLevel::trace: return spdlog::level::trace;
-        case config::LogLevel::debug: return spdlog::level::debug;
-        case config::LogLevel::info: return spdlog::level::info;
-        case config::LogLevel::warn: return spdlog::level::warn;
-        case config::LogLevel::error: return spdlog::level::err;
+        case config::LogLevel::trace:
+            return spdlog::level::trace;
+        case config::LogLevel::debug:
+            return spdlog::level::debug;
+        case config::LogLevel::info:
+            return spdlog::level::info;
+        case config::LogLevel::warn:
+            return spdlog::level::warn;
+        case config::LogLevel::error:
+            return spdlog::level::err;
     }
     return spdlog::level::info;
 }
 
 auth::SessionState state_of(config::SessionState state) {
     switch (state) {
-        case config::SessionState::scheduled: return auth::SessionState::scheduled;
-        case config::SessionState::active: return auth::SessionState::active;
-        case config::SessionState::ended: return auth::SessionState::ended;
+        case config::SessionState::scheduled:
+            return auth::SessionState::scheduled;
+        case config::SessionState::active:
+            return auth::SessionState::active;
+        case config::SessionState::ended:
+            return auth::SessionState::ended;
     }
     return auth::SessionState::ended;
 }
@@ -64,7 +72,8 @@ void on_reload_signal(evutil_socket_t, short, void* context) {
         return;
     }
     std::string error;
-    auto tls_context = make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
+    auto tls_context =
+        make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
     if (!tls_context) {
         spdlog::error("SIGHUP: new TLS certificate refused, keeping the old one: {}", error);
         return;
@@ -77,8 +86,7 @@ void on_reload_signal(evutil_socket_t, short, void* context) {
 
 }  // namespace
 
-int run_daemon(const config::Config& config,
-               const std::function<void(DaemonControl&)>& on_ready) {
+int run_daemon(const config::Config& config, const std::function<void(DaemonControl&)>& on_ready) {
     // Logs go to stderr so stdout stays free for what the user asked for (the demo banner).
     spdlog::set_default_logger(spdlog::stderr_color_mt("hearthd"));
     spdlog::set_level(spdlog_level(config.log_level));
@@ -91,8 +99,10 @@ int run_daemon(const config::Config& config,
                                         seed.not_before_unix, seed.not_after_unix,
                                         seed.allocation_cap});
     }
-    SharedState shared{turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
-                       {}, &session_store};
+    SharedState shared{
+        turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
+        {},
+        &session_store};
     if (RAND_bytes(reinterpret_cast<unsigned char*>(shared.nonce_key.data()),
                    static_cast<int>(shared.nonce_key.size())) != 1) {
         spdlog::error("cannot draw a random nonce key");
@@ -106,7 +116,8 @@ int run_daemon(const config::Config& config,
     SslContextPointer tls_context;
     if (!config.listen_tls.empty()) {
         std::string error;
-        tls_context = make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
+        tls_context =
+            make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
         if (!tls_context) {
             spdlog::error("cannot load the TLS certificate: {}", error);
             return 1;

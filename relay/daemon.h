@@ -22,7 +22,7 @@ class Worker;
 // What the control plane (admin API) may do with a running daemon. Every method is called
 // on the main thread; answers come back on the main thread's event base.
 class DaemonControl {
-public:
+  public:
     DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
                   const config::Config& config, auth::EmbeddedSessionStore& sessions,
                   std::int64_t started_unix);
@@ -40,7 +40,7 @@ public:
     void delete_session_allocations(std::string session_id, std::string user_id,
                                     std::function<void(std::size_t)> done);
 
-private:
+  private:
     // Runs `task` on every worker, then `finish` on the main thread once all have run.
     template <typename Result>
     void fan_out(std::function<Result(Worker&)> task,

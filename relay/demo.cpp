@@ -1,7 +1,6 @@
 #include "relay/demo.h"
 
 #include <openssl/rand.h>
-
 #include <spdlog/fmt/fmt.h>
 
 #include "auth/credential.h"
@@ -33,8 +32,8 @@ config::Config demo_config(std::uint16_t port) {
     config.relay_ipv4 = loopback;
     config.workers = 1;
     config.secrets = {{"demo", random_secret()}};
-    config.sessions = {config::SessionSeed{demo_session, config::SessionState::active,
-                                           {"therapist", "client"}, 0, 0, 16}};
+    config.sessions = {config::SessionSeed{
+        demo_session, config::SessionState::active, {"therapist", "client"}, 0, 0, 16}};
     config.peer_allow = {*AddressRange::parse("127.0.0.0/8")};
     return config;
 }
@@ -52,13 +51,15 @@ std::string demo_banner(const config::Config& config, std::int64_t now_unix) {
                             config.listen_tls.front().to_string());
     }
     text += ", embedded session store, session '" + std::string(demo_session) + "'\n";
-    text += "WARNING: this demo allows loopback peers (127.0.0.0/8) so a browser on this machine\n"
-            "can relay to itself. The shipped etc/hearth.conf refuses them.\n\n";
+    text +=
+        "WARNING: this demo allows loopback peers (127.0.0.0/8) so a browser on this machine\n"
+        "can relay to itself. The shipped etc/hearth.conf refuses them.\n\n";
     for (const char* user : {"therapist", "client"}) {
         const std::string username =
             auth::make_username(now_unix + demo_credential_ttl, demo_session, user);
         const std::string password = auth::mint_password(config.secrets.back().value, username);
-        text += fmt::format("RTCIceServer for '{}' (valid {} h):\n", user, demo_credential_ttl / 3600);
+        text +=
+            fmt::format("RTCIceServer for '{}' (valid {} h):\n", user, demo_credential_ttl / 3600);
         text += fmt::format("{{\"urls\": [{}], \"username\": \"{}\", \"credential\": \"{}\"}}\n\n",
                             urls, username, password);
     }

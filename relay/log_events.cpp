@@ -8,24 +8,34 @@ namespace {
 
 const char* method_name(stun::Method method) {
     switch (method) {
-        case stun::Method::binding: return "Binding";
-        case stun::Method::allocate: return "Allocate";
-        case stun::Method::refresh: return "Refresh";
-        case stun::Method::send: return "Send";
-        case stun::Method::data: return "Data";
-        case stun::Method::create_permission: return "CreatePermission";
-        case stun::Method::channel_bind: return "ChannelBind";
-        case stun::Method::connect: return "Connect";
-        case stun::Method::connection_bind: return "ConnectionBind";
-        case stun::Method::connection_attempt: return "ConnectionAttempt";
+        case stun::Method::binding:
+            return "Binding";
+        case stun::Method::allocate:
+            return "Allocate";
+        case stun::Method::refresh:
+            return "Refresh";
+        case stun::Method::send:
+            return "Send";
+        case stun::Method::data:
+            return "Data";
+        case stun::Method::create_permission:
+            return "CreatePermission";
+        case stun::Method::channel_bind:
+            return "ChannelBind";
+        case stun::Method::connect:
+            return "Connect";
+        case stun::Method::connection_bind:
+            return "ConnectionBind";
+        case stun::Method::connection_attempt:
+            return "ConnectionAttempt";
     }
     return "?";
 }
 
 std::string relayed(const turn::Allocation& allocation) {
     std::string text;
-    for (const auto* relay : {allocation.relay_for(AddressFamily::ipv4),
-                              allocation.relay_for(AddressFamily::ipv6)}) {
+    for (const auto* relay :
+         {allocation.relay_for(AddressFamily::ipv4), allocation.relay_for(AddressFamily::ipv6)}) {
         if (relay != nullptr) {
             text += text.empty() ? "" : ",";
             text += relay->address.to_string();

@@ -7,7 +7,7 @@
 namespace hearth::relay {
 
 class LogEvents final : public turn::AllocationEvents {
-public:
+  public:
     explicit LogEvents(unsigned worker_index) : worker_index_(worker_index) {}
     void allocation_created(const turn::Allocation& allocation) override;
     void allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) override;
@@ -17,7 +17,7 @@ public:
     void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                       turn::PeerRefusal refusal) override;
 
-private:
+  private:
     unsigned worker_index_;
 };
 

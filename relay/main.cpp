@@ -88,15 +88,16 @@ int main(int argc, char** argv) {
         }
         auto config = hearth::relay::demo_config(static_cast<std::uint16_t>(demo_port));
         if (!tls_certificate.empty()) {
-            config.listen_tls = {hearth::TransportAddress{config.listen_udp.front().ip,
-                                                          static_cast<std::uint16_t>(demo_tls_port)}};
+            config.listen_tls = {hearth::TransportAddress{
+                config.listen_udp.front().ip, static_cast<std::uint16_t>(demo_tls_port)}};
             config.tls_certificate = tls_certificate;
             config.tls_private_key = tls_private_key;
         }
-        return hearth::relay::run_daemon(config, [&config, now_unix](hearth::relay::DaemonControl&) {
-            std::fputs(hearth::relay::demo_banner(config, now_unix).c_str(), stdout);
-            std::fflush(stdout);
-        });
+        return hearth::relay::run_daemon(
+            config, [&config, now_unix](hearth::relay::DaemonControl&) {
+                std::fputs(hearth::relay::demo_banner(config, now_unix).c_str(), stdout);
+                std::fflush(stdout);
+            });
     }
     if (config_path.empty()) {
         return fail("--config FILE or --demo is required");

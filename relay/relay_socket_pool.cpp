@@ -120,18 +120,17 @@ void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
     for (int i = 0; i < max_datagrams_per_wakeup; ++i) {
         sockaddr_storage source;
         socklen_t source_length = sizeof source;
-        const ssize_t received =
-            recvfrom(fd, buffer.data() + turn::peer_data_headroom,
-                     Worker::max_datagram, MSG_DONTWAIT | MSG_TRUNC,
-                     reinterpret_cast<sockaddr*>(&source), &source_length);
+        const ssize_t received = recvfrom(fd, buffer.data() + turn::peer_data_headroom,
+                                          Worker::max_datagram, MSG_DONTWAIT | MSG_TRUNC,
+                                          reinterpret_cast<sockaddr*>(&source), &source_length);
         if (received < 0) {
             return;
         }
         if (static_cast<std::size_t>(received) > Worker::max_datagram) {
             continue;  // too large to wrap in a STUN message: dropped
         }
-        const auto peer =
-            TransportAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&source), source_length);
+        const auto peer = TransportAddress::from_sockaddr(
+            reinterpret_cast<const sockaddr*>(&source), source_length);
         if (!peer) {
             continue;
         }

@@ -22,7 +22,7 @@ struct RelayPortRange {
 };
 
 class RelaySocketPool final : public turn::RelaySockets {
-public:
+  public:
     RelaySocketPool(Worker& worker, std::optional<IpAddress> ipv4, std::optional<IpAddress> ipv6,
                     RelayPortRange ports);
 
@@ -36,7 +36,7 @@ public:
 
     std::uint64_t send_failures() const { return send_failures_; }
 
-private:
+  private:
     struct RelaySocket;
     static void on_readable(evutil_socket_t fd, short events, void* context);
     int bind_socket(const IpAddress& address, bool even_port, std::uint16_t& port_out);

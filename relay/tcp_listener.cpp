@@ -14,8 +14,7 @@
 
 namespace hearth::relay {
 
-TcpListener::TcpListener(Worker& worker, TransportAddress address,
-                         turn::ClientTransport transport)
+TcpListener::TcpListener(Worker& worker, TransportAddress address, turn::ClientTransport transport)
     : worker_(worker), address_(address), transport_(transport) {}
 
 TcpListener::~TcpListener() {
@@ -49,9 +48,8 @@ void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
         SSL_CTX* tls_context = self->worker_.tls_context();
         SSL* ssl = tls_context != nullptr ? SSL_new(tls_context) : nullptr;
         if (ssl != nullptr) {
-            stream = bufferevent_openssl_socket_new(self->worker_.base(), fd, ssl,
-                                                    BUFFEREVENT_SSL_ACCEPTING,
-                                                    BEV_OPT_CLOSE_ON_FREE);
+            stream = bufferevent_openssl_socket_new(
+                self->worker_.base(), fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
             if (stream == nullptr) {
                 SSL_free(ssl);
             } else {
@@ -120,9 +118,8 @@ void StreamConnection::on_event(bufferevent* stream, short events, void* context
     if ((events & BEV_EVENT_CONNECTED) != 0) {  // the TLS handshake completed
         self->set_idle_timeout();
         const SSL* ssl = bufferevent_openssl_get_ssl(stream);
-        const char* server_name = ssl != nullptr
-                                      ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)
-                                      : nullptr;
+        const char* server_name =
+            ssl != nullptr ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : nullptr;
         spdlog::debug("TLS {} from {} (server name '{}')",
                       ssl != nullptr ? SSL_get_version(ssl) : "?", self->tuple_.client.to_string(),
                       server_name != nullptr ? server_name : "");
@@ -157,8 +154,8 @@ bool StreamConnection::read_frames() {
         if (available < frame.size) {
             return true;
         }
-        const auto* bytes =
-            reinterpret_cast<const std::byte*>(evbuffer_pullup(input, static_cast<ssize_t>(frame.size)));
+        const auto* bytes = reinterpret_cast<const std::byte*>(
+            evbuffer_pullup(input, static_cast<ssize_t>(frame.size)));
         handle_frame(stun::Bytes(bytes, frame.message_size),
                      frame.kind == stun::FrameKind::channel_data);
         evbuffer_drain(input, frame.size);

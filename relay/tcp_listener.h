@@ -21,13 +21,13 @@ class Worker;
 class TcpListener;
 
 class StreamConnection final : public ClientLink {
-public:
+  public:
     StreamConnection(TcpListener& listener, bufferevent* stream, turn::FiveTuple tuple);
     ~StreamConnection() override;
     void send_to_client(const TransportAddress& client, stun::Bytes message) override;
     bool is_stream() const override { return true; }
 
-private:
+  private:
     static void on_read(bufferevent* stream, void* context);
     static void on_event(bufferevent* stream, short events, void* context);
     void set_idle_timeout();
@@ -41,7 +41,7 @@ private:
 };
 
 class TcpListener {
-public:
+  public:
     // Bounds on a stream: output queued for a slow reader and time without a byte read.
     static constexpr std::size_t max_output_bytes = 256 * 1024;
     static constexpr int idle_timeout_seconds = 3600 + 60;  // outlives the longest lifetime
@@ -56,7 +56,7 @@ public:
     std::uint64_t dropped_output_full = 0;
     std::uint64_t tls_handshake_failures = 0;
 
-private:
+  private:
     static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
                           int length, void* context);
 

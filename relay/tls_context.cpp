@@ -53,8 +53,7 @@ int log_server_name(SSL* ssl, int*, void*) {
 }  // namespace
 
 SslContextPointer make_server_tls_context(const std::string& certificate_chain_file,
-                                          const std::string& private_key_file,
-                                          std::string& error) {
+                                          const std::string& private_key_file, std::string& error) {
     SslContextPointer context(SSL_CTX_new(TLS_server_method()), SslContextDeleter{});
     if (!context) {
         error = openssl_reason();
@@ -68,8 +67,8 @@ SslContextPointer make_server_tls_context(const std::string& certificate_chain_f
                             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                             "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
                             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_use_certificate_chain_file(ctx, certificate_chain_file.c_str()) != 1) {
         error = "certificate " + certificate_chain_file + ": " + openssl_reason();

@@ -52,7 +52,8 @@ bool UdpListener::open(std::string& error) {
     if (fd_ < 0) {
         return false;
     }
-    read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &UdpListener::on_readable, this);
+    read_event_ =
+        event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &UdpListener::on_readable, this);
     return read_event_ != nullptr && event_add(read_event_, nullptr) == 0;
 }
 

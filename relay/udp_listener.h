@@ -17,7 +17,7 @@ namespace hearth::relay {
 class Worker;
 
 class UdpListener final : public ClientLink {
-public:
+  public:
     UdpListener(Worker& worker, TransportAddress address);
     ~UdpListener() override;
     UdpListener(const UdpListener&) = delete;
@@ -30,7 +30,7 @@ public:
     std::uint64_t dropped_not_stun() const { return dropped_not_stun_; }
     std::uint64_t dropped_malformed() const { return dropped_malformed_; }
 
-private:
+  private:
     static void on_readable(evutil_socket_t fd, short events, void* context);
     void read_batch();
     void handle_datagram(const TransportAddress& client, stun::Bytes datagram);

@@ -59,10 +59,9 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       tls_context_(std::move(tls_context)),
       peer_buffer_(turn::peer_data_headroom + max_datagram + turn::peer_data_tailroom) {
     // Allocation IDs stay unique across workers: the worker index in the top bits.
-    server_ = std::make_unique<turn::TurnServer>(settings_of(config), peer_policy_of(config),
-                                                 authenticator_, relay_sockets_, events_,
-                                                 shared.quota,
-                                                 (static_cast<std::uint64_t>(index) << 48) + 1);
+    server_ = std::make_unique<turn::TurnServer>(
+        settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
+        shared.quota, (static_cast<std::uint64_t>(index) << 48) + 1);
     expiry_timer_ = event_new(base_, -1, EV_PERSIST, &Worker::on_expiry_timer, this);
     const timeval every_second{1, 0};
     event_add(expiry_timer_, &every_second);
@@ -161,9 +160,13 @@ WorkerSnapshot Worker::snapshot() {
     return snapshot;
 }
 
-void Worker::run() { event_base_dispatch(base_); }
+void Worker::run() {
+    event_base_dispatch(base_);
+}
 
-void Worker::stop() { event_base_loopexit(base_, nullptr); }
+void Worker::stop() {
+    event_base_loopexit(base_, nullptr);
+}
 
 turn::Now Worker::now() const {
     timeval wall;

@@ -7,8 +7,8 @@
 #include <event2/event.h>
 
 #include <array>
-#include <functional>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +35,7 @@ struct SharedState {
 };
 
 class Worker {
-public:
+  public:
     Worker(unsigned index, const config::Config& config, SharedState& shared,
            SslContextPointer tls_context);
     ~Worker();
@@ -68,7 +68,7 @@ public:
     static constexpr std::size_t max_datagram = 65000;
     std::span<std::byte> peer_buffer() { return peer_buffer_; }
 
-private:
+  private:
     static void on_expiry_timer(evutil_socket_t, short, void* context);
 
     unsigned index_;

@@ -67,9 +67,10 @@ struct Config {
     std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
 
     // The admin API (loopback by default, bearer token required).
-    std::optional<TransportAddress> admin_listen = TransportAddress{IpAddress::v4(0x7F000001), 9478};
-    std::string admin_token;       // empty: a random one is written to admin_token_file
-    std::string admin_token_file;  // where the token is written (mode 0600) when generated
+    std::optional<TransportAddress> admin_listen =
+        TransportAddress{IpAddress::v4(0x7F000001), 9478};
+    std::string admin_token;              // empty: a random one is written to admin_token_file
+    std::string admin_token_file;         // where the token is written (mode 0600) when generated
     bool metrics_per_allocation = false;  // per-allocation Prometheus series
 };
 
@@ -81,8 +82,8 @@ struct ConfigError {
 };
 
 struct LoadResult {
-    std::optional<Config> config;      // set only when errors is empty
-    std::vector<ConfigError> errors;   // every error found, not just the first
+    std::optional<Config> config;     // set only when errors is empty
+    std::vector<ConfigError> errors;  // every error found, not just the first
 };
 
 // Reads and validates a libconfig file. Never throws; every problem is an error with a line.

@@ -1,11 +1,10 @@
 // Reads etc/hearth.conf (libconfig syntax) into a Config. Every error is collected with
 // its line, unknown keys included, so an operator fixes a file in one pass.
 
-#include <libconfig.h++>
-
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <libconfig.h++>
 #include <set>
 #include <sstream>
 
@@ -27,13 +26,13 @@ using libconfig::Setting;
 constexpr std::size_t min_secret_length = 16;
 
 class Reader {
-public:
+  public:
     Reader(std::string file, std::vector<ConfigError>& errors)
         : file_(std::move(file)), errors_(errors) {}
 
     void error(const Setting& setting, const std::string& message) {
-        errors_.push_back({file_, static_cast<int>(setting.getSourceLine()),
-                           path_of(setting) + ": " + message});
+        errors_.push_back(
+            {file_, static_cast<int>(setting.getSourceLine()), path_of(setting) + ": " + message});
     }
 
     static std::string path_of(const Setting& setting) {
@@ -137,34 +136,44 @@ public:
     std::vector<TransportAddress> addresses(const Setting& parent, const char* key,
                                             std::vector<TransportAddress> fallback) {
         std::vector<TransportAddress> found;
-        const bool present = strings(parent, key, [&](const Setting& item, const std::string& value) {
-            if (const auto address = TransportAddress::parse(value)) {
-                found.push_back(*address);
-            } else {
-                error(item, "'" + value + "' is not an address:port (e.g. 0.0.0.0:3478, [::]:3478)");
-            }
-        });
+        const bool present =
+            strings(parent, key, [&](const Setting& item, const std::string& value) {
+                if (const auto address = TransportAddress::parse(value)) {
+                    found.push_back(*address);
+                } else {
+                    error(item,
+                          "'" + value + "' is not an address:port (e.g. 0.0.0.0:3478, [::]:3478)");
+                }
+            });
         return present ? found : fallback;
     }
 
-private:
+  private:
     std::string file_;
     std::vector<ConfigError>& errors_;
 };
 
 std::optional<LogLevel> log_level_of(std::string_view name) {
-    if (name == "trace") return LogLevel::trace;
-    if (name == "debug") return LogLevel::debug;
-    if (name == "info") return LogLevel::info;
-    if (name == "warn") return LogLevel::warn;
-    if (name == "error") return LogLevel::error;
+    if (name == "trace")
+        return LogLevel::trace;
+    if (name == "debug")
+        return LogLevel::debug;
+    if (name == "info")
+        return LogLevel::info;
+    if (name == "warn")
+        return LogLevel::warn;
+    if (name == "error")
+        return LogLevel::error;
     return std::nullopt;
 }
 
 std::optional<SessionState> session_state_of(std::string_view name) {
-    if (name == "scheduled") return SessionState::scheduled;
-    if (name == "active") return SessionState::active;
-    if (name == "ended") return SessionState::ended;
+    if (name == "scheduled")
+        return SessionState::scheduled;
+    if (name == "active")
+        return SessionState::active;
+    if (name == "ended")
+        return SessionState::ended;
     return std::nullopt;
 }
 
@@ -218,7 +227,7 @@ void read_relay(const Setting& root, Reader& reader, Config& config) {
     }
     reader.only_keys(*relay, {"ipv4", "ipv6", "port_min", "port_max"});
     const auto family_address = [&](const char* key, AddressFamily family,
-                                     std::optional<IpAddress>& out) {
+                                    std::optional<IpAddress>& out) {
         const auto value = reader.text(*relay, key);
         if (!value || value->empty()) {
             return;
@@ -270,10 +279,10 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
     if (limits == nullptr) {
         return;
     }
-    reader.only_keys(*limits, {"allocation_lifetime_default", "allocation_lifetime_max",
-                               "nonce_lifetime", "max_allocations", "max_allocations_per_user",
-                               "max_permissions_per_allocation", "max_channels_per_allocation",
-                               "unauthenticated_requests_per_second"});
+    reader.only_keys(
+        *limits, {"allocation_lifetime_default", "allocation_lifetime_max", "nonce_lifetime",
+                  "max_allocations", "max_allocations_per_user", "max_permissions_per_allocation",
+                  "max_channels_per_allocation", "unauthenticated_requests_per_second"});
     const auto seconds = [&](const char* key, std::chrono::seconds& out) {
         if (const auto value = reader.number(*limits, key, 1, 86400)) {
             out = std::chrono::seconds(*value);
@@ -283,7 +292,8 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
     seconds("allocation_lifetime_max", config.allocation_lifetime_max);
     seconds("nonce_lifetime", config.nonce_lifetime);
     if (config.allocation_lifetime_default > config.allocation_lifetime_max) {
-        reader.error(*limits, "allocation_lifetime_default must not exceed allocation_lifetime_max");
+        reader.error(*limits,
+                     "allocation_lifetime_default must not exceed allocation_lifetime_max");
     }
     const auto count = [&](const char* key, std::uint32_t& out, long long min, long long max) {
         if (const auto value = reader.number(*limits, key, min, max)) {
@@ -329,7 +339,8 @@ void read_auth(const Setting& root, Reader& reader, Config& config) {
             reader.error(entry, "secret name '" + *name + "' appears twice");
         }
         if (!value || starts_with_change_me(*value)) {
-            reader.error(entry, "secret '" + *name + "': set a random value (openssl rand -hex 32)");
+            reader.error(entry,
+                         "secret '" + *name + "': set a random value (openssl rand -hex 32)");
             continue;
         }
         if (value->size() < min_secret_length) {
@@ -351,7 +362,8 @@ void read_sessions(const Setting& root, Reader& reader, Config& config) {
         if (*kind != "embedded" && *kind != "redis") {
             reader.error((*store)["kind"], "must be \"embedded\" or \"redis\"");
         } else if (*kind == "redis") {
-            reader.error((*store)["kind"], "the Redis session store is not built yet; use \"embedded\"");
+            reader.error((*store)["kind"],
+                         "the Redis session store is not built yet; use \"embedded\"");
         } else {
             config.session_store = *kind;
         }
@@ -370,8 +382,8 @@ void read_sessions(const Setting& root, Reader& reader, Config& config) {
             reader.error(entry, "must be a group");
             continue;
         }
-        reader.only_keys(entry, {"id", "state", "participants", "not_before", "not_after",
-                                 "allocation_cap"});
+        reader.only_keys(
+            entry, {"id", "state", "participants", "not_before", "not_after", "allocation_cap"});
         SessionSeed seed;
         seed.id = reader.text(entry, "id").value_or("");
         if (seed.id.empty()) {
@@ -394,8 +406,8 @@ void read_sessions(const Setting& root, Reader& reader, Config& config) {
         });
         seed.not_before_unix = reader.number(entry, "not_before", 0, 1LL << 40).value_or(0);
         seed.not_after_unix = reader.number(entry, "not_after", 0, 1LL << 40).value_or(0);
-        seed.allocation_cap =
-            static_cast<std::uint32_t>(reader.number(entry, "allocation_cap", 1, 10000).value_or(4));
+        seed.allocation_cap = static_cast<std::uint32_t>(
+            reader.number(entry, "allocation_cap", 1, 10000).value_or(4));
         config.sessions.push_back(std::move(seed));
     }
 }
@@ -435,7 +447,8 @@ void read_admin(const Setting& root, Reader& reader, Config& config) {
         reader.error((*admin)["token"], "must be at least 16 characters, or \"\" to generate one");
     }
     config.admin_token_file = reader.text(*admin, "token_file").value_or("");
-    config.metrics_per_allocation = reader.boolean(*admin, "per_allocation_metrics").value_or(false);
+    config.metrics_per_allocation =
+        reader.boolean(*admin, "per_allocation_metrics").value_or(false);
 }
 
 }  // namespace
@@ -463,8 +476,8 @@ LoadResult load_config_text(const std::string& text, const std::string& name_for
         read_peer_policy(root, reader, config);
         read_admin(root, reader, config);
     } catch (const libconfig::SettingException& exception) {
-        result.errors.push_back({name_for_errors, 0, std::string(exception.getPath()) + ": " +
-                                                         exception.what()});
+        result.errors.push_back(
+            {name_for_errors, 0, std::string(exception.getPath()) + ": " + exception.what()});
     }
     if (result.errors.empty()) {
         result.config = std::move(config);

@@ -116,14 +116,22 @@ std::optional<ErrorCode> decode_error_code(Bytes value) {
     if (error_class < 3 || error_class > 6 || number > 99) {
         return std::nullopt;
     }
-    return ErrorCode{code, std::string_view(reinterpret_cast<const char*>(value.data()) + 4,
-                                            value.size() - 4)};
+    return ErrorCode{
+        code, std::string_view(reinterpret_cast<const char*>(value.data()) + 4, value.size() - 4)};
 }
 
 // RFC 8489 §14.3, §14.9, §14.10, §14.14: the byte bounds of the text attributes.
-std::optional<std::string_view> decode_username(Bytes value) { return bounded_text(value, 513); }
-std::optional<std::string_view> decode_realm(Bytes value) { return bounded_text(value, 763); }
-std::optional<std::string_view> decode_nonce(Bytes value) { return bounded_text(value, 763); }
-std::optional<std::string_view> decode_software(Bytes value) { return bounded_text(value, 763); }
+std::optional<std::string_view> decode_username(Bytes value) {
+    return bounded_text(value, 513);
+}
+std::optional<std::string_view> decode_realm(Bytes value) {
+    return bounded_text(value, 763);
+}
+std::optional<std::string_view> decode_nonce(Bytes value) {
+    return bounded_text(value, 763);
+}
+std::optional<std::string_view> decode_software(Bytes value) {
+    return bounded_text(value, 763);
+}
 
 }  // namespace hearth::stun

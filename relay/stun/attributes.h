@@ -13,7 +13,8 @@
 namespace hearth::stun {
 
 // RFC 8489 §14.2 (and §14.1 for the plain MAPPED-ADDRESS when `xored` is false).
-std::optional<TransportAddress> decode_xor_address(Bytes value, const TransactionId& transaction_id);
+std::optional<TransportAddress> decode_xor_address(Bytes value,
+                                                   const TransactionId& transaction_id);
 std::optional<TransportAddress> decode_address(Bytes value);
 
 // Encodes the XOR form into `out` (8 or 20 bytes) and returns the length used.

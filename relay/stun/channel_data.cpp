@@ -13,8 +13,8 @@ std::optional<ChannelDataView> parse_channel_data(Bytes bytes) {
     }
     const auto number = static_cast<std::uint16_t>((std::to_integer<unsigned>(bytes[0]) << 8) |
                                                    std::to_integer<unsigned>(bytes[1]));
-    const std::size_t length = (std::to_integer<std::size_t>(bytes[2]) << 8) |
-                               std::to_integer<std::size_t>(bytes[3]);
+    const std::size_t length =
+        (std::to_integer<std::size_t>(bytes[2]) << 8) | std::to_integer<std::size_t>(bytes[3]);
     if (!is_valid_channel_number(number) || length > bytes.size() - channel_data_header_size) {
         return std::nullopt;
     }

@@ -16,7 +16,8 @@ std::uint16_t read_u16(const std::byte* bytes) {
 }
 
 template <std::size_t Size>
-std::array<std::byte, Size> digest(const EVP_MD* algorithm, std::initializer_list<std::string_view> parts) {
+std::array<std::byte, Size> digest(const EVP_MD* algorithm,
+                                   std::initializer_list<std::string_view> parts) {
     std::array<std::byte, Size> out{};
     EVP_MD_CTX* context = EVP_MD_CTX_new();
     EVP_DigestInit_ex(context, algorithm, nullptr);

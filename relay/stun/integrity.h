@@ -4,8 +4,8 @@
 // and the long-term credential keys (§9.2.2).
 
 #include <array>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 

@@ -15,7 +15,9 @@ std::uint32_t read_u32(const std::byte* bytes) {
     return (static_cast<std::uint32_t>(read_u16(bytes)) << 16) | read_u16(bytes + 2);
 }
 
-constexpr std::size_t padded(std::size_t length) { return (length + 3) & ~std::size_t{3}; }
+constexpr std::size_t padded(std::size_t length) {
+    return (length + 3) & ~std::size_t{3};
+}
 
 constexpr std::uint16_t known_types[] = {
     attribute::mapped_address,
@@ -63,20 +65,27 @@ constexpr std::uint16_t known_types[] = {
 }  // namespace
 
 bool attribute::is_known(std::uint16_t type) {
-    return std::find(std::begin(known_types), std::end(known_types), type) !=
-           std::end(known_types);
+    return std::find(std::begin(known_types), std::end(known_types), type) != std::end(known_types);
 }
 
 const char* to_string(ParseError error) {
     switch (error) {
-        case ParseError::too_short: return "shorter than a STUN header";
-        case ParseError::too_long: return "longer than the largest accepted message";
-        case ParseError::not_stun: return "not a STUN message";
-        case ParseError::bad_length: return "length field does not match the message";
-        case ParseError::truncated_attribute: return "attribute runs past the end";
-        case ParseError::too_many_attributes: return "too many attributes";
-        case ParseError::attribute_after_integrity: return "attribute after MESSAGE-INTEGRITY";
-        case ParseError::attribute_after_fingerprint: return "attribute after FINGERPRINT";
+        case ParseError::too_short:
+            return "shorter than a STUN header";
+        case ParseError::too_long:
+            return "longer than the largest accepted message";
+        case ParseError::not_stun:
+            return "not a STUN message";
+        case ParseError::bad_length:
+            return "length field does not match the message";
+        case ParseError::truncated_attribute:
+            return "attribute runs past the end";
+        case ParseError::too_many_attributes:
+            return "too many attributes";
+        case ParseError::attribute_after_integrity:
+            return "attribute after MESSAGE-INTEGRITY";
+        case ParseError::attribute_after_fingerprint:
+            return "attribute after FINGERPRINT";
     }
     return "?";
 }

@@ -26,13 +26,13 @@ using TransactionId = std::array<std::byte, 12>;
 
 enum class Method : std::uint16_t {
     binding = 0x001,
-    allocate = 0x003,           // RFC 8656 §18
+    allocate = 0x003,  // RFC 8656 §18
     refresh = 0x004,
     send = 0x006,
     data = 0x007,
     create_permission = 0x008,
     channel_bind = 0x009,
-    connect = 0x00A,            // RFC 6062 §6.1
+    connect = 0x00A,  // RFC 6062 §6.1
     connection_bind = 0x00B,
     connection_attempt = 0x00C,
 };
@@ -88,18 +88,20 @@ constexpr std::uint16_t response_origin = 0x802B;
 constexpr std::uint16_t other_address = 0x802C;
 
 // RFC 8489 §14: types 0x0000-0x7FFF are comprehension-required.
-constexpr bool is_comprehension_required(std::uint16_t type) { return type < 0x8000; }
+constexpr bool is_comprehension_required(std::uint16_t type) {
+    return type < 0x8000;
+}
 // True for every type above that hearth understands.
 bool is_known(std::uint16_t type);
 }  // namespace attribute
 
 enum class ParseError : std::uint8_t {
-    too_short,             // fewer than 20 bytes
-    too_long,              // over max_message_size
-    not_stun,              // top two bits set, or wrong magic cookie
-    bad_length,            // header length not a multiple of 4 or not the datagram size - 20
-    truncated_attribute,   // an attribute (with its padding) runs past the end
-    too_many_attributes,   // more than max_attributes
+    too_short,                  // fewer than 20 bytes
+    too_long,                   // over max_message_size
+    not_stun,                   // top two bits set, or wrong magic cookie
+    bad_length,                 // header length not a multiple of 4 or not the datagram size - 20
+    truncated_attribute,        // an attribute (with its padding) runs past the end
+    too_many_attributes,        // more than max_attributes
     attribute_after_integrity,  // RFC 8489 §14.5/§14.6/§14.7 ordering broken
     attribute_after_fingerprint,
 };
@@ -113,7 +115,7 @@ struct RawAttribute {
 };
 
 class MessageView {
-public:
+  public:
     // Validates the header and walks every attribute. Unknown comprehension-required
     // attributes are not an error here: they are listed for the handler to answer 420.
     static std::expected<MessageView, ParseError> parse(Bytes datagram);
@@ -136,7 +138,7 @@ public:
     std::optional<std::size_t> message_integrity_sha256_offset() const;
     std::optional<std::size_t> fingerprint_offset() const;
 
-private:
+  private:
     Bytes bytes_;
     Method method_ = Method::binding;
     MessageClass class_ = MessageClass::request;

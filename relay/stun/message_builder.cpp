@@ -20,7 +20,9 @@ void put_u32(std::byte* out, std::uint32_t value) {
     put_u16(out + 2, static_cast<std::uint16_t>(value));
 }
 
-constexpr std::size_t padded(std::size_t length) { return (length + 3) & ~std::size_t{3}; }
+constexpr std::size_t padded(std::size_t length) {
+    return (length + 3) & ~std::size_t{3};
+}
 
 constexpr std::size_t sha1_length = 20;
 constexpr std::size_t sha256_length = 32;

@@ -14,7 +14,7 @@
 namespace hearth::stun {
 
 class MessageBuilder {
-public:
+  public:
     MessageBuilder(std::span<std::byte> buffer, Method method, MessageClass message_class,
                    const TransactionId& transaction_id);
 
@@ -37,7 +37,7 @@ public:
     // The finished message, or an empty span if the buffer was too small.
     std::span<const std::byte> finish() const;
 
-private:
+  private:
     std::byte* reserve(std::uint16_t type, std::size_t value_length);
     void set_length(std::size_t length);
 

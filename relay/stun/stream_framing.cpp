@@ -9,8 +9,8 @@ FrameResult next_frame(Bytes buffered) {
         return NeedMoreBytes{};
     }
     const unsigned first = std::to_integer<unsigned>(buffered[0]);
-    const std::size_t length =
-        (std::to_integer<std::size_t>(buffered[2]) << 8) | std::to_integer<std::size_t>(buffered[3]);
+    const std::size_t length = (std::to_integer<std::size_t>(buffered[2]) << 8) |
+                               std::to_integer<std::size_t>(buffered[3]);
     if ((first & 0xC0) == 0x00) {
         const std::size_t size = header_size + length;
         if (size > max_message_size) {

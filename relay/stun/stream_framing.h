@@ -14,8 +14,8 @@ enum class FrameKind { stun, channel_data };
 
 struct Frame {
     FrameKind kind = FrameKind::stun;
-    std::size_t size = 0;            // bytes this frame takes on the stream, padding included
-    std::size_t message_size = 0;    // bytes that form the message (ChannelData without padding)
+    std::size_t size = 0;          // bytes this frame takes on the stream, padding included
+    std::size_t message_size = 0;  // bytes that form the message (ChannelData without padding)
 };
 struct NeedMoreBytes {};
 enum class FramingError { not_stun_or_channel_data, too_long };

@@ -33,7 +33,9 @@ Seconds granted_lifetime(const stun::MessageView& message, const ServerSettings&
     return std::clamp(asked, settings.lifetime_default, settings.lifetime_max);
 }
 
-std::string quota_key(const Owner& owner) { return owner.session_id + "/" + owner.user_id; }
+std::string quota_key(const Owner& owner) {
+    return owner.session_id + "/" + owner.user_id;
+}
 
 // RFC 8656 §18.11 ADDRESS-ERROR-CODE: family, reserved, then an ERROR-CODE body.
 void add_address_error_code(MessageBuilder& builder, AddressFamily family, TurnError error) {
@@ -80,8 +82,8 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     const bool has_requested_family = message.has(attribute::requested_address_family);
     const bool has_additional_family = message.has(attribute::additional_address_family);
     const bool has_reservation = message.has(attribute::reservation_token);
-    if (has_reservation && (has_requested_family || has_additional_family ||
-                            message.has(attribute::even_port))) {
+    if (has_reservation &&
+        (has_requested_family || has_additional_family || message.has(attribute::even_port))) {
         return error_response(request, TurnError::bad_request,
                               "RESERVATION-TOKEN with a family or EVEN-PORT");
     }
@@ -96,7 +98,8 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
 
     AddressFamily family = AddressFamily::ipv4;
     if (has_requested_family) {
-        const auto requested = stun::decode_address_family(*message.find(attribute::requested_address_family));
+        const auto requested =
+            stun::decode_address_family(*message.find(attribute::requested_address_family));
         if (!requested) {
             return error_response(request, TurnError::address_family_not_supported,
                                   "unknown address family");
@@ -106,7 +109,8 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     bool dual = false;
     if (has_additional_family) {
         // RFC 8656 §7.2: ADDITIONAL-ADDRESS-FAMILY may only ask for IPv6.
-        const auto additional = stun::decode_address_family(*message.find(attribute::additional_address_family));
+        const auto additional =
+            stun::decode_address_family(*message.find(attribute::additional_address_family));
         if (!additional || *additional != AddressFamily::ipv6) {
             return error_response(request, TurnError::bad_request,
                                   "ADDITIONAL-ADDRESS-FAMILY must be IPv6");
@@ -120,7 +124,8 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     }
 
     switch (quota_.acquire(quota_key(owner))) {
-        case AllocationQuota::Result::granted: break;
+        case AllocationQuota::Result::granted:
+            break;
         case AllocationQuota::Result::total_reached:
             return error_response(request, TurnError::insufficient_capacity,
                                   "server allocation cap reached");
@@ -132,17 +137,16 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     if (refusal != SessionRefusal::none) {
         quota_.release(quota_key(owner));
         ++counters_.session_refusals;
-        const TurnError error = refusal == SessionRefusal::cap_reached
-                                    ? TurnError::allocation_quota_reached
-                                : refusal == SessionRefusal::store_unavailable
-                                    ? TurnError::server_error
-                                    : TurnError::unauthorized;
+        const TurnError error =
+            refusal == SessionRefusal::cap_reached         ? TurnError::allocation_quota_reached
+            : refusal == SessionRefusal::store_unavailable ? TurnError::server_error
+                                                           : TurnError::unauthorized;
         return error_response(request, error, to_string(refusal));
     }
 
-    auto allocation = std::make_unique<Allocation>(
-        next_allocation_id_++, request.tuple, owner, settings_.max_permissions_per_allocation,
-        settings_.max_channels_per_allocation);
+    auto allocation = std::make_unique<Allocation>(next_allocation_id_++, request.tuple, owner,
+                                                   settings_.max_permissions_per_allocation,
+                                                   settings_.max_channels_per_allocation);
     allocation->allocate_transaction = message.transaction_id();
     allocation->client_link = request.client_link;
     allocation->created = request.now.monotonic;
@@ -179,8 +183,8 @@ stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& all
                                          std::optional<TurnError> additional_family_error) {
     MessageBuilder builder(response_buffer_, Method::allocate, MessageClass::success_response,
                            request.message.transaction_id());
-    for (const auto* relay : {allocation.relay_for(AddressFamily::ipv4),
-                              allocation.relay_for(AddressFamily::ipv6)}) {
+    for (const auto* relay :
+         {allocation.relay_for(AddressFamily::ipv4), allocation.relay_for(AddressFamily::ipv6)}) {
         if (relay != nullptr) {
             builder.add_xor_address(attribute::xor_relayed_address, relay->address);
         }
@@ -190,7 +194,8 @@ stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& all
     }
     const auto remaining =
         std::chrono::duration_cast<Seconds>(allocation.expires - request.now.monotonic);
-    builder.add_u32(attribute::lifetime, static_cast<std::uint32_t>(std::max<std::int64_t>(remaining.count(), 0)));
+    builder.add_u32(attribute::lifetime,
+                    static_cast<std::uint32_t>(std::max<std::int64_t>(remaining.count(), 0)));
     builder.add_xor_address(attribute::xor_mapped_address, request.tuple.client);
     builder.add_string(attribute::software, settings_.software);
     builder.add_message_integrity(request.credentials->key);

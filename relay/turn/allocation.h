@@ -60,7 +60,7 @@ struct Owner {
 };
 
 class Allocation {
-public:
+  public:
     Allocation(AllocationId id, FiveTuple five_tuple, Owner owner, std::size_t max_permissions,
                std::size_t max_channels);
 
@@ -97,7 +97,7 @@ public:
     std::size_t permission_count() const { return permission_count_; }
     std::size_t channel_count() const { return channel_count_; }
 
-private:
+  private:
     AllocationId id_;
     FiveTuple five_tuple_;
     Owner owner_;

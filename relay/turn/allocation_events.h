@@ -16,7 +16,7 @@ enum class DeleteReason : std::uint8_t { client_request, expired, client_gone, r
 const char* to_string(DeleteReason reason);
 
 class AllocationEvents {
-public:
+  public:
     virtual ~AllocationEvents() = default;
     virtual void allocation_created(const Allocation& allocation) = 0;
     virtual void allocation_refreshed(const Allocation& allocation, Seconds lifetime) = 0;

@@ -13,7 +13,7 @@
 namespace hearth::turn {
 
 class AllocationQuota {
-public:
+  public:
     AllocationQuota(std::uint32_t max_total, std::uint32_t max_per_user);
 
     enum class Result { granted, total_reached, user_reached };
@@ -21,7 +21,7 @@ public:
     void release(std::string_view user_key);
     std::uint32_t total() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::uint32_t max_total_;
     std::uint32_t max_per_user_;

@@ -20,10 +20,10 @@ enum class AuthFailure : std::uint8_t {
     missing_integrity,   // no MESSAGE-INTEGRITY: the first, unauthenticated request
     missing_attributes,  // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
     wrong_realm,
-    stale_nonce,         // expired or not ours: 438 with a fresh nonce
+    stale_nonce,  // expired or not ours: 438 with a fresh nonce
     malformed_username,
     expired_username,
-    bad_integrity,       // no active secret gives a key that verifies
+    bad_integrity,  // no active secret gives a key that verifies
 };
 const char* to_string(AuthFailure failure);
 
@@ -45,7 +45,7 @@ enum class SessionRefusal : std::uint8_t {
 const char* to_string(SessionRefusal refusal);
 
 class Authenticator {
-public:
+  public:
     virtual ~Authenticator() = default;
     virtual std::string_view realm() const = 0;
     virtual std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) = 0;

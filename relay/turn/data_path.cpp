@@ -18,13 +18,14 @@ void put_u16(std::byte* out, std::uint16_t value) {
     out[1] = static_cast<std::byte>(value);
 }
 
-std::size_t padded(std::size_t length) { return (length + 3) & ~std::size_t{3}; }
+std::size_t padded(std::size_t length) {
+    return (length + 3) & ~std::size_t{3};
+}
 
 }  // namespace
 
 std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageView& message,
-                                                           const FiveTuple& tuple,
-                                                           TimePoint now) {
+                                                           const FiveTuple& tuple, TimePoint now) {
     Allocation* allocation = find(tuple);
     if (allocation == nullptr) {
         ++counters_.dropped_no_allocation;
@@ -63,7 +64,8 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
         return std::nullopt;
     }
     // RFC 8656 §12.6: data on an unbound channel is discarded.
-    const ChannelBinding* binding = allocation->channel_by_number(channel_data->channel_number, now);
+    const ChannelBinding* binding =
+        allocation->channel_by_number(channel_data->channel_number, now);
     if (binding == nullptr) {
         ++counters_.dropped_no_channel;
         return std::nullopt;
@@ -80,9 +82,8 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
 }
 
 stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const TransportAddress& peer,
-                                           std::span<std::byte> buffer,
-                                           std::size_t payload_length, TimePoint now,
-                                           bool pad_to_four) {
+                                           std::span<std::byte> buffer, std::size_t payload_length,
+                                           TimePoint now, bool pad_to_four) {
     // RFC 8656 §11.3, §12.7: data from a peer without a permission is discarded.
     if (!allocation.has_permission(peer.ip, now)) {
         ++allocation.peer_to_client.dropped_no_permission;
@@ -96,9 +97,10 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
 
     if (const ChannelBinding* binding = allocation.channel_by_peer(peer, now)) {
         std::byte* start = payload - stun::channel_data_header_size;
-        stun::write_channel_data_header(
-            std::span<std::byte, stun::channel_data_header_size>(start, stun::channel_data_header_size),
-            binding->number, static_cast<std::uint16_t>(payload_length));
+        stun::write_channel_data_header(std::span<std::byte, stun::channel_data_header_size>(
+                                            start, stun::channel_data_header_size),
+                                        binding->number,
+                                        static_cast<std::uint16_t>(payload_length));
         std::size_t size = stun::channel_data_header_size + payload_length;
         if (pad_to_four) {  // RFC 8656 §12.5: streams carry ChannelData padded to 4 bytes
             std::memset(payload + payload_length, 0, padding);
@@ -119,9 +121,8 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
     }
     std::array<std::byte, 20> address{};
     const std::size_t address_length = stun::encode_xor_address(peer, transaction_id, address);
-    const std::size_t attributes_length =
-        stun::attribute_header_size + address_length + stun::attribute_header_size +
-        padded(payload_length);
+    const std::size_t attributes_length = stun::attribute_header_size + address_length +
+                                          stun::attribute_header_size + padded(payload_length);
     std::byte* start = payload - stun::header_size - stun::attribute_header_size - address_length -
                        stun::attribute_header_size;
     std::byte* out = start;

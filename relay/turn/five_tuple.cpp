@@ -4,9 +4,12 @@ namespace hearth::turn {
 
 const char* to_string(ClientTransport transport) {
     switch (transport) {
-        case ClientTransport::udp: return "udp";
-        case ClientTransport::tcp: return "tcp";
-        case ClientTransport::tls: return "tls";
+        case ClientTransport::udp:
+            return "udp";
+        case ClientTransport::tcp:
+            return "tcp";
+        case ClientTransport::tls:
+            return "tls";
     }
     return "?";
 }

@@ -22,7 +22,8 @@ struct FiveTuple {
 struct FiveTupleHash {
     std::size_t operator()(const FiveTuple& tuple) const noexcept {
         TransportAddressHash hash;
-        return hash(tuple.client) * 31 + hash(tuple.server) + static_cast<std::size_t>(tuple.transport);
+        return hash(tuple.client) * 31 + hash(tuple.server) +
+               static_cast<std::size_t>(tuple.transport);
     }
 };
 

@@ -45,11 +45,11 @@ constexpr std::array ipv4_refused{
     RefusedRange{v4_range(255, 255, 255, 255, 32), PeerRefusal::broadcast},  // RFC 919
     // The cloud metadata service hands out instance credentials to whoever asks.
     RefusedRange{v4_range(169, 254, 169, 254, 32), PeerRefusal::metadata},
-    RefusedRange{v4_range(0, 0, 0, 0, 8), PeerRefusal::unspecified},  // "this network"; Linux
-                                                                       // delivers 0.0.0.0 locally
-    RefusedRange{v4_range(10, 0, 0, 0, 8), PeerRefusal::private_range},      // RFC 1918
-    RefusedRange{v4_range(100, 64, 0, 0, 10), PeerRefusal::cgnat},           // RFC 6598
-    RefusedRange{v4_range(127, 0, 0, 0, 8), PeerRefusal::loopback},          // RFC 1122
+    RefusedRange{v4_range(0, 0, 0, 0, 8), PeerRefusal::unspecified},     // "this network"; Linux
+                                                                         // delivers 0.0.0.0 locally
+    RefusedRange{v4_range(10, 0, 0, 0, 8), PeerRefusal::private_range},  // RFC 1918
+    RefusedRange{v4_range(100, 64, 0, 0, 10), PeerRefusal::cgnat},       // RFC 6598
+    RefusedRange{v4_range(127, 0, 0, 0, 8), PeerRefusal::loopback},      // RFC 1122
     RefusedRange{v4_range(169, 254, 0, 0, 16), PeerRefusal::link_local},     // RFC 3927
     RefusedRange{v4_range(172, 16, 0, 0, 12), PeerRefusal::private_range},   // RFC 1918
     RefusedRange{v4_range(192, 0, 0, 0, 24), PeerRefusal::reserved},         // RFC 6890
@@ -69,14 +69,14 @@ constexpr std::array ipv6_refused{
     // AWS (Nitro) and Google Cloud IPv6 metadata services.
     RefusedRange{v6_range({0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254}, 128), PeerRefusal::metadata},
     RefusedRange{v6_range({0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254}, 128), PeerRefusal::metadata},
-    RefusedRange{v6_range({0xfe80, 0, 0, 0, 0, 0, 0, 0}, 10), PeerRefusal::link_local},  // 4291
+    RefusedRange{v6_range({0xfe80, 0, 0, 0, 0, 0, 0, 0}, 10), PeerRefusal::link_local},   // 4291
     RefusedRange{v6_range({0xfc00, 0, 0, 0, 0, 0, 0, 0}, 7), PeerRefusal::unique_local},  // 4193
     RefusedRange{v6_range({0xff00, 0, 0, 0, 0, 0, 0, 0}, 8), PeerRefusal::multicast},     // 4291
     RefusedRange{v6_range({0x100, 0, 0, 0, 0, 0, 0, 0}, 64), PeerRefusal::reserved},  // RFC 6666
     // Teredo (RFC 4380) hides its IPv4 endpoints behind a server and an obfuscated client
     // address; there is no single IPv4 to vet, so it is refused outright.
     RefusedRange{v6_range({0x2001, 0, 0, 0, 0, 0, 0, 0}, 32), PeerRefusal::embedded_ipv4},
-    RefusedRange{v6_range({0x2001, 0x2, 0, 0, 0, 0, 0, 0}, 48), PeerRefusal::reserved},  // 5180
+    RefusedRange{v6_range({0x2001, 0x2, 0, 0, 0, 0, 0, 0}, 48), PeerRefusal::reserved},    // 5180
     RefusedRange{v6_range({0x2001, 0xdb8, 0, 0, 0, 0, 0, 0}, 32), PeerRefusal::reserved},  // 3849
     RefusedRange{v6_range({0x3fff, 0, 0, 0, 0, 0, 0, 0}, 20), PeerRefusal::reserved},  // RFC 9637
 };
@@ -91,7 +91,7 @@ constexpr std::array embedding_forms{
     // below because the IPv4 could sit at any RFC 6052 §2.2 offset.
     EmbeddingForm{v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 96), 12},
     EmbeddingForm{v6_range({0x2002, 0, 0, 0, 0, 0, 0, 0}, 16), 2},  // 6to4, RFC 3056 §2
-    EmbeddingForm{v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 96), 12},      // compatible, RFC 4291 §2.5.5.1
+    EmbeddingForm{v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 96), 12},  // compatible, RFC 4291 §2.5.5.1
 };
 
 constexpr AddressRange local_use_nat64 = v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 48);
@@ -112,19 +112,32 @@ PeerRefusal first_refusal(const std::array<RefusedRange, count>& table, const Ip
 
 const char* to_string(PeerRefusal refusal) {
     switch (refusal) {
-        case PeerRefusal::none: return "none";
-        case PeerRefusal::loopback: return "loopback";
-        case PeerRefusal::private_range: return "private_range";
-        case PeerRefusal::link_local: return "link_local";
-        case PeerRefusal::cgnat: return "cgnat";
-        case PeerRefusal::multicast: return "multicast";
-        case PeerRefusal::broadcast: return "broadcast";
-        case PeerRefusal::unspecified: return "unspecified";
-        case PeerRefusal::unique_local: return "unique_local";
-        case PeerRefusal::metadata: return "metadata";
-        case PeerRefusal::reserved: return "reserved";
-        case PeerRefusal::embedded_ipv4: return "embedded_ipv4";
-        case PeerRefusal::relay_self: return "relay_self";
+        case PeerRefusal::none:
+            return "none";
+        case PeerRefusal::loopback:
+            return "loopback";
+        case PeerRefusal::private_range:
+            return "private_range";
+        case PeerRefusal::link_local:
+            return "link_local";
+        case PeerRefusal::cgnat:
+            return "cgnat";
+        case PeerRefusal::multicast:
+            return "multicast";
+        case PeerRefusal::broadcast:
+            return "broadcast";
+        case PeerRefusal::unspecified:
+            return "unspecified";
+        case PeerRefusal::unique_local:
+            return "unique_local";
+        case PeerRefusal::metadata:
+            return "metadata";
+        case PeerRefusal::reserved:
+            return "reserved";
+        case PeerRefusal::embedded_ipv4:
+            return "embedded_ipv4";
+        case PeerRefusal::relay_self:
+            return "relay_self";
     }
     return "unknown";
 }
@@ -188,8 +201,8 @@ PeerRefusal PeerPolicy::check(const IpAddress& peer) const {
 }
 
 bool PeerPolicy::allowed(const IpAddress& address) const {
-    return std::ranges::any_of(allow_,
-                               [&address](const AddressRange& range) { return range.contains(address); });
+    return std::ranges::any_of(
+        allow_, [&address](const AddressRange& range) { return range.contains(address); });
 }
 
 bool PeerPolicy::is_own_address(const IpAddress& address) const {

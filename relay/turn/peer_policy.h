@@ -31,7 +31,7 @@ enum class PeerRefusal : std::uint8_t {
 const char* to_string(PeerRefusal refusal);
 
 class PeerPolicy {
-public:
+  public:
     // `allow` exempts ranges from every refusal (config `peer_allow`).
     explicit PeerPolicy(std::vector<AddressRange> allow = {});
 
@@ -47,7 +47,7 @@ public:
     // IPv4-translated, NAT64 or 6to4 form; nullopt for other addresses (and for IPv4).
     static std::optional<IpAddress> embedded_ipv4(const IpAddress& address);
 
-private:
+  private:
     bool allowed(const IpAddress& address) const;
     bool is_own_address(const IpAddress& address) const;
     PeerRefusal check_ipv4(const IpAddress& peer) const;

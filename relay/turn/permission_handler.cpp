@@ -98,11 +98,9 @@ stun::Bytes TurnServer::handle_channel_bind(Request& request) {
         case Allocation::BindResult::refreshed:
             break;
         case Allocation::BindResult::number_in_use:
-            return error_response(request, TurnError::bad_request,
-                                  "channel bound to another peer");
+            return error_response(request, TurnError::bad_request, "channel bound to another peer");
         case Allocation::BindResult::peer_in_use:
-            return error_response(request, TurnError::bad_request,
-                                  "peer bound to another channel");
+            return error_response(request, TurnError::bad_request, "peer bound to another channel");
         case Allocation::BindResult::table_full:
             return error_response(request, TurnError::insufficient_capacity,
                                   "channel or permission table full");

@@ -9,7 +9,7 @@
 namespace hearth::turn {
 
 class RelaySockets {
-public:
+  public:
     virtual ~RelaySockets() = default;
     // Binds a UDP socket of that family (an even port when asked, RFC 8656 §7.2) and
     // starts reading it for `owner`. Nullopt when the family is not configured or no

@@ -27,7 +27,8 @@ bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
         bucket = oldest;
     } else {
         const std::chrono::duration<double> elapsed = now - bucket->refilled;
-        bucket->tokens = std::min<double>(per_second_, bucket->tokens + elapsed.count() * per_second_);
+        bucket->tokens =
+            std::min<double>(per_second_, bucket->tokens + elapsed.count() * per_second_);
         bucket->refilled = now;
     }
     if (bucket->tokens < 1.0) {

@@ -13,7 +13,7 @@
 namespace hearth::turn {
 
 class SourceRateLimiter {
-public:
+  public:
     // `per_second` requests a second with a burst of the same size; 0 disables the limit.
     explicit SourceRateLimiter(std::uint32_t per_second) : per_second_(per_second) {}
 
@@ -21,7 +21,7 @@ public:
     bool allow(const IpAddress& source, TimePoint now);
     std::uint64_t refused() const { return refused_; }
 
-private:
+  private:
     struct Bucket {
         IpAddress source;
         TimePoint refilled;

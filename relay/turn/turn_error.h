@@ -21,7 +21,9 @@ enum class TurnError {
     insufficient_capacity = 508,
 };
 
-constexpr int code_of(TurnError error) { return static_cast<int>(error); }
+constexpr int code_of(TurnError error) {
+    return static_cast<int>(error);
+}
 const char* reason_phrase(TurnError error);
 
 }  // namespace hearth::turn

@@ -29,7 +29,9 @@ TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
       unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
       indication_id_state_(allocation_id_base | 1) {}
 
-TurnServer::~TurnServer() { delete_all(DeleteReason::shutdown); }
+TurnServer::~TurnServer() {
+    delete_all(DeleteReason::shutdown);
+}
 
 TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message,
                                                 const FiveTuple& tuple, const Now& now,
@@ -95,9 +97,12 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     }
     request.allocation = allocation;
     switch (message.method()) {
-        case Method::refresh: return {handle_refresh(request), std::nullopt};
-        case Method::create_permission: return {handle_create_permission(request), std::nullopt};
-        default: return {handle_channel_bind(request), std::nullopt};
+        case Method::refresh:
+            return {handle_refresh(request), std::nullopt};
+        case Method::create_permission:
+            return {handle_create_permission(request), std::nullopt};
+        default:
+            return {handle_channel_bind(request), std::nullopt};
     }
 }
 
@@ -129,16 +134,16 @@ stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const F
 stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::string_view why) {
     ++counters_.error_responses;
     events_.request_refused(request.tuple, request.message.method(), error, why);
-    MessageBuilder builder(response_buffer_, request.message.method(),
-                           MessageClass::error_response, request.message.transaction_id());
+    MessageBuilder builder(response_buffer_, request.message.method(), MessageClass::error_response,
+                           request.message.transaction_id());
     builder.add_error_code(code_of(error), reason_phrase(error));
     if (error == TurnError::unknown_attribute) {
         builder.add_unknown_attributes(request.message.unknown_comprehension_required());
     }
     if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
         builder.add_string(attribute::realm, authenticator_.realm());
-        builder.add_string(attribute::nonce, authenticator_.issue_nonce(
-                                                 request.tuple.client.ip, request.now.unix_seconds));
+        builder.add_string(attribute::nonce, authenticator_.issue_nonce(request.tuple.client.ip,
+                                                                        request.now.unix_seconds));
     }
     builder.add_string(attribute::software, settings_.software);
     // RFC 8489 §9.2.4: errors to an authenticated request carry MESSAGE-INTEGRITY.
@@ -221,8 +226,8 @@ void TurnServer::delete_all(DeleteReason reason) {
     }
 }
 
-std::size_t TurnServer::delete_where_session(std::string_view session_id,
-                                             std::string_view user_id, DeleteReason reason) {
+std::size_t TurnServer::delete_where_session(std::string_view session_id, std::string_view user_id,
+                                             DeleteReason reason) {
     std::vector<Allocation*> doomed;
     for (auto& [tuple, allocation] : allocations_) {
         const auto& owner = allocation->owner();
@@ -238,11 +243,16 @@ std::size_t TurnServer::delete_where_session(std::string_view session_id,
 
 const char* to_string(DeleteReason reason) {
     switch (reason) {
-        case DeleteReason::client_request: return "client request";
-        case DeleteReason::expired: return "expired";
-        case DeleteReason::client_gone: return "client connection closed";
-        case DeleteReason::revoked: return "session revoked";
-        case DeleteReason::shutdown: return "shutdown";
+        case DeleteReason::client_request:
+            return "client request";
+        case DeleteReason::expired:
+            return "expired";
+        case DeleteReason::client_gone:
+            return "client connection closed";
+        case DeleteReason::revoked:
+            return "session revoked";
+        case DeleteReason::shutdown:
+            return "shutdown";
     }
     return "?";
 }

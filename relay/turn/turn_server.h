@@ -48,7 +48,7 @@ constexpr std::size_t peer_data_headroom = 48;
 constexpr std::size_t peer_data_tailroom = 3;
 
 class TurnServer {
-public:
+  public:
     TurnServer(ServerSettings settings, PeerPolicy peer_policy, Authenticator& authenticator,
                RelaySockets& relay_sockets, AllocationEvents& events, AllocationQuota& quota,
                std::uint64_t allocation_id_base);
@@ -96,7 +96,7 @@ public:
         }
     }
 
-private:
+  private:
     struct Request;  // the request being handled and where its answer goes
     stun::Bytes handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
                                TimePoint now);

@@ -6,7 +6,7 @@ namespace hearth::auth {
 namespace {
 
 class NonceTest : public ::testing::Test {
-protected:
+  protected:
     NonceIssuer issuer_{NonceIssuer::random_key(), std::chrono::seconds(600)};
     IpAddress client_ = *IpAddress::parse("198.51.100.9");
     static constexpr std::int64_t now_ = 1'700'000'000;

@@ -89,9 +89,9 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
         {"workers = ;\n", "test.conf:1: syntax error"},
     };
     for (const auto& test : cases) {
-        const auto text = test.text + (test.text.find("secrets") == std::string::npos
-                                           ? "\n" + minimal_secrets
-                                           : "");
+        const auto text =
+            test.text +
+            (test.text.find("secrets") == std::string::npos ? "\n" + minimal_secrets : "");
         const auto errors = errors_of(text);
         ASSERT_FALSE(errors.empty()) << test.text;
         EXPECT_NE(errors.front().find(test.expected), std::string::npos)

@@ -25,8 +25,9 @@ std::vector<std::byte> bytes(std::initializer_list<int> values) {
 
 // A Binding request header with `length` and then `body`.
 std::vector<std::byte> message(int length, std::initializer_list<int> body) {
-    auto out = bytes({0x00, 0x01, length >> 8, length & 0xFF, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3, 4,
-                      5, 6, 7, 8, 9, 10, 11, 12});
+    auto out = bytes(
+        {0x00, 0x01, length >> 8, length & 0xFF, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+         10,   11,   12});
     for (const int value : body) {
         out.push_back(static_cast<std::byte>(value));
     }
@@ -54,8 +55,8 @@ TEST(MessageView, RejectsMalformedMessages) {
         {"padding past the end", message(8, {0, 0x06, 0, 5, 'a', 'b', 'c', 'd'}),
          ParseError::truncated_attribute},
         {"attribute after MESSAGE-INTEGRITY",
-         message(32, {0, 0x08, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                      0, 0x06, 0, 4, 'a', 'b', 'c', 'd'}),
+         message(32, {0, 0x08, 0, 20, 0, 0, 0, 0, 0, 0,    0, 0, 0,   0,   0,   0,
+                      0, 0,    0, 0,  0, 0, 0, 0, 0, 0x06, 0, 4, 'a', 'b', 'c', 'd'}),
          ParseError::attribute_after_integrity},
         {"attribute after FINGERPRINT",
          message(16, {0x80, 0x28, 0, 4, 0, 0, 0, 0, 0, 0x06, 0, 4, 'a', 'b', 'c', 'd'}),
@@ -81,7 +82,8 @@ TEST(MessageView, RejectsOversizedAndOvercrowdedMessages) {
 }
 
 TEST(MessageView, ListsUnknownComprehensionRequiredAttributes) {
-    const auto input = message(16, {0x7F, 0x01, 0, 0, 0xC0, 0x01, 0, 0, 0x00, 0x2F, 0, 4, 1, 2, 3, 4});
+    const auto input =
+        message(16, {0x7F, 0x01, 0, 0, 0xC0, 0x01, 0, 0, 0x00, 0x2F, 0, 4, 1, 2, 3, 4});
     const auto parsed = MessageView::parse(input);
     ASSERT_TRUE(parsed.has_value());
     ASSERT_EQ(parsed->unknown_comprehension_required().size(), 2u);  // 0xC001 is optional
@@ -104,13 +106,13 @@ TEST(MessageView, IntegrityMayBeFollowedOnlyBySha256AndFingerprint) {
 }
 
 TEST(MessageType, EncodesEveryMethodAndClass) {
-    for (const auto method : {Method::binding, Method::allocate, Method::refresh, Method::send,
-                              Method::data, Method::create_permission, Method::channel_bind,
-                              Method::connect, Method::connection_bind,
-                              Method::connection_attempt}) {
-        for (const auto message_class : {MessageClass::request, MessageClass::indication,
-                                         MessageClass::success_response,
-                                         MessageClass::error_response}) {
+    for (const auto method :
+         {Method::binding, Method::allocate, Method::refresh, Method::send, Method::data,
+          Method::create_permission, Method::channel_bind, Method::connect, Method::connection_bind,
+          Method::connection_attempt}) {
+        for (const auto message_class :
+             {MessageClass::request, MessageClass::indication, MessageClass::success_response,
+              MessageClass::error_response}) {
             Method decoded_method;
             MessageClass decoded_class;
             decode_message_type(encode_message_type(method, message_class), decoded_method,

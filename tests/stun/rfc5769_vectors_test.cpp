@@ -18,9 +18,12 @@ std::vector<std::byte> from_hex(std::string_view hex) {
     int high = -1;
     for (const char c : hex) {
         int value = -1;
-        if (c >= '0' && c <= '9') value = c - '0';
-        if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
-        if (value < 0) continue;  // spaces in the transcription
+        if (c >= '0' && c <= '9')
+            value = c - '0';
+        if (c >= 'a' && c <= 'f')
+            value = c - 'a' + 10;
+        if (value < 0)
+            continue;  // spaces in the transcription
         if (high < 0) {
             high = value;
         } else {
@@ -71,7 +74,8 @@ const std::string request_b1_as_printed =
     "7090010a93efccbccc544c0a45d9f830aa6d6f735a01";
 
 const std::string short_term_password = "VOkJxbRl1RmTxUk/WvJxBt";
-const std::string username_2_4 = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+const std::string username_2_4 =
+    "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
 const std::string nonce_2_4 = "f//499k954d6OL34oL9FSTvy64sA";
 const std::string nonce_b1 = "obMatJos2AAACf//499k954d6OL34oL9FSTvy64sA";
 
@@ -244,7 +248,8 @@ TEST(Rfc5769, FlippedByteBreaksLongTermIntegrity) {
         auto damaged = original;
         damaged[i] ^= std::byte{0x01};
         const auto message = MessageView::parse(damaged);
-        EXPECT_FALSE(message.has_value() && verify_message_integrity(*message, key)) << "byte " << i;
+        EXPECT_FALSE(message.has_value() && verify_message_integrity(*message, key))
+            << "byte " << i;
     }
 }
 

@@ -306,9 +306,9 @@ TEST_F(TurnServerTest, ChannelBindRules) {
     EXPECT_EQ(channel_bind(0x3FFF, peer_).error_code(), 400);
     EXPECT_EQ(channel_bind(0x8000, peer_).error_code(), 400);
     EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());
-    EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());           // refresh
-    EXPECT_EQ(channel_bind(0x4000, other_peer).error_code(), 400);    // number taken
-    EXPECT_EQ(channel_bind(0x4001, peer_).error_code(), 400);         // peer taken
+    EXPECT_TRUE(channel_bind(0x4000, peer_).is_success());          // refresh
+    EXPECT_EQ(channel_bind(0x4000, other_peer).error_code(), 400);  // number taken
+    EXPECT_EQ(channel_bind(0x4001, peer_).error_code(), 400);       // peer taken
     EXPECT_EQ(channel_bind(0x4001, *TransportAddress::parse("192.168.0.1:1")).error_code(), 403);
     // RFC 8656 §12.2: after expiry the number stays reserved for 5 more minutes.
     advance(channel_lifetime);
@@ -329,8 +329,8 @@ TEST_F(TurnServerTest, ChannelDataFlowsBothWays) {
     EXPECT_EQ(sent->peer, peer_);
     EXPECT_EQ(sent->payload.size(), 3u);
 
-    const std::array<std::byte, 8> unbound{std::byte{0x40}, std::byte{0x02}, std::byte{0},
-                                           std::byte{1},    std::byte{'x'},  {}, {}, {}};
+    const std::array<std::byte, 8> unbound{
+        std::byte{0x40}, std::byte{0x02}, std::byte{0}, std::byte{1}, std::byte{'x'}, {}, {}, {}};
     EXPECT_FALSE(server_.handle_channel_data(tuple(), unbound, now_.monotonic).has_value());
 
     std::vector<std::byte> buffer(peer_data_headroom + 5 + peer_data_tailroom);
@@ -377,7 +377,8 @@ TEST_F(TurnServerTest, PeerDataWithoutPermissionIsDropped) {
 TEST_F(TurnServerTest, PermissionTableIsBounded) {
     allocate();
     for (int i = 0; i < 32; ++i) {
-        const auto peer = TransportAddress{IpAddress::v4(0x08080000u + static_cast<unsigned>(i)), 1};
+        const auto peer =
+            TransportAddress{IpAddress::v4(0x08080000u + static_cast<unsigned>(i)), 1};
         ASSERT_TRUE(create_permission(peer).is_success()) << i;
     }
     EXPECT_EQ(create_permission(*TransportAddress::parse("9.9.9.9:1")).error_code(), 508);

@@ -22,12 +22,11 @@ inline stun::Bytes as_bytes(std::string_view text) {
 // Accepts any username "<session>:<user>" whose MESSAGE-INTEGRITY verifies with the key
 // of password "pw"; the nonce "stale" is stale.
 class FakeAuthenticator final : public Authenticator {
-public:
+  public:
     std::string_view realm() const override { return "hearth"; }
     std::string issue_nonce(const IpAddress&, std::int64_t) override { return "fresh-nonce"; }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
-                                                         const IpAddress&,
-                                                         std::int64_t) override {
+                                                         const IpAddress&, std::int64_t) override {
         if (!request.has(stun::attribute::message_integrity)) {
             return std::unexpected(AuthFailure::missing_integrity);
         }
@@ -61,7 +60,7 @@ public:
 };
 
 class FakeRelaySockets final : public RelaySockets {
-public:
+  public:
     std::optional<RelayEndpoint> open(AddressFamily family, bool, Allocation&) override {
         if (!family_available(family) || fail_next) {
             return std::nullopt;
@@ -84,7 +83,7 @@ public:
 };
 
 class RecordingEvents final : public AllocationEvents {
-public:
+  public:
     void allocation_created(const Allocation&) override { ++created; }
     void allocation_refreshed(const Allocation&, Seconds) override { ++refreshed; }
     void allocation_deleted(const Allocation&, DeleteReason reason) override {
@@ -119,7 +118,7 @@ struct Answer {
 };
 
 class TurnServerTest : public ::testing::Test {
-protected:
+  protected:
     TurnServerTest()
         : quota_(100, 3),
           server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, quota_,
@@ -184,14 +183,13 @@ protected:
     }
 
     Answer channel_bind(std::uint16_t number, const TransportAddress& peer) {
-        return request(stun::Method::channel_bind,
-                       [&](stun::MessageBuilder& builder, const stun::TransactionId&) {
-                           const std::array<std::byte, 4> value{
-                               static_cast<std::byte>(number >> 8),
-                               static_cast<std::byte>(number), {}, {}};
-                           builder.add(stun::attribute::channel_number, value);
-                           builder.add_xor_address(stun::attribute::xor_peer_address, peer);
-                       });
+        return request(stun::Method::channel_bind, [&](stun::MessageBuilder& builder,
+                                                       const stun::TransactionId&) {
+            const std::array<std::byte, 4> value{
+                static_cast<std::byte>(number >> 8), static_cast<std::byte>(number), {}, {}};
+            builder.add(stun::attribute::channel_number, value);
+            builder.add_xor_address(stun::attribute::xor_peer_address, peer);
+        });
     }
 
     Answer refresh(std::optional<std::uint32_t> lifetime) {
