@@ -102,7 +102,10 @@ int run_daemon(const config::Config& config, const std::function<void(DaemonCont
     SharedState shared{
         turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
         {},
-        &session_store};
+        &session_store,
+        {},
+        ConnectionLimiter(config.max_connections, config.max_connections_per_source),
+        {}};
     if (RAND_bytes(reinterpret_cast<unsigned char*>(shared.nonce_key.data()),
                    static_cast<int>(shared.nonce_key.size())) != 1) {
         spdlog::error("cannot draw a random nonce key");
@@ -123,6 +126,7 @@ int run_daemon(const config::Config& config, const std::function<void(DaemonCont
             return 1;
         }
     }
+    shared.worker_count = worker_count;
     std::vector<std::unique_ptr<Worker>> workers;
     for (unsigned index = 0; index < worker_count; ++index) {
         workers.push_back(std::make_unique<Worker>(index, config, shared, tls_context));
@@ -142,6 +146,9 @@ int run_daemon(const config::Config& config, const std::function<void(DaemonCont
         event_add(signal_event, nullptr);
     }
 
+    for (auto& worker : workers) {
+        shared.workers.push_back(worker.get());
+    }
     std::vector<std::thread> threads;
     for (auto& worker : workers) {
         threads.emplace_back([&worker] { worker->run(); });

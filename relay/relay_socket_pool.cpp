@@ -15,28 +15,43 @@ namespace hearth::relay {
 struct RelaySocketPool::RelaySocket {
     RelaySocketPool* pool = nullptr;
     turn::Allocation* allocation = nullptr;
-    int fd = -1;
+    int fd = -1;  // UDP relays
     event* read_event = nullptr;
+    void* tcp_handle = nullptr;  // TCP relays (RFC 6062): the TcpRelay's listener
 };
 
 RelaySocketPool::RelaySocketPool(Worker& worker, std::optional<IpAddress> ipv4,
-                                 std::optional<IpAddress> ipv6, RelayPortRange ports)
+                                 std::optional<IpAddress> ipv6, RelayPortRange ports,
+                                 TcpPortRegistry& tcp_ports, std::size_t max_queued_bytes)
     : worker_(worker),
       ipv4_(ipv4),
       ipv6_(ipv6),
       ports_(ports),
-      port_picker_(static_cast<std::uint32_t>(std::random_device{}())) {}
+      port_picker_(static_cast<std::uint32_t>(std::random_device{}())),
+      tcp_ports_(tcp_ports),
+      tcp_relay_(worker, tcp_ports, max_queued_bytes) {}
 
 bool RelaySocketPool::family_available(AddressFamily family) const {
     return family == AddressFamily::ipv4 ? ipv4_.has_value() : ipv6_.has_value();
 }
 
-int RelaySocketPool::bind_socket(const IpAddress& address, bool even_port,
+int RelaySocketPool::bind_socket(const IpAddress& address, int type, bool even_port,
                                  std::uint16_t& port_out) {
     const int family = address.family == AddressFamily::ipv4 ? AF_INET : AF_INET6;
-    const int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return -1;  // out of descriptors: the caller answers 508
+    }
+    const bool stream = type == SOCK_STREAM;
+    if (stream) {
+        // RFC 6062 §5.2: Connect's outgoing connections leave from this same port.
+        const int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+    }
+    if (family == AF_INET6) {
+        const int on = 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     }
     // Random start, then a bounded linear probe over the configured range.
     const std::uint32_t span = static_cast<std::uint32_t>(ports_.max - ports_.min) + 1;
@@ -47,6 +62,9 @@ int RelaySocketPool::bind_socket(const IpAddress& address, bool even_port,
         if (even_port && (port % 2) != 0) {
             continue;
         }
+        if (stream && !tcp_ports_.claim(port)) {
+            continue;
+        }
         TransportAddress candidate{address, port};
         sockaddr_storage storage;
         const socklen_t length = candidate.to_sockaddr(storage);
@@ -54,7 +72,11 @@ int RelaySocketPool::bind_socket(const IpAddress& address, bool even_port,
             port_out = port;
             return fd;
         }
-        if (errno != EADDRINUSE) {
+        const int bind_error = errno;
+        if (stream) {
+            tcp_ports_.release(port);
+        }
+        if (bind_error != EADDRINUSE) {
             break;
         }
     }
@@ -68,12 +90,23 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
     if (!address) {
         return std::nullopt;
     }
+    const bool tcp = owner.relay_protocol == turn::RelayProtocol::tcp;
     std::uint16_t port = 0;
-    const int fd = bind_socket(*address, even_port, port);
+    const int fd = bind_socket(*address, tcp ? SOCK_STREAM : SOCK_DGRAM, even_port, port);
     if (fd < 0) {
         return std::nullopt;
     }
-    auto* relay = new RelaySocket{this, &owner, fd, nullptr};
+    const TransportAddress relayed{*address, port};
+    auto* relay = new RelaySocket{this, &owner, -1, nullptr, nullptr};
+    if (tcp) {
+        relay->tcp_handle = tcp_relay_.open(fd, relayed, owner);
+        if (relay->tcp_handle == nullptr) {
+            delete relay;
+            return std::nullopt;
+        }
+        return turn::RelayEndpoint{relayed, relay};
+    }
+    relay->fd = fd;
     relay->read_event =
         event_new(worker_.base(), fd, EV_READ | EV_PERSIST, &RelaySocketPool::on_readable, relay);
     if (relay->read_event == nullptr || event_add(relay->read_event, nullptr) != 0) {
@@ -84,7 +117,7 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
         delete relay;
         return std::nullopt;
     }
-    return turn::RelayEndpoint{TransportAddress{*address, port}, relay};
+    return turn::RelayEndpoint{relayed, relay};
 }
 
 void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
@@ -92,10 +125,19 @@ void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
     if (relay == nullptr) {
         return;
     }
-    event_free(relay->read_event);
-    ::close(relay->fd);
+    if (relay->tcp_handle != nullptr) {
+        tcp_relay_.close(relay->tcp_handle);
+    } else {
+        event_free(relay->read_event);
+        ::close(relay->fd);
+    }
     delete relay;
     endpoint.io_handle = nullptr;
+}
+
+void RelaySocketPool::connect(const turn::TurnServer::TcpConnect& request) {
+    const auto* endpoint = request.allocation->relay_for(request.peer.ip.family);
+    tcp_relay_.connect(static_cast<RelaySocket*>(endpoint->io_handle)->tcp_handle, request);
 }
 
 void RelaySocketPool::send_to_peer(const turn::PeerSend& send) {

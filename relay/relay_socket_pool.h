@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "relay/tcp_relay.h"
 #include "relay/turn/relay_sockets.h"
 #include "relay/turn/turn_server.h"
 
@@ -24,7 +25,7 @@ struct RelayPortRange {
 class RelaySocketPool final : public turn::RelaySockets {
   public:
     RelaySocketPool(Worker& worker, std::optional<IpAddress> ipv4, std::optional<IpAddress> ipv6,
-                    RelayPortRange ports);
+                    RelayPortRange ports, TcpPortRegistry& tcp_ports, std::size_t max_queued_bytes);
 
     std::optional<turn::RelayEndpoint> open(AddressFamily family, bool even_port,
                                             turn::Allocation& owner) override;
@@ -33,13 +34,18 @@ class RelaySocketPool final : public turn::RelaySockets {
 
     // Sends a client's payload out of a relayed address to its peer.
     void send_to_peer(const turn::PeerSend& send);
+    // RFC 6062: a Connect on a TCP allocation, and a client data connection to pair.
+    void connect(const turn::TurnServer::TcpConnect& request);
+    TcpRelay& tcp_relay() { return tcp_relay_; }
 
     std::uint64_t send_failures() const { return send_failures_; }
 
   private:
     struct RelaySocket;
     static void on_readable(evutil_socket_t fd, short events, void* context);
-    int bind_socket(const IpAddress& address, bool even_port, std::uint16_t& port_out);
+    // A socket of `type` bound to a free port of the range (SOCK_STREAM ports claimed in
+    // the TCP registry); -1 when none is free or descriptors ran out.
+    int bind_socket(const IpAddress& address, int type, bool even_port, std::uint16_t& port_out);
 
     Worker& worker_;
     std::optional<IpAddress> ipv4_;
@@ -47,6 +53,8 @@ class RelaySocketPool final : public turn::RelaySockets {
     RelayPortRange ports_;
     std::minstd_rand port_picker_;
     std::uint64_t send_failures_ = 0;
+    TcpPortRegistry& tcp_ports_;
+    TcpRelay tcp_relay_;
 };
 
 }  // namespace hearth::relay

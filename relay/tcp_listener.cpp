@@ -2,13 +2,17 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
+#include <linux/filter.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <variant>
 
 #include "relay/stun/stream_framing.h"
+#include "relay/tcp_relay.h"
 #include "relay/udp_listener.h"
 #include "relay/worker.h"
 
@@ -24,11 +28,37 @@ TcpListener::~TcpListener() {
     }
 }
 
+namespace {
+
+// Picks the listener of worker (client address mod workers) for every new connection, so
+// an RFC 6062 client's control and data connections meet on one worker. Classic BPF
+// reads the source address relative to the network header (SKF_NET_OFF); for IPv6 its
+// last 32 bits. Sockets join the SO_REUSEPORT group in worker order, so the index the
+// program returns is the worker's.
+void steer_by_client_address(int fd, AddressFamily family, unsigned workers) {
+    if (workers < 2) {
+        return;
+    }
+    const std::uint32_t source_offset = family == AddressFamily::ipv4 ? 12 : 20;
+    sock_filter program[] = {
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<std::uint32_t>(SKF_NET_OFF) + source_offset},
+        {BPF_ALU | BPF_MOD | BPF_K, 0, 0, workers},
+        {BPF_RET | BPF_A, 0, 0, 0},
+    };
+    sock_fprog filter{static_cast<unsigned short>(std::size(program)), program};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &filter, sizeof filter) != 0) {
+        spdlog::warn("cannot steer TCP connections by client address: {}", std::strerror(errno));
+    }
+}
+
+}  // namespace
+
 bool TcpListener::open(std::string& error) {
     const int fd = open_bound_socket(address_, SOCK_STREAM, error);
     if (fd < 0) {
         return false;
     }
+
     listener_ = evconnlistener_new(worker_.base(), &TcpListener::on_accept, this,
                                    LEV_OPT_CLOSE_ON_FREE, 128, fd);
     if (listener_ == nullptr) {
@@ -36,6 +66,9 @@ bool TcpListener::open(std::string& error) {
         error = "listen " + address_.to_string() + " failed";
         return false;
     }
+    // After listen(): attached earlier, the program keeps the other workers' sockets
+    // from joining the SO_REUSEPORT group (EADDRINUSE).
+    steer_by_client_address(fd, address_.ip.family, worker_.shared().worker_count);
     return true;
 }
 
@@ -43,6 +76,11 @@ void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
                             void* context) {
     auto* self = static_cast<TcpListener*>(context);
     const auto client = TransportAddress::from_sockaddr(address, static_cast<socklen_t>(length));
+    if (!client || self->worker_.shared().connections.admit(client->ip) !=
+                       ConnectionLimiter::Result::admitted) {
+        ::close(fd);  // counted by the limiter
+        return;
+    }
     bufferevent* stream = nullptr;
     if (self->transport_ == turn::ClientTransport::tls) {
         SSL_CTX* tls_context = self->worker_.tls_context();
@@ -60,12 +98,9 @@ void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
     } else {
         stream = bufferevent_socket_new(self->worker_.base(), fd, BEV_OPT_CLOSE_ON_FREE);
     }
-    if (!client || stream == nullptr) {
-        if (stream != nullptr) {
-            bufferevent_free(stream);
-        } else {
-            ::close(fd);
-        }
+    if (stream == nullptr) {
+        ::close(fd);
+        self->worker_.shared().connections.release(client->ip);
         return;
     }
     const turn::FiveTuple tuple{*client, self->address_, self->transport_};
@@ -85,7 +120,8 @@ StreamConnection::StreamConnection(TcpListener& listener, bufferevent* stream,
     if (tuple_.transport == turn::ClientTransport::tls) {
         // Until the handshake completes the connection gets a short deadline, so a client
         // that opens connections and never finishes a handshake cannot hold them.
-        const timeval handshake{TcpListener::tls_handshake_timeout_seconds, 0};
+        const auto seconds = listener_.worker().stream_limits().tls_handshake_timeout.count();
+        const timeval handshake{static_cast<time_t>(seconds), 0};
         bufferevent_set_timeouts(stream_, &handshake, &handshake);
     } else {
         set_idle_timeout();
@@ -98,18 +134,22 @@ StreamConnection::StreamConnection(TcpListener& listener, bufferevent* stream,
 StreamConnection::~StreamConnection() {
     // RFC 8656 §3.1: the allocation lives no longer than its TCP connection.
     listener_.worker().server().client_gone(tuple_);
-    bufferevent_free(stream_);
+    listener_.worker().shared().connections.release(tuple_.client.ip);
+    if (stream_ != nullptr) {  // null once handed over to another worker
+        bufferevent_free(stream_);
+    }
 }
 
 void StreamConnection::on_read(bufferevent*, void* context) {
     auto* self = static_cast<StreamConnection*>(context);
-    if (!self->read_frames()) {
+    if (self->read_frames() == ReadResult::close) {
         self->listener_.close_connection(self);
     }
 }
 
 void StreamConnection::set_idle_timeout() {
-    const timeval idle{TcpListener::idle_timeout_seconds, 0};
+    const auto seconds = listener_.worker().stream_limits().idle_timeout.count();
+    const timeval idle{static_cast<time_t>(seconds), 0};
     bufferevent_set_timeouts(stream_, &idle, nullptr);
 }
 
@@ -135,34 +175,50 @@ void StreamConnection::on_event(bufferevent* stream, short events, void* context
     }
 }
 
-bool StreamConnection::read_frames() {
+StreamConnection::ReadResult StreamConnection::read_frames() {
     evbuffer* input = bufferevent_get_input(stream_);
     for (;;) {
         const std::size_t available = evbuffer_get_length(input);
         if (available < 4) {
-            return true;
+            return ReadResult::keep_open;
         }
         const auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(input, 4));
         const auto result = stun::next_frame(stun::Bytes(head, 4));
         if (std::holds_alternative<stun::FramingError>(result)) {
-            return false;
+            ++listener_.dropped_not_stun;
+            return ReadResult::close;
         }
         if (std::holds_alternative<stun::NeedMoreBytes>(result)) {
-            return true;
+            return ReadResult::keep_open;
         }
         const auto frame = std::get<stun::Frame>(result);
         if (available < frame.size) {
-            return true;
+            return ReadResult::keep_open;
         }
         const auto* bytes = reinterpret_cast<const std::byte*>(
             evbuffer_pullup(input, static_cast<ssize_t>(frame.size)));
-        handle_frame(stun::Bytes(bytes, frame.message_size),
-                     frame.kind == stun::FrameKind::channel_data);
+        auto bind = handle_frame(stun::Bytes(bytes, frame.message_size),
+                                 frame.kind == stun::FrameKind::channel_data);
         evbuffer_drain(input, frame.size);
+        if (bind) {
+            // The hand-over frees this bufferevent, which libevent would only defer from
+            // inside its own callback: run it from the loop once this callback is done.
+            bufferevent_disable(stream_, EV_READ | EV_WRITE);
+            bufferevent_setcb(stream_, nullptr, nullptr, nullptr, nullptr);
+            TcpListener* listener = &listener_;
+            listener_.worker().post([listener, this, bind = std::move(*bind)](Worker&) mutable {
+                if (listener->owns(this)) {
+                    hand_over(std::move(bind));
+                    listener->close_connection(this);
+                }
+            });
+            return ReadResult::handed_over;
+        }
     }
 }
 
-void StreamConnection::handle_frame(stun::Bytes frame, bool is_channel_data) {
+std::optional<turn::TurnServer::TcpConnectionBind> StreamConnection::handle_frame(
+    stun::Bytes frame, bool is_channel_data) {
     Worker& worker = listener_.worker();
     auto& server = worker.server();
     const turn::Now now = worker.now();
@@ -170,11 +226,12 @@ void StreamConnection::handle_frame(stun::Bytes frame, bool is_channel_data) {
         if (const auto send = server.handle_channel_data(tuple_, frame, now.monotonic)) {
             worker.relay_sockets().send_to_peer(*send);
         }
-        return;
+        return std::nullopt;
     }
     const auto message = stun::MessageView::parse(frame);
     if (!message) {
-        return;
+        ++listener_.dropped_malformed;
+        return std::nullopt;
     }
     const auto outcome = server.handle_stun(*message, tuple_, now, this);
     if (!outcome.response.empty()) {
@@ -183,11 +240,55 @@ void StreamConnection::handle_frame(stun::Bytes frame, bool is_channel_data) {
     if (outcome.to_peer) {
         worker.relay_sockets().send_to_peer(*outcome.to_peer);
     }
+    if (outcome.tcp_connect) {
+        worker.relay_sockets().connect(*outcome.tcp_connect);
+    }
+    return outcome.tcp_connection_bind;
+}
+
+// RFC 6062 §5.4: this connection becomes the data connection of a peer connection. TCP
+// and TLS listeners steer every connection of a client address to one worker (see
+// steer_by_client_address), so the peer connection is normally this worker's and the
+// bufferevent itself changes hands. A plain TCP connection that landed elsewhere moves by
+// its socket; TLS state cannot move between loops, so such a TLS connection is refused.
+void StreamConnection::hand_over(turn::TurnServer::TcpConnectionBind bind) {
+    Worker& worker = listener_.worker();
+    const std::uint32_t owner = TcpRelay::worker_of(bind.connection_id);
+    auto& workers = worker.shared().workers;
+    DetachedStream detached;
+    detached.bind = std::move(bind);
+    if (owner == worker.index()) {
+        detached.stream = stream_;
+        stream_ = nullptr;  // the TcpRelay owns it now
+        worker.relay_sockets().tcp_relay().adopt(std::move(detached));
+        return;
+    }
+    const bool tls = bufferevent_openssl_get_ssl(stream_) != nullptr;
+    if (!tls && owner < workers.size()) {
+        evbuffer* input = bufferevent_get_input(stream_);
+        detached.unread.resize(evbuffer_get_length(input));
+        evbuffer_remove(input, detached.unread.data(), detached.unread.size());
+        detached.fd = dup(bufferevent_getfd(stream_));
+        if (detached.fd >= 0) {
+            auto carried = std::make_shared<DetachedStream>(std::move(detached));
+            workers[owner]->post([carried](Worker& target) {
+                target.relay_sockets().tcp_relay().adopt(std::move(*carried));
+            });
+            return;
+        }
+    }
+    spdlog::info("refused ConnectionBind from {}: connection {} is on another worker",
+                 tuple_.client.to_string(), detached.bind.connection_id);
+    send_to_client(
+        tuple_.client,
+        worker.server().late_answer(stun::Method::connection_bind, detached.bind.transaction_id,
+                                    detached.bind.key, turn::TurnError::bad_request, std::nullopt));
 }
 
 void StreamConnection::send_to_client(const TransportAddress&, stun::Bytes message) {
     evbuffer* output = bufferevent_get_output(stream_);
-    if (evbuffer_get_length(output) + message.size() > TcpListener::max_output_bytes) {
+    if (evbuffer_get_length(output) + message.size() >
+        listener_.worker().stream_limits().output_buffer_bytes) {
         ++listener_.dropped_output_full;  // a slow reader loses data, never our memory
         return;
     }

@@ -14,6 +14,7 @@
 #include "relay/client_link.h"
 #include "relay/stun/transport_address.h"
 #include "relay/turn/five_tuple.h"
+#include "relay/turn/turn_server.h"
 
 namespace hearth::relay {
 
@@ -31,9 +32,13 @@ class StreamConnection final : public ClientLink {
     static void on_read(bufferevent* stream, void* context);
     static void on_event(bufferevent* stream, short events, void* context);
     void set_idle_timeout();
-    // False when the stream is not STUN or ChannelData: the connection is closed.
-    bool read_frames();
-    void handle_frame(stun::Bytes frame, bool is_channel_data);
+    enum class ReadResult { keep_open, close, handed_over };
+    // close when the stream is not STUN or ChannelData.
+    ReadResult read_frames();
+    // Returns the ConnectionBind to carry out, if the frame was one that may proceed.
+    std::optional<turn::TurnServer::TcpConnectionBind> handle_frame(stun::Bytes frame,
+                                                                    bool is_channel_data);
+    void hand_over(turn::TurnServer::TcpConnectionBind bind);
 
     TcpListener& listener_;
     bufferevent* stream_;
@@ -42,19 +47,17 @@ class StreamConnection final : public ClientLink {
 
 class TcpListener {
   public:
-    // Bounds on a stream: output queued for a slow reader and time without a byte read.
-    static constexpr std::size_t max_output_bytes = 256 * 1024;
-    static constexpr int idle_timeout_seconds = 3600 + 60;  // outlives the longest lifetime
-    static constexpr int tls_handshake_timeout_seconds = 10;
-
     // `transport` is tcp or tls; a TLS listener takes the worker's current TLS context.
     TcpListener(Worker& worker, TransportAddress address, turn::ClientTransport transport);
     ~TcpListener();
     bool open(std::string& error);
     Worker& worker() { return worker_; }
     void close_connection(StreamConnection* connection);
+    bool owns(StreamConnection* connection) const { return connections_.contains(connection); }
     std::uint64_t dropped_output_full = 0;
     std::uint64_t tls_handshake_failures = 0;
+    std::uint64_t dropped_not_stun = 0;
+    std::uint64_t dropped_malformed = 0;
 
   private:
     static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,

@@ -50,12 +50,16 @@ turn::PeerPolicy peer_policy_of(const config::Config& config) {
 Worker::Worker(unsigned index, const config::Config& config, SharedState& shared,
                SslContextPointer tls_context)
     : index_(index),
+      shared_(shared),
+      stream_limits_{config.stream_output_buffer_bytes, config.stream_idle_timeout,
+                     config.tls_handshake_timeout},
       base_(event_base_new()),
       authenticator_(config.realm, ring_of(config), shared.nonce_key, config.nonce_lifetime,
                      *shared.session_store),
       events_(index),
       relay_sockets_(*this, config.relay_ipv4, config.relay_ipv6,
-                     RelayPortRange{config.relay_port_min, config.relay_port_max}),
+                     RelayPortRange{config.relay_port_min, config.relay_port_max}, shared.tcp_ports,
+                     config.stream_output_buffer_bytes),
       tls_context_(std::move(tls_context)),
       peer_buffer_(turn::peer_data_headroom + max_datagram + turn::peer_data_tailroom) {
     // Allocation IDs stay unique across workers: the worker index in the top bits.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "relay/config/config.h"
+#include "relay/connection_limiter.h"
 #include "relay/credential_authenticator.h"
 #include "relay/log_events.h"
 #include "relay/relay_socket_pool.h"
@@ -27,11 +28,17 @@ namespace hearth::relay {
 class UdpListener;
 class TcpListener;
 
-// What every worker shares: the cross-worker caps, the nonce key, the session store.
+// What every worker shares: the cross-worker caps, the nonce key, the session store,
+// the TCP relay ports, and the workers themselves (to hand an RFC 6062 data connection to
+// the worker that owns its peer connection).
 struct SharedState {
     turn::AllocationQuota quota;
     std::array<std::byte, 32> nonce_key{};
     auth::SessionStore* session_store = nullptr;
+    TcpPortRegistry tcp_ports;
+    ConnectionLimiter connections;
+    std::vector<Worker*> workers;
+    unsigned worker_count = 1;
 };
 
 class Worker {
@@ -48,6 +55,8 @@ class Worker {
     void stop();  // safe from any thread
 
     unsigned index() const { return index_; }
+    SharedState& shared() { return shared_; }
+    const StreamLimits& stream_limits() const { return stream_limits_; }
     event_base* base() const { return base_; }
     turn::TurnServer& server() { return *server_; }
     RelaySocketPool& relay_sockets() { return relay_sockets_; }
@@ -72,6 +81,8 @@ class Worker {
     static void on_expiry_timer(evutil_socket_t, short, void* context);
 
     unsigned index_;
+    SharedState& shared_;
+    StreamLimits stream_limits_;
     event_base* base_;
     CredentialAuthenticator authenticator_;
     LogEvents events_;

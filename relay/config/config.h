@@ -59,6 +59,13 @@ struct Config {
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
 
+    // Bounds on TCP and TLS client connections (and RFC 6062 peer connections).
+    std::uint32_t stream_output_buffer_bytes = 256 * 1024;  // per connection; past it, drops
+    std::chrono::seconds stream_idle_timeout{660};          // no byte read for this long: closed
+    std::chrono::seconds tls_handshake_timeout{10};
+    std::uint32_t max_connections = 10000;          // per node
+    std::uint32_t max_connections_per_source = 64;  // per client IP address
+
     std::vector<Secret> secrets;  // newest last
 
     std::string session_store = "embedded";  // embedded | redis

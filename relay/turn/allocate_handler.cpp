@@ -18,6 +18,7 @@ namespace attribute = stun::attribute;
 namespace {
 
 constexpr std::uint8_t protocol_udp = 17;
+constexpr std::uint8_t protocol_tcp = 6;
 
 // RFC 8656 §7.2: the requested lifetime, but never below the default nor above the maximum.
 Seconds granted_lifetime(const stun::MessageView& message, const ServerSettings& settings) {
@@ -74,9 +75,17 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     if (!transport) {
         return error_response(request, TurnError::bad_request, "malformed REQUESTED-TRANSPORT");
     }
-    if (*transport != protocol_udp) {
+    if (*transport != protocol_udp && *transport != protocol_tcp) {
         return error_response(request, TurnError::unsupported_transport_protocol,
-                              "only UDP relays on this transport");
+                              "relays are UDP or TCP");
+    }
+    const bool tcp_relay = *transport == protocol_tcp;
+    // RFC 6062 §5.1: a TCP allocation is made over a TCP or TLS connection only.
+    if (tcp_relay && request.tuple.transport == ClientTransport::udp) {
+        return error_response(request, TurnError::bad_request, "TCP relays need a TCP client");
+    }
+    if (tcp_relay && message.has(attribute::additional_address_family)) {
+        return error_response(request, TurnError::bad_request, "no dual TCP allocations");
     }
 
     const bool has_requested_family = message.has(attribute::requested_address_family);
@@ -148,6 +157,7 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
                                                    settings_.max_permissions_per_allocation,
                                                    settings_.max_channels_per_allocation);
     allocation->allocate_transaction = message.transaction_id();
+    allocation->relay_protocol = tcp_relay ? RelayProtocol::tcp : RelayProtocol::udp;
     allocation->client_link = request.client_link;
     allocation->created = request.now.monotonic;
     allocation->expires = request.now.monotonic + granted_lifetime(message, settings_);

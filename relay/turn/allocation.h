@@ -20,6 +20,9 @@ namespace hearth::turn {
 
 using AllocationId = std::uint64_t;
 
+// The relayed side's transport: UDP (RFC 8656) or TCP (RFC 6062).
+enum class RelayProtocol : std::uint8_t { udp, tcp };
+
 // RFC 8656 §9: a permission lasts 300 s and is not configurable.
 constexpr Seconds permission_lifetime{300};
 // RFC 8656 §12: a channel binding lasts 600 s...
@@ -72,6 +75,7 @@ class Allocation {
     std::optional<RelayEndpoint> relay_ipv6;
     const RelayEndpoint* relay_for(AddressFamily family) const;
 
+    RelayProtocol relay_protocol = RelayProtocol::udp;
     TimePoint expires;
     TimePoint created;
     stun::TransactionId allocate_transaction{};  // RFC 8656 §7.2: retransmits answered alike

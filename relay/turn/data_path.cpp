@@ -27,7 +27,7 @@ std::size_t padded(std::size_t length) {
 std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageView& message,
                                                            const FiveTuple& tuple, TimePoint now) {
     Allocation* allocation = find(tuple);
-    if (allocation == nullptr) {
+    if (allocation == nullptr || allocation->relay_protocol != RelayProtocol::udp) {
         ++counters_.dropped_no_allocation;
         return std::nullopt;
     }
@@ -54,7 +54,7 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
 std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
                                                         stun::Bytes datagram, TimePoint now) {
     Allocation* allocation = find(tuple);
-    if (allocation == nullptr) {
+    if (allocation == nullptr || allocation->relay_protocol != RelayProtocol::udp) {
         ++counters_.dropped_no_allocation;
         return std::nullopt;
     }

@@ -76,6 +76,9 @@ stun::Bytes TurnServer::handle_create_permission(Request& request) {
 stun::Bytes TurnServer::handle_channel_bind(Request& request) {
     Allocation& allocation = *request.allocation;
     const auto& message = request.message;
+    if (allocation.relay_protocol != RelayProtocol::udp) {
+        return error_response(request, TurnError::bad_request, "channels need a UDP allocation");
+    }
     const auto number_value = message.find(attribute::channel_number);
     const auto peer_value = message.find(attribute::xor_peer_address);
     if (!number_value || !peer_value) {

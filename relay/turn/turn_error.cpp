@@ -26,6 +26,10 @@ const char* reason_phrase(TurnError error) {
             return "Unsupported Transport Protocol";
         case TurnError::peer_address_family_mismatch:
             return "Peer Address Family Mismatch";
+        case TurnError::connection_already_exists:
+            return "Connection Already Exists";
+        case TurnError::connection_timeout_or_failure:
+            return "Connection Timeout or Failure";
         case TurnError::allocation_quota_reached:
             return "Allocation Quota Reached";
         case TurnError::server_error:

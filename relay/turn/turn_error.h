@@ -16,6 +16,8 @@ enum class TurnError {
     wrong_credentials = 441,
     unsupported_transport_protocol = 442,
     peer_address_family_mismatch = 443,
+    connection_already_exists = 446,  // RFC 6062 §6.3
+    connection_timeout_or_failure = 447,
     allocation_quota_reached = 486,
     server_error = 500,
     insufficient_capacity = 508,

@@ -38,7 +38,9 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
                                                 void* client_link) {
     if (message.message_class() == MessageClass::indication) {
         if (message.method() == Method::send) {
-            return {{}, handle_send_indication(message, tuple, now.monotonic)};
+            StunOutcome outcome;
+            outcome.to_peer = handle_send_indication(message, tuple, now.monotonic);
+            return outcome;
         }
         return {};  // RFC 8489 §6.3.2: other indications are dropped quietly
     }
@@ -46,7 +48,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         return {};  // a client has no business sending responses to a server
     }
     if (message.method() == Method::binding) {
-        return {handle_binding(message, tuple, now.monotonic), std::nullopt};
+        return StunOutcome::reply(handle_binding(message, tuple, now.monotonic));
     }
 
     Request request{message, tuple, now, client_link, std::nullopt};
@@ -55,12 +57,13 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         case Method::refresh:
         case Method::create_permission:
         case Method::channel_bind:
+        case Method::connect:
+        case Method::connection_bind:
             break;
         default:
             // RFC 8489 §6.3.1: a request for a method the server does not know.
-            return {unauthenticated_error(message, tuple, TurnError::bad_request,
-                                          "unsupported method", now),
-                    std::nullopt};
+            return StunOutcome::reply(unauthenticated_error(message, tuple, TurnError::bad_request,
+                                                            "unsupported method", now));
     }
 
     auto credentials = authenticator_.authenticate(message, tuple.client.ip, now.unix_seconds);
@@ -71,38 +74,42 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
                                 : failure == AuthFailure::missing_attributes
                                     ? TurnError::bad_request
                                     : TurnError::unauthorized;
-        return {unauthenticated_error(message, tuple, error, to_string(failure), now),
-                std::nullopt};
+        return StunOutcome::reply(
+            unauthenticated_error(message, tuple, error, to_string(failure), now));
     }
     request.credentials = std::move(*credentials);
 
     if (!message.unknown_comprehension_required().empty()) {
-        return {error_response(request, TurnError::unknown_attribute,
-                               "unknown comprehension-required attribute"),
-                std::nullopt};
+        return StunOutcome::reply(error_response(request, TurnError::unknown_attribute,
+                                                 "unknown comprehension-required attribute"));
     }
     if (message.method() == Method::allocate) {
-        return {handle_allocate(request), std::nullopt};
+        return StunOutcome::reply(handle_allocate(request));
+    }
+    if (message.method() == Method::connection_bind) {
+        return handle_connection_bind(request);  // on a new connection, without allocation
     }
 
     Allocation* allocation = find(tuple);
     if (allocation == nullptr) {
-        return {error_response(request, TurnError::allocation_mismatch, "no allocation"),
-                std::nullopt};
+        return StunOutcome::reply(
+            error_response(request, TurnError::allocation_mismatch, "no allocation"));
     }
     // RFC 8656 §5: every request on an allocation uses the username that created it.
     if (allocation->owner().username != request.credentials->owner.username) {
-        return {error_response(request, TurnError::wrong_credentials, "username differs"),
-                std::nullopt};
+        return StunOutcome::reply(
+            error_response(request, TurnError::wrong_credentials, "username differs"));
     }
     request.allocation = allocation;
     switch (message.method()) {
         case Method::refresh:
-            return {handle_refresh(request), std::nullopt};
+            return StunOutcome::reply(handle_refresh(request));
         case Method::create_permission:
-            return {handle_create_permission(request), std::nullopt};
+            return StunOutcome::reply(handle_create_permission(request));
+        case Method::connect:
+            return handle_connect(request);
         default:
-            return {handle_channel_bind(request), std::nullopt};
+            return StunOutcome::reply(handle_channel_bind(request));
     }
 }
 

@@ -56,9 +56,32 @@ class TurnServer {
     TurnServer(const TurnServer&) = delete;
     TurnServer& operator=(const TurnServer&) = delete;
 
+    // RFC 6062 §5.2: open a TCP connection from the allocation's relayed address to
+    // `peer`; the I/O layer answers the Connect when it succeeds or fails.
+    struct TcpConnect {
+        Allocation* allocation = nullptr;
+        TransportAddress peer;
+        stun::TransactionId transaction_id{};
+        stun::Md5Key key{};
+    };
+    // RFC 6062 §5.4: pair this client connection with the peer connection `connection_id`.
+    struct TcpConnectionBind {
+        std::uint32_t connection_id = 0;
+        std::string username;
+        stun::TransactionId transaction_id{};
+        stun::Md5Key key{};
+    };
     struct StunOutcome {
         stun::Bytes response;             // to the client; empty: nothing to send
         std::optional<PeerSend> to_peer;  // a Send indication's payload
+        std::optional<TcpConnect> tcp_connect;
+        std::optional<TcpConnectionBind> tcp_connection_bind;
+
+        static StunOutcome reply(stun::Bytes response) {
+            StunOutcome outcome;
+            outcome.response = response;
+            return outcome;
+        }
     };
     // A STUN message from a client on `tuple`. `client_link` is stored with a new
     // allocation so the I/O layer can reach the client from the relay side.
@@ -76,6 +99,12 @@ class TurnServer {
     stun::Bytes wrap_peer_datagram(Allocation& allocation, const TransportAddress& peer,
                                    std::span<std::byte> buffer, std::size_t payload_length,
                                    TimePoint now, bool pad_to_four);
+
+    // An answer the I/O layer sends later (RFC 6062 Connect and ConnectionBind): success,
+    // or `error`; CONNECTION-ID when given; always with MESSAGE-INTEGRITY.
+    stun::Bytes late_answer(stun::Method method, const stun::TransactionId& transaction_id,
+                            const stun::Md5Key& key, std::optional<TurnError> error,
+                            std::optional<std::uint32_t> connection_id);
 
     // Deletes allocations whose lifetime ran out and prunes their tables.
     void expire(const Now& now);
@@ -104,6 +133,8 @@ class TurnServer {
     stun::Bytes handle_refresh(Request& request);
     stun::Bytes handle_create_permission(Request& request);
     stun::Bytes handle_channel_bind(Request& request);
+    StunOutcome handle_connect(Request& request);
+    StunOutcome handle_connection_bind(Request& request);
     std::optional<PeerSend> handle_send_indication(const stun::MessageView& message,
                                                    const FiveTuple& tuple, TimePoint now);
 

@@ -51,13 +51,29 @@ def mint(session, user, secret=SECRET, ttl=3600):
     return username, base64.b64encode(digest).decode()
 
 
-def config_text(port, relay_ports, allow_loopback=True, extra=""):
+def make_certificate(directory, name="cert"):
+    """A self-signed EC certificate for localhost; returns (certificate, key) paths."""
+    certificate = os.path.join(directory, f"{name}.pem")
+    key = os.path.join(directory, f"{name}-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    f"/CN=localhost/O={name}", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", key, "-out", certificate],
+                   check=True, capture_output=True, timeout=30)
+    return certificate, key
+
+
+def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None):
+    """`tls` is (port, certificate, key) to add a TLS listener."""
     allow = '[ "127.0.0.0/8" ]' if allow_loopback else "[ ]"
+    tls_listen = f'tls = [ "127.0.0.1:{tls[0]}" ];' if tls else ""
+    tls_files = f'tls = {{ certificate = "{tls[1]}"; private_key = "{tls[2]}"; }};' if tls else ""
     return f"""
 log_level = "debug";
 workers = 2;
 realm = "hearth";
-listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; }};
+listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; {tls_listen} }};
+{tls_files}
 relay = {{ ipv4 = "127.0.0.1"; ipv6 = ""; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
 auth = {{ secrets = ( {{ name = "test"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = (
@@ -128,6 +144,7 @@ class HearthTest(unittest.TestCase):
     allow_loopback = True
     relay_ports = (40000, 40999)
     extra_config = ""
+    with_tls = False
 
     def setUp(self):
         if not HEARTHD or not os.access(HEARTHD, os.X_OK):
@@ -135,9 +152,15 @@ class HearthTest(unittest.TestCase):
         self.directory = tempfile.TemporaryDirectory()
         self.addCleanup(self.directory.cleanup)
         self.port = free_port()
+        tls = None
+        if self.with_tls:
+            self.tls_port = free_port((socket.SOCK_STREAM,))
+            self.certificate, self.key = make_certificate(self.directory.name)
+            tls = (self.tls_port, self.certificate, self.key)
         self.config_path = os.path.join(self.directory.name, "hearth.conf")
         with open(self.config_path, "w") as config:
-            config.write(config_text(self.port, self.relay_ports, self.allow_loopback, self.extra_config))
+            config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
+                                     self.extra_config, tls))
         self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd")
         self.addCleanup(self._stop_hearthd)
         self.hearthd.wait_for_line("hearthd ready:")

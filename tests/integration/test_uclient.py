@@ -20,14 +20,17 @@ CLIENTS = 2
 class RelayTest(harness.HearthTest):
     relay_ports = (40000, 40999)
 
-    def uclient(self, *options, user="alice", session="s1", secret=harness.SECRET):
+    with_tls = True
+
+    def uclient(self, *options, user="alice", session="s1", secret=harness.SECRET, port=None):
         if UCLIENT is None:
             self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")
-        peer_port = self.start_peer()
         username, password = harness.mint(session, user, secret)
-        argv = [UCLIENT, "-p", str(self.port), "-u", username, "-w", password,
-                "-e", "127.0.0.1", "-r", str(peer_port), "-n", str(MESSAGES), "-m", str(CLIENTS),
-                "-l", "160", "-z", "5", "-c", *options, "127.0.0.1"]
+        argv = [UCLIENT, "-p", str(port or self.port), "-u", username, "-w", password,
+                "-n", str(MESSAGES), "-m", str(CLIENTS), "-l", "160", "-z", "5", "-c", *options]
+        if "-T" not in options:  # TCP relays run client to client; others echo off a peer
+            argv += ["-e", "127.0.0.1", "-r", str(self.start_peer())]
+        argv.append("127.0.0.1")
         result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         return result.stdout + result.stderr
 
@@ -51,6 +54,18 @@ class RelayTest(harness.HearthTest):
 
     def test_tcp_over_send_indications(self):
         self.assert_no_loss(self.uclient("-t", "-s"))
+
+    def test_tls_over_channels(self):
+        self.assert_no_loss(self.uclient("-t", "-S", port=self.tls_port))
+
+    def test_tls_over_send_indications(self):
+        self.assert_no_loss(self.uclient("-t", "-S", "-s", port=self.tls_port))
+
+    def test_rfc6062_tcp_relay_over_tcp(self):
+        self.assert_no_loss(self.uclient("-T"))
+
+    def test_rfc6062_tcp_relay_over_tls(self):
+        self.assert_no_loss(self.uclient("-T", "-S", port=self.tls_port))
 
     def test_wrong_secret_is_refused_and_logged(self):
         output = self.uclient(secret="not-the-secret-at-all-0123456789")

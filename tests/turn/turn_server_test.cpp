@@ -82,6 +82,7 @@ TEST_F(TurnServerTest, AllocateRequestErrors) {
         int expected;
     };
     const std::array<std::byte, 4> tcp{std::byte{6}, {}, {}, {}};
+    const std::array<std::byte, 4> sctp{std::byte{132}, {}, {}, {}};
     const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
     const std::array<std::byte, 4> ipv6_family{std::byte{2}, {}, {}, {}};
     const std::array<std::byte, 4> bad_family{std::byte{9}, {}, {}, {}};
@@ -89,7 +90,9 @@ TEST_F(TurnServerTest, AllocateRequestErrors) {
     const std::array<std::byte, 8> token{};
     const std::vector<Case> cases = {
         {"no REQUESTED-TRANSPORT", [](auto&) {}, 400},
-        {"TCP relay over UDP", [&](auto& b) { b.add(attribute::requested_transport, tcp); }, 442},
+        {"TCP relay over a UDP client (RFC 6062 §5.1)",
+         [&](auto& b) { b.add(attribute::requested_transport, tcp); }, 400},
+        {"SCTP relay", [&](auto& b) { b.add(attribute::requested_transport, sctp); }, 442},
         {"IPv6 not configured",
          [&](auto& b) {
              b.add(attribute::requested_transport, udp);
@@ -391,6 +394,66 @@ TEST_F(TurnServerTest, ClientGoneAndRevocationDeleteAllocations) {
     allocate();
     server_.client_gone(tuple());
     EXPECT_EQ(server_.allocation_count(), 0u);
+}
+
+}  // namespace
+}  // namespace hearth::turn::testing
+
+namespace hearth::turn::testing {
+namespace {
+
+// RFC 6062: what the state machine decides before the I/O layer opens any connection.
+class TcpRelayTest : public TurnServerTest {
+  protected:
+    TcpRelayTest() { transport_ = ClientTransport::tcp; }
+    Answer allocate_tcp() {
+        return request(stun::Method::allocate, [](stun::MessageBuilder& builder, const auto&) {
+            const std::array<std::byte, 4> tcp{std::byte{6}, {}, {}, {}};
+            builder.add(stun::attribute::requested_transport, tcp);
+        });
+    }
+    Answer connect(const TransportAddress& peer) {
+        return request(stun::Method::connect, [&](stun::MessageBuilder& builder, const auto&) {
+            builder.add_xor_address(stun::attribute::xor_peer_address, peer);
+        });
+    }
+};
+
+TEST_F(TcpRelayTest, ConnectIsHandedToTheIoLayerWithAPermission) {
+    ASSERT_TRUE(allocate_tcp().is_success());
+    const auto answer = connect(peer_);
+    EXPECT_TRUE(answer.bytes.empty());  // answered once the connection is up
+    ASSERT_TRUE(last_outcome_.tcp_connect.has_value());
+    EXPECT_EQ(last_outcome_.tcp_connect->peer, peer_);
+    EXPECT_TRUE(server_.find(tuple())->has_permission(peer_.ip, now_.monotonic));
+}
+
+TEST_F(TcpRelayTest, ConnectToARefusedPeerGets403) {
+    ASSERT_TRUE(allocate_tcp().is_success());
+    EXPECT_EQ(connect(*TransportAddress::parse("10.0.0.1:80")).error_code(), 403);
+    EXPECT_FALSE(last_outcome_.tcp_connect.has_value());
+}
+
+TEST_F(TcpRelayTest, ChannelsAndSendNeedAUdpAllocation) {
+    ASSERT_TRUE(allocate_tcp().is_success());
+    EXPECT_EQ(channel_bind(0x4000, peer_).error_code(), 400);
+}
+
+TEST_F(TurnServerTest, ConnectOnAUdpAllocationGets400) {
+    allocate();
+    const auto answer =
+        request(stun::Method::connect, [&](stun::MessageBuilder& builder, const auto&) {
+            builder.add_xor_address(stun::attribute::xor_peer_address, peer_);
+        });
+    EXPECT_EQ(answer.error_code(), 400);
+}
+
+TEST_F(TurnServerTest, ConnectionBindOverUdpGets400) {
+    const auto answer =
+        request(stun::Method::connection_bind, [](stun::MessageBuilder& builder, const auto&) {
+            builder.add_u32(stun::attribute::connection_id, 7);
+        });
+    EXPECT_EQ(answer.error_code(), 400);
 }
 
 }  // namespace

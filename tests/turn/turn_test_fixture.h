@@ -128,7 +128,8 @@ class TurnServerTest : public ::testing::Test {
     TransportAddress client_ = *TransportAddress::parse("198.51.100.7:40000");
     const TransportAddress server_address_ = *TransportAddress::parse("192.0.2.1:3478");
     const TransportAddress peer_ = *TransportAddress::parse("8.8.8.8:5000");
-    FiveTuple tuple() const { return {client_, server_address_, ClientTransport::udp}; }
+    ClientTransport transport_ = ClientTransport::udp;
+    FiveTuple tuple() const { return {client_, server_address_, transport_}; }
 
     Now now_{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     void advance(Seconds by) {
@@ -165,6 +166,7 @@ class TurnServerTest : public ::testing::Test {
         EXPECT_TRUE(parsed.has_value());
         const auto outcome = server_.handle_stun(*parsed, tuple(), now_, &link_);
         last_send_ = outcome.to_peer;
+        last_outcome_ = outcome;
         return Answer{{outcome.response.begin(), outcome.response.end()}};
     }
 
@@ -210,6 +212,7 @@ class TurnServerTest : public ::testing::Test {
     int transaction_counter_ = 0;
     stun::TransactionId last_transaction_{};
     std::optional<PeerSend> last_send_;
+    TurnServer::StunOutcome last_outcome_;
 };
 
 }  // namespace hearth::turn::testing
