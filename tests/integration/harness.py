@@ -221,3 +221,98 @@ def xor_address(value, transaction_id):
     raw = bytes(b ^ pad[i] for i, b in enumerate(value[4:]))
     host = socket.inet_ntop(socket.AF_INET if family == 1 else socket.AF_INET6, raw)
     return host, port
+
+
+# --- a minimal TURN client: enough to allocate, permit a peer, and read answers ---
+
+ALLOCATE, REFRESH, CREATE_PERMISSION = 0x0003, 0x0004, 0x0008
+
+
+def message(method, attributes_list, transaction_id=None, key=None, message_class=0):
+    """Builds a STUN message; MESSAGE-INTEGRITY with `key` when given, then FINGERPRINT."""
+    transaction_id = transaction_id or os.urandom(12)
+    kind = (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2)
+    kind |= ((message_class & 1) << 4) | ((message_class & 2) << 7)
+    body = b""
+    for attribute_type, value in attributes_list:
+        body += struct.pack("!HH", attribute_type, len(value)) + value + b"\0" * (-len(value) % 4)
+
+    def header(length):
+        return struct.pack("!HHI", kind, length, MAGIC_COOKIE) + transaction_id
+
+    if key is not None:
+        covered = header(len(body) + 24) + body
+        body += struct.pack("!HH", 0x0008, 20) + hmac.new(key, covered, hashlib.sha1).digest()
+    covered = header(len(body) + 8) + body
+    return covered + struct.pack("!HHI", 0x8028, 4, fingerprint(covered))
+
+
+def xor_peer(host, port):
+    pad = struct.pack("!I", MAGIC_COOKIE)
+    raw = bytes(b ^ pad[i] for i, b in enumerate(socket.inet_aton(host)))
+    return struct.pack("!BBH", 0, 1, port ^ (MAGIC_COOKIE >> 16)) + raw
+
+
+def read_stun_from_stream(sock):
+    """One STUN message off a TCP stream (header first, then its length)."""
+    def exactly(count):
+        data = b""
+        while len(data) < count:
+            chunk = sock.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("stream closed")
+            data += chunk
+        return data
+    header = exactly(20)
+    return header + exactly(struct.unpack("!H", header[2:4])[0])
+
+
+def error_code(response):
+    for kind, value, _ in attributes(response):
+        if kind == 0x0009:
+            return (value[2] & 7) * 100 + value[3]
+    return 0
+
+
+class StreamTurnClient:
+    """A TURN client over one TCP connection, with the long-term credential mechanism."""
+
+    def __init__(self, port, session="s1", user="alice"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.username, password = mint(session, user)
+        self.key = hashlib.md5(f"{self.username}:hearth:{password}".encode()).digest()
+        self.nonce = None
+
+    def request(self, method, attributes_list):
+        credentials = [(0x0006, self.username.encode()), (0x0014, b"hearth"),
+                       (0x0015, self.nonce.encode())] if self.nonce else []
+        self.sock.sendall(message(method, attributes_list + credentials,
+                                  key=self.key if self.nonce else None))
+        return read_stun_from_stream(self.sock)
+
+    def allocate(self):
+        transport = [(0x0019, bytes([17, 0, 0, 0]))]
+        first = self.request(ALLOCATE, transport)
+        for kind, value, _ in attributes(first):
+            if kind == 0x0015:
+                self.nonce = value.decode()
+        answer = self.request(ALLOCATE, transport)
+        for kind, value, _ in attributes(answer):
+            if kind == 0x0016:
+                return xor_address(value, answer[8:20])
+        raise AssertionError(f"Allocate failed with {error_code(answer)}")
+
+    def permit(self, host, port):
+        answer = self.request(CREATE_PERMISSION, [(0x0012, xor_peer(host, port))])
+        assert struct.unpack("!H", answer[0:2])[0] == 0x0108, f"CreatePermission: {error_code(answer)}"
+
+    def close(self):
+        self.sock.close()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")

@@ -1,0 +1,147 @@
+"""TCP and TLS client connections: framing across reads, and the bounds that keep a
+hostile or slow client from growing hearthd or stalling others (RFC 8656 §3.1)."""
+
+import os
+import socket
+import ssl
+import struct
+import time
+import unittest
+
+import harness
+
+LIMITS = """
+limits = { tls_handshake_timeout = 1; max_connections_per_source = 6;
+           stream_output_buffer_bytes = 65536; };
+"""
+
+
+def binding_answered_over_udp(port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(5)
+    try:
+        sock.sendto(harness.binding_request(os.urandom(12)), ("127.0.0.1", port))
+        return struct.unpack("!H", sock.recvfrom(2048)[0][0:2])[0] == 0x0101
+    finally:
+        sock.close()
+
+
+def closed_by_server(sock, timeout):
+    """True when the server closes `sock` within `timeout` seconds."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+class StreamTest(harness.HearthTest):
+    with_tls = True
+    relay_ports = (44000, 44999)
+    extra_config = LIMITS
+
+    def tcp(self, port=None):
+        sock = socket.create_connection(("127.0.0.1", port or self.port), timeout=10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.addCleanup(sock.close)
+        return sock
+
+    def test_a_message_split_across_reads_is_reassembled(self):
+        sock = self.tcp()
+        request = harness.binding_request(os.urandom(12))
+        for byte in request:
+            sock.sendall(bytes([byte]))
+        response = harness.read_stun_from_stream(sock)
+        self.assertEqual(struct.unpack("!H", response[0:2])[0], 0x0101)
+        self.assertEqual(response[8:20], request[8:20])
+
+    def test_messages_coalesced_in_one_read_are_each_answered(self):
+        sock = self.tcp()
+        requests = [harness.binding_request(os.urandom(12)) for _ in range(3)]
+        sock.sendall(b"".join(requests))
+        for request in requests:
+            self.assertEqual(harness.read_stun_from_stream(sock)[8:20], request[8:20])
+
+    def test_a_stream_that_is_not_stun_is_closed(self):
+        sock = self.tcp()
+        # First bits 10: neither STUN (00) nor ChannelData (01), RFC 7983.
+        sock.sendall(b"\x80\x00\x00\x04junk")
+        self.assertTrue(closed_by_server(sock, 10))
+
+    def test_unfinished_tls_handshakes_are_closed_and_others_still_served(self):
+        idle = [self.tcp(self.tls_port) for _ in range(5)]
+        self.assertTrue(binding_answered_over_udp(self.port))
+        for sock in idle:  # tls_handshake_timeout = 1 s
+            self.assertTrue(closed_by_server(sock, 10))
+
+    def test_connections_per_source_address_are_bounded(self):
+        kept = [self.tcp() for _ in range(6)]
+        refused = self.tcp()
+        self.assertTrue(closed_by_server(refused, 10))
+        for sock in kept:  # the first six still work
+            request = harness.binding_request(os.urandom(12))
+            sock.sendall(request)
+            self.assertEqual(harness.read_stun_from_stream(sock)[8:20], request[8:20])
+
+    def test_a_client_that_never_reads_cannot_grow_hearthd(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        relayed = client.allocate()
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        client.permit(*peer.getsockname())
+        before = harness.rss_kib(self.hearthd.process.pid)
+        payload = b"x" * 1000
+        for _ in range(50000):  # 50 MB at a client that reads nothing
+            peer.sendto(payload, relayed)
+        self.assertTrue(binding_answered_over_udp(self.port))
+        grown_mib = (harness.rss_kib(self.hearthd.process.pid) - before) / 1024
+        self.assertLess(grown_mib, 16, "hearthd buffered a slow reader's data")
+
+
+class ReloadTest(harness.HearthTest):
+    with_tls = True
+    relay_ports = (45000, 45999)
+
+    def peer_certificate(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.tls_port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.getpeercert(binary_form=True)
+
+    def test_sighup_reloads_the_certificate_and_refuses_a_broken_one(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        held = context.wrap_socket(socket.create_connection(("127.0.0.1", self.tls_port),
+                                                            timeout=10), server_hostname="localhost")
+        self.addCleanup(held.close)
+        first = self.peer_certificate()
+
+        new_certificate, new_key = harness.make_certificate(self.directory.name, "renewed")
+        os.replace(new_certificate, self.certificate)
+        os.replace(new_key, self.key)
+        self.hearthd.process.send_signal(harness.signal.SIGHUP)
+        self.hearthd.wait_for_line("TLS certificate reloaded")
+        second = self.peer_certificate()
+        self.assertNotEqual(first, second)
+
+        with open(self.certificate, "w") as broken:
+            broken.write("not a certificate\n")
+        self.hearthd.process.send_signal(harness.signal.SIGHUP)
+        self.hearthd.wait_for_line("new TLS certificate refused, keeping the old one")
+        self.assertEqual(self.peer_certificate(), second)
+
+        # The connection opened before both reloads is still served.
+        request = harness.binding_request(os.urandom(12))
+        held.sendall(request)
+        self.assertEqual(harness.read_stun_from_stream(held)[8:20], request[8:20])
+
+
+if __name__ == "__main__":
+    unittest.main()
