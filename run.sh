@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 install_packages run
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target hearthd >/dev/null
+cmake --build build -j"$(nproc)" --target hearthd hearthctl >/dev/null
 
 # A self-signed certificate for the demo's turns: URL, made once and kept in build/.
 tls_dir=build/demo-tls
@@ -17,5 +17,5 @@ if [ ! -s "$tls_dir/cert.pem" ]; then
         -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
         -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" 2>/dev/null
 fi
-exec ./build/relay/hearthd --demo --tls-certificate "$tls_dir/cert.pem" \
+exec ./build/admin/hearthd --demo --tls-certificate "$tls_dir/cert.pem" \
     --tls-private-key "$tls_dir/key.pem" "$@"

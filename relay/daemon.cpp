@@ -86,7 +86,7 @@ void on_reload_signal(evutil_socket_t, short, void* context) {
 
 }  // namespace
 
-int run_daemon(const config::Config& config, const std::function<void(DaemonControl&)>& on_ready) {
+int run_daemon(const config::Config& config, const std::function<bool(DaemonControl&)>& on_ready) {
     // Logs go to stderr so stdout stays free for what the user asked for (the demo banner).
     spdlog::set_default_logger(spdlog::stderr_color_mt("hearthd"));
     spdlog::set_level(spdlog_level(config.log_level));
@@ -166,23 +166,30 @@ int run_daemon(const config::Config& config, const std::function<void(DaemonCont
     const auto started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
-    DaemonControl control(main_base, workers, config, session_store, started_unix);
-    if (on_ready) {
-        on_ready(control);
+    DaemonControl control(main_base, workers, shared, config, session_store, started_unix);
+    int exit_code = 0;
+    if (on_ready && !on_ready(control)) {
+        exit_code = 1;
+        for (auto& worker : workers) {
+            worker->stop();
+        }
+        event_base_loopexit(main_base, nullptr);
+    } else {
+        spdlog::info("hearthd ready: {} workers,{}", worker_count, listening);
     }
-    spdlog::info("hearthd ready: {} workers,{}", worker_count, listening);
 
     event_base_dispatch(main_base);
     for (auto& thread : threads) {
         thread.join();
     }
+    control.release_attachments();
     workers.clear();
     for (event* signal_event : {sigint, sigterm, sighup}) {
         event_free(signal_event);
     }
     event_base_free(main_base);
     spdlog::info("hearthd stopped");
-    return 0;
+    return exit_code;
 }
 
 }  // namespace hearth::relay

@@ -18,20 +18,25 @@ class EmbeddedSessionStore;
 namespace hearth::relay {
 
 class Worker;
+struct SharedState;
 
 // What the control plane (admin API) may do with a running daemon. Every method is called
 // on the main thread; answers come back on the main thread's event base.
 class DaemonControl {
   public:
     DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
-                  const config::Config& config, auth::EmbeddedSessionStore& sessions,
-                  std::int64_t started_unix);
+                  SharedState& shared, const config::Config& config,
+                  auth::EmbeddedSessionStore& sessions, std::int64_t started_unix);
 
     event_base* base() const { return main_base_; }
     const config::Config& config() const { return config_; }
     auth::EmbeddedSessionStore& sessions() { return sessions_; }
     std::int64_t started_unix() const { return started_unix_; }
     std::size_t worker_count() const { return workers_.size(); }
+    SharedState& shared() { return shared_; }
+    // Keeps a control-plane object (the admin server) alive until the loop has stopped.
+    void keep(std::shared_ptr<void> attachment) { attachments_.push_back(std::move(attachment)); }
+    void release_attachments() { attachments_.clear(); }
 
     // Asks every worker for a snapshot; `done` gets them all, in worker order.
     void collect(std::function<void(std::vector<WorkerSnapshot>)> done);
@@ -48,13 +53,15 @@ class DaemonControl {
 
     event_base* main_base_;
     std::vector<std::unique_ptr<Worker>>& workers_;
+    SharedState& shared_;
     const config::Config& config_;
+    std::vector<std::shared_ptr<void>> attachments_;
     auth::EmbeddedSessionStore& sessions_;
     std::int64_t started_unix_;
 };
 
-// Starts the workers on `config`, calls `on_ready` once every listener is bound, and
-// runs until SIGINT or SIGTERM. Returns the process exit code.
-int run_daemon(const config::Config& config, const std::function<void(DaemonControl&)>& on_ready);
+// Starts the workers on `config`, calls `on_ready` once every listener is bound (false
+// from it stops hearthd), and runs until SIGINT or SIGTERM. Returns the exit code.
+int run_daemon(const config::Config& config, const std::function<bool(DaemonControl&)>& on_ready);
 
 }  // namespace hearth::relay

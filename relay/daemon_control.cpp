@@ -28,10 +28,11 @@ void run_on(event_base* base, std::function<void()> task) {
 }  // namespace
 
 DaemonControl::DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
-                             const config::Config& config, auth::EmbeddedSessionStore& sessions,
-                             std::int64_t started_unix)
+                             SharedState& shared, const config::Config& config,
+                             auth::EmbeddedSessionStore& sessions, std::int64_t started_unix)
     : main_base_(main_base),
       workers_(workers),
+      shared_(shared),
       config_(config),
       sessions_(sessions),
       started_unix_(started_unix) {}

@@ -35,10 +35,13 @@ config::Config demo_config(std::uint16_t port) {
     config.sessions = {config::SessionSeed{
         demo_session, config::SessionState::active, {"therapist", "client"}, 0, 0, 16}};
     config.peer_allow = {*AddressRange::parse("127.0.0.0/8")};
+    config.admin_token_file = "/run/hearth/admin.token";
+    config.public_host = "localhost";  // the demo certificate's name
     return config;
 }
 
-std::string demo_banner(const config::Config& config, std::int64_t now_unix) {
+std::string demo_banner(const config::Config& config, std::int64_t now_unix,
+                        const std::string& admin_token) {
     const auto& listen = config.listen_udp.front();
     const std::string host = listen.to_string();
     std::string urls = fmt::format("\"turn:{0}?transport=udp\", \"turn:{0}?transport=tcp\"", host);
@@ -62,6 +65,11 @@ std::string demo_banner(const config::Config& config, std::int64_t now_unix) {
             fmt::format("RTCIceServer for '{}' (valid {} h):\n", user, demo_credential_ttl / 3600);
         text += fmt::format("{{\"urls\": [{}], \"username\": \"{}\", \"credential\": \"{}\"}}\n\n",
                             urls, username, password);
+    }
+    if (config.admin_listen) {
+        text += fmt::format("Admin API: http://{}  (bearer token {}, also in {})\n",
+                            config.admin_listen->to_string(), admin_token, config.admin_token_file);
+        text += "hearthctl status   # needs no flags on this machine\n";
     }
     text += "Stop with Ctrl-C.\n";
     return text;

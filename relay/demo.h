@@ -12,6 +12,8 @@ namespace hearth::relay {
 config::Config demo_config(std::uint16_t port);
 
 // The banner: what runs, the loopback warning, and RTCIceServer JSON per participant.
-std::string demo_banner(const config::Config& config, std::int64_t now_unix);
+// `admin_token` is the admin API's bearer token, shown so the page and hearthctl work.
+std::string demo_banner(const config::Config& config, std::int64_t now_unix,
+                        const std::string& admin_token);
 
 }  // namespace hearth::relay

@@ -27,12 +27,25 @@ struct AllocationSnapshot {
     turn::DirectionCounters peer_to_client;
 };
 
+// Drops and refusals counted by the I/O layer, by reason.
+struct IoCounters {
+    std::uint64_t udp_dropped_not_stun = 0;
+    std::uint64_t udp_dropped_malformed = 0;
+    std::uint64_t udp_dropped_truncated = 0;
+    std::uint64_t udp_send_failures = 0;
+    std::uint64_t relay_send_failures = 0;
+    std::uint64_t stream_dropped_not_stun = 0;
+    std::uint64_t stream_dropped_malformed = 0;
+    std::uint64_t stream_dropped_output_full = 0;
+    std::uint64_t tls_handshake_failures = 0;
+    std::uint64_t tcp_peer_refused_without_permission = 0;
+    std::uint64_t tcp_peer_bind_timeouts = 0;
+};
+
 struct WorkerSnapshot {
     unsigned worker_index = 0;
     turn::ServerCounters counters;
-    std::uint64_t udp_dropped_malformed = 0;
-    std::uint64_t stream_dropped_output_full = 0;
-    std::uint64_t tls_handshake_failures = 0;
+    IoCounters io;
     std::vector<AllocationSnapshot> allocations;
 };
 

@@ -29,6 +29,8 @@ class UdpListener final : public ClientLink {
 
     std::uint64_t dropped_not_stun() const { return dropped_not_stun_; }
     std::uint64_t dropped_malformed() const { return dropped_malformed_; }
+    std::uint64_t dropped_truncated() const { return dropped_truncated_; }
+    std::uint64_t send_failures() const { return send_failures_; }
 
   private:
     static void on_readable(evutil_socket_t fd, short events, void* context);

@@ -130,13 +130,22 @@ WorkerSnapshot Worker::snapshot() {
     WorkerSnapshot snapshot;
     snapshot.worker_index = index_;
     snapshot.counters = server_->counters();
+    auto& io = snapshot.io;
     for (const auto& listener : udp_listeners_) {
-        snapshot.udp_dropped_malformed += listener->dropped_malformed();
+        io.udp_dropped_not_stun += listener->dropped_not_stun();
+        io.udp_dropped_malformed += listener->dropped_malformed();
+        io.udp_dropped_truncated += listener->dropped_truncated();
+        io.udp_send_failures += listener->send_failures();
     }
     for (const auto& listener : tcp_listeners_) {
-        snapshot.stream_dropped_output_full += listener->dropped_output_full;
-        snapshot.tls_handshake_failures += listener->tls_handshake_failures;
+        io.stream_dropped_not_stun += listener->dropped_not_stun;
+        io.stream_dropped_malformed += listener->dropped_malformed;
+        io.stream_dropped_output_full += listener->dropped_output_full;
+        io.tls_handshake_failures += listener->tls_handshake_failures;
     }
+    io.relay_send_failures = relay_sockets_.send_failures();
+    io.tcp_peer_refused_without_permission = relay_sockets_.tcp_relay().refused_without_permission;
+    io.tcp_peer_bind_timeouts = relay_sockets_.tcp_relay().bind_timeouts;
     const auto now = this->now().monotonic;
     server_->for_each_allocation([&](const turn::Allocation& allocation) {
         AllocationSnapshot entry;

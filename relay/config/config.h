@@ -37,6 +37,7 @@ struct Config {
     LogLevel log_level = LogLevel::info;
     unsigned workers = 0;  // 0: one per core
     std::string realm = "hearth";
+    std::string public_host;  // the name clients reach this node by (turns: URLs); "" = relay ipv4
     std::string software = "hearth";
 
     std::vector<TransportAddress> listen_udp;  // default 0.0.0.0:3478

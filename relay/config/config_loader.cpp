@@ -182,8 +182,9 @@ bool starts_with_change_me(std::string_view value) {
 }
 
 void read_root(const Setting& root, Reader& reader, Config& config) {
-    reader.only_keys(root, {"log_level", "workers", "realm", "software", "listen", "relay", "tls",
-                            "limits", "auth", "session_store", "peer_policy", "admin"});
+    reader.only_keys(
+        root, {"log_level", "workers", "realm", "software", "public_host", "listen", "relay", "tls",
+               "limits", "auth", "session_store", "peer_policy", "admin"});
     if (const auto level = reader.text(root, "log_level")) {
         if (const auto parsed = log_level_of(*level)) {
             config.log_level = *parsed;
@@ -201,6 +202,7 @@ void read_root(const Setting& root, Reader& reader, Config& config) {
             config.realm = *realm;
         }
     }
+    config.public_host = reader.text(root, "public_host").value_or("");
     if (const auto software = reader.text(root, "software")) {
         config.software = software->substr(0, 127);
     }

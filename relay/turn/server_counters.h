@@ -1,6 +1,9 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+
+#include "relay/turn/allocation.h"
 
 namespace hearth::turn {
 
@@ -16,6 +19,11 @@ struct ServerCounters {
     std::uint64_t session_refusals = 0;
     std::uint64_t malformed_messages = 0;
     std::uint64_t rate_limited = 0;  // unauthenticated requests over the per-source limit
+    std::array<std::uint64_t, 8> auth_failures_by_reason{};  // indexed by AuthFailure
+    // Traffic of allocations that have ended, by client transport (udp, tcp, tls): the
+    // totals are these plus the counters of the allocations still alive.
+    std::array<DirectionCounters, 3> retired_client_to_peer{};
+    std::array<DirectionCounters, 3> retired_peer_to_client{};
     std::uint64_t dropped_no_allocation = 0;
     std::uint64_t dropped_no_permission = 0;
     std::uint64_t dropped_no_channel = 0;

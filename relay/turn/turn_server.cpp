@@ -70,6 +70,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     if (!credentials) {
         ++counters_.auth_failures;
         const auto failure = credentials.error();
+        ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
         const TurnError error = failure == AuthFailure::stale_nonce ? TurnError::stale_nonce
                                 : failure == AuthFailure::missing_attributes
                                     ? TurnError::bad_request
@@ -196,6 +197,14 @@ Allocation* TurnServer::find(const FiveTuple& tuple) {
 void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
     ++counters_.allocations_deleted;
     events_.allocation_deleted(allocation, reason);
+    const auto transport = static_cast<std::size_t>(allocation.five_tuple().transport);
+    for (auto [retired, live] :
+         {std::pair{&counters_.retired_client_to_peer[transport], &allocation.client_to_peer},
+          std::pair{&counters_.retired_peer_to_client[transport], &allocation.peer_to_client}}) {
+        retired->packets += live->packets;
+        retired->bytes += live->bytes;
+        retired->dropped_no_permission += live->dropped_no_permission;
+    }
     for (auto* relay : {&allocation.relay_ipv4, &allocation.relay_ipv6}) {
         if (*relay) {
             relay_sockets_.close(**relay);

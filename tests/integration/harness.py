@@ -81,8 +81,7 @@ session_store = {{ kind = "embedded"; sessions = (
     {{ id = "over"; state = "ended"; participants = [ "alice" ]; }}
 ); }};
 peer_policy = {{ allow = {allow}; }};
-admin = {{ listen = ""; }};
-{extra}
+{extra if "admin" in extra else 'admin = { listen = ""; };' + extra}
 """
 
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "admin/admin_server.h"
+#include "admin/admin_token.h"
 #include "relay/config/config.h"
 #include "relay/daemon.h"
 #include "relay/demo.h"
@@ -25,6 +27,28 @@ constexpr const char* usage =
 int fail(const std::string& message) {
     std::fprintf(stderr, "hearthd: %s\n%s", message.c_str(), usage);
     return 2;
+}
+
+// Starts the admin API on the running daemon; returns its token ("" when it is off).
+bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
+    const auto& config = control.config();
+    if (!config.admin_listen) {
+        return true;
+    }
+    std::string error;
+    token = hearth::admin::admin_token_for(config, error);
+    if (token.empty()) {
+        spdlog::error("admin API: {}", error);
+        return false;
+    }
+    auto server = std::make_shared<hearth::admin::AdminServer>(control, token);
+    if (!server->listen(*config.admin_listen, error)) {
+        spdlog::error("admin API: {}", error);
+        return false;
+    }
+    control.keep(server);
+    spdlog::info("admin API on http://{}", config.admin_listen->to_string());
+    return true;
 }
 
 }  // namespace
@@ -94,9 +118,14 @@ int main(int argc, char** argv) {
             config.tls_private_key = tls_private_key;
         }
         return hearth::relay::run_daemon(
-            config, [&config, now_unix](hearth::relay::DaemonControl&) {
-                std::fputs(hearth::relay::demo_banner(config, now_unix).c_str(), stdout);
+            config, [&config, now_unix](hearth::relay::DaemonControl& control) {
+                std::string token;
+                if (!start_admin(control, token)) {
+                    return false;
+                }
+                std::fputs(hearth::relay::demo_banner(config, now_unix, token).c_str(), stdout);
                 std::fflush(stdout);
+                return true;
             });
     }
     if (config_path.empty()) {
@@ -115,5 +144,8 @@ int main(int argc, char** argv) {
         std::printf("%s: ok\n", config_path.c_str());
         return 0;
     }
-    return hearth::relay::run_daemon(*loaded.config, {});
+    return hearth::relay::run_daemon(*loaded.config, [](hearth::relay::DaemonControl& control) {
+        std::string token;
+        return start_admin(control, token);
+    });
 }

@@ -1,0 +1,245 @@
+// The admin API's routes: one function per resource, dispatched in AdminServer::route.
+// Documented in the README ("Admin API").
+
+#include <chrono>
+#include <cstdlib>
+
+#include "admin/admin_server.h"
+#include "admin/json_writer.h"
+#include "admin/metrics.h"
+#include "auth/credential.h"
+#include "auth/embedded_session_store.h"
+#include "relay/worker.h"
+
+namespace hearth::admin {
+
+namespace {
+
+constexpr std::int64_t default_credential_ttl = 3600;
+constexpr std::int64_t max_credential_ttl = 86400;
+
+std::int64_t now_unix() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Reply error(int status, std::string_view message) {
+    JsonWriter json;
+    json.begin_object().field("error", message).end_object();
+    return {status, "application/json", json.take()};
+}
+
+void write_allocation(JsonWriter& json, const relay::AllocationSnapshot& allocation) {
+    json.begin_object()
+        .field("id", allocation.id)
+        .field("session", allocation.session_id)
+        .field("user", allocation.user_id)
+        .field("client", allocation.client)
+        .field("transport", allocation.transport);
+    json.key("relayed").begin_array();
+    for (const auto& relayed : allocation.relayed) {
+        json.value(relayed);
+    }
+    json.end_array()
+        .field("age_seconds", allocation.age_seconds)
+        .field("lifetime_remaining_seconds", allocation.lifetime_remaining_seconds)
+        .field("permissions", static_cast<std::uint64_t>(allocation.permissions))
+        .field("channels", static_cast<std::uint64_t>(allocation.channels));
+    for (const auto& [name, counters] : {std::pair{"client_to_peer", &allocation.client_to_peer},
+                                         std::pair{"peer_to_client", &allocation.peer_to_client}}) {
+        json.key(name)
+            .begin_object()
+            .field("packets", counters->packets)
+            .field("bytes", counters->bytes)
+            .field("dropped_no_permission", counters->dropped_no_permission)
+            .end_object();
+    }
+    json.end_object();
+}
+
+// turn: URLs for every configured transport, on the relay's advertised address.
+std::vector<std::string> ice_urls(const config::Config& config) {
+    std::vector<std::string> urls;
+    const std::string address = config.relay_ipv4 ? config.relay_ipv4->to_string() : "localhost";
+    const std::string host = config.public_host.empty() ? address : config.public_host;
+    if (!config.listen_udp.empty()) {
+        urls.push_back("turn:" + host + ":" + std::to_string(config.listen_udp.front().port) +
+                       "?transport=udp");
+    }
+    if (!config.listen_tcp.empty()) {
+        urls.push_back("turn:" + host + ":" + std::to_string(config.listen_tcp.front().port) +
+                       "?transport=tcp");
+    }
+    if (!config.listen_tls.empty()) {
+        urls.push_back("turns:" + host + ":" + std::to_string(config.listen_tls.front().port) +
+                       "?transport=tcp");
+    }
+    return urls;
+}
+
+}  // namespace
+
+void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::string_view query,
+                        Respond respond) {
+    auto& control = control_;
+    const bool get = method == EVHTTP_REQ_GET;
+    const bool post = method == EVHTTP_REQ_POST;
+
+    if (get && path == "/health") {
+        control.collect([&control, respond](std::vector<relay::WorkerSnapshot> workers) {
+            std::uint64_t allocations = 0;
+            for (const auto& worker : workers) {
+                allocations += worker.allocations.size();
+            }
+            JsonWriter json;
+            json.begin_object()
+                .field("status", "ready")
+                .field("draining", false)
+                .field("uptime_seconds", now_unix() - control.started_unix())
+                .field("workers", static_cast<std::uint64_t>(workers.size()))
+                .field("allocations", allocations)
+                .field("connections", control.shared().connections.open())
+                .field("session_store", control.config().session_store)
+                .field("session_store_state", "up")
+                .end_object();
+            respond({200, "application/json", json.take()});
+        });
+        return;
+    }
+    if (get && path == "/metrics") {
+        control.collect([&control, respond](std::vector<relay::WorkerSnapshot> workers) {
+            NodeFigures node;
+            node.start_time_unix = control.started_unix();
+            node.connections_open = control.shared().connections.open();
+            node.connections_refused_total = control.shared().connections.refused_total();
+            node.connections_refused_per_source = control.shared().connections.refused_per_source();
+            node.per_allocation_series = control.config().metrics_per_allocation;
+            respond({200, "text/plain; version=0.0.4", render_metrics(workers, node)});
+        });
+        return;
+    }
+    if (get && (path == "/v1/allocations" || path.starts_with("/v1/allocations/"))) {
+        const std::string session = query_parameter(query, "session");
+        const std::string user = query_parameter(query, "user");
+        const std::string id_text = path.size() > 16 ? std::string(path.substr(16)) : "";
+        const std::uint64_t id = std::strtoull(id_text.c_str(), nullptr, 10);
+        if (!id_text.empty() && id == 0) {
+            respond(error(404, "no such allocation"));
+            return;
+        }
+        control.collect([=](std::vector<relay::WorkerSnapshot> workers) {
+            JsonWriter json;
+            if (id != 0) {
+                for (const auto& worker : workers) {
+                    for (const auto& allocation : worker.allocations) {
+                        if (allocation.id == id) {
+                            write_allocation(json, allocation);
+                            respond({200, "application/json", json.take()});
+                            return;
+                        }
+                    }
+                }
+                respond(error(404, "no such allocation"));
+                return;
+            }
+            json.begin_object().key("allocations").begin_array();
+            for (const auto& worker : workers) {
+                for (const auto& allocation : worker.allocations) {
+                    if ((session.empty() || allocation.session_id == session) &&
+                        (user.empty() || allocation.user_id == user)) {
+                        write_allocation(json, allocation);
+                    }
+                }
+            }
+            json.end_array().end_object();
+            respond({200, "application/json", json.take()});
+        });
+        return;
+    }
+    if (get && path == "/v1/sessions") {
+        JsonWriter json;
+        json.begin_object().key("sessions").begin_array();
+        for (const auto& session : control.sessions().sessions()) {
+            json.begin_object()
+                .field("id", session.id)
+                .field("state", auth::to_string(session.state))
+                .field("not_before", session.not_before_unix)
+                .field("not_after", session.not_after_unix)
+                .field("allocation_cap", session.allocation_cap)
+                .field("allocations", control.sessions().allocations_of(session.id));
+            json.key("participants").begin_array();
+            for (const auto& participant : session.participants) {
+                json.value(participant);
+            }
+            json.end_array().end_object();
+        }
+        json.end_array().end_object();
+        respond({200, "application/json", json.take()});
+        return;
+    }
+    constexpr std::string_view sessions_prefix = "/v1/sessions/";
+    constexpr std::string_view revoke_suffix = "/revoke";
+    if (post && path.starts_with(sessions_prefix) && path.ends_with(revoke_suffix)) {
+        const std::string session(path.substr(
+            sessions_prefix.size(), path.size() - sessions_prefix.size() - revoke_suffix.size()));
+        const std::string user = query_parameter(query, "user");
+        const bool known = user.empty() ? control.sessions().end_session(session)
+                                        : control.sessions().remove_participant(session, user);
+        if (!known) {
+            respond(error(404, user.empty() ? "unknown session" : "unknown session or user"));
+            return;
+        }
+        control.delete_session_allocations(session, user, [=](std::size_t deleted) {
+            JsonWriter json;
+            json.begin_object()
+                .field("session", session)
+                .field("user", user)
+                .field("allocations_deleted", static_cast<std::uint64_t>(deleted))
+                .end_object();
+            respond({200, "application/json", json.take()});
+        });
+        return;
+    }
+    if (post && path == "/v1/credentials") {
+        const std::string session = query_parameter(query, "session");
+        const std::string user = query_parameter(query, "user");
+        const std::string ttl_text = query_parameter(query, "ttl");
+        const std::int64_t ttl =
+            ttl_text.empty() ? default_credential_ttl : std::strtoll(ttl_text.c_str(), nullptr, 10);
+        if (!auth::is_valid_id(session) || !auth::is_valid_id(user)) {
+            respond(error(400, "session and user are required: [A-Za-z0-9._@-]{1,128}"));
+            return;
+        }
+        if (ttl <= 0 || ttl > max_credential_ttl) {
+            respond(error(400, "ttl must be 1 to 86400 seconds"));
+            return;
+        }
+        auto verdict = auth::SessionVerdict::store_unavailable;
+        control.sessions().check_session(
+            session, user, now_unix(),
+            [&verdict](auth::SessionVerdict answer) { verdict = answer; });
+        if (verdict != auth::SessionVerdict::allowed) {
+            respond(error(verdict == auth::SessionVerdict::unknown_session ? 404 : 409,
+                          auth::to_string(verdict)));
+            return;
+        }
+        const auto& secrets = control.config().secrets;
+        const std::string username = auth::make_username(now_unix() + ttl, session, user);
+        JsonWriter json;
+        json.begin_object().key("urls").begin_array();
+        for (const auto& url : ice_urls(control.config())) {
+            json.value(url);
+        }
+        json.end_array()
+            .field("username", username)
+            .field("credential", auth::mint_password(secrets.back().value, username))
+            .field("ttl", ttl)
+            .end_object();
+        respond({200, "application/json", json.take()});
+        return;
+    }
+    respond(error(get || post ? 404 : 405, "no such endpoint"));
+}
+
+}  // namespace hearth::admin

@@ -1,0 +1,98 @@
+#include "admin/admin_server.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "admin/json_writer.h"
+
+namespace hearth::admin {
+
+namespace {
+
+// Bounds on what a client may send: the API takes no large input.
+constexpr std::size_t max_header_bytes = 8192;
+constexpr std::size_t max_body_bytes = 4096;
+constexpr int request_timeout_seconds = 10;
+
+void send(evhttp_request* request, const Reply& reply) {
+    evkeyvalq* headers = evhttp_request_get_output_headers(request);
+    evhttp_add_header(headers, "Content-Type", reply.content_type.c_str());
+    evhttp_add_header(headers, "Cache-Control", "no-store");
+    if (reply.status == 401) {
+        evhttp_add_header(headers, "WWW-Authenticate", "Bearer");
+    }
+    evbuffer* body = evbuffer_new();
+    evbuffer_add(body, reply.body.data(), reply.body.size());
+    evhttp_send_reply(request, reply.status, nullptr, body);
+    evbuffer_free(body);
+}
+
+bool token_matches(const char* header, const std::string& token) {
+    constexpr std::string_view scheme = "Bearer ";
+    if (header == nullptr) {
+        return false;
+    }
+    const std::string_view value(header);
+    if (value.substr(0, scheme.size()) != scheme) {
+        return false;
+    }
+    const std::string_view offered = value.substr(scheme.size());
+    return offered.size() == token.size() &&
+           CRYPTO_memcmp(offered.data(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+std::string query_parameter(std::string_view query, std::string_view name) {
+    const std::string text(query);
+    evkeyvalq parameters;
+    if (evhttp_parse_query_str(text.c_str(), &parameters) != 0) {
+        return "";
+    }
+    const char* value = evhttp_find_header(&parameters, std::string(name).c_str());
+    std::string found = value != nullptr ? value : "";
+    evhttp_clear_headers(&parameters);
+    return found;
+}
+
+AdminServer::AdminServer(relay::DaemonControl& control, std::string token)
+    : control_(control), token_(std::move(token)) {}
+
+AdminServer::~AdminServer() {
+    if (http_ != nullptr) {
+        evhttp_free(http_);
+    }
+}
+
+bool AdminServer::listen(const TransportAddress& address, std::string& error) {
+    http_ = evhttp_new(control_.base());
+    evhttp_set_max_headers_size(http_, max_header_bytes);
+    evhttp_set_max_body_size(http_, max_body_bytes);
+    evhttp_set_timeout(http_, request_timeout_seconds);
+    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    evhttp_set_gencb(http_, &AdminServer::on_request, this);
+    if (evhttp_bind_socket(http_, address.ip.to_string().c_str(), address.port) != 0) {
+        error = "cannot listen on " + address.to_string();
+        return false;
+    }
+    return true;
+}
+
+void AdminServer::on_request(evhttp_request* request, void* context) {
+    auto* self = static_cast<AdminServer*>(context);
+    const char* authorization =
+        evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
+    if (!token_matches(authorization, self->token_)) {
+        send(request, {401, "application/json", R"({"error":"missing or wrong bearer token"})"});
+        return;
+    }
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+    const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
+    const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
+    self->route(evhttp_request_get_command(request), path != nullptr ? path : "/",
+                query != nullptr ? query : "", [request](Reply reply) { send(request, reply); });
+}
+
+}  // namespace hearth::admin

@@ -1,0 +1,384 @@
+// hearthctl: the operator's command line, a client of hearthd's admin API.
+// Exit codes: 0 done, 1 the node said no (unknown session, refused), 2 bad usage,
+// 3 node unreachable or bad token.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <libconfig.h++>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "admin/json_value.h"
+#include "relay/stun/transport_address.h"
+
+namespace {
+
+using hearth::admin::JsonValue;
+
+constexpr const char* default_admin = "127.0.0.1:9478";
+constexpr const char* default_config = "/etc/hearth/hearth.conf";
+constexpr const char* default_token_file = "/run/hearth/admin.token";
+
+constexpr const char* usage =
+    "usage: hearthctl [--admin HOST:PORT] [--token TOKEN] [--config FILE] [--json] COMMAND\n"
+    "commands:\n"
+    "  status                                 node health and counts\n"
+    "  allocations [--session S] [--user U]   live allocations with their counters\n"
+    "  sessions                               sessions of the embedded store\n"
+    "  revoke SESSION [--user U]              end a session (or drop one participant) and\n"
+    "                                         tear down its allocations\n"
+    "  mint --session S --user U [--ttl N]    a credential as RTCIceServer JSON\n"
+    "  metrics                                the Prometheus exposition\n"
+    "The admin address and token come from the flags, then HEARTH_ADMIN and\n"
+    "HEARTH_ADMIN_TOKEN, then the config file's admin group (default "
+    "/etc/hearth/hearth.conf),\n";
+
+struct Options {
+    std::string admin;
+    std::string token;
+    std::string config = default_config;
+    bool json = false;
+    std::string command;
+    std::vector<std::string> arguments;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::fprintf(stderr, "hearthctl: %s (try hearthctl --help)\n", message.c_str());
+    std::exit(2);
+}
+
+[[noreturn]] void node_error(const std::string& message) {
+    std::fprintf(stderr, "hearthctl: %s\n", message.c_str());
+    std::exit(3);
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream file(path);
+    std::string text;
+    std::getline(file, text);
+    return text;
+}
+
+// The admin group of the config file, read leniently: hearthctl needs only these keys.
+void fill_from_config(Options& options) {
+    libconfig::Config config;
+    try {
+        config.readFile(options.config.c_str());
+    } catch (const std::exception&) {
+        return;
+    }
+    const auto& root = config.getRoot();
+    if (!root.exists("admin")) {
+        return;
+    }
+    const auto& admin = root["admin"];
+    std::string value;
+    if (options.admin.empty() && admin.lookupValue("listen", value) && !value.empty()) {
+        options.admin = value;
+    }
+    if (options.token.empty() && admin.lookupValue("token", value) && !value.empty()) {
+        options.token = value;
+    }
+    if (options.token.empty() && admin.lookupValue("token_file", value) && !value.empty()) {
+        options.token = read_file(value);
+    }
+}
+
+struct Response {
+    int status = 0;
+    std::string body;
+};
+
+Response http(const Options& options, const std::string& method, const std::string& target) {
+    const auto address = hearth::TransportAddress::parse(options.admin);
+    if (!address) {
+        usage_error("admin address '" + options.admin + "' is not HOST:PORT");
+    }
+    sockaddr_storage storage;
+    const socklen_t length = address->to_sockaddr(storage);
+    const int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+        node_error("node unreachable at " + options.admin + " (is hearthd running?)");
+    }
+    const std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + options.admin +
+                                "\r\nAuthorization: Bearer " + options.token +
+                                "\r\nContent-Length: 0\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+        ::close(fd);
+        node_error("node unreachable at " + options.admin);
+    }
+    std::string answer;
+    char buffer[16384];
+    for (;;) {
+        const ssize_t received = ::recv(fd, buffer, sizeof buffer, 0);
+        if (received <= 0) {
+            break;
+        }
+        answer.append(buffer, static_cast<std::size_t>(received));
+        if (answer.size() > 64 * 1024 * 1024) {
+            break;  // bounded: no admin answer is this large
+        }
+    }
+    ::close(fd);
+    Response response;
+    if (answer.size() < 12 || answer.compare(0, 5, "HTTP/") != 0) {
+        node_error("no HTTP answer from " + options.admin);
+    }
+    response.status = std::atoi(answer.c_str() + 9);
+    const auto body = answer.find("\r\n\r\n");
+    response.body = body == std::string::npos ? "" : answer.substr(body + 4);
+    if (response.status == 401) {
+        node_error("bad admin token (set --token, HEARTH_ADMIN_TOKEN or admin.token_file)");
+    }
+    return response;
+}
+
+JsonValue json_of(const Response& response) {
+    auto parsed = hearth::admin::parse_json(response.body);
+    if (!parsed) {
+        node_error("the node answered something that is not JSON");
+    }
+    return *parsed;
+}
+
+// Prints `rows` under `header`, columns padded to their widest cell.
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths(header.size());
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        widths[i] = header[i].size();
+        for (const auto& row : rows) {
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    }
+    const auto line = [&](const std::vector<std::string>& cells) {
+        std::string text;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            text += cells[i] + std::string(widths[i] - cells[i].size() + 2, ' ');
+        }
+        while (!text.empty() && text.back() == ' ') {
+            text.pop_back();
+        }
+        std::puts(text.c_str());
+    };
+    line(header);
+    for (const auto& row : rows) {
+        line(row);
+    }
+}
+
+std::string field(const JsonValue& value, std::string_view key) {
+    const JsonValue* found = value.get(key);
+    return found != nullptr ? found->text() : "";
+}
+
+// --name VALUE pairs after the command; anything else is an error.
+std::map<std::string, std::string> flags_of(const std::vector<std::string>& arguments,
+                                            std::initializer_list<const char*> allowed,
+                                            std::vector<std::string>* positional = nullptr) {
+    std::map<std::string, std::string> flags;
+    for (std::size_t i = 0; i < arguments.size(); ++i) {
+        const std::string& argument = arguments[i];
+        if (argument.rfind("--", 0) != 0) {
+            if (positional == nullptr) {
+                usage_error("unexpected argument '" + argument + "'");
+            }
+            positional->push_back(argument);
+            continue;
+        }
+        const std::string name = argument.substr(2);
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            usage_error("unknown flag '" + argument + "'");
+        }
+        if (i + 1 >= arguments.size()) {
+            usage_error(argument + " needs a value");
+        }
+        flags[name] = arguments[++i];
+    }
+    return flags;
+}
+
+std::string url_encode(const std::string& text) {
+    std::string out;
+    for (const unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@') {
+            out += static_cast<char>(c);
+        } else {
+            char buffer[4];
+            std::snprintf(buffer, sizeof buffer, "%%%02X", c);
+            out += buffer;
+        }
+    }
+    return out;
+}
+
+int finish(const Options& options, const Response& response,
+           const std::function<void(const JsonValue&)>& print) {
+    if (response.status != 200) {
+        const auto parsed = hearth::admin::parse_json(response.body);
+        const std::string message = parsed ? field(*parsed, "error") : response.body;
+        std::fprintf(stderr, "hearthctl: %s\n", message.c_str());
+        return 1;
+    }
+    if (options.json) {
+        std::puts(response.body.c_str());
+        return 0;
+    }
+    print(json_of(response));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string argument = argv[i];
+        if (argument == "--help" || argument == "-h" || argument == "help") {
+            std::fputs(usage, stdout);
+            std::puts("then 127.0.0.1:9478 and the token in /run/hearth/admin.token.");
+            return 0;
+        }
+        if (argument == "--json") {
+            options.json = true;
+        } else if (argument == "--admin" || argument == "--token" || argument == "--config") {
+            if (i + 1 >= argc) {
+                usage_error(argument + " needs a value");
+            }
+            (argument == "--admin"   ? options.admin
+             : argument == "--token" ? options.token
+                                     : options.config) = argv[++i];
+        } else if (argument.rfind("--", 0) == 0 && options.command.empty()) {
+            usage_error("unknown flag '" + argument + "'");
+        } else if (options.command.empty()) {
+            options.command = argument;
+        } else {
+            options.arguments.push_back(argument);
+        }
+    }
+    if (options.command.empty()) {
+        usage_error("a command is needed");
+    }
+    if (options.admin.empty() && std::getenv("HEARTH_ADMIN") != nullptr) {
+        options.admin = std::getenv("HEARTH_ADMIN");
+    }
+    if (options.token.empty() && std::getenv("HEARTH_ADMIN_TOKEN") != nullptr) {
+        options.token = std::getenv("HEARTH_ADMIN_TOKEN");
+    }
+    fill_from_config(options);
+    if (options.admin.empty()) {
+        options.admin = default_admin;
+    }
+    if (options.token.empty()) {
+        options.token = read_file(default_token_file);
+    }
+
+    const std::string& command = options.command;
+    if (command == "status") {
+        flags_of(options.arguments, {});
+        return finish(options, http(options, "GET", "/health"), [](const JsonValue& health) {
+            print_table({"STATUS", "UPTIME", "WORKERS", "ALLOCATIONS", "CONNECTIONS", "STORE"},
+                        {{field(health, "status"), field(health, "uptime_seconds") + "s",
+                          field(health, "workers"), field(health, "allocations"),
+                          field(health, "connections"),
+                          field(health, "session_store") + " (" +
+                              field(health, "session_store_state") + ")"}});
+        });
+    }
+    if (command == "allocations") {
+        auto flags = flags_of(options.arguments, {"session", "user"});
+        std::string target = "/v1/allocations?session=" + url_encode(flags["session"]) +
+                             "&user=" + url_encode(flags["user"]);
+        return finish(options, http(options, "GET", target), [](const JsonValue& answer) {
+            std::vector<std::vector<std::string>> rows;
+            if (const auto* allocations = answer.get("allocations")) {
+                for (const auto& allocation : *allocations->array()) {
+                    const auto* up = allocation.get("client_to_peer");
+                    const auto* down = allocation.get("peer_to_client");
+                    rows.push_back({field(allocation, "id"), field(allocation, "session"),
+                                    field(allocation, "user"), field(allocation, "client"),
+                                    field(allocation, "transport"),
+                                    up != nullptr ? field(*up, "bytes") : "",
+                                    down != nullptr ? field(*down, "bytes") : "",
+                                    field(allocation, "lifetime_remaining_seconds") + "s"});
+                }
+            }
+            print_table({"ID", "SESSION", "USER", "CLIENT", "TRANSPORT", "SENT_BYTES",
+                         "RECEIVED_BYTES", "EXPIRES_IN"},
+                        rows);
+        });
+    }
+    if (command == "sessions") {
+        flags_of(options.arguments, {});
+        return finish(options, http(options, "GET", "/v1/sessions"), [](const JsonValue& answer) {
+            std::vector<std::vector<std::string>> rows;
+            if (const auto* sessions = answer.get("sessions")) {
+                for (const auto& session : *sessions->array()) {
+                    std::string participants;
+                    if (const auto* list = session.get("participants")) {
+                        for (const auto& participant : *list->array()) {
+                            participants += (participants.empty() ? "" : ",") + participant.text();
+                        }
+                    }
+                    rows.push_back(
+                        {field(session, "id"), field(session, "state"), participants,
+                         field(session, "allocations") + "/" + field(session, "allocation_cap")});
+                }
+            }
+            print_table({"SESSION", "STATE", "PARTICIPANTS", "ALLOCATIONS"}, rows);
+        });
+    }
+    if (command == "revoke") {
+        std::vector<std::string> positional;
+        auto flags = flags_of(options.arguments, {"user"}, &positional);
+        if (positional.size() != 1) {
+            usage_error("revoke takes one SESSION");
+        }
+        const std::string target = "/v1/sessions/" + url_encode(positional[0]) +
+                                   "/revoke?user=" + url_encode(flags["user"]);
+        return finish(options, http(options, "POST", target), [](const JsonValue& answer) {
+            std::printf(
+                "revoked %s%s: %s allocation(s) torn down\n", field(answer, "session").c_str(),
+                field(answer, "user").empty() ? "" : (" for " + field(answer, "user")).c_str(),
+                field(answer, "allocations_deleted").c_str());
+        });
+    }
+    if (command == "mint") {
+        auto flags = flags_of(options.arguments, {"session", "user", "ttl"});
+        if (flags["session"].empty() || flags["user"].empty()) {
+            usage_error("mint needs --session and --user");
+        }
+        std::string target = "/v1/credentials?session=" + url_encode(flags["session"]) +
+                             "&user=" + url_encode(flags["user"]);
+        if (!flags["ttl"].empty()) {
+            target += "&ttl=" + url_encode(flags["ttl"]);
+        }
+        // Minting always prints the RTCIceServer JSON: it is what a user pastes.
+        options.json = true;
+        return finish(options, http(options, "POST", target), [](const JsonValue&) {});
+    }
+    if (command == "metrics") {
+        flags_of(options.arguments, {});
+        const auto response = http(options, "GET", "/metrics");
+        std::fputs(response.body.c_str(), stdout);
+        return response.status == 200 ? 0 : 1;
+    }
+    usage_error("unknown command '" + command + "'");
+}

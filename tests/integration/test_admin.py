@@ -1,0 +1,114 @@
+"""The admin API and hearthctl against a real hearthd: health, metrics, allocations,
+sessions, revocation and minting, with the bearer token enforced."""
+
+import json
+import os
+import socket
+import subprocess
+import unittest
+import urllib.error
+import urllib.request
+
+import harness
+
+TOKEN = "admin-test-token-0123456789abcdef"
+HEARTHCTL = os.environ.get("HEARTHCTL", "")
+
+
+class AdminTest(harness.HearthTest):
+    relay_ports = (46000, 46999)
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
+                             f'token = "{TOKEN}"; }};')
+        super().setUp()
+
+    def get(self, path, token=TOKEN, method="GET"):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}", method=method,
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+
+    def hearthctl(self, *arguments):
+        if not HEARTHCTL:
+            self.fail("HEARTHCTL must name the hearthctl binary (ctest sets it)")
+        return subprocess.run([HEARTHCTL, "--admin", f"127.0.0.1:{self.admin_port}", "--token", TOKEN,
+                               "--config", "/nonexistent", *arguments],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_every_request_needs_the_token(self):
+        for token in ("", "wrong-token"):
+            with self.assertRaises(urllib.error.HTTPError) as refused:
+                self.get("/health", token=token)
+            self.assertEqual(refused.exception.code, 401)
+        status, body = self.get("/health")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["status"], "ready")
+
+    def test_allocation_appears_in_the_api_metrics_and_hearthctl(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        allocations = json.loads(self.get("/v1/allocations?session=s1")[1])["allocations"]
+        self.assertEqual(len(allocations), 1)
+        self.assertEqual((allocations[0]["user"], allocations[0]["transport"]), ("alice", "tcp"))
+        self.assertEqual(json.loads(self.get(f"/v1/allocations/{allocations[0]['id']}")[1])["id"],
+                         allocations[0]["id"])
+        self.assertEqual(json.loads(self.get("/v1/allocations?session=other")[1])["allocations"], [])
+        metrics = self.get("/metrics")[1]
+        self.assertIn("hearth_allocations_active 1\n", metrics)
+        self.assertIn('hearth_auth_failures_total{reason="missing_integrity"} 1\n', metrics)
+        listed = self.hearthctl("allocations")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("alice", listed.stdout)
+        self.assertIn("SESSION", listed.stdout)
+
+    def test_revoke_tears_down_the_sessions_allocations(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        revoked = self.hearthctl("revoke", "s1")
+        self.assertEqual(revoked.returncode, 0, revoked.stderr)
+        self.assertIn("1 allocation(s) torn down", revoked.stdout)
+        self.hearthd.wait_for_line("reason=session revoked")
+        answer = client.request(harness.REFRESH, [])
+        self.assertIn(harness.error_code(answer), (401, 437))
+        sessions = json.loads(self.hearthctl("--json", "sessions").stdout)["sessions"]
+        self.assertEqual({s["id"]: s["state"] for s in sessions}["s1"], "ended")
+
+    def test_mint_checks_the_session_and_returns_ice_server_json(self):
+        minted = self.hearthctl("mint", "--session", "s1", "--user", "bob", "--ttl", "120")
+        self.assertEqual(minted.returncode, 0, minted.stderr)
+        server = json.loads(minted.stdout)
+        self.assertRegex(server["username"], r"^\d+:s1:bob$")
+        expected = harness.base64.b64encode(harness.hmac.new(
+            harness.SECRET.encode(), server["username"].encode(), harness.hashlib.sha1).digest())
+        self.assertEqual(server["credential"], expected.decode())
+        self.assertEqual(server["ttl"], 120)
+        self.assertTrue(any(url.startswith("turn:") for url in server["urls"]))
+        refused = self.hearthctl("mint", "--session", "nope", "--user", "bob")
+        self.assertEqual(refused.returncode, 1)
+        self.assertEqual(refused.stderr.strip(), "hearthctl: unknown session")
+        outsider = self.hearthctl("mint", "--session", "s1", "--user", "mallory")
+        self.assertEqual(outsider.returncode, 1)
+
+    def test_hearthctl_errors_are_one_line_with_exit_codes(self):
+        unknown = self.hearthctl("frobnicate")
+        self.assertEqual(unknown.returncode, 2)
+        self.assertEqual(len(unknown.stderr.strip().splitlines()), 1)
+        bad_flag = self.hearthctl("allocations", "--sesion", "s1")
+        self.assertEqual(bad_flag.returncode, 2)
+        wrong_token = subprocess.run([HEARTHCTL, "--admin", f"127.0.0.1:{self.admin_port}",
+                                      "--token", "nope", "status"], capture_output=True, text=True,
+                                     timeout=30)
+        self.assertEqual(wrong_token.returncode, 3)
+        unreachable = subprocess.run([HEARTHCTL, "--admin", f"127.0.0.1:{harness.free_port()}",
+                                      "--token", TOKEN, "status"], capture_output=True, text=True,
+                                     timeout=30)
+        self.assertEqual(unreachable.returncode, 3)
+        self.assertIn("unreachable", unreachable.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
