@@ -114,6 +114,25 @@ class ReloadTest(harness.HearthTest):
             with context.wrap_socket(raw, server_hostname="localhost") as tls:
                 return tls.getpeercert(binary_form=True)
 
+    def test_tls_offers_only_modern_versions_and_accepts_alpn_stun_turn(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.set_alpn_protocols(["stun.turn"])  # RFC 7443
+        with socket.create_connection(("127.0.0.1", self.tls_port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                self.assertEqual(tls.selected_alpn_protocol(), "stun.turn")
+                self.assertIn(tls.version(), ("TLSv1.2", "TLSv1.3"))
+        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        old.check_hostname = False
+        old.verify_mode = ssl.CERT_NONE
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        old.set_ciphers("ALL:@SECLEVEL=0")
+        with socket.create_connection(("127.0.0.1", self.tls_port), timeout=10) as raw:
+            with self.assertRaises(ssl.SSLError):
+                old.wrap_socket(raw, server_hostname="localhost")
+
     def test_sighup_reloads_the_certificate_and_refuses_a_broken_one(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
