@@ -46,15 +46,36 @@ void write_allocation(JsonWriter& json, const relay::AllocationSnapshot& allocat
         .field("lifetime_remaining_seconds", allocation.lifetime_remaining_seconds)
         .field("permissions", static_cast<std::uint64_t>(allocation.permissions))
         .field("channels", static_cast<std::uint64_t>(allocation.channels));
-    for (const auto& [name, counters] : {std::pair{"client_to_peer", &allocation.client_to_peer},
-                                         std::pair{"peer_to_client", &allocation.peer_to_client}}) {
+    json.field("quality", allocation.quality);
+    const auto leg = [&json](const char* name, const turn::DirectionCounters& counters,
+                             std::uint64_t bits_per_second, const turn::MediaTotals& media) {
         json.key(name)
             .begin_object()
-            .field("packets", counters->packets)
-            .field("bytes", counters->bytes)
-            .field("dropped_no_permission", counters->dropped_no_permission)
+            .field("packets", counters.packets)
+            .field("bytes", counters.bytes)
+            .field("bits_per_second", bits_per_second);
+        json.key("dropped")
+            .begin_object()
+            .field("no_permission", counters.dropped_no_permission)
+            .field("peer_policy", counters.dropped_peer_policy)
+            .field("rate_limit", std::uint64_t{0})
+            .field("queue_full", counters.dropped_queue_full)
+            .field("malformed", counters.dropped_malformed)
             .end_object();
-    }
+        json.key("rtp")
+            .begin_object()
+            .field("sources", media.sources)
+            .field("expected", media.rtp_expected)
+            .field("received", media.rtp_received)
+            .field("lost", media.rtp_lost)
+            .field("jitter_ms", media.jitter_milliseconds)
+            .end_object();
+        json.end_object();
+    };
+    leg("client_to_peer", allocation.client_to_peer, allocation.client_to_peer_bps,
+        allocation.client_to_peer_media);
+    leg("peer_to_client", allocation.peer_to_client, allocation.peer_to_client_bps,
+        allocation.peer_to_client_media);
     json.end_object();
 }
 

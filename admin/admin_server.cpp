@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/json_writer.h"
+#include "admin/page_assets.h"
 
 namespace hearth::admin {
 
@@ -82,6 +83,17 @@ bool AdminServer::listen(const TransportAddress& address, std::string& error) {
 
 void AdminServer::on_request(evhttp_request* request, void* context) {
     auto* self = static_cast<AdminServer*>(context);
+    const evhttp_uri* request_uri = evhttp_request_get_evhttp_uri(request);
+    const char* request_path = request_uri != nullptr ? evhttp_uri_get_path(request_uri) : nullptr;
+    // The page itself holds no data: it is served without the token and asks for it.
+    if (evhttp_request_get_command(request) == EVHTTP_REQ_GET && request_path != nullptr) {
+        for (const auto& asset : page_assets()) {
+            if (asset.path == request_path) {
+                send(request, {200, std::string(asset.content_type), std::string(asset.body)});
+                return;
+            }
+        }
+    }
     const char* authorization =
         evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
     if (!token_matches(authorization, self->token_)) {

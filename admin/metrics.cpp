@@ -1,6 +1,8 @@
 #include "admin/metrics.h"
 
+#include <algorithm>
 #include <array>
+#include <string_view>
 
 #include "relay/turn/authenticator.h"
 
@@ -183,19 +185,54 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
     out.sample("hearth_tcp_peer_bind_timeouts_total", "", io.tcp_peer_bind_timeouts);
 
     if (node.per_allocation_series) {
-        out.family("hearth_allocation_relayed_bytes", "gauge",
-                   "Payload bytes relayed by one allocation so far.");
+        struct Series {
+            const char* name;
+            const char* help;
+        };
+        const Series series[] = {
+            {"hearth_allocation_relayed_bytes", "Payload bytes one allocation relayed so far."},
+            {"hearth_allocation_bits_per_second", "One allocation's rate over the last 5 s."},
+            {"hearth_allocation_rtp_lost", "RTP packets lost between sender and relay."},
+            {"hearth_allocation_jitter_microseconds", "RTP interarrival jitter (RFC 3550 A.8)."},
+        };
+        for (const auto& [name, help] : series) {
+            out.family(name, "gauge", help);
+            for (const auto& worker : workers) {
+                for (const auto& allocation : worker.allocations) {
+                    const std::string labels = "allocation=\"" + std::to_string(allocation.id) +
+                                               "\",session=\"" +
+                                               label_value(allocation.session_id) + "\",user=\"" +
+                                               label_value(allocation.user_id) + "\",direction=\"";
+                    const auto value = [&](const turn::DirectionCounters& counters,
+                                           std::uint64_t bps, const turn::MediaTotals& media) {
+                        const std::string_view series_name(name);
+                        if (series_name == "hearth_allocation_relayed_bytes")
+                            return counters.bytes;
+                        if (series_name == "hearth_allocation_bits_per_second")
+                            return bps;
+                        if (series_name == "hearth_allocation_rtp_lost") {
+                            return static_cast<std::uint64_t>(
+                                std::max<std::int64_t>(media.rtp_lost, 0));
+                        }
+                        return static_cast<std::uint64_t>(media.jitter_milliseconds * 1000.0);
+                    };
+                    out.sample(name, labels + "client_to_peer\"",
+                               value(allocation.client_to_peer, allocation.client_to_peer_bps,
+                                     allocation.client_to_peer_media));
+                    out.sample(name, labels + "peer_to_client\"",
+                               value(allocation.peer_to_client, allocation.peer_to_client_bps,
+                                     allocation.peer_to_client_media));
+                }
+            }
+        }
+        out.family("hearth_allocation_quality", "gauge", "Quality score 0-100 (README).");
         for (const auto& worker : workers) {
             for (const auto& allocation : worker.allocations) {
-                const std::string labels = "allocation=\"" + std::to_string(allocation.id) +
-                                           "\",session=\"" + label_value(allocation.session_id) +
-                                           "\",user=\"" + label_value(allocation.user_id) + "\",";
-                out.sample("hearth_allocation_relayed_bytes",
-                           labels + "direction=\"client_to_peer\"",
-                           allocation.client_to_peer.bytes);
-                out.sample("hearth_allocation_relayed_bytes",
-                           labels + "direction=\"peer_to_client\"",
-                           allocation.peer_to_client.bytes);
+                out.sample("hearth_allocation_quality",
+                           "allocation=\"" + std::to_string(allocation.id) + "\",session=\"" +
+                               label_value(allocation.session_id) + "\",user=\"" +
+                               label_value(allocation.user_id) + "\"",
+                           static_cast<std::uint64_t>(allocation.quality));
             }
         }
     }

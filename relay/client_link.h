@@ -11,8 +11,8 @@ namespace hearth::relay {
 class ClientLink {
   public:
     virtual ~ClientLink() = default;
-    // Sends one message to the client; a full queue drops it (and counts the drop).
-    virtual void send_to_client(const TransportAddress& client, stun::Bytes message) = 0;
+    // Sends one message to the client; false when a full queue dropped it.
+    virtual bool send_to_client(const TransportAddress& client, stun::Bytes message) = 0;
     // Streams need ChannelData padded to four bytes (RFC 8656 §12.5).
     virtual bool is_stream() const = 0;
 };

@@ -178,8 +178,8 @@ void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
         }
         const auto message = worker.server().wrap_peer_datagram(
             allocation, *peer, buffer, static_cast<std::size_t>(received), now, link->is_stream());
-        if (!message.empty()) {
-            link->send_to_client(allocation.five_tuple().client, message);
+        if (!message.empty() && !link->send_to_client(allocation.five_tuple().client, message)) {
+            ++allocation.peer_to_client.dropped_queue_full;
         }
     }
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "relay/turn/allocation.h"
+#include "relay/turn/media_stats.h"
 #include "relay/turn/server_counters.h"
 
 namespace hearth::relay {
@@ -25,6 +26,11 @@ struct AllocationSnapshot {
     std::size_t channels = 0;
     turn::DirectionCounters client_to_peer;
     turn::DirectionCounters peer_to_client;
+    std::uint64_t client_to_peer_bps = 0;
+    std::uint64_t peer_to_client_bps = 0;
+    turn::MediaTotals client_to_peer_media;
+    turn::MediaTotals peer_to_client_media;
+    int quality = 100;
 };
 
 // Drops and refusals counted by the I/O layer, by reason.

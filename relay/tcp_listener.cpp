@@ -285,14 +285,14 @@ void StreamConnection::hand_over(turn::TurnServer::TcpConnectionBind bind) {
                                     detached.bind.key, turn::TurnError::bad_request, std::nullopt));
 }
 
-void StreamConnection::send_to_client(const TransportAddress&, stun::Bytes message) {
+bool StreamConnection::send_to_client(const TransportAddress&, stun::Bytes message) {
     evbuffer* output = bufferevent_get_output(stream_);
     if (evbuffer_get_length(output) + message.size() >
         listener_.worker().stream_limits().output_buffer_bytes) {
         ++listener_.dropped_output_full;  // a slow reader loses data, never our memory
-        return;
+        return false;
     }
-    bufferevent_write(stream_, message.data(), message.size());
+    return bufferevent_write(stream_, message.data(), message.size()) == 0;
 }
 
 }  // namespace hearth::relay

@@ -25,7 +25,7 @@ class StreamConnection final : public ClientLink {
   public:
     StreamConnection(TcpListener& listener, bufferevent* stream, turn::FiveTuple tuple);
     ~StreamConnection() override;
-    void send_to_client(const TransportAddress& client, stun::Bytes message) override;
+    bool send_to_client(const TransportAddress& client, stun::Bytes message) override;
     bool is_stream() const override { return true; }
 
   private:

@@ -120,13 +120,15 @@ void UdpListener::handle_datagram(const TransportAddress& client, stun::Bytes da
     }
 }
 
-void UdpListener::send_to_client(const TransportAddress& client, stun::Bytes message) {
+bool UdpListener::send_to_client(const TransportAddress& client, stun::Bytes message) {
     sockaddr_storage destination;
     const socklen_t length = client.to_sockaddr(destination);
     if (sendto(fd_, message.data(), message.size(), MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&destination), length) < 0) {
         ++send_failures_;
+        return false;
     }
+    return true;
 }
 
 }  // namespace hearth::relay

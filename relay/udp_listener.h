@@ -24,7 +24,7 @@ class UdpListener final : public ClientLink {
     UdpListener& operator=(const UdpListener&) = delete;
 
     bool open(std::string& error);
-    void send_to_client(const TransportAddress& client, stun::Bytes message) override;
+    bool send_to_client(const TransportAddress& client, stun::Bytes message) override;
     bool is_stream() const override { return false; }
 
     std::uint64_t dropped_not_stun() const { return dropped_not_stun_; }

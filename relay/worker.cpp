@@ -168,6 +168,24 @@ WorkerSnapshot Worker::snapshot() {
         entry.channels = allocation.channel_count();
         entry.client_to_peer = allocation.client_to_peer;
         entry.peer_to_client = allocation.peer_to_client;
+        const auto second = turn::second_of(now);
+        entry.client_to_peer_bps = allocation.client_to_peer_media.rate().bits_per_second(second);
+        entry.peer_to_client_bps = allocation.peer_to_client_media.rate().bits_per_second(second);
+        entry.client_to_peer_media = allocation.client_to_peer_media.media();
+        entry.peer_to_client_media = allocation.peer_to_client_media.media();
+        const auto& up = entry.client_to_peer_media;
+        const auto& down = entry.peer_to_client_media;
+        const double expected = static_cast<double>(up.rtp_expected + down.rtp_expected);
+        const double lost = static_cast<double>(std::max<std::int64_t>(up.rtp_lost, 0) +
+                                                std::max<std::int64_t>(down.rtp_lost, 0));
+        const double packets = static_cast<double>(allocation.client_to_peer.packets +
+                                                   allocation.peer_to_client.packets);
+        const double dropped = static_cast<double>(allocation.client_to_peer.dropped() +
+                                                   allocation.peer_to_client.dropped());
+        entry.quality =
+            turn::quality_score(expected > 0 ? lost / expected : 0.0,
+                                std::max(up.jitter_milliseconds, down.jitter_milliseconds),
+                                packets + dropped > 0 ? dropped / (packets + dropped) : 0.0);
         snapshot.allocations.push_back(std::move(entry));
     });
     return snapshot;

@@ -15,6 +15,7 @@
 #include "relay/stun/transport_address.h"
 #include "relay/turn/clock.h"
 #include "relay/turn/five_tuple.h"
+#include "relay/turn/media_stats.h"
 
 namespace hearth::turn {
 
@@ -52,6 +53,12 @@ struct DirectionCounters {
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
     std::uint64_t dropped_no_permission = 0;
+    std::uint64_t dropped_peer_policy = 0;  // requests naming a refused peer
+    std::uint64_t dropped_malformed = 0;
+    std::uint64_t dropped_queue_full = 0;  // a stream client too slow to read
+    std::uint64_t dropped() const {
+        return dropped_no_permission + dropped_peer_policy + dropped_malformed + dropped_queue_full;
+    }
 };
 
 // Who the allocation belongs to, as proven by the long-term credential.
@@ -83,6 +90,8 @@ class Allocation {
 
     DirectionCounters client_to_peer;
     DirectionCounters peer_to_client;
+    LegStats client_to_peer_media;
+    LegStats peer_to_client_media;
 
     // Permissions: installs or refreshes; false when the table is full.
     bool install_permission(const IpAddress& peer, TimePoint now);

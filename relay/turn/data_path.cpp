@@ -37,6 +37,7 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
         peer_value ? stun::decode_xor_address(*peer_value, message.transaction_id()) : std::nullopt;
     if (!peer || !data) {
         ++counters_.malformed_messages;
+        ++allocation->client_to_peer.dropped_malformed;
         return std::nullopt;
     }
     // RFC 8656 §11.2: without a permission for the peer the data is discarded.
@@ -48,6 +49,7 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
     }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += data->size();
+    allocation->client_to_peer_media.observe(*data, now);
     return PeerSend{relay, *peer, *data};
 }
 
@@ -61,6 +63,7 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
     const auto channel_data = stun::parse_channel_data(datagram);
     if (!channel_data) {
         ++counters_.malformed_messages;
+        ++allocation->client_to_peer.dropped_malformed;
         return std::nullopt;
     }
     // RFC 8656 §12.6: data on an unbound channel is discarded.
@@ -78,6 +81,7 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
     }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += channel_data->payload.size();
+    allocation->client_to_peer_media.observe(channel_data->payload, now);
     return PeerSend{relay, binding->peer, channel_data->payload};
 }
 
@@ -94,6 +98,7 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
     const std::size_t padding = padded(payload_length) - payload_length;
     ++allocation.peer_to_client.packets;
     allocation.peer_to_client.bytes += payload_length;
+    allocation.peer_to_client_media.observe(stun::Bytes(payload, payload_length), now);
 
     if (const ChannelBinding* binding = allocation.channel_by_peer(peer, now)) {
         std::byte* start = payload - stun::channel_data_header_size;

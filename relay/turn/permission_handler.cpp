@@ -21,12 +21,13 @@ const char* why_refused(TurnError error) {
 }
 }  // namespace
 
-std::optional<TurnError> TurnServer::vet_peer(const Allocation& allocation,
+std::optional<TurnError> TurnServer::vet_peer(Allocation& allocation,
                                               const TransportAddress& peer) {
     // The policy first: a refused address gets 403 in whatever form it is written.
     const PeerRefusal refusal = peer_policy_.check(peer.ip);
     if (refusal != PeerRefusal::none) {
         ++counters_.peer_policy_refusals;
+        ++allocation.client_to_peer.dropped_peer_policy;
         events_.peer_refused(allocation, peer.ip, refusal);
         return TurnError::forbidden;
     }

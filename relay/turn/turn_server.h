@@ -145,7 +145,7 @@ class TurnServer {
                                  std::optional<TurnError> additional_family_error);
     void destroy(Allocation& allocation, DeleteReason reason);
     // The peer policy and the relayed family for a peer named in a request.
-    std::optional<TurnError> vet_peer(const Allocation& allocation, const TransportAddress& peer);
+    std::optional<TurnError> vet_peer(Allocation& allocation, const TransportAddress& peer);
 
     ServerSettings settings_;
     PeerPolicy peer_policy_;

@@ -27,6 +27,8 @@ const HEARTHD = process.env.HEARTHD;
 const SECRET = 'browser-test-secret-0123456789abcdef';
 const MESSAGES = 50;
 const MIN_FRAMES = 10;
+const ADMIN_TOKEN = 'browser-test-admin-token-0123456789';
+const SCREENSHOT = process.env.HEARTH_ADMIN_SCREENSHOT;  // optional: where to save one
 
 let playwright;
 let hearthd;
@@ -87,7 +89,7 @@ before(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
     '-keyout', key, '-out', certificate], { stdio: 'ignore' });
-  ports = { plain: await freePort(), tls: await freePort() };
+  ports = { plain: await freePort(), tls: await freePort(), admin: await freePort() };
   const configPath = join(workDirectory, 'hearth.conf');
   writeFileSync(configPath, `
 log_level = "debug";
@@ -99,7 +101,7 @@ relay = { ipv4 = "127.0.0.1"; port_min = 43000; port_max = 43999; };
 auth = { secrets = ( { name = "test"; value = "${SECRET}"; } ); };
 session_store = { sessions = ( { id = "s1"; participants = [ "alice", "bob" ]; allocation_cap = 64; } ); };
 peer_policy = { allow = [ "127.0.0.0/8" ]; };
-admin = { listen = ""; };
+admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
 `);
   await startHearthd(configPath);
 
@@ -142,6 +144,31 @@ const transports = [
   { name: 'TCP', url: () => `turn:127.0.0.1:${ports.plain}?transport=tcp`, protocol: 'tcp' },
   { name: 'TLS', url: () => `turns:localhost:${ports.tls}?transport=tcp`, protocol: 'tls' },
 ];
+
+test('the admin page shows a live call with its rate', async () => {
+  const servers = (user) => [{ urls: [transports[0].url()], ...mint(user) }];
+  await page.evaluate(([caller, callee]) => holdCall(caller, callee),
+    [servers('alice'), servers('bob')]);
+  const admin = await browser.newPage({ viewport: { width: 1200, height: 520 } });
+  try {
+    await admin.goto(`http://127.0.0.1:${ports.admin}/#token=${ADMIN_TOKEN}`);
+    // Two allocations of session s1, and a rate that is not zero once a full second of
+    // media has been counted (the page refreshes every 2 s).
+    await admin.waitForFunction(() => {
+      const rows = document.querySelectorAll('section[data-session="s1"] tbody tr');
+      const rates = [...document.querySelectorAll('.rate-up, .rate-down')].map((c) => c.textContent);
+      return rows.length >= 2 && rates.some((rate) => !rate.startsWith('0 bit/s'));
+    }, null, { timeout: 30000 }).catch(async (error) => {
+      const shown = await admin.evaluate(() => document.body.innerText);
+      throw new Error(`${error.message}\n--- admin page ---\n${shown}`);
+    });
+    assert.equal(await admin.textContent('#status'), 'ready');
+    if (SCREENSHOT) await admin.screenshot({ path: SCREENSHOT });
+  } finally {
+    await admin.close();
+    await page.evaluate(() => endCall());
+  }
+});
 
 for (const transport of transports) {
   test(`two peer connections relay through hearthd over ${transport.name}`, async () => {

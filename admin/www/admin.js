@@ -1,0 +1,145 @@
+// hearth admin page: polls the admin API with the bearer token and draws the live
+// allocations grouped by session. Plain JavaScript, no build step, no external assets.
+'use strict';
+
+const REFRESH_MS = 2000;
+
+function token() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromHash) {
+    sessionStorage.setItem('hearth-token', fromHash);
+    history.replaceState(null, '', location.pathname);  // keep it out of the address bar
+  }
+  return sessionStorage.getItem('hearth-token');
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (response.status === 401) throw new Error('unauthorized');
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return path === '/metrics' ? response.text() : response.json();
+}
+
+function rate(bitsPerSecond) {
+  if (bitsPerSecond >= 1e6) return `${(bitsPerSecond / 1e6).toFixed(2)} Mbit/s`;
+  if (bitsPerSecond >= 1e3) return `${(bitsPerSecond / 1e3).toFixed(1)} kbit/s`;
+  return `${bitsPerSecond} bit/s`;
+}
+
+function bytes(count) {
+  if (count >= 1e9) return `${(count / 1e9).toFixed(2)} GB`;
+  if (count >= 1e6) return `${(count / 1e6).toFixed(1)} MB`;
+  if (count >= 1e3) return `${(count / 1e3).toFixed(1)} kB`;
+  return `${count} B`;
+}
+
+function loss(rtp) {
+  return rtp.expected > 0 ? `${((100 * Math.max(rtp.lost, 0)) / rtp.expected).toFixed(1)} %` : '–';
+}
+
+function dropped(leg) {
+  return Object.values(leg.dropped).reduce((sum, count) => sum + count, 0);
+}
+
+function cell(text, className) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function drawSessions(allocations) {
+  const bySession = new Map();
+  for (const allocation of allocations) {
+    if (!bySession.has(allocation.session)) bySession.set(allocation.session, []);
+    bySession.get(allocation.session).push(allocation);
+  }
+  const main = document.getElementById('sessions');
+  main.replaceChildren();
+  if (bySession.size === 0) {
+    const empty = document.createElement('p');
+    empty.textContent = 'No allocations.';
+    main.append(empty);
+    return;
+  }
+  const headings = ['user', 'client', 'transport', 'up', 'down', 'loss up', 'loss down',
+    'jitter (ms)', 'dropped', 'relayed', 'quality'];
+  for (const [session, members] of [...bySession].sort()) {
+    const section = document.createElement('section');
+    section.dataset.session = session;
+    const title = document.createElement('h2');
+    title.textContent = `session ${session}`;
+    const table = document.createElement('table');
+    const head = table.createTHead().insertRow();
+    for (const heading of headings) {
+      const th = document.createElement('th');
+      th.textContent = heading;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const a of members) {
+      const up = a.client_to_peer;
+      const down = a.peer_to_client;
+      const row = body.insertRow();
+      row.dataset.allocation = a.id;
+      const quality = a.quality >= 80 ? 'good' : a.quality >= 50 ? 'fair' : 'poor';
+      row.append(
+        cell(a.user), cell(a.client), cell(a.transport),
+        cell(rate(up.bits_per_second), 'rate-up'), cell(rate(down.bits_per_second), 'rate-down'),
+        cell(loss(up.rtp)), cell(loss(down.rtp)),
+        cell(Math.max(up.rtp.jitter_ms, down.rtp.jitter_ms).toFixed(1)),
+        cell(String(dropped(up) + dropped(down))),
+        cell(bytes(up.bytes + down.bytes)),
+        cell(String(a.quality), `quality ${quality}`));
+    }
+    section.append(title, table);
+    main.append(section);
+  }
+}
+
+function drawHealth(health, metrics) {
+  document.getElementById('status').textContent = health.draining ? 'draining' : health.status;
+  document.getElementById('uptime').textContent = `${health.uptime_seconds} s`;
+  document.getElementById('allocations').textContent = health.allocations;
+  document.getElementById('connections').textContent = health.connections;
+  document.getElementById('store').textContent =
+    `${health.session_store} (${health.session_store_state})`;
+  let relayed = 0;
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith('hearth_relayed_bytes_total{')) relayed += Number(line.split(' ').pop());
+  }
+  document.getElementById('relayed').textContent = bytes(relayed);
+}
+
+async function refresh() {
+  const error = document.getElementById('error');
+  try {
+    const [health, list, metrics] = await Promise.all(
+      [api('/health'), api('/v1/allocations'), api('/metrics')]);
+    drawHealth(health, metrics);
+    drawSessions(list.allocations);
+    error.hidden = true;
+  } catch (failure) {
+    if (failure.message === 'unauthorized') {
+      sessionStorage.removeItem('hearth-token');
+      document.getElementById('login').hidden = false;
+      return;
+    }
+    error.textContent = `Cannot reach hearthd: ${failure.message}`;
+    error.hidden = false;
+  }
+  setTimeout(refresh, REFRESH_MS);
+}
+
+document.getElementById('login').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sessionStorage.setItem('hearth-token', document.getElementById('token').value.trim());
+  document.getElementById('login').hidden = true;
+  refresh();
+});
+
+if (token()) {
+  refresh();
+} else {
+  document.getElementById('login').hidden = false;
+}
