@@ -136,6 +136,9 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
             node.connections_refused_total = control.shared().connections.refused_total();
             node.connections_refused_per_source = control.shared().connections.refused_per_source();
             node.per_allocation_series = control.config().metrics_per_allocation;
+            for (const auto& session : control.sessions().sessions()) {
+                node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
+            }
             respond({200, "text/plain; version=0.0.4", render_metrics(workers, node)});
         });
         return;

@@ -165,6 +165,10 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
     out.family("hearth_session_refusals_total", "counter", "Allocations refused by the store.");
     out.sample("hearth_session_refusals_total", "", total.session_refusals);
 
+    out.family("hearth_sessions_active", "gauge", "Sessions in the active state.");
+    out.sample("hearth_sessions_active", "", node.sessions_active);
+    out.family("hearth_session_store_up", "gauge", "1 while the session store answers.");
+    out.sample("hearth_session_store_up", "", node.session_store_up ? 1 : 0);
     out.family("hearth_connections_open", "gauge", "TCP and TLS client connections open.");
     out.sample("hearth_connections_open", "", node.connections_open);
     out.family("hearth_connections_refused_total", "counter",

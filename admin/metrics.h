@@ -17,6 +17,8 @@ struct NodeFigures {
     std::uint64_t connections_refused_total = 0;
     std::uint64_t connections_refused_per_source = 0;
     bool per_allocation_series = false;
+    std::uint32_t sessions_active = 0;
+    bool session_store_up = true;  // the embedded store always is; Redis may not be
 };
 
 std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,

@@ -59,6 +59,8 @@ class AdminTest(harness.HearthTest):
         metrics = self.get("/metrics")[1]
         self.assertIn("hearth_allocations_active 1\n", metrics)
         self.assertIn('hearth_auth_failures_total{reason="missing_integrity"} 1\n', metrics)
+        self.assertIn("hearth_sessions_active 1\n", metrics)
+        self.assertIn("hearth_session_store_up 1\n", metrics)
         listed = self.hearthctl("allocations")
         self.assertEqual(listed.returncode, 0, listed.stderr)
         self.assertIn("alice", listed.stdout)
