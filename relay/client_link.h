@@ -5,6 +5,7 @@
 
 #include "relay/stun/message.h"
 #include "relay/stun/transport_address.h"
+#include "relay/turn/five_tuple.h"
 
 namespace hearth::relay {
 
@@ -15,6 +16,8 @@ class ClientLink {
     virtual bool send_to_client(const TransportAddress& client, stun::Bytes message) = 0;
     // Streams need ChannelData padded to four bytes (RFC 8656 §12.5).
     virtual bool is_stream() const = 0;
+    // Handles a STUN request that was set aside while the session store answered.
+    virtual void hand_in(const turn::FiveTuple& tuple, stun::Bytes request) = 0;
 };
 
 }  // namespace hearth::relay

@@ -1,5 +1,9 @@
 #include "relay/credential_authenticator.h"
 
+#include <memory>
+#include <mutex>
+#include <optional>
+
 #include "auth/credential.h"
 #include "relay/stun/attributes.h"
 #include "relay/stun/integrity.h"
@@ -35,11 +39,14 @@ turn::SessionRefusal refusal_of(auth::SessionVerdict verdict) {
 CredentialAuthenticator::CredentialAuthenticator(std::string realm, auth::SecretRing secrets,
                                                  std::array<std::byte, 32> nonce_key,
                                                  std::chrono::seconds nonce_lifetime,
-                                                 auth::SessionStore& sessions)
+                                                 auth::SessionStore& sessions, Post post_to_worker,
+                                                 std::function<void()> on_answer)
     : realm_(std::move(realm)),
       secrets_(std::move(secrets)),
       nonces_(nonce_key, nonce_lifetime),
-      sessions_(sessions) {}
+      sessions_(sessions),
+      post_to_worker_(std::move(post_to_worker)),
+      on_answer_(std::move(on_answer)) {}
 
 std::string CredentialAuthenticator::issue_nonce(const IpAddress& client, std::int64_t now_unix) {
     return nonces_.issue(client, now_unix);
@@ -96,12 +103,7 @@ std::expected<turn::Credentials, turn::AuthFailure> CredentialAuthenticator::aut
 
 turn::SessionRefusal CredentialAuthenticator::admit_allocation(const turn::Owner& owner,
                                                                std::int64_t now_unix) {
-    // The embedded store answers at once. A store that answers later (Redis) is not
-    // wired yet: until then an unanswered check fails closed.
-    auto verdict = auth::SessionVerdict::store_unavailable;
-    sessions_.reserve_allocation(owner.session_id, owner.user_id, now_unix,
-                                 [&verdict](auth::SessionVerdict answer) { verdict = answer; });
-    return refusal_of(verdict);
+    return ask(Question::reserve, owner, now_unix);
 }
 
 void CredentialAuthenticator::release_allocation(const turn::Owner& owner) {
@@ -110,10 +112,70 @@ void CredentialAuthenticator::release_allocation(const turn::Owner& owner) {
 
 turn::SessionRefusal CredentialAuthenticator::check_session(const turn::Owner& owner,
                                                             std::int64_t now_unix) {
-    auto verdict = auth::SessionVerdict::store_unavailable;
-    sessions_.check_session(owner.session_id, owner.user_id, now_unix,
-                            [&verdict](auth::SessionVerdict answer) { verdict = answer; });
-    return refusal_of(verdict);
+    return ask(Question::check, owner, now_unix);
+}
+
+// Asks the store. The embedded store answers inside the call; Redis answers later, on its
+// own thread: the answer is then posted here, kept under the user's key, and the worker
+// hands the set-aside request in again, which finds it. An answer not collected within a
+// few seconds is dropped (and a held slot given back).
+turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn::Owner& owner,
+                                                  std::int64_t now_unix) {
+    constexpr auto answer_lifetime = std::chrono::seconds(5);
+    const std::string key =
+        (question == Question::reserve ? "r\n" : "c\n") + owner.session_id + "\n" + owner.user_id;
+    const auto now = turn::Clock::now();
+    if (const auto found = answers_.find(key); found != answers_.end()) {
+        const Answer answer = found->second;
+        answers_.erase(found);
+        if (now - answer.at < answer_lifetime) {
+            return refusal_of(answer.verdict);
+        }
+        if (answer.reserved) {
+            sessions_.release_allocation(owner.session_id, owner.user_id);
+        }
+    }
+    if (in_flight_.contains(key)) {
+        return turn::SessionRefusal::pending;
+    }
+    // The answer may come on the store's thread before this call has returned: the mutex
+    // decides whether it was an immediate answer or a later one.
+    struct Call {
+        std::mutex mutex;
+        bool returned = false;
+        std::optional<auth::SessionVerdict> immediate;
+    };
+    auto call = std::make_shared<Call>();
+    auto done = [this, call, key,
+                 reserve = question == Question::reserve](auth::SessionVerdict verdict) {
+        {
+            std::lock_guard lock(call->mutex);
+            if (!call->returned) {
+                call->immediate = verdict;  // answered inside the call
+                return;
+            }
+        }
+        post_to_worker_([this, key, verdict, reserve] {
+            in_flight_.erase(key);
+            answers_[key] = Answer{verdict, reserve && verdict == auth::SessionVerdict::allowed,
+                                   turn::Clock::now()};
+            on_answer_();
+        });
+    };
+    if (question == Question::reserve) {
+        sessions_.reserve_allocation(owner.session_id, owner.user_id, now_unix, done);
+    } else {
+        sessions_.check_session(owner.session_id, owner.user_id, now_unix, done);
+    }
+    {
+        std::lock_guard lock(call->mutex);
+        call->returned = true;
+        if (call->immediate) {
+            return refusal_of(*call->immediate);
+        }
+    }
+    in_flight_.insert(key);
+    return turn::SessionRefusal::pending;
 }
 
 }  // namespace hearth::relay

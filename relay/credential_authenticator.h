@@ -4,6 +4,9 @@
 // session store: the bridge between the state machine and auth/.
 
 #include <array>
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "auth/nonce.h"
 #include "auth/secret_ring.h"
@@ -14,9 +17,14 @@ namespace hearth::relay {
 
 class CredentialAuthenticator final : public turn::Authenticator {
   public:
+    // `post_to_worker` runs a task on the owning worker's thread: a store that answers
+    // later (Redis) answers on its own thread. `on_answer` then tells the worker to hand
+    // in the requests it set aside.
+    using Post = std::function<void(std::function<void()>)>;
     CredentialAuthenticator(std::string realm, auth::SecretRing secrets,
                             std::array<std::byte, 32> nonce_key,
-                            std::chrono::seconds nonce_lifetime, auth::SessionStore& sessions);
+                            std::chrono::seconds nonce_lifetime, auth::SessionStore& sessions,
+                            Post post_to_worker, std::function<void()> on_answer);
 
     std::string_view realm() const override { return realm_; }
     std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) override;
@@ -27,10 +35,23 @@ class CredentialAuthenticator final : public turn::Authenticator {
     turn::SessionRefusal check_session(const turn::Owner& owner, std::int64_t now_unix) override;
 
   private:
+    // What the store said about one user of one session, kept for the replay.
+    struct Answer {
+        auth::SessionVerdict verdict = auth::SessionVerdict::store_unavailable;
+        bool reserved = false;  // Allocate: a slot of the cap is held for the replay
+        turn::Clock::time_point at;
+    };
+    enum class Question { reserve, check };
+    turn::SessionRefusal ask(Question question, const turn::Owner& owner, std::int64_t now_unix);
+
     std::string realm_;
     auth::SecretRing secrets_;
     auth::NonceIssuer nonces_;
     auth::SessionStore& sessions_;
+    Post post_to_worker_;
+    std::function<void()> on_answer_;
+    std::unordered_map<std::string, Answer> answers_;
+    std::unordered_set<std::string> in_flight_;
 };
 
 }  // namespace hearth::relay

@@ -131,7 +131,15 @@ StreamConnection::StreamConnection(TcpListener& listener, bufferevent* stream,
     bufferevent_enable(stream_, EV_READ | EV_WRITE);
 }
 
+void StreamConnection::hand_in(const turn::FiveTuple&, stun::Bytes request) {
+    if (const auto bind = handle_frame(request, false)) {
+        // A ConnectionBind never waits for the session store; nothing to hand over here.
+        (void)bind;
+    }
+}
+
 StreamConnection::~StreamConnection() {
+    listener_.worker().forget_requests_of(*this);
     // RFC 8656 §3.1: the allocation lives no longer than its TCP connection.
     listener_.worker().server().client_gone(tuple_);
     listener_.worker().shared().connections.release(tuple_.client.ip);
@@ -234,6 +242,10 @@ std::optional<turn::TurnServer::TcpConnectionBind> StreamConnection::handle_fram
         return std::nullopt;
     }
     const auto outcome = server.handle_stun(*message, tuple_, now, this);
+    if (outcome.deferred) {
+        worker.set_aside(frame, tuple_, *this);
+        return std::nullopt;
+    }
     if (!outcome.response.empty()) {
         send_to_client(tuple_.client, outcome.response);
     }

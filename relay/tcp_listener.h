@@ -27,6 +27,7 @@ class StreamConnection final : public ClientLink {
     ~StreamConnection() override;
     bool send_to_client(const TransportAddress& client, stun::Bytes message) override;
     bool is_stream() const override { return true; }
+    void hand_in(const turn::FiveTuple& tuple, stun::Bytes request) override;
 
   private:
     static void on_read(bufferevent* stream, void* context);

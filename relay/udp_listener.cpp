@@ -112,12 +112,20 @@ void UdpListener::handle_datagram(const TransportAddress& client, stun::Bytes da
         return;
     }
     const auto outcome = server.handle_stun(*message, tuple, now, this);
+    if (outcome.deferred) {
+        worker_.set_aside(datagram, tuple, *this);
+        return;
+    }
     if (!outcome.response.empty()) {
         send_to_client(client, outcome.response);
     }
     if (outcome.to_peer) {
         worker_.relay_sockets().send_to_peer(*outcome.to_peer);
     }
+}
+
+void UdpListener::hand_in(const turn::FiveTuple& tuple, stun::Bytes request) {
+    handle_datagram(tuple.client, request);
 }
 
 bool UdpListener::send_to_client(const TransportAddress& client, stun::Bytes message) {

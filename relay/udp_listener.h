@@ -26,6 +26,7 @@ class UdpListener final : public ClientLink {
     bool open(std::string& error);
     bool send_to_client(const TransportAddress& client, stun::Bytes message) override;
     bool is_stream() const override { return false; }
+    void hand_in(const turn::FiveTuple& tuple, stun::Bytes request) override;
 
     std::uint64_t dropped_not_stun() const { return dropped_not_stun_; }
     std::uint64_t dropped_malformed() const { return dropped_malformed_; }

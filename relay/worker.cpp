@@ -54,8 +54,13 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       stream_limits_{config.stream_output_buffer_bytes, config.stream_idle_timeout,
                      config.tls_handshake_timeout},
       base_(event_base_new()),
-      authenticator_(config.realm, ring_of(config), shared.nonce_key, config.nonce_lifetime,
-                     *shared.session_store),
+      authenticator_(
+          config.realm, ring_of(config), shared.nonce_key, config.nonce_lifetime,
+          *shared.session_store,
+          [this](std::function<void()> task) {
+              post([task = std::move(task)](Worker&) { task(); });
+          },
+          [this] { hand_in_set_aside(); }),
       events_(index),
       relay_sockets_(*this, config.relay_ipv4, config.relay_ipv6,
                      RelayPortRange{config.relay_port_min, config.relay_port_max}, shared.tcp_ports,
@@ -193,6 +198,26 @@ WorkerSnapshot Worker::snapshot() {
 
 void Worker::run() {
     event_base_dispatch(base_);
+}
+
+void Worker::set_aside(stun::Bytes request, const turn::FiveTuple& tuple, ClientLink& link) {
+    if (set_aside_.size() >= max_set_aside) {
+        return;  // the client retransmits; nothing grows without bound
+    }
+    set_aside_.push_back({{request.begin(), request.end()}, tuple, &link});
+}
+
+void Worker::forget_requests_of(const ClientLink& link) {
+    std::erase_if(set_aside_, [&link](const SetAside& entry) { return entry.link == &link; });
+}
+
+void Worker::hand_in_set_aside() {
+    // Every waiting request goes in again; those still waiting are set aside anew.
+    auto waiting = std::move(set_aside_);
+    set_aside_.clear();
+    for (auto& entry : waiting) {
+        entry.link->hand_in(entry.tuple, entry.request);
+    }
 }
 
 void Worker::stop() {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "relay/client_link.h"
 #include "relay/config/config.h"
 #include "relay/connection_limiter.h"
 #include "relay/credential_authenticator.h"
@@ -72,6 +73,11 @@ class Worker {
     void post(std::function<void(Worker&)> task);
     WorkerSnapshot snapshot();
 
+    // A request the session store has not answered yet (SessionRefusal::pending): kept,
+    // bounded, and handed in again when an answer comes.
+    void set_aside(stun::Bytes request, const turn::FiveTuple& tuple, ClientLink& link);
+    void forget_requests_of(const ClientLink& link);
+
     // Scratch for one peer datagram with room to wrap it in place (turn_server.h).
     // A peer datagram must still fit a Data indication's 16-bit length with its headers.
     static constexpr std::size_t max_datagram = 65000;
@@ -93,6 +99,14 @@ class Worker {
     event* expiry_timer_ = nullptr;
     SslContextPointer tls_context_;
     std::vector<std::byte> peer_buffer_;
+    struct SetAside {
+        std::vector<std::byte> request;
+        turn::FiveTuple tuple;
+        ClientLink* link;
+    };
+    static constexpr std::size_t max_set_aside = 4096;
+    std::vector<SetAside> set_aside_;
+    void hand_in_set_aside();
 };
 
 }  // namespace hearth::relay

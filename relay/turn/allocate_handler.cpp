@@ -143,6 +143,11 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
                                   "per-user allocation cap reached");
     }
     const SessionRefusal refusal = authenticator_.admit_allocation(owner, request.now.unix_seconds);
+    if (refusal == SessionRefusal::pending) {
+        quota_.release(quota_key(owner));
+        deferred_ = true;
+        return {};
+    }
     if (refusal != SessionRefusal::none) {
         quota_.release(quota_key(owner));
         ++counters_.session_refusals;
@@ -232,6 +237,10 @@ stun::Bytes TurnServer::handle_refresh(Request& request) {
     if (!requested || *requested != 0) {
         const SessionRefusal refusal =
             authenticator_.check_session(allocation.owner(), request.now.unix_seconds);
+        if (refusal == SessionRefusal::pending) {
+            deferred_ = true;
+            return {};
+        }
         if (refusal != SessionRefusal::none) {
             ++counters_.session_refusals;
             auto response = error_response(request, TurnError::unauthorized, to_string(refusal));

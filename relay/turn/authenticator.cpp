@@ -36,6 +36,8 @@ const char* to_string(SessionRefusal refusal) {
             return "user is not a participant";
         case SessionRefusal::cap_reached:
             return "session allocation cap reached";
+        case SessionRefusal::pending:
+            return "waiting for the session store";
         case SessionRefusal::store_unavailable:
             return "session store unavailable";
     }

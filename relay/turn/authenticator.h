@@ -41,6 +41,7 @@ enum class SessionRefusal : std::uint8_t {
     not_participant,
     cap_reached,
     store_unavailable,
+    pending,  // the store answers later: the request is set aside and replayed then
 };
 const char* to_string(SessionRefusal refusal);
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "relay/stun/attributes.h"
@@ -85,7 +86,9 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
                                                  "unknown comprehension-required attribute"));
     }
     if (message.method() == Method::allocate) {
-        return StunOutcome::reply(handle_allocate(request));
+        auto outcome = StunOutcome::reply(handle_allocate(request));
+        outcome.deferred = std::exchange(deferred_, false);
+        return outcome;
     }
     if (message.method() == Method::connection_bind) {
         return handle_connection_bind(request);  // on a new connection, without allocation
@@ -103,8 +106,11 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     }
     request.allocation = allocation;
     switch (message.method()) {
-        case Method::refresh:
-            return StunOutcome::reply(handle_refresh(request));
+        case Method::refresh: {
+            auto outcome = StunOutcome::reply(handle_refresh(request));
+            outcome.deferred = std::exchange(deferred_, false);
+            return outcome;
+        }
         case Method::create_permission:
             return StunOutcome::reply(handle_create_permission(request));
         case Method::connect:

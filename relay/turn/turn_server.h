@@ -76,6 +76,8 @@ class TurnServer {
         std::optional<PeerSend> to_peer;  // a Send indication's payload
         std::optional<TcpConnect> tcp_connect;
         std::optional<TcpConnectionBind> tcp_connection_bind;
+        // The session store will answer later: keep the request and hand it in again then.
+        bool deferred = false;
 
         static StunOutcome reply(stun::Bytes response) {
             StunOutcome outcome;
@@ -158,6 +160,7 @@ class TurnServer {
     ServerCounters counters_;
     SourceRateLimiter unauthenticated_limiter_;
     std::uint64_t indication_id_state_;
+    bool deferred_ = false;  // set by a handler that waits for the session store
     std::array<std::byte, stun::max_message_size> response_buffer_{};
 };
 
