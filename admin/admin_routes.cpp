@@ -8,7 +8,7 @@
 #include "admin/json_writer.h"
 #include "admin/metrics.h"
 #include "auth/credential.h"
-#include "auth/embedded_session_store.h"
+#include "auth/session_store.h"
 #include "relay/worker.h"
 
 namespace hearth::admin {
@@ -122,7 +122,7 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
                 .field("allocations", allocations)
                 .field("connections", control.shared().connections.open())
                 .field("session_store", control.config().session_store)
-                .field("session_store_state", "up")
+                .field("session_store_state", control.session_store_up() ? "up" : "down")
                 .end_object();
             respond({200, "application/json", json.take()});
         });
@@ -130,16 +130,21 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
     }
     if (get && path == "/metrics") {
         control.collect([&control, respond](std::vector<relay::WorkerSnapshot> workers) {
-            NodeFigures node;
-            node.start_time_unix = control.started_unix();
-            node.connections_open = control.shared().connections.open();
-            node.connections_refused_total = control.shared().connections.refused_total();
-            node.connections_refused_per_source = control.shared().connections.refused_per_source();
-            node.per_allocation_series = control.config().metrics_per_allocation;
-            for (const auto& session : control.sessions().sessions()) {
-                node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
-            }
-            respond({200, "text/plain; version=0.0.4", render_metrics(workers, node)});
+            control.list_sessions([&control, respond, workers = std::move(workers)](
+                                      std::vector<auth::Session> sessions) {
+                NodeFigures node;
+                node.start_time_unix = control.started_unix();
+                node.connections_open = control.shared().connections.open();
+                node.connections_refused_total = control.shared().connections.refused_total();
+                node.connections_refused_per_source =
+                    control.shared().connections.refused_per_source();
+                node.per_allocation_series = control.config().metrics_per_allocation;
+                node.session_store_up = control.session_store_up();
+                for (const auto& session : sessions) {
+                    node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
+                }
+                respond({200, "text/plain; version=0.0.4", render_metrics(workers, node)});
+            });
         });
         return;
     }
@@ -182,24 +187,25 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         return;
     }
     if (get && path == "/v1/sessions") {
-        JsonWriter json;
-        json.begin_object().key("sessions").begin_array();
-        for (const auto& session : control.sessions().sessions()) {
-            json.begin_object()
-                .field("id", session.id)
-                .field("state", auth::to_string(session.state))
-                .field("not_before", session.not_before_unix)
-                .field("not_after", session.not_after_unix)
-                .field("allocation_cap", session.allocation_cap)
-                .field("allocations", control.sessions().allocations_of(session.id));
-            json.key("participants").begin_array();
-            for (const auto& participant : session.participants) {
-                json.value(participant);
+        control.list_sessions([respond](std::vector<auth::Session> sessions) {
+            JsonWriter json;
+            json.begin_object().key("sessions").begin_array();
+            for (const auto& session : sessions) {
+                json.begin_object()
+                    .field("id", session.id)
+                    .field("state", auth::to_string(session.state))
+                    .field("not_before", session.not_before_unix)
+                    .field("not_after", session.not_after_unix)
+                    .field("allocation_cap", session.allocation_cap);
+                json.key("participants").begin_array();
+                for (const auto& participant : session.participants) {
+                    json.value(participant);
+                }
+                json.end_array().end_object();
             }
             json.end_array().end_object();
-        }
-        json.end_array().end_object();
-        respond({200, "application/json", json.take()});
+            respond({200, "application/json", json.take()});
+        });
         return;
     }
     constexpr std::string_view sessions_prefix = "/v1/sessions/";
@@ -208,20 +214,20 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         const std::string session(path.substr(
             sessions_prefix.size(), path.size() - sessions_prefix.size() - revoke_suffix.size()));
         const std::string user = query_parameter(query, "user");
-        const bool known = user.empty() ? control.sessions().end_session(session)
-                                        : control.sessions().remove_participant(session, user);
-        if (!known) {
-            respond(error(404, user.empty() ? "unknown session" : "unknown session or user"));
-            return;
-        }
-        control.delete_session_allocations(session, user, [=](std::size_t deleted) {
-            JsonWriter json;
-            json.begin_object()
-                .field("session", session)
-                .field("user", user)
-                .field("allocations_deleted", static_cast<std::uint64_t>(deleted))
-                .end_object();
-            respond({200, "application/json", json.take()});
+        control.end_session(session, user, [&control, session, user, respond](bool known) {
+            if (!known) {
+                respond(error(404, user.empty() ? "unknown session" : "unknown session or user"));
+                return;
+            }
+            control.delete_session_allocations(session, user, [=](std::size_t deleted) {
+                JsonWriter json;
+                json.begin_object()
+                    .field("session", session)
+                    .field("user", user)
+                    .field("allocations_deleted", static_cast<std::uint64_t>(deleted))
+                    .end_object();
+                respond({200, "application/json", json.take()});
+            });
         });
         return;
     }
@@ -239,28 +245,30 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
             respond(error(400, "ttl must be 1 to 86400 seconds"));
             return;
         }
-        auto verdict = auth::SessionVerdict::store_unavailable;
-        control.sessions().check_session(
+        control.session_store().check_session(
             session, user, now_unix(),
-            [&verdict](auth::SessionVerdict answer) { verdict = answer; });
-        if (verdict != auth::SessionVerdict::allowed) {
-            respond(error(verdict == auth::SessionVerdict::unknown_session ? 404 : 409,
-                          auth::to_string(verdict)));
-            return;
-        }
-        const auto& secrets = control.config().secrets;
-        const std::string username = auth::make_username(now_unix() + ttl, session, user);
-        JsonWriter json;
-        json.begin_object().key("urls").begin_array();
-        for (const auto& url : ice_urls(control.config())) {
-            json.value(url);
-        }
-        json.end_array()
-            .field("username", username)
-            .field("credential", auth::mint_password(secrets.back().value, username))
-            .field("ttl", ttl)
-            .end_object();
-        respond({200, "application/json", json.take()});
+            [&control, session, user, ttl, respond](auth::SessionVerdict verdict) {
+                if (verdict != auth::SessionVerdict::allowed) {
+                    respond(error(verdict == auth::SessionVerdict::unknown_session     ? 404
+                                  : verdict == auth::SessionVerdict::store_unavailable ? 503
+                                                                                       : 409,
+                                  auth::to_string(verdict)));
+                    return;
+                }
+                const std::string username = auth::make_username(now_unix() + ttl, session, user);
+                JsonWriter json;
+                json.begin_object().key("urls").begin_array();
+                for (const auto& url : ice_urls(control.config())) {
+                    json.value(url);
+                }
+                json.end_array()
+                    .field("username", username)
+                    .field("credential",
+                           auth::mint_password(control.config().secrets.back().value, username))
+                    .field("ttl", ttl)
+                    .end_object();
+                respond({200, "application/json", json.take()});
+            });
         return;
     }
     respond(error(get || post ? 404 : 405, "no such endpoint"));

@@ -337,12 +337,11 @@ int main(int argc, char** argv) {
                             participants += (participants.empty() ? "" : ",") + participant.text();
                         }
                     }
-                    rows.push_back(
-                        {field(session, "id"), field(session, "state"), participants,
-                         field(session, "allocations") + "/" + field(session, "allocation_cap")});
+                    rows.push_back({field(session, "id"), field(session, "state"), participants,
+                                    field(session, "allocation_cap")});
                 }
             }
-            print_table({"SESSION", "STATE", "PARTICIPANTS", "ALLOCATIONS"}, rows);
+            print_table({"SESSION", "STATE", "PARTICIPANTS", "ALLOCATION_CAP"}, rows);
         });
     }
     if (command == "revoke") {

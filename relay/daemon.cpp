@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "auth/embedded_session_store.h"
+#include "auth/redis_session_store.h"
 #include "relay/worker.h"
 
 namespace hearth::relay {
@@ -93,16 +95,44 @@ int run_daemon(const config::Config& config, const std::function<bool(DaemonCont
     evthread_use_pthreads();
     std::signal(SIGPIPE, SIG_IGN);
 
-    auth::EmbeddedSessionStore session_store;
+    event_base* main_base = event_base_new();
+    DaemonControl* control_pointer = nullptr;  // set once the workers exist
+
+    auth::EmbeddedSessionStore embedded_store;
     for (const auto& seed : config.sessions) {
-        session_store.put(auth::Session{seed.id, state_of(seed.state), seed.participants,
-                                        seed.not_before_unix, seed.not_after_unix,
-                                        seed.allocation_cap});
+        embedded_store.put(auth::Session{seed.id, state_of(seed.state), seed.participants,
+                                         seed.not_before_unix, seed.not_after_unix,
+                                         seed.allocation_cap});
     }
+    std::unique_ptr<auth::RedisSessionStore> redis_store;
+    if (config.session_store == "redis") {
+        auth::RedisSettings settings;
+        settings.host = config.redis_host;
+        settings.port = config.redis_port;
+        settings.password = config.redis_password;
+        settings.grace = config.redis_grace;
+        settings.node_id = config.node_id;
+        if (settings.node_id.empty()) {
+            char host[256] = {};
+            gethostname(host, sizeof host - 1);
+            settings.node_id = std::string(host) + ":" + std::to_string(getpid());
+        }
+        // A revocation on the channel, or a session found ended by the heartbeat, tears
+        // its allocations down on every worker of this node.
+        redis_store = std::make_unique<auth::RedisSessionStore>(
+            main_base, settings,
+            [&control_pointer](const std::string& session, const std::string& user) {
+                if (control_pointer != nullptr) {
+                    control_pointer->delete_session_allocations(session, user, [](std::size_t) {});
+                }
+            });
+    }
+    auth::SessionStore* session_store =
+        redis_store ? static_cast<auth::SessionStore*>(redis_store.get()) : &embedded_store;
     SharedState shared{
         turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
         {},
-        &session_store,
+        session_store,
         {},
         ConnectionLimiter(config.max_connections, config.max_connections_per_source),
         {}};
@@ -137,7 +167,6 @@ int run_daemon(const config::Config& config, const std::function<bool(DaemonCont
         }
     }
 
-    event_base* main_base = event_base_new();
     SignalContext signals{main_base, &workers, &config};
     event* sigint = evsignal_new(main_base, SIGINT, &on_stop_signal, &signals);
     event* sigterm = evsignal_new(main_base, SIGTERM, &on_stop_signal, &signals);
@@ -166,7 +195,12 @@ int run_daemon(const config::Config& config, const std::function<bool(DaemonCont
     const auto started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
-    DaemonControl control(main_base, workers, shared, config, session_store, started_unix);
+    DaemonControl control(main_base, workers, shared, config,
+                          redis_store ? nullptr : &embedded_store, redis_store.get(), started_unix);
+    control_pointer = &control;
+    if (redis_store) {
+        redis_store->start();
+    }
     int exit_code = 0;
     if (on_ready && !on_ready(control)) {
         exit_code = 1;
@@ -183,6 +217,8 @@ int run_daemon(const config::Config& config, const std::function<bool(DaemonCont
         thread.join();
     }
     control.release_attachments();
+    control_pointer = nullptr;
+    redis_store.reset();
     workers.clear();
     for (event* signal_event : {sigint, sigterm, sighup}) {
         event_free(signal_event);

@@ -13,7 +13,10 @@
 
 namespace hearth::auth {
 class EmbeddedSessionStore;
-}
+class RedisSessionStore;
+class SessionStore;
+struct Session;
+}  // namespace hearth::auth
 
 namespace hearth::relay {
 
@@ -24,13 +27,22 @@ struct SharedState;
 // on the main thread; answers come back on the main thread's event base.
 class DaemonControl {
   public:
+    // Exactly one of `embedded` and `redis` is set: the configured session store.
     DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
                   SharedState& shared, const config::Config& config,
-                  auth::EmbeddedSessionStore& sessions, std::int64_t started_unix);
+                  auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
+                  std::int64_t started_unix);
 
     event_base* base() const { return main_base_; }
     const config::Config& config() const { return config_; }
-    auth::EmbeddedSessionStore& sessions() { return sessions_; }
+    // The session store, whichever it is. Answers come on the main thread.
+    auth::SessionStore& session_store();
+    bool session_store_up() const;
+    void list_sessions(std::function<void(std::vector<auth::Session>)> done);
+    // Ends a session, or removes one participant, in the store (Redis publishes the
+    // revocation to every node); `done(false)` when the session or user is unknown.
+    void end_session(const std::string& session, const std::string& user,
+                     std::function<void(bool)> done);
     std::int64_t started_unix() const { return started_unix_; }
     std::size_t worker_count() const { return workers_.size(); }
     SharedState& shared() { return shared_; }
@@ -56,7 +68,8 @@ class DaemonControl {
     SharedState& shared_;
     const config::Config& config_;
     std::vector<std::shared_ptr<void>> attachments_;
-    auth::EmbeddedSessionStore& sessions_;
+    auth::EmbeddedSessionStore* embedded_;
+    auth::RedisSessionStore* redis_;
     std::int64_t started_unix_;
 };
 

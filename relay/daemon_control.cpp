@@ -1,6 +1,8 @@
 #include <atomic>
 #include <mutex>
 
+#include "auth/embedded_session_store.h"
+#include "auth/redis_session_store.h"
 #include "relay/daemon.h"
 #include "relay/worker.h"
 
@@ -29,12 +31,14 @@ void run_on(event_base* base, std::function<void()> task) {
 
 DaemonControl::DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
                              SharedState& shared, const config::Config& config,
-                             auth::EmbeddedSessionStore& sessions, std::int64_t started_unix)
+                             auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
+                             std::int64_t started_unix)
     : main_base_(main_base),
       workers_(workers),
       shared_(shared),
       config_(config),
-      sessions_(sessions),
+      embedded_(embedded),
+      redis_(redis),
       started_unix_(started_unix) {}
 
 template <typename Result>
@@ -61,6 +65,35 @@ void DaemonControl::fan_out(std::function<Result(Worker&)> task,
             }
         });
     }
+}
+
+auth::SessionStore& DaemonControl::session_store() {
+    if (redis_ != nullptr) {
+        return *redis_;
+    }
+    return *embedded_;
+}
+
+bool DaemonControl::session_store_up() const {
+    return redis_ == nullptr || redis_->connected();
+}
+
+void DaemonControl::list_sessions(std::function<void(std::vector<auth::Session>)> done) {
+    if (redis_ != nullptr) {
+        redis_->list(std::move(done));
+        return;
+    }
+    done(embedded_->sessions());
+}
+
+void DaemonControl::end_session(const std::string& session, const std::string& user,
+                                std::function<void(bool)> done) {
+    if (redis_ != nullptr) {
+        redis_->revoke(session, user, std::move(done));
+        return;
+    }
+    done(user.empty() ? embedded_->end_session(session)
+                      : embedded_->remove_participant(session, user));
 }
 
 void DaemonControl::collect(std::function<void(std::vector<WorkerSnapshot>)> done) {

@@ -70,7 +70,12 @@ struct Config {
     std::vector<Secret> secrets;  // newest last
 
     std::string session_store = "embedded";  // embedded | redis
-    std::vector<SessionSeed> sessions;       // embedded store contents
+    std::string redis_host = "127.0.0.1";
+    std::uint16_t redis_port = 6379;
+    std::string redis_password;
+    std::chrono::seconds redis_grace{60};  // a session seen active this recently survives an outage
+    std::string node_id;                   // this node's name in Redis; default the hostname
+    std::vector<SessionSeed> sessions;     // embedded store contents
 
     std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
 

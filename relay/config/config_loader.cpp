@@ -366,13 +366,22 @@ void read_sessions(const Setting& root, Reader& reader, Config& config) {
     if (store == nullptr) {
         return;
     }
-    reader.only_keys(*store, {"kind", "sessions"});
+    reader.only_keys(*store, {"kind", "sessions", "redis"});
+    if (const Setting* redis = reader.group(*store, "redis")) {
+        reader.only_keys(*redis, {"host", "port", "password", "grace", "node_id"});
+        config.redis_host = reader.text(*redis, "host").value_or(config.redis_host);
+        if (const auto port = reader.number(*redis, "port", 1, 65535)) {
+            config.redis_port = static_cast<std::uint16_t>(*port);
+        }
+        config.redis_password = reader.text(*redis, "password").value_or("");
+        if (const auto grace = reader.number(*redis, "grace", 0, 86400)) {
+            config.redis_grace = std::chrono::seconds(*grace);
+        }
+        config.node_id = reader.text(*redis, "node_id").value_or("");
+    }
     if (const auto kind = reader.text(*store, "kind")) {
         if (*kind != "embedded" && *kind != "redis") {
             reader.error((*store)["kind"], "must be \"embedded\" or \"redis\"");
-        } else if (*kind == "redis") {
-            reader.error((*store)["kind"],
-                         "the Redis session store is not built yet; use \"embedded\"");
         } else {
             config.session_store = *kind;
         }

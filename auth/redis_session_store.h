@@ -1,0 +1,89 @@
+#pragma once
+
+// The Redis session store (README "Redis schema"): sessions written by the signaling
+// backend, allocation caps counted across every node, revocations published on a channel.
+// hiredis' asynchronous API on the event base of hearthd's main thread: no call blocks.
+// Workers call in from their threads; their answers come back on the main thread.
+
+#include <event2/event.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "auth/session_store.h"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace hearth::auth {
+
+struct RedisSettings {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    std::string password;
+    // A session seen active this recently is still honoured while Redis is unreachable.
+    std::chrono::seconds grace{60};
+    // This node's name in the per-node allocation counts.
+    std::string node_id;
+    // A node's counts expire this long after its last heartbeat: a dead node's
+    // allocations stop counting against the caps.
+    std::chrono::seconds count_ttl{30};
+};
+
+class RedisSessionStore final : public SessionStore {
+  public:
+    using Revoked = std::function<void(const std::string& session, const std::string& user)>;
+    RedisSessionStore(event_base* base, RedisSettings settings, Revoked on_revoked);
+    ~RedisSessionStore() override;
+
+    void start();  // connects, subscribes, starts the heartbeat; main thread
+
+    void reserve_allocation(std::string_view session_id, std::string_view user_id,
+                            std::int64_t now_unix, VerdictCallback done) override;
+    void release_allocation(std::string_view session_id, std::string_view user_id) override;
+    void check_session(std::string_view session_id, std::string_view user_id, std::int64_t now_unix,
+                       VerdictCallback done) override;
+
+    // Ends a session (or removes one participant) and publishes the revocation; main thread.
+    void revoke(const std::string& session, const std::string& user,
+                std::function<void(bool)> done);
+    // The sessions listed in hearth:sessions; main thread.
+    void list(std::function<void(std::vector<Session>)> done);
+
+    bool connected() const { return connected_.load(std::memory_order_relaxed); }
+    std::uint64_t outages() const { return outages_.load(std::memory_order_relaxed); }
+
+  private:
+    using Reply = std::function<void(redisReply*)>;
+    void connect();
+    void schedule_reconnect();
+    void command(std::vector<std::string> arguments, Reply on_reply);
+    void judge(bool reserve, std::string session, std::string user, std::int64_t now_unix,
+               VerdictCallback done);
+    void heartbeat();
+    static void on_connect(const redisAsyncContext* context, int status);
+    static void on_disconnect(const redisAsyncContext* context, int status);
+    static void on_reply(redisAsyncContext* context, void* reply, void* privdata);
+    static void on_revocation(redisAsyncContext* context, void* reply, void* privdata);
+
+    event_base* base_;
+    RedisSettings settings_;
+    Revoked on_revoked_;
+    redisAsyncContext* commands_ = nullptr;
+    redisAsyncContext* subscriber_ = nullptr;
+    event* reconnect_timer_ = nullptr;
+    event* heartbeat_timer_ = nullptr;
+    std::chrono::milliseconds backoff_{500};
+    std::atomic<bool> connected_{false};
+    std::atomic<std::uint64_t> outages_{0};
+    // Main thread only.
+    std::map<std::string, std::chrono::steady_clock::time_point> last_allowed_;  // session\nuser
+    std::map<std::string, std::uint32_t> local_allocations_;                     // session
+};
+
+}  // namespace hearth::auth
