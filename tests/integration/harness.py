@@ -106,11 +106,16 @@ class Process:
         with self._changed:
             self._changed.notify_all()
 
-    def wait_for_line(self, needle, timeout=READY_TIMEOUT):
+    def mark(self):
+        """A position in the output: wait_for_line(..., since=mark) ignores what came before."""
+        with self._changed:
+            return len(self.lines)
+
+    def wait_for_line(self, needle, timeout=READY_TIMEOUT, since=0):
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                for line in self.lines:
+                for line in self.lines[since:]:
                     if needle in line:
                         return line
                 remaining = deadline - time.monotonic()

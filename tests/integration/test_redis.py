@@ -1,0 +1,174 @@
+"""The Redis session store under real hearthd processes and a real redis-server: sessions
+written with redis-cli, caps across nodes, revocation, and Redis going away and back."""
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+import json
+
+import harness
+
+REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
+ADMIN_TOKEN = "redis-test-admin-token-0123456789"
+
+
+class RedisTest(unittest.TestCase):
+    def setUp(self):
+        if REDIS_SERVER is None or REDIS_CLI is None:
+            self.fail("redis-server is missing: run ./test.sh (it installs redis-server)")
+        if not harness.HEARTHD:
+            self.fail("HEARTHD must name the hearthd binary (ctest sets it)")
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.redis_port = harness.free_port((socket.SOCK_STREAM,))
+        self.redis = None
+        self.start_redis()
+        self.addCleanup(self.stop_redis)
+
+    # --- redis-server ---
+
+    def start_redis(self):
+        self.redis = harness.Process([REDIS_SERVER, "--port", str(self.redis_port), "--bind",
+                                      "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                     "redis-server")
+        self.redis.wait_for_line("Ready to accept connections")
+
+    def stop_redis(self):
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+
+    def cli(self, *arguments):
+        result = subprocess.run([REDIS_CLI, "-p", str(self.redis_port), *arguments],
+                                capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout.strip()
+
+    def open_session(self, session="s1", cap=4, participants=("alice", "bob")):
+        # Exactly what a backend does (README "Redis schema").
+        self.cli("HSET", f"hearth:session:{session}", "state", "active", "not_before", "0",
+                 "not_after", "0", "allocation_cap", str(cap))
+        self.cli("SADD", f"hearth:session:{session}:participants", *participants)
+        self.cli("SADD", "hearth:sessions", session)
+
+    # --- hearthd nodes ---
+
+    def start_node(self, name):
+        port = harness.free_port()
+        admin_port = harness.free_port((socket.SOCK_STREAM,))
+        base = 47000 + 500 * (len(getattr(self, "nodes", [])))
+        config = harness.config_text(port, (base, base + 499), extra=f"""
+admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
+""").replace('session_store = { kind = "embedded";',
+             f'session_store = {{ kind = "redis"; redis = {{ port = {self.redis_port}; '
+             f'node_id = "{name}"; grace = 60; }};')
+        path = os.path.join(self.directory.name, f"{name}.conf")
+        with open(path, "w") as file:
+            file.write(config)
+        node = harness.Process([harness.HEARTHD, "--config", path], f"hearthd {name}")
+        self.addCleanup(node.stop)
+        node.wait_for_line("hearthd ready:")
+        node.wait_for_line("Redis 127.0.0.1")
+        node.port = port
+        node.admin_port = admin_port
+        self.nodes = getattr(self, "nodes", []) + [node]
+        return node
+
+    def health(self, node):
+        request = urllib.request.Request(f"http://127.0.0.1:{node.admin_port}/health",
+                                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def allocate(self, node, session="s1", user="alice"):
+        """An allocation over TCP; returns the client, or the error code as an int."""
+        client = harness.StreamTurnClient(node.port, session=session, user=user)
+        self.addCleanup(client.close)
+        try:
+            client.relayed = client.allocate()
+        except AssertionError as refused:
+            return int(str(refused).split()[-1])
+        return client
+
+    def test_sessions_come_from_redis(self):
+        node = self.start_node("a")
+        self.assertEqual(self.allocate(node), 401)
+        node.wait_for_line("unknown session")
+        self.open_session()
+        self.assertIsInstance(self.allocate(node), harness.StreamTurnClient)
+        self.assertEqual(self.allocate(node, user="mallory"), 401)
+        node.wait_for_line("user is not a participant")
+
+    def test_the_cap_holds_across_nodes(self):
+        self.open_session(cap=2)
+        first, second = self.start_node("a"), self.start_node("b")
+        self.assertIsInstance(self.allocate(first), harness.StreamTurnClient)
+        self.assertIsInstance(self.allocate(second, user="bob"), harness.StreamTurnClient)
+        self.assertEqual(self.allocate(second), 486)
+        self.assertEqual(self.allocate(first, user="bob"), 486)
+        second.wait_for_line("session allocation cap reached")
+
+    def test_a_published_revocation_tears_down_on_every_node(self):
+        self.open_session()
+        first, second = self.start_node("a"), self.start_node("b")
+        clients = [self.allocate(first), self.allocate(second, user="bob")]
+        self.assertTrue(all(isinstance(c, harness.StreamTurnClient) for c in clients))
+        started = time.monotonic()
+        self.cli("HSET", "hearth:session:s1", "state", "ended")
+        self.cli("PUBLISH", "hearth:revocations", "s1")
+        for node in (first, second):
+            node.wait_for_line("reason=session revoked", timeout=5)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(self.allocate(first), 401)
+        for client in clients:
+            self.assertIn(harness.error_code(client.request(harness.REFRESH, [])), (401, 437))
+
+    def test_relaying_survives_a_redis_outage_and_unknown_sessions_fail_closed(self):
+        self.open_session()
+        node = self.start_node("a")
+        client = self.allocate(node)
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        client.permit(*peer.getsockname())
+
+        self.stop_redis()
+        node.wait_for_line("Redis 127.0.0.1:%d lost" % self.redis_port)
+        self.assertEqual(self.health(node)["session_store_state"], "down")
+        # An existing allocation keeps relaying: a peer datagram reaches the client.
+        peer.sendto(b"still relaying", client.relayed)
+        data = harness.read_stun_from_stream(client.sock)
+        self.assertEqual(struct.unpack("!H", data[0:2])[0], 0x0017)
+        self.assertIn(b"still relaying", data)
+        # A session seen active is honoured within the grace; an unknown one is refused.
+        self.assertIsInstance(self.allocate(node), harness.StreamTurnClient)
+        self.assertEqual(self.allocate(node, session="never-seen"), 500)
+
+        mark = node.mark()
+        self.start_redis()
+        node.wait_for_line("Redis 127.0.0.1:%d connected" % self.redis_port, timeout=30,
+                           since=mark)
+        self.open_session("s2")
+        self.assertIsInstance(self.allocate(node, session="s2"), harness.StreamTurnClient)
+
+    def test_hearthctl_revoke_publishes_to_every_node(self):
+        self.open_session()
+        first, second = self.start_node("a"), self.start_node("b")
+        self.assertIsInstance(self.allocate(second, user="bob"), harness.StreamTurnClient)
+        result = subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{first.admin_port}",
+                                 "--token", ADMIN_TOKEN, "revoke", "s1", "--user", "bob"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        second.wait_for_line("reason=session revoked", timeout=5)
+        self.assertEqual(self.cli("SISMEMBER", "hearth:session:s1:participants", "bob"), "0")
+
+
+if __name__ == "__main__":
+    unittest.main()
