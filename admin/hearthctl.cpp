@@ -40,6 +40,7 @@ constexpr const char* usage =
     "  revoke SESSION [--user U]              end a session (or drop one participant) and\n"
     "                                         tear down its allocations\n"
     "  mint --session S --user U [--ttl N]    a credential as RTCIceServer JSON\n"
+    "  reload                                 reread the config, certificate and secrets\n"
     "  metrics                                the Prometheus exposition\n"
     "The admin address and token come from the flags, then HEARTH_ADMIN and\n"
     "HEARTH_ADMIN_TOKEN, then the config file's admin group (default "
@@ -372,6 +373,37 @@ int main(int argc, char** argv) {
         // Minting always prints the RTCIceServer JSON: it is what a user pastes.
         options.json = true;
         return finish(options, http(options, "POST", target), [](const JsonValue&) {});
+    }
+    if (command == "reload") {
+        flags_of(options.arguments, {});
+        const auto response = http(options, "POST", "/v1/reload");
+        if (options.json || response.status == 200) {
+            if (options.json) {
+                std::puts(response.body.c_str());
+                return response.status == 200 ? 0 : 1;
+            }
+            const auto report = json_of(response);
+            std::string live;
+            std::string restart;
+            for (const auto& key : *report.get("applied_live")->array()) {
+                live += (live.empty() ? "" : ", ") + key.text();
+            }
+            for (const auto& key : *report.get("needs_restart")->array()) {
+                restart += (restart.empty() ? "" : ", ") + key.text();
+            }
+            std::printf("reloaded: %s\n", live.c_str());
+            if (!restart.empty()) {
+                std::printf("changed but needs a restart: %s\n", restart.c_str());
+            }
+            return 0;
+        }
+        const auto report = hearth::admin::parse_json(response.body);
+        const JsonValue* errors = report ? report->get("errors") : nullptr;
+        std::fprintf(stderr, "hearthctl: config refused, the running one stays: %s\n",
+                     errors != nullptr && !errors->array()->empty()
+                         ? errors->array()->front().text().c_str()
+                         : response.body.c_str());
+        return 1;
     }
     if (command == "metrics") {
         flags_of(options.arguments, {});

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
             config.tls_private_key = tls_private_key;
         }
         return hearth::relay::run_daemon(
-            config, [&config, now_unix](hearth::relay::DaemonControl& control) {
+            config, "", [&config, now_unix](hearth::relay::DaemonControl& control) {
                 std::string token;
                 if (!start_admin(control, token)) {
                     return false;
@@ -144,8 +144,9 @@ int main(int argc, char** argv) {
         std::printf("%s: ok\n", config_path.c_str());
         return 0;
     }
-    return hearth::relay::run_daemon(*loaded.config, [](hearth::relay::DaemonControl& control) {
-        std::string token;
-        return start_admin(control, token);
-    });
+    return hearth::relay::run_daemon(*loaded.config, config_path,
+                                     [](hearth::relay::DaemonControl& control) {
+                                         std::string token;
+                                         return start_admin(control, token);
+                                     });
 }

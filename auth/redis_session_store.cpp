@@ -204,6 +204,9 @@ void RedisSessionStore::on_connect(const redisAsyncContext* context, int status)
         self->backoff_ = std::chrono::milliseconds(500);
         spdlog::info("Redis {}:{} connected", self->settings_.host, self->settings_.port);
         self->heartbeat();  // restore this node's counts at once
+        if (self->on_connected_) {
+            self->on_connected_();
+        }
     }
 }
 
@@ -363,6 +366,22 @@ void RedisSessionStore::revoke(const std::string& session, const std::string& us
         [done](redisReply* reply) {
             done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
         });
+}
+
+void RedisSessionStore::load_secrets(std::function<void(std::vector<NamedSecret>)> done) {
+    command({"HGETALL", "hearth:secrets"}, [done](redisReply* reply) {
+        std::vector<NamedSecret> secrets;
+        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+                secrets.push_back(
+                    {std::string(reply->element[i]->str, reply->element[i]->len),
+                     std::string(reply->element[i + 1]->str, reply->element[i + 1]->len)});
+            }
+        }
+        std::sort(secrets.begin(), secrets.end(),
+                  [](const NamedSecret& a, const NamedSecret& b) { return a.name < b.name; });
+        done(std::move(secrets));
+    });
 }
 
 void RedisSessionStore::list(std::function<void(std::vector<Session>)> done) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/secret_ring.h"
 #include "auth/session_store.h"
 
 struct redisAsyncContext;
@@ -52,6 +53,10 @@ class RedisSessionStore final : public SessionStore {
     // Ends a session (or removes one participant) and publishes the revocation; main thread.
     void revoke(const std::string& session, const std::string& user,
                 std::function<void(bool)> done);
+    // The secrets in hearth:secrets (name -> value), sorted by name; main thread.
+    void load_secrets(std::function<void(std::vector<NamedSecret>)> done);
+    // Called on the main thread each time the connection to Redis is (re)established.
+    void on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
     // The sessions listed in hearth:sessions; main thread.
     void list(std::function<void(std::vector<Session>)> done);
 
@@ -74,6 +79,7 @@ class RedisSessionStore final : public SessionStore {
     event_base* base_;
     RedisSettings settings_;
     Revoked on_revoked_;
+    std::function<void()> on_connected_;
     redisAsyncContext* commands_ = nullptr;
     redisAsyncContext* subscriber_ = nullptr;
     event* reconnect_timer_ = nullptr;

@@ -27,6 +27,8 @@ class CredentialAuthenticator final : public turn::Authenticator {
                             Post post_to_worker, std::function<void()> on_answer);
 
     std::string_view realm() const override { return realm_; }
+    // Reload: the ring checked from now on (the owning worker's thread).
+    void replace_secrets(auth::SecretRing secrets) { secrets_ = std::move(secrets); }
     std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) override;
     std::expected<turn::Credentials, turn::AuthFailure> authenticate(
         const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix) override;

@@ -52,7 +52,7 @@ auth::SessionState state_of(config::SessionState state) {
 struct SignalContext {
     event_base* main_base;
     std::vector<std::unique_ptr<Worker>>* workers;
-    const config::Config* config;
+    DaemonControl* control = nullptr;
 };
 
 void on_stop_signal(evutil_socket_t signal_number, short, void* context) {
@@ -64,31 +64,21 @@ void on_stop_signal(evutil_socket_t signal_number, short, void* context) {
     event_base_loopexit(signals->main_base, nullptr);
 }
 
-// SIGHUP: reload the TLS certificate. A certificate that does not load is refused and
-// the running one stays; allocations and connections are never touched.
+// SIGHUP: reload the config, the certificate and the secrets (DaemonControl::reload).
 void on_reload_signal(evutil_socket_t, short, void* context) {
     auto* signals = static_cast<SignalContext*>(context);
-    const auto& config = *signals->config;
-    if (config.listen_tls.empty()) {
-        spdlog::info("SIGHUP: no TLS listener, nothing to reload (config changes need a restart)");
-        return;
+    if (signals->control != nullptr) {
+        signals->control->reload();
     }
-    std::string error;
-    auto tls_context =
-        make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
-    if (!tls_context) {
-        spdlog::error("SIGHUP: new TLS certificate refused, keeping the old one: {}", error);
-        return;
-    }
-    for (auto& worker : *signals->workers) {
-        worker->post_tls_context(tls_context);
-    }
-    spdlog::info("SIGHUP: TLS certificate reloaded from {}", config.tls_certificate);
 }
 
 }  // namespace
 
-int run_daemon(const config::Config& config, const std::function<bool(DaemonControl&)>& on_ready) {
+int run_daemon(const config::Config& initial_config, const std::string& config_path,
+               const std::function<bool(DaemonControl&)>& on_ready) {
+    // The main thread's copy, which a reload updates; workers keep what they started with
+    // but for what reload posts to them (secrets, the TLS context).
+    config::Config config = initial_config;
     // Logs go to stderr so stdout stays free for what the user asked for (the demo banner).
     spdlog::set_default_logger(spdlog::stderr_color_mt("hearthd"));
     spdlog::set_level(spdlog_level(config.log_level));
@@ -167,7 +157,7 @@ int run_daemon(const config::Config& config, const std::function<bool(DaemonCont
         }
     }
 
-    SignalContext signals{main_base, &workers, &config};
+    SignalContext signals{main_base, &workers};
     event* sigint = evsignal_new(main_base, SIGINT, &on_stop_signal, &signals);
     event* sigterm = evsignal_new(main_base, SIGTERM, &on_stop_signal, &signals);
     event* sighup = evsignal_new(main_base, SIGHUP, &on_reload_signal, &signals);
@@ -195,10 +185,17 @@ int run_daemon(const config::Config& config, const std::function<bool(DaemonCont
     const auto started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
-    DaemonControl control(main_base, workers, shared, config,
+    DaemonControl control(main_base, workers, shared, config, config_path,
                           redis_store ? nullptr : &embedded_store, redis_store.get(), started_unix);
     control_pointer = &control;
+    signals.control = &control;
     if (redis_store) {
+        // Secrets may live in Redis too: read them at every (re)connection.
+        redis_store->on_connected([&control, store = redis_store.get()] {
+            store->load_secrets([&control](std::vector<auth::NamedSecret> secrets) {
+                control.set_redis_secrets(std::move(secrets));
+            });
+        });
         redis_store->start();
     }
     int exit_code = 0;

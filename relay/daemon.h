@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/secret_ring.h"
 #include "relay/config/config.h"
 #include "relay/snapshot.h"
 
@@ -29,7 +30,7 @@ class DaemonControl {
   public:
     // Exactly one of `embedded` and `redis` is set: the configured session store.
     DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
-                  SharedState& shared, const config::Config& config,
+                  SharedState& shared, config::Config& config, std::string config_path,
                   auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
                   std::int64_t started_unix);
 
@@ -50,6 +51,20 @@ class DaemonControl {
     void keep(std::shared_ptr<void> attachment) { attachments_.push_back(std::move(attachment)); }
     void release_attachments() { attachments_.clear(); }
 
+    struct ReloadReport {
+        bool applied = false;
+        std::vector<std::string> errors;        // the new config's, when it was refused whole
+        std::vector<std::string> applied_keys;  // what took effect without a restart
+        std::vector<std::string> restart_keys;  // what changed but needs a restart
+    };
+    // SIGHUP and `hearthctl reload`: rereads the config file, the TLS certificate and the
+    // secrets (config and Redis). An invalid file is refused whole; allocations stay.
+    ReloadReport reload();
+    // The secret credentials are minted with: the newest of config and Redis.
+    const std::string& minting_secret() const { return minting_secret_; }
+    // Redis-held secrets arrived (start, reconnect, reload): every worker checks with them.
+    void set_redis_secrets(std::vector<auth::NamedSecret> secrets);
+
     // Asks every worker for a snapshot; `done` gets them all, in worker order.
     void collect(std::function<void(std::vector<WorkerSnapshot>)> done);
     // Deletes the allocations of a session (of one user when `user_id` is not empty) on
@@ -65,16 +80,23 @@ class DaemonControl {
 
     event_base* main_base_;
     std::vector<std::unique_ptr<Worker>>& workers_;
+    void apply_secrets();
+
     SharedState& shared_;
-    const config::Config& config_;
+    config::Config& config_;
+    std::string config_path_;
+    std::vector<auth::NamedSecret> redis_secrets_;
+    std::string minting_secret_;
     std::vector<std::shared_ptr<void>> attachments_;
     auth::EmbeddedSessionStore* embedded_;
     auth::RedisSessionStore* redis_;
     std::int64_t started_unix_;
 };
 
-// Starts the workers on `config`, calls `on_ready` once every listener is bound (false
-// from it stops hearthd), and runs until SIGINT or SIGTERM. Returns the exit code.
-int run_daemon(const config::Config& config, const std::function<bool(DaemonControl&)>& on_ready);
+// Starts the workers on `config` (read from `config_path`, "" for the demo), calls
+// `on_ready` once every listener is bound (false from it stops hearthd), and runs until
+// SIGINT or SIGTERM. Returns the exit code.
+int run_daemon(const config::Config& config, const std::string& config_path,
+               const std::function<bool(DaemonControl&)>& on_ready);
 
 }  // namespace hearth::relay

@@ -1,9 +1,12 @@
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <mutex>
 
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
 #include "relay/daemon.h"
+#include "relay/tls_context.h"
 #include "relay/worker.h"
 
 namespace hearth::relay {
@@ -30,16 +33,125 @@ void run_on(event_base* base, std::function<void()> task) {
 }  // namespace
 
 DaemonControl::DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
-                             SharedState& shared, const config::Config& config,
+                             SharedState& shared, config::Config& config, std::string config_path,
                              auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
                              std::int64_t started_unix)
     : main_base_(main_base),
       workers_(workers),
       shared_(shared),
       config_(config),
+      config_path_(std::move(config_path)),
       embedded_(embedded),
       redis_(redis),
-      started_unix_(started_unix) {}
+      started_unix_(started_unix) {
+    minting_secret_ = config_.secrets.empty() ? "" : config_.secrets.back().value;
+}
+
+void DaemonControl::set_redis_secrets(std::vector<auth::NamedSecret> secrets) {
+    redis_secrets_ = std::move(secrets);
+    apply_secrets();
+}
+
+// The ring every worker checks with: the config's secrets in their order, then Redis's by
+// name; the last one is the newest, the one minting uses.
+void DaemonControl::apply_secrets() {
+    auth::SecretRing ring;
+    for (const auto& secret : config_.secrets) {
+        ring.add({secret.name, secret.value});
+    }
+    for (const auto& secret : redis_secrets_) {
+        ring.add(secret);
+    }
+    if (const auto* newest = ring.newest()) {
+        minting_secret_ = newest->value;
+    }
+    std::string names;
+    for (const auto& secret : ring.active()) {
+        names += (names.empty() ? "" : ", ") + secret.name;
+    }
+    spdlog::info("secrets in use: {} (minting with the last)", names);
+    for (auto& worker : workers_) {
+        worker->post_secrets(ring);
+    }
+}
+
+DaemonControl::ReloadReport DaemonControl::reload() {
+    ReloadReport report;
+    config::Config next = config_;
+    if (!config_path_.empty()) {
+        auto loaded = config::load_config_file(config_path_);
+        if (!loaded.config) {
+            for (const auto& error : loaded.errors) {
+                report.errors.push_back(error.to_string());
+            }
+            spdlog::error(
+                "reload: {} refused whole ({} errors, first: {}); the running config stays",
+                config_path_, report.errors.size(), report.errors.front());
+            return report;
+        }
+        next = std::move(*loaded.config);
+    }
+    // What needs new sockets or threads waits for a restart; say so, keep the old value.
+    const auto restart_if = [&](bool changed, const char* key) {
+        if (changed) {
+            report.restart_keys.emplace_back(key);
+        }
+    };
+    restart_if(next.listen_udp != config_.listen_udp, "listen.udp");
+    restart_if(next.listen_tcp != config_.listen_tcp, "listen.tcp");
+    restart_if(next.listen_tls != config_.listen_tls, "listen.tls");
+    restart_if(next.relay_ipv4 != config_.relay_ipv4 || next.relay_ipv6 != config_.relay_ipv6 ||
+                   next.relay_port_min != config_.relay_port_min ||
+                   next.relay_port_max != config_.relay_port_max,
+               "relay");
+    restart_if(next.workers != config_.workers, "workers");
+    restart_if(next.admin_listen != config_.admin_listen, "admin.listen");
+    restart_if(next.session_store != config_.session_store ||
+                   next.redis_host != config_.redis_host || next.redis_port != config_.redis_port,
+               "session_store");
+    restart_if(next.peer_allow != config_.peer_allow, "peer_policy");
+    restart_if(next.realm != config_.realm, "realm");
+
+    // Applied live: secrets, the TLS certificate, the log level.
+    if (!config_.listen_tls.empty()) {
+        std::string error;
+        auto tls = make_server_tls_context(next.tls_certificate, next.tls_private_key, error);
+        if (!tls) {
+            spdlog::error("reload: new TLS certificate refused, keeping the old one: {}", error);
+            report.errors.push_back("tls: " + error);
+        } else {
+            for (auto& worker : workers_) {
+                worker->post_tls_context(tls);
+            }
+            config_.tls_certificate = next.tls_certificate;
+            config_.tls_private_key = next.tls_private_key;
+            report.applied_keys.emplace_back("tls");
+            spdlog::info("reload: TLS certificate reloaded from {}", config_.tls_certificate);
+        }
+    }
+    config_.secrets = next.secrets;
+    report.applied_keys.emplace_back("auth.secrets");
+    config_.log_level = next.log_level;
+    spdlog::set_level(next.log_level == config::LogLevel::trace   ? spdlog::level::trace
+                      : next.log_level == config::LogLevel::debug ? spdlog::level::debug
+                      : next.log_level == config::LogLevel::info  ? spdlog::level::info
+                      : next.log_level == config::LogLevel::warn  ? spdlog::level::warn
+                                                                  : spdlog::level::err);
+    report.applied_keys.emplace_back("log_level");
+    if (redis_ != nullptr) {
+        redis_->load_secrets([this](std::vector<auth::NamedSecret> secrets) {
+            set_redis_secrets(std::move(secrets));
+        });
+    } else {
+        apply_secrets();
+    }
+    for (const auto& key : report.restart_keys) {
+        spdlog::warn("reload: {} changed but needs a restart; the running value stays", key);
+    }
+    report.applied = true;
+    spdlog::info("reload: done");
+    return report;
+}
 
 template <typename Result>
 void DaemonControl::fan_out(std::function<Result(Worker&)> task,

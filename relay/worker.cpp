@@ -113,6 +113,12 @@ void Worker::post_tls_context(SslContextPointer context) {
     });
 }
 
+void Worker::post_secrets(auth::SecretRing secrets) {
+    post([secrets = std::move(secrets)](Worker& worker) mutable {
+        worker.authenticator_.replace_secrets(std::move(secrets));
+    });
+}
+
 void Worker::post(std::function<void(Worker&)> task) {
     struct Posted {
         Worker* worker;

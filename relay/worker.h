@@ -69,6 +69,8 @@ class Worker {
     SSL_CTX* tls_context() const { return tls_context_.get(); }
     // Safe from any thread: the swap is posted to this worker's loop.
     void post_tls_context(SslContextPointer context);
+    // Reload: the secrets this worker checks credentials with (safe from any thread).
+    void post_secrets(auth::SecretRing secrets);
     // Runs `task` on this worker's thread. Control plane only (it allocates).
     void post(std::function<void(Worker&)> task);
     WorkerSnapshot snapshot();

@@ -281,9 +281,9 @@ def error_code(response):
 class StreamTurnClient:
     """A TURN client over one TCP connection, with the long-term credential mechanism."""
 
-    def __init__(self, port, session="s1", user="alice"):
+    def __init__(self, port, session="s1", user="alice", secret=SECRET):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.username, password = mint(session, user)
+        self.username, password = mint(session, user, secret)
         self.key = hashlib.md5(f"{self.username}:hearth:{password}".encode()).digest()
         self.nonce = None
 

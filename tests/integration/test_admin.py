@@ -112,5 +112,60 @@ class AdminTest(harness.HearthTest):
         self.assertIn("unreachable", unreachable.stderr)
 
 
+class ReloadTest(AdminTest):
+    relay_ports = (48000, 48999)
+    NEW_SECRET = "rotated-secret-abcdefghijklmnop"
+
+    def rewrite_config(self, old, new):
+        with open(self.config_path) as file:
+            text = file.read()
+        self.assertIn(old, text)
+        with open(self.config_path, "w") as file:
+            file.write(text.replace(old, new))
+
+    def allocates(self, secret):
+        client = harness.StreamTurnClient(self.port, secret=secret)
+        self.addCleanup(client.close)
+        try:
+            client.allocate()
+            return True
+        except AssertionError:
+            return False
+
+    def test_rotating_a_secret_is_a_reload(self):
+        old_entry = f'{{ name = "test"; value = "{harness.SECRET}"; }}'
+        self.rewrite_config(old_entry, old_entry + f', {{ name = "next"; value = "{self.NEW_SECRET}"; }}')
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertIn("auth.secrets", reloaded.stdout)
+        self.assertTrue(self.allocates(self.NEW_SECRET))
+        self.assertTrue(self.allocates(harness.SECRET))  # not retired yet
+        minted = json.loads(self.hearthctl("mint", "--session", "s1", "--user", "bob").stdout)
+        expected = harness.base64.b64encode(harness.hmac.new(
+            self.NEW_SECRET.encode(), minted["username"].encode(), harness.hashlib.sha1).digest())
+        self.assertEqual(minted["credential"], expected.decode())  # minting uses the newest
+
+        self.rewrite_config(old_entry + ", ", "")  # retire the old one
+        self.assertEqual(self.hearthctl("reload").returncode, 0)
+        self.assertFalse(self.allocates(harness.SECRET))
+        self.assertTrue(self.allocates(self.NEW_SECRET))
+
+    def test_an_invalid_config_is_refused_whole(self):
+        self.rewrite_config('realm = "hearth";', 'realm = "hearth";\nworkers = -3;')
+        refused = self.hearthctl("reload")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("config refused", refused.stderr)
+        self.hearthd.wait_for_line("refused whole")
+        self.assertTrue(self.allocates(harness.SECRET))
+
+    def test_a_changed_listener_is_named_as_needing_a_restart(self):
+        self.rewrite_config(f'udp = [ "127.0.0.1:{self.port}" ]',
+                            f'udp = [ "127.0.0.1:{harness.free_port()}" ]')
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertIn("needs a restart: listen.udp", reloaded.stdout)
+        self.hearthd.wait_for_line("listen.udp changed but needs a restart")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -158,6 +158,25 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.open_session("s2")
         self.assertIsInstance(self.allocate(node, session="s2"), harness.StreamTurnClient)
 
+    def test_secrets_held_in_redis_are_used_after_a_reload(self):
+        self.open_session()
+        node = self.start_node("a")
+        redis_secret = "redis-held-secret-0123456789abcdef"
+        self.cli("HSET", "hearth:secrets", "zz-2026-12", redis_secret)
+        mark = node.mark()
+        node.process.send_signal(harness.signal.SIGHUP)
+        node.wait_for_line("secrets in use: test, zz-2026-12", since=mark)
+        client = harness.StreamTurnClient(node.port, secret=redis_secret)
+        self.addCleanup(client.close)
+        client.allocate()
+        minted = subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}",
+                                 "--token", ADMIN_TOKEN, "mint", "--session", "s1", "--user", "bob"],
+                                capture_output=True, text=True, timeout=30)
+        server = json.loads(minted.stdout)
+        expected = harness.base64.b64encode(harness.hmac.new(
+            redis_secret.encode(), server["username"].encode(), harness.hashlib.sha1).digest())
+        self.assertEqual(server["credential"], expected.decode())
+
     def test_hearthctl_revoke_publishes_to_every_node(self):
         self.open_session()
         first, second = self.start_node("a"), self.start_node("b")
