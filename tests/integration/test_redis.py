@@ -125,7 +125,7 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.cli("PUBLISH", "hearth:revocations", "s1")
         for node in (first, second):
             node.wait_for_line("reason=session revoked", timeout=5)
-        self.assertLess(time.monotonic() - started, 5)
+        self.assertLess(time.monotonic() - started, 1.0)  # "within one second"
         self.assertEqual(self.allocate(first), 401)
         for client in clients:
             self.assertIn(harness.error_code(client.request(harness.REFRESH, [])), (401, 437))
