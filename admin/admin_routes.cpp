@@ -8,6 +8,7 @@
 #include "admin/json_writer.h"
 #include "admin/metrics.h"
 #include "auth/credential.h"
+#include "auth/redis_session_store.h"
 #include "auth/session_store.h"
 #include "relay/worker.h"
 
@@ -116,7 +117,7 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
             JsonWriter json;
             json.begin_object()
                 .field("status", "ready")
-                .field("draining", false)
+                .field("draining", control.draining())
                 .field("uptime_seconds", now_unix() - control.started_unix())
                 .field("workers", static_cast<std::uint64_t>(workers.size()))
                 .field("allocations", allocations)
@@ -268,6 +269,44 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
                     .end_object();
                 respond({200, "application/json", json.take()});
             });
+        return;
+    }
+    if (post && (path == "/v1/drain" || path == "/v1/undrain")) {
+        if (path == "/v1/undrain") {
+            control.undrain();
+        } else {
+            const std::string deadline_text = query_parameter(query, "deadline");
+            const std::int64_t deadline = deadline_text.empty()
+                                              ? control.config().drain_deadline.count()
+                                              : std::strtoll(deadline_text.c_str(), nullptr, 10);
+            if (deadline <= 0 || deadline > 7 * 86400) {
+                respond(error(400, "deadline must be 1 to 604800 seconds"));
+                return;
+            }
+            control.drain(std::chrono::seconds(deadline));
+        }
+        JsonWriter json;
+        json.begin_object().field("draining", control.draining()).end_object();
+        respond({200, "application/json", json.take()});
+        return;
+    }
+    if (get && path == "/v1/nodes") {
+        control.list_nodes([respond](std::vector<auth::NodeInfo> nodes) {
+            JsonWriter json;
+            json.begin_object().key("nodes").begin_array();
+            for (const auto& node : nodes) {
+                json.begin_object()
+                    .field("id", node.id)
+                    .field("turn", node.turn)
+                    .field("admin", node.admin)
+                    .field("draining", node.draining)
+                    .field("allocations", node.allocations)
+                    .field("seen", node.seen_unix)
+                    .end_object();
+            }
+            json.end_array().end_object();
+            respond({200, "application/json", json.take()});
+        });
         return;
     }
     if (post && path == "/v1/reload") {

@@ -34,13 +34,14 @@ constexpr const char* default_token_file = "/run/hearth/admin.token";
 constexpr const char* usage =
     "usage: hearthctl [--admin HOST:PORT] [--token TOKEN] [--config FILE] [--json] COMMAND\n"
     "commands:\n"
-    "  status                                 node health and counts\n"
+    "  status [--all]                         node health and counts (--all: every node in Redis)\n"
     "  allocations [--session S] [--user U]   live allocations with their counters\n"
     "  sessions                               sessions of the embedded store\n"
     "  revoke SESSION [--user U]              end a session (or drop one participant) and\n"
     "                                         tear down its allocations\n"
     "  mint --session S --user U [--ttl N]    a credential as RTCIceServer JSON\n"
     "  reload                                 reread the config, certificate and secrets\n"
+    "  drain [--deadline SECONDS] / undrain   stop taking allocations (300 Try Alternate)\n"
     "  metrics                                the Prometheus exposition\n"
     "The admin address and token come from the flags, then HEARTH_ADMIN and\n"
     "HEARTH_ADMIN_TOKEN, then the config file's admin group (default "
@@ -292,6 +293,40 @@ int main(int argc, char** argv) {
     }
 
     const std::string& command = options.command;
+    if (command == "status" && !options.arguments.empty() && options.arguments[0] == "--all") {
+        options.arguments.erase(options.arguments.begin());
+        flags_of(options.arguments, {});
+        return finish(options, http(options, "GET", "/v1/nodes"), [](const JsonValue& answer) {
+            std::vector<std::vector<std::string>> rows;
+            if (const auto* nodes = answer.get("nodes")) {
+                for (const auto& node : *nodes->array()) {
+                    rows.push_back({field(node, "id"), field(node, "turn"), field(node, "admin"),
+                                    field(node, "draining") == "true" ? "draining" : "ready",
+                                    field(node, "allocations")});
+                }
+            }
+            if (rows.empty()) {
+                std::puts("no nodes registered (the session store is not Redis, or Redis is down)");
+                return;
+            }
+            print_table({"NODE", "TURN", "ADMIN", "STATE", "ALLOCATIONS"}, rows);
+        });
+    }
+    if (command == "drain" || command == "undrain") {
+        auto flags = flags_of(options.arguments,
+                              command == "drain" ? std::initializer_list<const char*>{"deadline"}
+                                                 : std::initializer_list<const char*>{});
+        std::string target = "/v1/" + command;
+        if (!flags["deadline"].empty()) {
+            target += "?deadline=" + url_encode(flags["deadline"]);
+        }
+        return finish(options, http(options, "POST", target), [&command](const JsonValue&) {
+            std::puts(command == "drain"
+                          ? "draining: new allocations are redirected; hearthd exits when the "
+                            "last one ends"
+                          : "accepting new allocations");
+        });
+    }
     if (command == "status") {
         flags_of(options.arguments, {});
         return finish(options, http(options, "GET", "/health"), [](const JsonValue& health) {

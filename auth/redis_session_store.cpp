@@ -64,6 +64,21 @@ redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' ' .. ARGV[1])
 return 1
 )lua";
 
+constexpr const char* nodes_script = R"lua(
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', 'hearth:nodes')) do
+  local fields = redis.call('HMGET', 'hearth:node:' .. id, 'turn', 'admin', 'draining',
+                            'allocations', 'seen')
+  if fields[1] then
+    table.insert(out, {id, fields[1], fields[2] or '', fields[3] or '0', fields[4] or '0',
+                       fields[5] or '0'})
+  else
+    redis.call('SREM', 'hearth:nodes', id)
+  end
+end
+return out
+)lua";
+
 constexpr const char* list_script = R"lua(
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', 'hearth:sessions')) do
@@ -340,7 +355,45 @@ void RedisSessionStore::release_allocation(std::string_view session_id, std::str
 // Every third of the count lifetime: refresh this node's counts (so they expire only if
 // the node dies), and look again at the state of every session it serves, so a node that
 // missed a revocation still tears the session down.
+void RedisSessionStore::announce() {
+    if (!node_info_) {
+        return;
+    }
+    const NodeInfo info = node_info_();
+    const std::string key = "hearth:node:" + settings_.node_id;
+    command(
+        {"HSET", key, "turn", info.turn, "admin", info.admin, "draining", info.draining ? "1" : "0",
+         "allocations", std::to_string(info.allocations), "seen", std::to_string(info.seen_unix)},
+        [](redisReply*) {});
+    command({"EXPIRE", key, std::to_string(settings_.count_ttl.count())}, [](redisReply*) {});
+    command({"SADD", "hearth:nodes", settings_.node_id}, [](redisReply*) {});
+}
+
+void RedisSessionStore::list_nodes(std::function<void(std::vector<NodeInfo>)> done) {
+    command({"EVAL", nodes_script, "0"}, [done](redisReply* reply) {
+        std::vector<NodeInfo> nodes;
+        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t i = 0; i < reply->elements; ++i) {
+                const redisReply* row = reply->element[i];
+                if (row->type != REDIS_REPLY_ARRAY || row->elements != 6) {
+                    continue;
+                }
+                NodeInfo node;
+                node.id = row->element[0]->str;
+                node.turn = row->element[1]->str;
+                node.admin = row->element[2]->str;
+                node.draining = std::string_view(row->element[3]->str) == "1";
+                node.allocations = std::strtoull(row->element[4]->str, nullptr, 10);
+                node.seen_unix = std::atoll(row->element[5]->str);
+                nodes.push_back(std::move(node));
+            }
+        }
+        done(std::move(nodes));
+    });
+}
+
 void RedisSessionStore::heartbeat() {
+    announce();
     for (const auto& [session, count] : local_allocations_) {
         const std::string key = session_key(session);
         command({"SET", key + ":allocations:" + settings_.node_id, std::to_string(count), "EX",

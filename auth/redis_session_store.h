@@ -36,6 +36,16 @@ struct RedisSettings {
     std::chrono::seconds count_ttl{30};
 };
 
+// A node as the others see it in Redis (hearth:node:{id}), for redirects and status --all.
+struct NodeInfo {
+    std::string id;
+    std::string turn;   // host:port clients are redirected to
+    std::string admin;  // admin API address
+    bool draining = false;
+    std::uint64_t allocations = 0;
+    std::int64_t seen_unix = 0;
+};
+
 class RedisSessionStore final : public SessionStore {
   public:
     using Revoked = std::function<void(const std::string& session, const std::string& user)>;
@@ -57,10 +67,17 @@ class RedisSessionStore final : public SessionStore {
     void load_secrets(std::function<void(std::vector<NamedSecret>)> done);
     // Called on the main thread each time the connection to Redis is (re)established.
     void on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
+    // What this node's heartbeat registers; main thread.
+    void set_node_info(std::function<NodeInfo()> provider) { node_info_ = std::move(provider); }
+    // Registers now rather than at the next heartbeat (e.g. when draining starts).
+    void announce();
+    // The live nodes (those whose registration has not expired); main thread.
+    void list_nodes(std::function<void(std::vector<NodeInfo>)> done);
     // The sessions listed in hearth:sessions; main thread.
     void list(std::function<void(std::vector<Session>)> done);
 
     bool connected() const { return connected_.load(std::memory_order_relaxed); }
+    const std::string& node_id() const { return settings_.node_id; }
     std::uint64_t outages() const { return outages_.load(std::memory_order_relaxed); }
 
   private:
@@ -80,6 +97,7 @@ class RedisSessionStore final : public SessionStore {
     RedisSettings settings_;
     Revoked on_revoked_;
     std::function<void()> on_connected_;
+    std::function<NodeInfo()> node_info_;
     redisAsyncContext* commands_ = nullptr;
     redisAsyncContext* subscriber_ = nullptr;
     event* reconnect_timer_ = nullptr;

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
+#include "relay/systemd_notify.h"
 #include "relay/worker.h"
 
 namespace hearth::relay {
@@ -55,13 +57,44 @@ struct SignalContext {
     DaemonControl* control = nullptr;
 };
 
+// SIGINT stops at once. SIGTERM (systemctl stop) drains first, for at most
+// drain.sigterm_deadline: allocations keep relaying while new ones go elsewhere.
 void on_stop_signal(evutil_socket_t signal_number, short, void* context) {
     auto* signals = static_cast<SignalContext*>(context);
+    const auto deadline = signals->control != nullptr
+                              ? signals->control->config().sigterm_drain_deadline
+                              : std::chrono::seconds(0);
+    if (signal_number == SIGTERM && signals->control != nullptr && deadline.count() > 0 &&
+        !signals->control->draining()) {
+        spdlog::info("SIGTERM: draining for at most {} s (SIGINT stops at once)", deadline.count());
+        signals->control->drain(deadline);
+        return;
+    }
     spdlog::info("signal {}: stopping", static_cast<int>(signal_number));
+    systemd_notify("STOPPING=1");
     for (auto& worker : *signals->workers) {
         worker->stop();
     }
     event_base_loopexit(signals->main_base, nullptr);
+}
+
+// WATCHDOG=1 only while every worker's loop turns: each tick posts a task to every worker,
+// and the keep-alive goes out only if all of them ran the previous one.
+struct Watchdog {
+    std::vector<std::unique_ptr<Worker>>* workers;
+    std::atomic<std::size_t> answered{0};
+    std::size_t expected = 0;
+};
+
+void on_watchdog_tick(evutil_socket_t, short, void* context) {
+    auto* watchdog = static_cast<Watchdog*>(context);
+    if (watchdog->answered.exchange(0) >= watchdog->expected) {
+        systemd_notify("WATCHDOG=1");
+    }
+    watchdog->expected = watchdog->workers->size();
+    for (auto& worker : *watchdog->workers) {
+        worker->post([watchdog](Worker&) { watchdog->answered.fetch_add(1); });
+    }
 }
 
 // SIGHUP: reload the config, the certificate and the secrets (DaemonControl::reload).
@@ -189,6 +222,10 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
                           redis_store ? nullptr : &embedded_store, redis_store.get(), started_unix);
     control_pointer = &control;
     signals.control = &control;
+    control.register_node();
+    if (config.alternate_server) {
+        control.undrain();  // posts the capacity redirect to every worker
+    }
     if (redis_store) {
         // Secrets may live in Redis too: read them at every (re)connection.
         redis_store->on_connected([&control, store = redis_store.get()] {
@@ -207,9 +244,23 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
         event_base_loopexit(main_base, nullptr);
     } else {
         spdlog::info("hearthd ready: {} workers,{}", worker_count, listening);
+        systemd_notify("READY=1");
+    }
+
+    Watchdog watchdog{&workers};
+    event* watchdog_timer = nullptr;
+    if (const auto interval = systemd_watchdog_interval()) {
+        watchdog_timer = event_new(main_base, -1, EV_PERSIST, &on_watchdog_tick, &watchdog);
+        const auto half = *interval / 2;
+        const timeval every{static_cast<time_t>(half.count() / 1000000),
+                            static_cast<suseconds_t>(half.count() % 1000000)};
+        event_add(watchdog_timer, &every);
     }
 
     event_base_dispatch(main_base);
+    if (watchdog_timer != nullptr) {
+        event_free(watchdog_timer);
+    }
     for (auto& thread : threads) {
         thread.join();
     }

@@ -11,10 +11,12 @@
 #include "auth/secret_ring.h"
 #include "relay/config/config.h"
 #include "relay/snapshot.h"
+#include "relay/turn/turn_server.h"
 
 namespace hearth::auth {
 class EmbeddedSessionStore;
 class RedisSessionStore;
+struct NodeInfo;
 class SessionStore;
 struct Session;
 }  // namespace hearth::auth
@@ -28,6 +30,9 @@ struct SharedState;
 // on the main thread; answers come back on the main thread's event base.
 class DaemonControl {
   public:
+    ~DaemonControl();
+    DaemonControl(const DaemonControl&) = delete;
+    DaemonControl& operator=(const DaemonControl&) = delete;
     // Exactly one of `embedded` and `redis` is set: the configured session store.
     DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
                   SharedState& shared, config::Config& config, std::string config_path,
@@ -65,6 +70,18 @@ class DaemonControl {
     // Redis-held secrets arrived (start, reconnect, reload): every worker checks with them.
     void set_redis_secrets(std::vector<auth::NamedSecret> secrets);
 
+    // Drain: new Allocates are redirected (or refused with 508), existing allocations keep
+    // relaying, and hearthd exits when the last one ends or `deadline` passes.
+    void drain(std::chrono::seconds deadline);
+    void undrain();
+    bool draining() const { return draining_; }
+    // Stops every worker and the main loop now.
+    void stop();
+    // The nodes registered in Redis (empty without Redis); main thread.
+    void list_nodes(std::function<void(std::vector<auth::NodeInfo>)> done);
+    // Registers this node in Redis with its heartbeat; main thread.
+    void register_node();
+
     // Asks every worker for a snapshot; `done` gets them all, in worker order.
     void collect(std::function<void(std::vector<WorkerSnapshot>)> done);
     // Deletes the allocations of a session (of one user when `user_id` is not empty) on
@@ -81,6 +98,12 @@ class DaemonControl {
     event_base* main_base_;
     std::vector<std::unique_ptr<Worker>>& workers_;
     void apply_secrets();
+    void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
+    void check_drain_done();
+
+    bool draining_ = false;
+    std::chrono::steady_clock::time_point drain_deadline_;
+    event* drain_timer_ = nullptr;
 
     SharedState& shared_;
     config::Config& config_;

@@ -2,10 +2,12 @@
 
 #include <atomic>
 #include <mutex>
+#include <utility>
 
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
 #include "relay/daemon.h"
+#include "relay/systemd_notify.h"
 #include "relay/tls_context.h"
 #include "relay/worker.h"
 
@@ -76,6 +78,10 @@ void DaemonControl::apply_secrets() {
 }
 
 DaemonControl::ReloadReport DaemonControl::reload() {
+    systemd_notify("RELOADING=1");
+    struct Ready {
+        ~Ready() { systemd_notify("READY=1"); }
+    } ready_again;
     ReloadReport report;
     config::Config next = config_;
     if (!config_path_.empty()) {
@@ -176,6 +182,145 @@ void DaemonControl::fan_out(std::function<Result(Worker&)> task,
                 run_on(main_base, [gather] { gather->finish(std::move(gather->results)); });
             }
         });
+    }
+}
+
+namespace {
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+DaemonControl::~DaemonControl() {
+    if (drain_timer_ != nullptr) {
+        event_free(drain_timer_);
+    }
+}
+
+void DaemonControl::stop() {
+    for (auto& worker : workers_) {
+        worker->stop();
+    }
+    event_base_loopexit(main_base_, nullptr);
+}
+
+void DaemonControl::post_redirect(bool draining, std::optional<turn::Redirect> redirect) {
+    for (auto& worker : workers_) {
+        worker->post([draining, redirect](Worker& target) {
+            target.server().set_draining(draining, redirect);
+        });
+    }
+}
+
+void DaemonControl::register_node() {
+    if (redis_ == nullptr) {
+        return;
+    }
+    redis_->set_node_info([this] {
+        auth::NodeInfo info;
+        const std::string host = config_.relay_ipv4 ? config_.relay_ipv4->to_string() : "";
+        const auto port = config_.listen_udp.empty() ? 3478 : config_.listen_udp.front().port;
+        info.turn = host + ":" + std::to_string(port);
+        info.admin = config_.admin_listen ? config_.admin_listen->to_string() : "";
+        info.draining = draining_;
+        info.allocations = shared_.quota.total();
+        info.seen_unix = unix_now();
+        return info;
+    });
+    redis_->announce();
+}
+
+void DaemonControl::list_nodes(std::function<void(std::vector<auth::NodeInfo>)> done) {
+    if (redis_ == nullptr) {
+        done({});
+        return;
+    }
+    redis_->list_nodes(std::move(done));
+}
+
+void DaemonControl::drain(std::chrono::seconds deadline) {
+    draining_ = true;
+    drain_deadline_ = std::chrono::steady_clock::now() + deadline;
+    systemd_notify("STOPPING=1");
+    spdlog::info(
+        "draining: new allocations are redirected; exiting when the last one ends or "
+        "in {} s",
+        deadline.count());
+    if (config_.alternate_server) {
+        post_redirect(true, turn::Redirect{*config_.alternate_server, config_.alternate_domain});
+    } else if (redis_ != nullptr) {
+        // The least loaded live node that is not draining, as registered in Redis.
+        redis_->list_nodes([this](std::vector<auth::NodeInfo> nodes) {
+            std::optional<turn::Redirect> redirect;
+            std::uint64_t fewest = UINT64_MAX;
+            for (const auto& node : nodes) {
+                const auto address = TransportAddress::parse(node.turn);
+                const auto self = redis_->node_id();
+                if (!node.draining && node.id != self && address && node.allocations < fewest) {
+                    fewest = node.allocations;
+                    redirect = turn::Redirect{*address, config_.alternate_domain};
+                }
+            }
+            if (redirect) {
+                spdlog::info("draining: redirecting to {}", redirect->alternate_server.to_string());
+            } else {
+                spdlog::warn("draining: no other live node in Redis; new allocations get 508");
+            }
+            if (draining_) {
+                post_redirect(true, redirect);
+            }
+        });
+    } else {
+        post_redirect(true, std::nullopt);
+    }
+    if (redis_ != nullptr) {
+        redis_->announce();
+    }
+    if (drain_timer_ == nullptr) {
+        drain_timer_ = event_new(
+            main_base_, -1, EV_PERSIST,
+            [](evutil_socket_t, short, void* self) {
+                static_cast<DaemonControl*>(self)->check_drain_done();
+            },
+            this);
+    }
+    const timeval every_second{1, 0};
+    event_add(drain_timer_, &every_second);
+    check_drain_done();
+}
+
+void DaemonControl::check_drain_done() {
+    if (!draining_) {
+        return;
+    }
+    const std::uint32_t left = shared_.quota.total();
+    if (left == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+        spdlog::info("drain done: {} allocation(s) left; stopping", left);
+        event_del(drain_timer_);
+        stop();
+    }
+}
+
+void DaemonControl::undrain() {
+    const bool was_draining = std::exchange(draining_, false);
+    if (drain_timer_ != nullptr) {
+        event_del(drain_timer_);
+    }
+    std::optional<turn::Redirect> capacity;
+    if (config_.alternate_server) {
+        capacity = turn::Redirect{*config_.alternate_server, config_.alternate_domain};
+    }
+    post_redirect(false, capacity);
+    if (was_draining) {
+        systemd_notify("READY=1");
+        if (redis_ != nullptr) {
+            redis_->announce();
+        }
+        spdlog::info("undrained: accepting new allocations");
     }
 }
 

@@ -79,6 +79,12 @@ struct Config {
 
     std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
 
+    // Drain: where new allocations go (RFC 8489 §10) and how long a drain may last.
+    std::optional<TransportAddress> alternate_server;  // none: a node found in Redis, else 508
+    std::string alternate_domain;                      // ALTERNATE-DOMAIN for TLS clients
+    std::chrono::seconds drain_deadline{3600};         // hearthctl drain
+    std::chrono::seconds sigterm_drain_deadline{30};   // SIGTERM (systemctl stop)
+
     // The admin API (loopback by default, bearer token required).
     std::optional<TransportAddress> admin_listen =
         TransportAddress{IpAddress::v4(0x7F000001), 9478};

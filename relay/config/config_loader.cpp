@@ -184,7 +184,7 @@ bool starts_with_change_me(std::string_view value) {
 void read_root(const Setting& root, Reader& reader, Config& config) {
     reader.only_keys(
         root, {"log_level", "workers", "realm", "software", "public_host", "listen", "relay", "tls",
-               "limits", "auth", "session_store", "peer_policy", "admin"});
+               "drain", "limits", "auth", "session_store", "peer_policy", "admin"});
     if (const auto level = reader.text(root, "log_level")) {
         if (const auto parsed = log_level_of(*level)) {
             config.log_level = *parsed;
@@ -445,6 +445,31 @@ void read_peer_policy(const Setting& root, Reader& reader, Config& config) {
     });
 }
 
+void read_drain(const Setting& root, Reader& reader, Config& config) {
+    const Setting* drain = reader.group(root, "drain");
+    if (drain == nullptr) {
+        return;
+    }
+    reader.only_keys(*drain,
+                     {"alternate_server", "alternate_domain", "deadline", "sigterm_deadline"});
+    if (const auto alternate = reader.text(*drain, "alternate_server");
+        alternate && !alternate->empty()) {
+        if (const auto address = TransportAddress::parse(*alternate)) {
+            config.alternate_server = *address;
+        } else {
+            reader.error((*drain)["alternate_server"],
+                         "'" + *alternate + "' is not an address:port");
+        }
+    }
+    config.alternate_domain = reader.text(*drain, "alternate_domain").value_or("");
+    if (const auto deadline = reader.number(*drain, "deadline", 1, 7 * 86400)) {
+        config.drain_deadline = std::chrono::seconds(*deadline);
+    }
+    if (const auto deadline = reader.number(*drain, "sigterm_deadline", 0, 86400)) {
+        config.sigterm_drain_deadline = std::chrono::seconds(*deadline);
+    }
+}
+
 void read_admin(const Setting& root, Reader& reader, Config& config) {
     const Setting* admin = reader.group(root, "admin");
     if (admin == nullptr) {
@@ -492,6 +517,7 @@ LoadResult load_config_text(const std::string& text, const std::string& name_for
         read_auth(root, reader, config);
         read_sessions(root, reader, config);
         read_peer_policy(root, reader, config);
+        read_drain(root, reader, config);
         read_admin(root, reader, config);
     } catch (const libconfig::SettingException& exception) {
         result.errors.push_back(

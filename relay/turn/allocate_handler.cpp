@@ -67,6 +67,10 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
                               "5-tuple already has an allocation");
     }
 
+    if (draining_) {
+        return try_alternate(request, "node is draining");
+    }
+
     const auto transport_value = message.find(attribute::requested_transport);
     if (!transport_value) {
         return error_response(request, TurnError::bad_request, "no REQUESTED-TRANSPORT");
@@ -136,8 +140,7 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
         case AllocationQuota::Result::granted:
             break;
         case AllocationQuota::Result::total_reached:
-            return error_response(request, TurnError::insufficient_capacity,
-                                  "server allocation cap reached");
+            return try_alternate(request, "server allocation cap reached");
         case AllocationQuota::Result::user_reached:
             return error_response(request, TurnError::allocation_quota_reached,
                                   "per-user allocation cap reached");
@@ -192,6 +195,39 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     ++counters_.allocations_created;
     events_.allocation_created(created);
     return allocate_success(request, created, additional_error);
+}
+
+void TurnServer::set_draining(bool draining, std::optional<Redirect> redirect) {
+    draining_ = draining;
+    redirect_ = std::move(redirect);
+}
+
+// RFC 8489 §10: 300 with ALTERNATE-SERVER (the plain, non-XOR address form of §14.15),
+// after authentication so the answer carries MESSAGE-INTEGRITY. No alternate known: 508.
+stun::Bytes TurnServer::try_alternate(Request& request, std::string_view why) {
+    if (!redirect_) {
+        return error_response(request, TurnError::insufficient_capacity, why);
+    }
+    ++counters_.error_responses;
+    events_.request_refused(request.tuple, request.message.method(), TurnError::try_alternate, why);
+    MessageBuilder builder(response_buffer_, Method::allocate, MessageClass::error_response,
+                           request.message.transaction_id());
+    builder.add_error_code(code_of(TurnError::try_alternate),
+                           reason_phrase(TurnError::try_alternate));
+    std::array<std::byte, 20> address{};
+    const auto& alternate = redirect_->alternate_server;
+    address[1] = static_cast<std::byte>(alternate.ip.family);
+    address[2] = static_cast<std::byte>(alternate.port >> 8);
+    address[3] = static_cast<std::byte>(alternate.port);
+    std::memcpy(address.data() + 4, alternate.ip.bytes.data(), alternate.ip.size());
+    builder.add(attribute::alternate_server, stun::Bytes(address.data(), 4 + alternate.ip.size()));
+    if (!redirect_->alternate_domain.empty()) {
+        builder.add_string(attribute::alternate_domain, redirect_->alternate_domain);
+    }
+    builder.add_string(attribute::software, settings_.software);
+    builder.add_message_integrity(request.credentials->key);
+    builder.add_fingerprint();
+    return builder.finish();
 }
 
 stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& allocation,

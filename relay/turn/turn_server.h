@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 
 #include "relay/stun/message.h"
@@ -24,6 +25,13 @@
 #include "relay/turn/source_rate_limiter.h"
 
 namespace hearth::turn {
+
+// Where a draining (or full) node sends new allocations: RFC 8489 §10, 300 Try Alternate
+// with ALTERNATE-SERVER, and ALTERNATE-DOMAIN (§14.16) for TLS clients.
+struct Redirect {
+    TransportAddress alternate_server;
+    std::string alternate_domain;  // "" = none
+};
 
 struct ServerSettings {
     std::string software = "hearth";
@@ -117,6 +125,11 @@ class TurnServer {
     std::size_t delete_where_session(std::string_view session_id, std::string_view user_id,
                                      DeleteReason reason);
 
+    // Draining: every new Allocate is redirected; without an alternate it gets 508.
+    // `redirect` alone (not draining) is used when the node is at capacity.
+    void set_draining(bool draining, std::optional<Redirect> redirect);
+    bool draining() const { return draining_; }
+
     Allocation* find(const FiveTuple& tuple);
     std::size_t allocation_count() const { return allocations_.size(); }
     const ServerCounters& counters() const { return counters_; }
@@ -161,6 +174,9 @@ class TurnServer {
     SourceRateLimiter unauthenticated_limiter_;
     std::uint64_t indication_id_state_;
     bool deferred_ = false;  // set by a handler that waits for the session store
+    bool draining_ = false;
+    std::optional<Redirect> redirect_;
+    stun::Bytes try_alternate(Request& request, std::string_view why);
     std::array<std::byte, stun::max_message_size> response_buffer_{};
 };
 

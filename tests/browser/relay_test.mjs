@@ -129,7 +129,7 @@ after(async () => {
   if (hearthd && hearthd.exitCode === null) {
     hearthd.removeAllListeners('exit');
     const exited = new Promise((resolve) => hearthd.once('exit', resolve));
-    hearthd.kill('SIGTERM');
+    hearthd.kill('SIGINT');  // SIGTERM would drain first
     const timer = setTimeout(() => hearthd.kill('SIGKILL'), 10000);
     await exited;
     clearTimeout(timer);

@@ -88,8 +88,9 @@ peer_policy = {{ allow = {allow}; }};
 class Process:
     """A child process whose stderr is collected and watched for lines."""
 
-    def __init__(self, argv, name):
+    def __init__(self, argv, name, stop_signal=signal.SIGTERM):
         self.name = name
+        self.stop_signal = stop_signal
         self.lines = []
         self._changed = threading.Condition()
         self.process = subprocess.Popen(
@@ -131,7 +132,7 @@ class Process:
 
     def stop(self):
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(self.stop_signal)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -165,7 +166,8 @@ class HearthTest(unittest.TestCase):
         with open(self.config_path, "w") as config:
             config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
                                      self.extra_config, tls))
-        self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd")
+        # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
+        self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT)
         self.addCleanup(self._stop_hearthd)
         self.hearthd.wait_for_line("hearthd ready:")
 

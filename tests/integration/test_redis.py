@@ -72,7 +72,8 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         path = os.path.join(self.directory.name, f"{name}.conf")
         with open(path, "w") as file:
             file.write(config)
-        node = harness.Process([harness.HEARTHD, "--config", path], f"hearthd {name}")
+        node = harness.Process([harness.HEARTHD, "--config", path], f"hearthd {name}",
+                               harness.signal.SIGINT)
         self.addCleanup(node.stop)
         node.wait_for_line("hearthd ready:")
         node.wait_for_line("Redis 127.0.0.1")
@@ -187,6 +188,56 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.assertEqual(result.returncode, 0, result.stderr)
         second.wait_for_line("reason=session revoked", timeout=5)
         self.assertEqual(self.cli("SISMEMBER", "hearth:session:s1:participants", "bob"), "0")
+
+
+class DrainTest(RedisTest):
+    """Three nodes sharing one Redis: registry, drain with redirect, exit when done."""
+
+    def hearthctl(self, node, *arguments):
+        return subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}",
+                               "--token", ADMIN_TOKEN, *arguments],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_a_draining_node_redirects_to_a_live_one_and_exits_when_empty(self):
+        self.open_session()
+        a, b, c = self.start_node("a"), self.start_node("b"), self.start_node("c")
+        nodes = self.hearthctl(a, "status", "--all")
+        self.assertEqual(nodes.returncode, 0, nodes.stderr)
+        for name in ("a", "b", "c"):
+            self.assertIn(f"\n{name} ", "\n" + nodes.stdout)
+
+        client = self.allocate(a)
+        self.assertIsInstance(client, harness.StreamTurnClient)
+        drained = self.hearthctl(a, "drain", "--deadline", "60")
+        self.assertEqual(drained.returncode, 0, drained.stderr)
+        a.wait_for_line("draining: redirecting to")
+        self.assertTrue(self.health(a)["draining"])
+
+        # A new Allocate is answered 300 with the address of b or c.
+        newcomer = harness.StreamTurnClient(a.port, user="bob")
+        self.addCleanup(newcomer.close)
+        transport = [(0x0019, bytes([17, 0, 0, 0]))]
+        first = newcomer.request(harness.ALLOCATE, transport)
+        for kind, value, _ in harness.attributes(first):
+            if kind == 0x0015:
+                newcomer.nonce = value.decode()
+        answer = newcomer.request(harness.ALLOCATE, transport)
+        self.assertEqual(harness.error_code(answer), 300)
+        alternate = [value for kind, value, _ in harness.attributes(answer) if kind == 0x8023][0]
+        port = struct.unpack("!H", alternate[2:4])[0]
+        self.assertIn(port, (b.port, c.port))
+
+        # The old allocation keeps working, and its end lets the node exit by itself.
+        self.assertEqual(struct.unpack("!H", client.request(harness.REFRESH, [])[0:2])[0], 0x0104)
+        client.request(harness.REFRESH, [(0x000D, struct.pack("!I", 0))])
+        a.wait_for_line("drain done: 0 allocation(s) left")
+        self.assertEqual(a.process.wait(timeout=10), 0)
+
+    def test_sigterm_drains_and_an_idle_node_stops_at_once(self):
+        node = self.start_node("a")
+        node.process.send_signal(harness.signal.SIGTERM)
+        node.wait_for_line("SIGTERM: draining")
+        self.assertEqual(node.process.wait(timeout=10), 0)
 
 
 if __name__ == "__main__":

@@ -178,7 +178,8 @@ TEST_F(TurnServerTest, DualAllocationGivesBothFamilies) {
     });
     ASSERT_TRUE(answer.is_success());
     int relayed = 0;
-    for (const auto& raw : answer.message().attributes()) {
+    const auto message = answer.message();  // attributes() views into it: keep it alive
+    for (const auto& raw : message.attributes()) {
         relayed += raw.type == attribute::xor_relayed_address;
     }
     EXPECT_EQ(relayed, 2);
@@ -454,6 +455,35 @@ TEST_F(TurnServerTest, ConnectionBindOverUdpGets400) {
             builder.add_u32(stun::attribute::connection_id, 7);
         });
     EXPECT_EQ(answer.error_code(), 400);
+}
+
+}  // namespace
+}  // namespace hearth::turn::testing
+
+namespace hearth::turn::testing {
+namespace {
+
+TEST_F(TurnServerTest, ADrainingNodeRedirectsNewAllocationsAndKeepsOldOnes) {
+    ASSERT_TRUE(allocate().is_success());
+    const Redirect redirect{*TransportAddress::parse("203.0.113.9:3478"), "turn2.example.org"};
+    server_.set_draining(true, redirect);
+    EXPECT_TRUE(refresh(600).is_success());  // existing allocations keep working
+
+    client_.port = 41999;
+    const auto answer = allocate();
+    EXPECT_EQ(answer.error_code(), 300);
+    const auto message = answer.message();
+    EXPECT_EQ(stun::decode_address(*message.find(attribute::alternate_server)),
+              redirect.alternate_server);
+    EXPECT_EQ(stun::decode_software(*message.find(attribute::alternate_domain)),
+              "turn2.example.org");
+    EXPECT_TRUE(stun::verify_message_integrity(
+        message, stun::long_term_key_md5("s1:alice", "hearth", "pw")));
+
+    server_.set_draining(true, std::nullopt);
+    EXPECT_EQ(allocate().error_code(), 508);
+    server_.set_draining(false, std::nullopt);
+    EXPECT_TRUE(allocate().is_success());
 }
 
 }  // namespace
