@@ -290,6 +290,51 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         respond({200, "application/json", json.take()});
         return;
     }
+    if (get && path == "/v1/secrets") {
+        JsonWriter json;
+        json.begin_object().key("secrets").begin_array();
+        for (const auto& secret : control.secret_names()) {
+            json.begin_object()
+                .field("name", secret.name)
+                .field("source", secret.source)
+                .end_object();
+        }
+        json.end_array().end_object();
+        respond({200, "application/json", json.take()});
+        return;
+    }
+    constexpr std::string_view secrets_prefix = "/v1/secrets/";
+    if (post && (path == "/v1/secrets" ||
+                 (path.starts_with(secrets_prefix) && path.ends_with("/retire")))) {
+        const bool add = path == "/v1/secrets";
+        const std::string name =
+            add ? query_parameter(query, "name")
+                : std::string(
+                      path.substr(secrets_prefix.size(), path.size() - secrets_prefix.size() - 7));
+        const std::string value = query_parameter(query, "value");
+        if (name.empty() || (add && value.size() < 16)) {
+            respond(error(400, "a name, and for a new secret a value of 16 characters or more"));
+            return;
+        }
+        const auto answer = [respond, name, add](bool done) {
+            if (!done) {
+                respond(error(409, add ? "secrets can be added only to Redis (session_store.kind "
+                                         "= redis); edit the config and reload otherwise"
+                                       : "no such secret in Redis; config-held secrets are "
+                                         "retired by editing the config and reloading"));
+                return;
+            }
+            JsonWriter json;
+            json.begin_object().field(add ? "added" : "retired", name).end_object();
+            respond({200, "application/json", json.take()});
+        };
+        if (add) {
+            control.put_secret(name, value, answer);
+        } else {
+            control.retire_secret(name, answer);
+        }
+        return;
+    }
     if (get && path == "/v1/nodes") {
         control.list_nodes([respond](std::vector<auth::NodeInfo> nodes) {
             JsonWriter json;

@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,10 +44,42 @@ constexpr const char* usage =
     "  mint --session S --user U [--ttl N]    a credential as RTCIceServer JSON\n"
     "  reload                                 reread the config, certificate and secrets\n"
     "  drain [--deadline SECONDS] / undrain   stop taking allocations (300 Try Alternate)\n"
+    "  top [--once]                           a live view of allocations (q quits)\n"
+    "  secrets [list|add NAME VALUE|retire NAME]  the secrets in use\n"
     "  metrics                                the Prometheus exposition\n"
+    "hearthctl COMMAND --help says more about each.\n"
     "The admin address and token come from the flags, then HEARTH_ADMIN and\n"
     "HEARTH_ADMIN_TOKEN, then the config file's admin group (default "
     "/etc/hearth/hearth.conf),\n";
+
+// One line of help per command, for `hearthctl COMMAND --help`.
+const std::map<std::string, std::string, std::less<>> command_help = {
+    {"status",
+     "hearthctl status [--all]\n  node health and counts; --all lists every node "
+     "registered in Redis"},
+    {"allocations",
+     "hearthctl allocations [--session S] [--user U]\n  live allocations with "
+     "their counters"},
+    {"top",
+     "hearthctl top [--once]\n  a live view of allocations, refreshed every 2 s; keys: "
+     "r sort by rate, l sort by loss, q quit; --once prints one frame"},
+    {"sessions", "hearthctl sessions\n  the sessions in the store"},
+    {"revoke",
+     "hearthctl revoke SESSION [--user U]\n  end a session, or remove one "
+     "participant, and tear down its allocations on every node"},
+    {"mint",
+     "hearthctl mint --session S --user U [--ttl SECONDS]\n  a credential as "
+     "RTCIceServer JSON, after checking the session"},
+    {"reload", "hearthctl reload\n  reread the config, the TLS certificate and the secrets"},
+    {"drain",
+     "hearthctl drain [--deadline SECONDS]\n  redirect new allocations (300 Try "
+     "Alternate); hearthd exits when the last allocation ends"},
+    {"undrain", "hearthctl undrain\n  accept new allocations again"},
+    {"secrets",
+     "hearthctl secrets [list | add NAME VALUE | retire NAME]\n  the secrets in use; "
+     "add and retire change those held in Redis"},
+    {"metrics", "hearthctl metrics\n  the Prometheus exposition"},
+};
 
 struct Options {
     std::string admin;
@@ -246,6 +280,97 @@ int finish(const Options& options, const Response& response,
     return 0;
 }
 
+// One frame of `top`: allocations sorted by total rate or by loss, busiest first.
+std::string top_frame(const JsonValue& answer, bool by_loss) {
+    struct Row {
+        std::vector<std::string> cells;
+        double rate;
+        double loss;
+    };
+    std::vector<Row> rows;
+    const auto number = [](const JsonValue* value, std::string_view key) {
+        const JsonValue* found = value != nullptr ? value->get(key) : nullptr;
+        const double* parsed = found != nullptr ? std::get_if<double>(&found->data) : nullptr;
+        return parsed != nullptr ? *parsed : 0.0;
+    };
+    if (const auto* allocations = answer.get("allocations")) {
+        for (const auto& allocation : *allocations->array()) {
+            const JsonValue* up = allocation.get("client_to_peer");
+            const JsonValue* down = allocation.get("peer_to_client");
+            const double rate = number(up, "bits_per_second") + number(down, "bits_per_second");
+            const double expected = number(up ? up->get("rtp") : nullptr, "expected") +
+                                    number(down ? down->get("rtp") : nullptr, "expected");
+            const double lost = number(up ? up->get("rtp") : nullptr, "lost") +
+                                number(down ? down->get("rtp") : nullptr, "lost");
+            const double loss = expected > 0 ? 100.0 * lost / expected : 0.0;
+            char rate_text[32];
+            char loss_text[32];
+            std::snprintf(rate_text, sizeof rate_text, "%.1f kbit/s", rate / 1000.0);
+            std::snprintf(loss_text, sizeof loss_text, "%.1f %%", loss);
+            rows.push_back({{field(allocation, "id"), field(allocation, "session"),
+                             field(allocation, "user"), field(allocation, "transport"), rate_text,
+                             loss_text, field(allocation, "quality")},
+                            rate,
+                            loss});
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [by_loss](const Row& a, const Row& b) {
+        return by_loss ? a.loss > b.loss : a.rate > b.rate;
+    });
+    std::string frame;
+    char header[160];
+    std::snprintf(header, sizeof header, "%-18s %-16s %-12s %-5s %14s %8s %7s\n", "ID", "SESSION",
+                  "USER", "PROTO", "RATE", "LOSS", "QUALITY");
+    frame += header;
+    for (const auto& row : rows) {
+        char line[256];
+        std::snprintf(line, sizeof line, "%-18s %-16s %-12s %-5s %14s %8s %7s\n",
+                      row.cells[0].c_str(), row.cells[1].c_str(), row.cells[2].c_str(),
+                      row.cells[3].c_str(), row.cells[4].c_str(), row.cells[5].c_str(),
+                      row.cells[6].c_str());
+        frame += line;
+    }
+    return frame;
+}
+
+int run_top(const Options& options, bool once) {
+    if (once || isatty(STDIN_FILENO) == 0) {
+        const auto response = http(options, "GET", "/v1/allocations");
+        if (response.status != 200) {
+            return finish(options, response, [](const JsonValue&) {});
+        }
+        std::fputs(top_frame(json_of(response), false).c_str(), stdout);
+        return 0;
+    }
+    termios saved{};
+    tcgetattr(STDIN_FILENO, &saved);
+    termios raw = saved;
+    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    bool by_loss = false;
+    int status = 0;
+    for (;;) {
+        const auto response = http(options, "GET", "/v1/allocations");
+        if (response.status != 200) {
+            status = 1;
+            break;
+        }
+        std::printf("\x1b[H\x1b[2J%s\nsorted by %s   r: rate  l: loss  q: quit\n",
+                    top_frame(json_of(response), by_loss).c_str(), by_loss ? "loss" : "rate");
+        std::fflush(stdout);
+        pollfd input{STDIN_FILENO, POLLIN, 0};
+        if (poll(&input, 1, 2000) > 0) {
+            char key = 0;
+            if (read(STDIN_FILENO, &key, 1) <= 0 || key == 'q') {
+                break;
+            }
+            by_loss = key == 'l' ? true : key == 'r' ? false : by_loss;
+        }
+    }
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -253,7 +378,8 @@ int main(int argc, char** argv) {
     int i = 1;
     for (; i < argc; ++i) {
         const std::string argument = argv[i];
-        if (argument == "--help" || argument == "-h" || argument == "help") {
+        if ((argument == "--help" || argument == "-h" || argument == "help") &&
+            options.command.empty()) {
             std::fputs(usage, stdout);
             std::puts("then 127.0.0.1:9478 and the token in /run/hearth/admin.token.");
             return 0;
@@ -277,6 +403,17 @@ int main(int argc, char** argv) {
     }
     if (options.command.empty()) {
         usage_error("a command is needed");
+    }
+    if (std::find(options.arguments.begin(), options.arguments.end(), "--help") !=
+            options.arguments.end() ||
+        std::find(options.arguments.begin(), options.arguments.end(), "-h") !=
+            options.arguments.end()) {
+        const auto help = command_help.find(options.command);
+        if (help == command_help.end()) {
+            usage_error("unknown command '" + options.command + "'");
+        }
+        std::puts(help->second.c_str());
+        return 0;
     }
     if (options.admin.empty() && std::getenv("HEARTH_ADMIN") != nullptr) {
         options.admin = std::getenv("HEARTH_ADMIN");
@@ -439,6 +576,51 @@ int main(int argc, char** argv) {
                          ? errors->array()->front().text().c_str()
                          : response.body.c_str());
         return 1;
+    }
+    if (command == "secrets") {
+        std::vector<std::string> positional;
+        flags_of(options.arguments, {}, &positional);
+        const std::string action = positional.empty() ? "list" : positional[0];
+        if (action == "list" && positional.size() <= 1) {
+            return finish(options, http(options, "GET", "/v1/secrets"),
+                          [](const JsonValue& answer) {
+                              std::vector<std::vector<std::string>> rows;
+                              for (const auto& secret : *answer.get("secrets")->array()) {
+                                  rows.push_back({field(secret, "name"), field(secret, "source")});
+                              }
+                              if (!rows.empty()) {
+                                  rows.back().push_back("(mints)");
+                                  for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
+                                      rows[i].push_back("");
+                                  }
+                              }
+                              print_table({"NAME", "SOURCE", ""}, rows);
+                          });
+        }
+        if (action == "add" && positional.size() == 3) {
+            return finish(options,
+                          http(options, "POST",
+                               "/v1/secrets?name=" + url_encode(positional[1]) +
+                                   "&value=" + url_encode(positional[2])),
+                          [&positional](const JsonValue&) {
+                              std::printf("added %s; minting uses it if its name sorts last\n",
+                                          positional[1].c_str());
+                          });
+        }
+        if (action == "retire" && positional.size() == 2) {
+            return finish(
+                options,
+                http(options, "POST", "/v1/secrets/" + url_encode(positional[1]) + "/retire"),
+                [&positional](const JsonValue&) {
+                    std::printf("retired %s\n", positional[1].c_str());
+                });
+        }
+        usage_error("secrets takes list, add NAME VALUE, or retire NAME");
+    }
+    if (command == "top") {
+        const bool once = std::erase(options.arguments, std::string("--once")) > 0;
+        flags_of(options.arguments, {});
+        return run_top(options, once);
     }
     if (command == "metrics") {
         flags_of(options.arguments, {});

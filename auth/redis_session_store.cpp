@@ -437,6 +437,19 @@ void RedisSessionStore::load_secrets(std::function<void(std::vector<NamedSecret>
     });
 }
 
+void RedisSessionStore::put_secret(const std::string& name, const std::string& value,
+                                   std::function<void(bool)> done) {
+    command({"HSET", "hearth:secrets", name, value}, [done](redisReply* reply) {
+        done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER);
+    });
+}
+
+void RedisSessionStore::remove_secret(const std::string& name, std::function<void(bool)> done) {
+    command({"HDEL", "hearth:secrets", name}, [done](redisReply* reply) {
+        done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
+    });
+}
+
 void RedisSessionStore::list(std::function<void(std::vector<Session>)> done) {
     command({"EVAL", list_script, "0"}, [done](redisReply* reply) {
         std::vector<Session> sessions;

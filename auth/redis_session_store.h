@@ -67,6 +67,10 @@ class RedisSessionStore final : public SessionStore {
     void load_secrets(std::function<void(std::vector<NamedSecret>)> done);
     // Called on the main thread each time the connection to Redis is (re)established.
     void on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
+    // hearth:secrets: adds (or replaces) and removes one; `done(false)` on failure.
+    void put_secret(const std::string& name, const std::string& value,
+                    std::function<void(bool)> done);
+    void remove_secret(const std::string& name, std::function<void(bool)> done);
     // What this node's heartbeat registers; main thread.
     void set_node_info(std::function<NodeInfo()> provider) { node_info_ = std::move(provider); }
     // Registers now rather than at the next heartbeat (e.g. when draining starts).

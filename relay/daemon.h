@@ -65,6 +65,17 @@ class DaemonControl {
     // SIGHUP and `hearthctl reload`: rereads the config file, the TLS certificate and the
     // secrets (config and Redis). An invalid file is refused whole; allocations stay.
     ReloadReport reload();
+    struct SecretName {
+        std::string name;
+        std::string source;  // "config" or "redis"
+    };
+    std::vector<SecretName> secret_names() const;
+    // Adds or retires a Redis-held secret, then reloads the secrets everywhere on this node
+    // (other nodes take it at their next reload or reconnection). Config-held secrets are
+    // changed by editing the file and reloading.
+    void put_secret(const std::string& name, const std::string& value,
+                    std::function<void(bool)> done);
+    void retire_secret(const std::string& name, std::function<void(bool)> done);
     // The secret credentials are minted with: the newest of config and Redis.
     const std::string& minting_secret() const { return minting_secret_; }
     // Redis-held secrets arrived (start, reconnect, reload): every worker checks with them.

@@ -49,6 +49,44 @@ DaemonControl::DaemonControl(event_base* main_base, std::vector<std::unique_ptr<
     minting_secret_ = config_.secrets.empty() ? "" : config_.secrets.back().value;
 }
 
+std::vector<DaemonControl::SecretName> DaemonControl::secret_names() const {
+    std::vector<SecretName> names;
+    for (const auto& secret : config_.secrets) {
+        names.push_back({secret.name, "config"});
+    }
+    for (const auto& secret : redis_secrets_) {
+        names.push_back({secret.name, "redis"});
+    }
+    return names;
+}
+
+void DaemonControl::put_secret(const std::string& name, const std::string& value,
+                               std::function<void(bool)> done) {
+    if (redis_ == nullptr) {
+        done(false);
+        return;
+    }
+    redis_->put_secret(name, value, [this, done](bool stored) {
+        redis_->load_secrets([this, done, stored](std::vector<auth::NamedSecret> secrets) {
+            set_redis_secrets(std::move(secrets));
+            done(stored);
+        });
+    });
+}
+
+void DaemonControl::retire_secret(const std::string& name, std::function<void(bool)> done) {
+    if (redis_ == nullptr) {
+        done(false);
+        return;
+    }
+    redis_->remove_secret(name, [this, done](bool removed) {
+        redis_->load_secrets([this, done, removed](std::vector<auth::NamedSecret> secrets) {
+            set_redis_secrets(std::move(secrets));
+            done(removed);
+        });
+    });
+}
+
 void DaemonControl::set_redis_secrets(std::vector<auth::NamedSecret> secrets) {
     redis_secrets_ = std::move(secrets);
     apply_secrets();

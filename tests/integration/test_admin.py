@@ -95,6 +95,29 @@ class AdminTest(harness.HearthTest):
         outsider = self.hearthctl("mint", "--session", "s1", "--user", "mallory")
         self.assertEqual(outsider.returncode, 1)
 
+    def test_top_and_help(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        frame = self.hearthctl("top", "--once")
+        self.assertEqual(frame.returncode, 0, frame.stderr)
+        self.assertIn("QUALITY", frame.stdout)
+        self.assertIn("alice", frame.stdout)
+        for command in ("status", "allocations", "top", "sessions", "revoke", "mint", "reload",
+                        "drain", "undrain", "secrets", "metrics"):
+            helped = self.hearthctl(command, "--help")
+            self.assertEqual(helped.returncode, 0, command)
+            self.assertTrue(helped.stdout.startswith(f"hearthctl {command}"), command)
+
+    def test_secrets_are_listed_and_config_ones_cannot_be_retired_here(self):
+        listed = self.hearthctl("secrets")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("test", listed.stdout)
+        self.assertIn("(mints)", listed.stdout)
+        refused = self.hearthctl("secrets", "retire", "test")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("editing the config", refused.stderr)
+
     def test_hearthctl_errors_are_one_line_with_exit_codes(self):
         unknown = self.hearthctl("frobnicate")
         self.assertEqual(unknown.returncode, 2)

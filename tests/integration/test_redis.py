@@ -178,6 +178,26 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
             redis_secret.encode(), server["username"].encode(), harness.hashlib.sha1).digest())
         self.assertEqual(server["credential"], expected.decode())
 
+    def test_hearthctl_adds_and_retires_redis_secrets(self):
+        self.open_session()
+        node = self.start_node("a")
+        ctl = [os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}", "--token",
+               ADMIN_TOKEN]
+        added = subprocess.run(ctl + ["secrets", "add", "zz-new", "a-brand-new-secret-0123456789"],
+                               capture_output=True, text=True, timeout=30)
+        self.assertEqual(added.returncode, 0, added.stderr)
+        self.assertEqual(self.cli("HGET", "hearth:secrets", "zz-new"), "a-brand-new-secret-0123456789")
+        client = harness.StreamTurnClient(node.port, secret="a-brand-new-secret-0123456789")
+        self.addCleanup(client.close)
+        client.allocate()
+        retired = subprocess.run(ctl + ["secrets", "retire", "zz-new"], capture_output=True,
+                                 text=True, timeout=30)
+        self.assertEqual(retired.returncode, 0, retired.stderr)
+        late = harness.StreamTurnClient(node.port, secret="a-brand-new-secret-0123456789")
+        self.addCleanup(late.close)
+        with self.assertRaises(AssertionError):
+            late.allocate()
+
     def test_hearthctl_revoke_publishes_to_every_node(self):
         self.open_session()
         first, second = self.start_node("a"), self.start_node("b")
