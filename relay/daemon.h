@@ -110,6 +110,9 @@ class DaemonControl {
     std::vector<std::unique_ptr<Worker>>& workers_;
     void apply_secrets();
     void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
+    // Picks the least loaded other live node from Redis as the redirect target.
+    void refresh_redirect_from_registry();
+    event* registry_timer_ = nullptr;
     void check_drain_done();
 
     bool draining_ = false;

@@ -234,8 +234,10 @@ std::int64_t unix_now() {
 }  // namespace
 
 DaemonControl::~DaemonControl() {
-    if (drain_timer_ != nullptr) {
-        event_free(drain_timer_);
+    for (event* timer : {drain_timer_, registry_timer_}) {
+        if (timer != nullptr) {
+            event_free(timer);
+        }
     }
 }
 
@@ -270,6 +272,17 @@ void DaemonControl::register_node() {
         return info;
     });
     redis_->announce();
+    if (!config_.alternate_server && registry_timer_ == nullptr) {
+        // Keep a redirect target for when this node is full, and for a drain.
+        registry_timer_ = event_new(
+            main_base_, -1, EV_PERSIST,
+            [](evutil_socket_t, short, void* self) {
+                static_cast<DaemonControl*>(self)->refresh_redirect_from_registry();
+            },
+            this);
+        const timeval every{10, 0};
+        event_add(registry_timer_, &every);
+    }
 }
 
 void DaemonControl::list_nodes(std::function<void(std::vector<auth::NodeInfo>)> done) {
@@ -291,27 +304,7 @@ void DaemonControl::drain(std::chrono::seconds deadline) {
     if (config_.alternate_server) {
         post_redirect(true, turn::Redirect{*config_.alternate_server, config_.alternate_domain});
     } else if (redis_ != nullptr) {
-        // The least loaded live node that is not draining, as registered in Redis.
-        redis_->list_nodes([this](std::vector<auth::NodeInfo> nodes) {
-            std::optional<turn::Redirect> redirect;
-            std::uint64_t fewest = UINT64_MAX;
-            for (const auto& node : nodes) {
-                const auto address = TransportAddress::parse(node.turn);
-                const auto self = redis_->node_id();
-                if (!node.draining && node.id != self && address && node.allocations < fewest) {
-                    fewest = node.allocations;
-                    redirect = turn::Redirect{*address, config_.alternate_domain};
-                }
-            }
-            if (redirect) {
-                spdlog::info("draining: redirecting to {}", redirect->alternate_server.to_string());
-            } else {
-                spdlog::warn("draining: no other live node in Redis; new allocations get 508");
-            }
-            if (draining_) {
-                post_redirect(true, redirect);
-            }
-        });
+        refresh_redirect_from_registry();
     } else {
         post_redirect(true, std::nullopt);
     }
@@ -329,6 +322,31 @@ void DaemonControl::drain(std::chrono::seconds deadline) {
     const timeval every_second{1, 0};
     event_add(drain_timer_, &every_second);
     check_drain_done();
+}
+
+// The least loaded live node that is not draining, as registered in Redis: where a
+// draining or full node sends new allocations.
+void DaemonControl::refresh_redirect_from_registry() {
+    redis_->list_nodes([this](std::vector<auth::NodeInfo> nodes) {
+        std::optional<turn::Redirect> redirect;
+        std::uint64_t fewest = UINT64_MAX;
+        for (const auto& node : nodes) {
+            const auto address = TransportAddress::parse(node.turn);
+            if (!node.draining && node.id != redis_->node_id() && address &&
+                node.allocations < fewest) {
+                fewest = node.allocations;
+                redirect = turn::Redirect{*address, config_.alternate_domain};
+            }
+        }
+        if (draining_) {
+            if (redirect) {
+                spdlog::info("draining: redirecting to {}", redirect->alternate_server.to_string());
+            } else {
+                spdlog::warn("draining: no other live node in Redis; new allocations get 508");
+            }
+        }
+        post_redirect(draining_, redirect);
+    });
 }
 
 void DaemonControl::check_drain_done() {
