@@ -323,6 +323,10 @@ void RedisSessionStore::judge(bool reserve, std::string session, std::string use
 
 void RedisSessionStore::reserve_allocation(std::string_view session_id, std::string_view user_id,
                                            std::int64_t now_unix, VerdictCallback done) {
+    if (closing_.load()) {
+        done(SessionVerdict::store_unavailable);
+        return;
+    }
     run_on(base_, [this, session = std::string(session_id), user = std::string(user_id), now_unix,
                    done = std::move(done)]() mutable {
         judge(true, std::move(session), std::move(user), now_unix, std::move(done));
@@ -331,6 +335,10 @@ void RedisSessionStore::reserve_allocation(std::string_view session_id, std::str
 
 void RedisSessionStore::check_session(std::string_view session_id, std::string_view user_id,
                                       std::int64_t now_unix, VerdictCallback done) {
+    if (closing_.load()) {
+        done(SessionVerdict::store_unavailable);
+        return;
+    }
     run_on(base_, [this, session = std::string(session_id), user = std::string(user_id), now_unix,
                    done = std::move(done)]() mutable {
         judge(false, std::move(session), std::move(user), now_unix, std::move(done));
@@ -338,6 +346,9 @@ void RedisSessionStore::check_session(std::string_view session_id, std::string_v
 }
 
 void RedisSessionStore::release_allocation(std::string_view session_id, std::string_view) {
+    if (closing_.load()) {
+        return;
+    }
     run_on(base_, [this, session = std::string(session_id)] {
         auto found = local_allocations_.find(session);
         if (found == local_allocations_.end()) {

@@ -53,6 +53,8 @@ class RedisSessionStore final : public SessionStore {
     ~RedisSessionStore() override;
 
     void start();  // connects, subscribes, starts the heartbeat; main thread
+    // Shutdown: from now on requests are answered store_unavailable and nothing is sent.
+    void close() { closing_.store(true); }
 
     void reserve_allocation(std::string_view session_id, std::string_view user_id,
                             std::int64_t now_unix, VerdictCallback done) override;
@@ -108,6 +110,7 @@ class RedisSessionStore final : public SessionStore {
     event* heartbeat_timer_ = nullptr;
     std::chrono::milliseconds backoff_{500};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> closing_{false};
     std::atomic<std::uint64_t> outages_{0};
     // Main thread only.
     std::map<std::string, std::chrono::steady_clock::time_point> last_allowed_;  // session\nuser

@@ -218,8 +218,11 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
     const auto started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
-    DaemonControl control(main_base, workers, shared, config, config_path,
-                          redis_store ? nullptr : &embedded_store, redis_store.get(), started_unix);
+    // Destroyed explicitly below, before the event base it uses.
+    auto control_holder = std::make_unique<DaemonControl>(
+        main_base, workers, shared, config, config_path, redis_store ? nullptr : &embedded_store,
+        redis_store.get(), started_unix);
+    DaemonControl& control = *control_holder;
     control_pointer = &control;
     signals.control = &control;
     control.register_node();
@@ -266,8 +269,13 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
     }
     control.release_attachments();
     control_pointer = nullptr;
-    redis_store.reset();
+    signals.control = nullptr;
+    if (redis_store) {
+        redis_store->close();  // allocations ending now are not counted down: their counts expire
+    }
     workers.clear();
+    redis_store.reset();
+    control_holder.reset();
     for (event* signal_event : {sigint, sigterm, sighup}) {
         event_free(signal_event);
     }

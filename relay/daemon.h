@@ -11,6 +11,7 @@
 #include "auth/secret_ring.h"
 #include "relay/config/config.h"
 #include "relay/snapshot.h"
+#include "relay/task_queue.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::auth {
@@ -107,6 +108,7 @@ class DaemonControl {
                  std::function<void(std::vector<Result>)> finish);
 
     event_base* main_base_;
+    TaskQueue main_tasks_;  // answers from the workers, run on the main thread
     std::vector<std::unique_ptr<Worker>>& workers_;
     void apply_secrets();
     void post_redirect(bool draining, std::optional<turn::Redirect> redirect);

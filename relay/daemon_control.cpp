@@ -13,32 +13,14 @@
 
 namespace hearth::relay {
 
-namespace {
-
-// Runs `task` on `base`'s thread. libevent's event_base_once is thread-safe once
-// evthread_use_pthreads() has run (run_daemon does it first).
-void run_on(event_base* base, std::function<void()> task) {
-    auto* posted = new std::function<void()>(std::move(task));
-    const int result = event_base_once(
-        base, -1, EV_TIMEOUT,
-        [](evutil_socket_t, short, void* argument) {
-            std::unique_ptr<std::function<void()>> task(
-                static_cast<std::function<void()>*>(argument));
-            (*task)();
-        },
-        posted, nullptr);
-    if (result != 0) {
-        delete posted;
-    }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 DaemonControl::DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
                              SharedState& shared, config::Config& config, std::string config_path,
                              auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
                              std::int64_t started_unix)
     : main_base_(main_base),
+      main_tasks_(main_base),
       workers_(workers),
       shared_(shared),
       config_(config),
@@ -210,14 +192,14 @@ void DaemonControl::fan_out(std::function<Result(Worker&)> task,
     gather->results.resize(workers_.size());
     gather->pending = workers_.size();
     gather->finish = std::move(finish);
-    event_base* main_base = main_base_;
+    TaskQueue* main_tasks = &main_tasks_;
     for (std::size_t index = 0; index < workers_.size(); ++index) {
-        workers_[index]->post([gather, task, index, main_base](Worker& worker) {
+        workers_[index]->post([gather, task, index, main_tasks](Worker& worker) {
             Result result = task(worker);
             std::lock_guard lock(gather->mutex);
             gather->results[index] = std::move(result);
             if (--gather->pending == 0) {
-                run_on(main_base, [gather] { gather->finish(std::move(gather->results)); });
+                main_tasks->post([gather] { gather->finish(std::move(gather->results)); });
             }
         });
     }

@@ -72,6 +72,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
         settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
         shared.quota, (static_cast<std::uint64_t>(index) << 48) + 1);
     expiry_timer_ = event_new(base_, -1, EV_PERSIST, &Worker::on_expiry_timer, this);
+    tasks_ = std::make_unique<TaskQueue>(base_);
     const timeval every_second{1, 0};
     event_add(expiry_timer_, &every_second);
 }
@@ -81,6 +82,7 @@ Worker::~Worker() {
     tcp_listeners_.clear();
     udp_listeners_.clear();
     server_.reset();
+    tasks_.reset();
     event_free(expiry_timer_);
     event_base_free(base_);
 }
@@ -120,21 +122,7 @@ void Worker::post_secrets(auth::SecretRing secrets) {
 }
 
 void Worker::post(std::function<void(Worker&)> task) {
-    struct Posted {
-        Worker* worker;
-        std::function<void(Worker&)> task;
-    };
-    auto* posted = new Posted{this, std::move(task)};
-    const int result = event_base_once(
-        base_, -1, EV_TIMEOUT,
-        [](evutil_socket_t, short, void* argument) {
-            std::unique_ptr<Posted> posted(static_cast<Posted*>(argument));
-            posted->task(*posted->worker);
-        },
-        posted, nullptr);
-    if (result != 0) {
-        delete posted;
-    }
+    tasks_->post([this, task = std::move(task)] { task(*this); });
 }
 
 WorkerSnapshot Worker::snapshot() {

@@ -20,6 +20,7 @@
 #include "relay/log_events.h"
 #include "relay/relay_socket_pool.h"
 #include "relay/snapshot.h"
+#include "relay/task_queue.h"
 #include "relay/tls_context.h"
 #include "relay/turn/allocation_quota.h"
 #include "relay/turn/turn_server.h"
@@ -99,6 +100,7 @@ class Worker {
     std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
     std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
     event* expiry_timer_ = nullptr;
+    std::unique_ptr<TaskQueue> tasks_;
     SslContextPointer tls_context_;
     std::vector<std::byte> peer_buffer_;
     struct SetAside {
