@@ -334,9 +334,9 @@ std::string top_frame(const JsonValue& answer, bool by_loss) {
 }
 
 int run_top(const Options& options, bool once) {
-    if (once || isatty(STDIN_FILENO) == 0) {
+    if (once || options.json || isatty(STDIN_FILENO) == 0) {
         const auto response = http(options, "GET", "/v1/allocations");
-        if (response.status != 200) {
+        if (response.status != 200 || options.json) {
             return finish(options, response, [](const JsonValue&) {});
         }
         std::fputs(top_frame(json_of(response), false).c_str(), stdout);

@@ -67,9 +67,11 @@ std::string demo_banner(const config::Config& config, std::int64_t now_unix,
                             urls, username, password);
     }
     if (config.admin_listen) {
-        text += fmt::format("Admin API: http://{}  (bearer token {}, also in {})\n",
-                            config.admin_listen->to_string(), admin_token, config.admin_token_file);
-        text += "hearthctl status   # needs no flags on this machine\n";
+        const auto admin = config.admin_listen->to_string();
+        text += fmt::format("Admin page: http://{}/#token={}\n", admin, admin_token);
+        text += fmt::format("Admin API:  http://{} (bearer token above, also in {})\n", admin,
+                            config.admin_token_file);
+        text += "            ./build/admin/hearthctl status   (needs no flags on this machine)\n";
     }
     text += "Stop with Ctrl-C.\n";
     return text;
