@@ -63,9 +63,12 @@ def make_certificate(directory, name="cert"):
     return certificate, key
 
 
-def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None):
-    """`tls` is (port, certificate, key) to add a TLS listener."""
+def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, relay_ipv6=""):
+    """`tls` is (port, certificate, key) to add a TLS listener; `relay_ipv6` enables IPv6
+    relays (and allows that address as a peer)."""
     allow = '[ "127.0.0.0/8" ]' if allow_loopback else "[ ]"
+    if allow_loopback and relay_ipv6:
+        allow = f'[ "127.0.0.0/8", "{relay_ipv6}/128" ]'
     tls_listen = f'tls = [ "127.0.0.1:{tls[0]}" ];' if tls else ""
     tls_files = f'tls = {{ certificate = "{tls[1]}"; private_key = "{tls[2]}"; }};' if tls else ""
     return f"""
@@ -74,7 +77,7 @@ workers = 2;
 realm = "hearth";
 listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; {tls_listen} }};
 {tls_files}
-relay = {{ ipv4 = "127.0.0.1"; ipv6 = ""; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
+relay = {{ ipv4 = "127.0.0.1"; ipv6 = "{relay_ipv6}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
 auth = {{ secrets = ( {{ name = "test"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = (
     {{ id = "s1"; state = "active"; participants = [ "alice", "bob" ]; allocation_cap = 64; }},
@@ -150,6 +153,7 @@ class HearthTest(unittest.TestCase):
     relay_ports = (40000, 40999)
     extra_config = ""
     with_tls = False
+    relay_ipv6 = ""
 
     def setUp(self):
         if not HEARTHD or not os.access(HEARTHD, os.X_OK):
@@ -165,7 +169,7 @@ class HearthTest(unittest.TestCase):
         self.config_path = os.path.join(self.directory.name, "hearth.conf")
         with open(self.config_path, "w") as config:
             config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
-                                     self.extra_config, tls))
+                                     self.extra_config, tls, self.relay_ipv6))
         # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
         self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT)
         self.addCleanup(self._stop_hearthd)
@@ -176,16 +180,17 @@ class HearthTest(unittest.TestCase):
         if code not in (0, None):
             print(self.hearthd.output())
 
-    def start_peer(self):
+    def start_peer(self, host="127.0.0.1"):
         """coturn's turnutils_peer: a UDP echo server, the far end of every relay test."""
         port = free_port((socket.SOCK_DGRAM,))
-        peer = Process(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)], "turnutils_peer")
+        peer = Process(["turnutils_peer", "-L", host, "-p", str(port)], "turnutils_peer")
         self.addCleanup(peer.stop)
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        probe = socket.socket(family, socket.SOCK_DGRAM)
         probe.settimeout(0.2)
         try:
             for _ in range(50):  # bounded: about ten seconds
-                probe.sendto(b"ping", ("127.0.0.1", port))
+                probe.sendto(b"ping", (host, port))
                 try:
                     if probe.recvfrom(64)[0] == b"ping":
                         return port

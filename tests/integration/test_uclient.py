@@ -83,6 +83,24 @@ class RelayTest(harness.HearthTest):
         self.hearthd.wait_for_line("session not active")
 
 
+class Ipv6RelayTest(harness.HearthTest):
+    relay_ports = (42000, 42999)
+    relay_ipv6 = "::1"
+
+    def test_ipv6_relayed_addresses(self):
+        """REQUESTED-ADDRESS-FAMILY IPv6 (uclient -x): relayed on ::1 to a peer on ::1."""
+        if UCLIENT is None:
+            self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")
+        peer_port = self.start_peer("::1")
+        username, password = harness.mint("s1", "alice")
+        argv = [UCLIENT, "-p", str(self.port), "-u", username, "-w", password, "-e", "::1",
+                "-r", str(peer_port), "-x", "-n", str(MESSAGES), "-m", str(CLIENTS), "-l", "160",
+                "-z", "5", "-c", "127.0.0.1"]
+        output = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        RelayTest.assert_no_loss(self, output.stdout + output.stderr)
+        self.hearthd.wait_for_line("relayed=[::1]:")
+
+
 class PeerPolicyTest(harness.HearthTest):
     allow_loopback = False
     relay_ports = (41000, 41999)
