@@ -39,18 +39,6 @@ spdlog::level::level_enum spdlog_level(config::LogLevel level) {
     return spdlog::level::info;
 }
 
-auth::SessionState state_of(config::SessionState state) {
-    switch (state) {
-        case config::SessionState::scheduled:
-            return auth::SessionState::scheduled;
-        case config::SessionState::active:
-            return auth::SessionState::active;
-        case config::SessionState::ended:
-            return auth::SessionState::ended;
-    }
-    return auth::SessionState::ended;
-}
-
 struct SignalContext {
     event_base* main_base;
     std::vector<std::unique_ptr<Worker>>* workers;
@@ -123,9 +111,7 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
 
     auth::EmbeddedSessionStore embedded_store;
     for (const auto& seed : config.sessions) {
-        embedded_store.put(auth::Session{seed.id, state_of(seed.state), seed.participants,
-                                         seed.not_before_unix, seed.not_after_unix,
-                                         seed.allocation_cap});
+        embedded_store.put(seed);
     }
     std::unique_ptr<auth::RedisSessionStore> redis_store;
     if (config.session_store == "redis") {

@@ -32,8 +32,8 @@ config::Config demo_config(std::uint16_t port) {
     config.relay_ipv4 = loopback;
     config.workers = 1;
     config.secrets = {{"demo", random_secret()}};
-    config.sessions = {config::SessionSeed{
-        demo_session, config::SessionState::active, {"therapist", "client"}, 0, 0, 16}};
+    config.sessions = {
+        auth::Session{demo_session, auth::SessionState::active, {"therapist", "client"}, 0, 0, 16}};
     config.peer_allow = {*AddressRange::parse("127.0.0.0/8")};
     config.admin_token_file = "/run/hearth/admin.token";
     config.public_host = "localhost";  // the demo certificate's name

@@ -10,28 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "auth/secret_ring.h"
+#include "auth/session_store.h"
 #include "relay/stun/address_range.h"
 #include "relay/stun/transport_address.h"
 
 namespace hearth::config {
 
 enum class LogLevel { trace, debug, info, warn, error };
-
-struct Secret {
-    std::string name;   // e.g. "2026-11"; shown in logs, never the value
-    std::string value;  // the shared HMAC secret
-};
-
-enum class SessionState { scheduled, active, ended };
-
-struct SessionSeed {
-    std::string id;
-    SessionState state = SessionState::active;
-    std::vector<std::string> participants;
-    std::int64_t not_before_unix = 0;  // 0: no lower bound
-    std::int64_t not_after_unix = 0;   // 0: no upper bound
-    std::uint32_t allocation_cap = 4;
-};
 
 struct Config {
     LogLevel log_level = LogLevel::info;
@@ -67,7 +53,7 @@ struct Config {
     std::uint32_t max_connections = 10000;          // per node
     std::uint32_t max_connections_per_source = 64;  // per client IP address
 
-    std::vector<Secret> secrets;  // newest last
+    std::vector<auth::NamedSecret> secrets;  // newest last
 
     std::string session_store = "embedded";  // embedded | redis
     std::string redis_host = "127.0.0.1";
@@ -75,7 +61,7 @@ struct Config {
     std::string redis_password;
     std::chrono::seconds redis_grace{60};  // a session seen active this recently survives an outage
     std::string node_id;                   // this node's name in Redis; default the hostname
-    std::vector<SessionSeed> sessions;     // embedded store contents
+    std::vector<auth::Session> sessions;   // embedded store contents
 
     std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
 

@@ -167,13 +167,13 @@ std::optional<LogLevel> log_level_of(std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<SessionState> session_state_of(std::string_view name) {
+std::optional<auth::SessionState> session_state_of(std::string_view name) {
     if (name == "scheduled")
-        return SessionState::scheduled;
+        return auth::SessionState::scheduled;
     if (name == "active")
-        return SessionState::active;
+        return auth::SessionState::active;
     if (name == "ended")
-        return SessionState::ended;
+        return auth::SessionState::ended;
     return std::nullopt;
 }
 
@@ -402,7 +402,7 @@ void read_sessions(const Setting& root, Reader& reader, Config& config) {
         }
         reader.only_keys(
             entry, {"id", "state", "participants", "not_before", "not_after", "allocation_cap"});
-        SessionSeed seed;
+        auth::Session seed;
         seed.id = reader.text(entry, "id").value_or("");
         if (seed.id.empty()) {
             reader.error(entry, "needs a non-empty id");

@@ -60,7 +60,7 @@ admin = { listen = ""; per_allocation_metrics = true; };
     EXPECT_EQ(config.allocation_lifetime_max.count(), 1800);
     EXPECT_EQ(config.max_channels_per_allocation, 8u);
     ASSERT_EQ(config.sessions.size(), 1u);
-    EXPECT_EQ(config.sessions[0].state, SessionState::scheduled);
+    EXPECT_EQ(config.sessions[0].state, auth::SessionState::scheduled);
     EXPECT_EQ(config.sessions[0].allocation_cap, 3u);
     EXPECT_EQ(config.peer_allow[0].to_string(), "10.20.0.0/16");
     EXPECT_FALSE(config.admin_listen.has_value());
