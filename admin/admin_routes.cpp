@@ -355,20 +355,21 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         return;
     }
     if (post && path == "/v1/reload") {
-        const auto report = control.reload();
-        JsonWriter json;
-        json.begin_object().field("applied", report.applied);
-        for (const auto& [name, list] :
-             {std::pair{"errors", &report.errors}, std::pair{"applied_live", &report.applied_keys},
-              std::pair{"needs_restart", &report.restart_keys}}) {
-            json.key(name).begin_array();
-            for (const auto& item : *list) {
-                json.value(item);
+        control.reload([respond](relay::DaemonControl::ReloadReport report) {
+            JsonWriter json;
+            json.begin_object().field("applied", report.applied);
+            for (const auto& [name, list] : {std::pair{"errors", &report.errors},
+                                             std::pair{"applied_live", &report.applied_keys},
+                                             std::pair{"needs_restart", &report.restart_keys}}) {
+                json.key(name).begin_array();
+                for (const auto& item : *list) {
+                    json.value(item);
+                }
+                json.end_array();
             }
-            json.end_array();
-        }
-        json.end_object();
-        respond({report.applied ? 200 : 422, "application/json", json.take()});
+            json.end_object();
+            respond({report.applied ? 200 : 422, "application/json", json.take()});
+        });
         return;
     }
     respond(error(get || post ? 404 : 405, "no such endpoint"));

@@ -89,7 +89,7 @@ void on_watchdog_tick(evutil_socket_t, short, void* context) {
 void on_reload_signal(evutil_socket_t, short, void* context) {
     auto* signals = static_cast<SignalContext*>(context);
     if (signals->control != nullptr) {
-        signals->control->reload();
+        signals->control->reload({});
     }
 }
 

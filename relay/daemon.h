@@ -65,7 +65,8 @@ class DaemonControl {
     };
     // SIGHUP and `hearthctl reload`: rereads the config file, the TLS certificate and the
     // secrets (config and Redis). An invalid file is refused whole; allocations stay.
-    ReloadReport reload();
+    // `done` gets the report once the new secrets are in every worker.
+    void reload(std::function<void(ReloadReport)> done);
     struct SecretName {
         std::string name;
         std::string source;  // "config" or "redis"
@@ -80,7 +81,7 @@ class DaemonControl {
     // The secret credentials are minted with: the newest of config and Redis.
     const std::string& minting_secret() const { return minting_secret_; }
     // Redis-held secrets arrived (start, reconnect, reload): every worker checks with them.
-    void set_redis_secrets(std::vector<auth::NamedSecret> secrets);
+    void set_redis_secrets(std::vector<auth::NamedSecret> secrets, std::function<void()> done = {});
 
     // Drain: new Allocates are redirected (or refused with 508), existing allocations keep
     // relaying, and hearthd exits when the last one ends or `deadline` passes.
@@ -110,7 +111,7 @@ class DaemonControl {
     event_base* main_base_;
     TaskQueue main_tasks_;  // answers from the workers, run on the main thread
     std::vector<std::unique_ptr<Worker>>& workers_;
-    void apply_secrets();
+    void apply_secrets(std::function<void()> done);
     void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
     // Picks the least loaded other live node from Redis as the redirect target.
     void refresh_redirect_from_registry();

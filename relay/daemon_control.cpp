@@ -50,8 +50,7 @@ void DaemonControl::put_secret(const std::string& name, const std::string& value
     }
     redis_->put_secret(name, value, [this, done](bool stored) {
         redis_->load_secrets([this, done, stored](std::vector<auth::NamedSecret> secrets) {
-            set_redis_secrets(std::move(secrets));
-            done(stored);
+            set_redis_secrets(std::move(secrets), [done, stored] { done(stored); });
         });
     });
 }
@@ -63,20 +62,20 @@ void DaemonControl::retire_secret(const std::string& name, std::function<void(bo
     }
     redis_->remove_secret(name, [this, done](bool removed) {
         redis_->load_secrets([this, done, removed](std::vector<auth::NamedSecret> secrets) {
-            set_redis_secrets(std::move(secrets));
-            done(removed);
+            set_redis_secrets(std::move(secrets), [done, removed] { done(removed); });
         });
     });
 }
 
-void DaemonControl::set_redis_secrets(std::vector<auth::NamedSecret> secrets) {
+void DaemonControl::set_redis_secrets(std::vector<auth::NamedSecret> secrets,
+                                      std::function<void()> done) {
     redis_secrets_ = std::move(secrets);
-    apply_secrets();
+    apply_secrets(std::move(done));
 }
 
 // The ring every worker checks with: the config's secrets in their order, then Redis's by
 // name; the last one is the newest, the one minting uses.
-void DaemonControl::apply_secrets() {
+void DaemonControl::apply_secrets(std::function<void()> done) {
     auth::SecretRing ring;
     for (const auto& secret : config_.secrets) {
         ring.add({secret.name, secret.value});
@@ -91,13 +90,21 @@ void DaemonControl::apply_secrets() {
     for (const auto& secret : ring.active()) {
         names += (names.empty() ? "" : ", ") + secret.name;
     }
-    spdlog::info("secrets in use: {} (minting with the last)", names);
-    for (auto& worker : workers_) {
-        worker->post_secrets(ring);
-    }
+    // Logged, and `done` called, once every worker checks with the new ring.
+    fan_out<bool>(
+        [ring](Worker& worker) {
+            worker.replace_secrets(ring);
+            return true;
+        },
+        [names, done = std::move(done)](std::vector<bool>) {
+            spdlog::info("secrets in use: {} (minting with the last)", names);
+            if (done) {
+                done();
+            }
+        });
 }
 
-DaemonControl::ReloadReport DaemonControl::reload() {
+void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     systemd_notify("RELOADING=1");
     struct Ready {
         ~Ready() { systemd_notify("READY=1"); }
@@ -113,7 +120,10 @@ DaemonControl::ReloadReport DaemonControl::reload() {
             spdlog::error(
                 "reload: {} refused whole ({} errors, first: {}); the running config stays",
                 config_path_, report.errors.size(), report.errors.front());
-            return report;
+            if (done) {
+                done(report);
+            }
+            return;
         }
         next = std::move(*loaded.config);
     }
@@ -146,13 +156,18 @@ DaemonControl::ReloadReport DaemonControl::reload() {
             spdlog::error("reload: new TLS certificate refused, keeping the old one: {}", error);
             report.errors.push_back("tls: " + error);
         } else {
-            for (auto& worker : workers_) {
-                worker->post_tls_context(tls);
-            }
             config_.tls_certificate = next.tls_certificate;
             config_.tls_private_key = next.tls_private_key;
             report.applied_keys.emplace_back("tls");
-            spdlog::info("reload: TLS certificate reloaded from {}", config_.tls_certificate);
+            // Logged once every worker hands the new certificate to new connections.
+            fan_out<bool>(
+                [tls](Worker& worker) {
+                    worker.set_tls_context(tls);
+                    return true;
+                },
+                [path = config_.tls_certificate](std::vector<bool>) {
+                    spdlog::info("reload: TLS certificate reloaded from {}", path);
+                });
         }
     }
     config_.secrets = next.secrets;
@@ -164,19 +179,23 @@ DaemonControl::ReloadReport DaemonControl::reload() {
                       : next.log_level == config::LogLevel::warn  ? spdlog::level::warn
                                                                   : spdlog::level::err);
     report.applied_keys.emplace_back("log_level");
-    if (redis_ != nullptr) {
-        redis_->load_secrets([this](std::vector<auth::NamedSecret> secrets) {
-            set_redis_secrets(std::move(secrets));
-        });
-    } else {
-        apply_secrets();
-    }
     for (const auto& key : report.restart_keys) {
         spdlog::warn("reload: {} changed but needs a restart; the running value stays", key);
     }
     report.applied = true;
-    spdlog::info("reload: done");
-    return report;
+    auto finish = [report, done = std::move(done)] {
+        spdlog::info("reload: done");
+        if (done) {
+            done(report);
+        }
+    };
+    if (redis_ != nullptr) {
+        redis_->load_secrets([this, finish](std::vector<auth::NamedSecret> secrets) {
+            set_redis_secrets(std::move(secrets), finish);
+        });
+    } else {
+        apply_secrets(finish);
+    }
 }
 
 template <typename Result>

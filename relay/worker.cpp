@@ -109,18 +109,6 @@ bool Worker::open_listeners(const config::Config& config, std::string& error) {
     return true;
 }
 
-void Worker::post_tls_context(SslContextPointer context) {
-    post([context = std::move(context)](Worker& worker) mutable {
-        worker.tls_context_ = std::move(context);
-    });
-}
-
-void Worker::post_secrets(auth::SecretRing secrets) {
-    post([secrets = std::move(secrets)](Worker& worker) mutable {
-        worker.authenticator_.replace_secrets(std::move(secrets));
-    });
-}
-
 void Worker::post(std::function<void(Worker&)> task) {
     tasks_->post([this, task = std::move(task)] { task(*this); });
 }

@@ -68,10 +68,12 @@ class Worker {
     // The TLS context new connections use. Swapped on the worker's own thread (reload);
     // connections already up keep the context they started with.
     SSL_CTX* tls_context() const { return tls_context_.get(); }
-    // Safe from any thread: the swap is posted to this worker's loop.
-    void post_tls_context(SslContextPointer context);
-    // Reload: the secrets this worker checks credentials with (safe from any thread).
-    void post_secrets(auth::SecretRing secrets);
+    // Reload: the TLS context new connections use (on this worker's own thread).
+    void set_tls_context(SslContextPointer context) { tls_context_ = std::move(context); }
+    // Reload: the secrets this worker checks credentials with (on its own thread).
+    void replace_secrets(auth::SecretRing secrets) {
+        authenticator_.replace_secrets(std::move(secrets));
+    }
     // Runs `task` on this worker's thread. Control plane only (it allocates).
     void post(std::function<void(Worker&)> task);
     WorkerSnapshot snapshot();
