@@ -75,6 +75,7 @@ void UdpListener::read_batch() {
     if (received <= 0) {
         return;
     }
+    const turn::Now now = worker_.now();  // once per batch
     for (int i = 0; i < received; ++i) {
         const auto& header = headers[static_cast<std::size_t>(i)].msg_hdr;
         if ((header.msg_flags & MSG_TRUNC) != 0) {
@@ -86,15 +87,17 @@ void UdpListener::read_batch() {
         if (!client) {
             continue;
         }
-        handle_datagram(*client, stun::Bytes(buffers_[static_cast<std::size_t>(i)].data(),
-                                             headers[static_cast<std::size_t>(i)].msg_len));
+        handle_datagram(*client,
+                        stun::Bytes(buffers_[static_cast<std::size_t>(i)].data(),
+                                    headers[static_cast<std::size_t>(i)].msg_len),
+                        now);
     }
 }
 
-void UdpListener::handle_datagram(const TransportAddress& client, stun::Bytes datagram) {
+void UdpListener::handle_datagram(const TransportAddress& client, stun::Bytes datagram,
+                                  const turn::Now& now) {
     const turn::FiveTuple tuple{client, address_, turn::ClientTransport::udp};
     auto& server = worker_.server();
-    const turn::Now now = worker_.now();
     if (stun::looks_like_channel_data(datagram)) {
         if (const auto send = server.handle_channel_data(tuple, datagram, now.monotonic)) {
             worker_.relay_sockets().send_to_peer(*send);
@@ -125,7 +128,7 @@ void UdpListener::handle_datagram(const TransportAddress& client, stun::Bytes da
 }
 
 void UdpListener::hand_in(const turn::FiveTuple& tuple, stun::Bytes request) {
-    handle_datagram(tuple.client, request);
+    handle_datagram(tuple.client, request, worker_.now());
 }
 
 bool UdpListener::send_to_client(const TransportAddress& client, stun::Bytes message) {

@@ -11,6 +11,7 @@
 
 #include "relay/client_link.h"
 #include "relay/stun/transport_address.h"
+#include "relay/turn/clock.h"
 
 namespace hearth::relay {
 
@@ -36,7 +37,8 @@ class UdpListener final : public ClientLink {
   private:
     static void on_readable(evutil_socket_t fd, short events, void* context);
     void read_batch();
-    void handle_datagram(const TransportAddress& client, stun::Bytes datagram);
+    void handle_datagram(const TransportAddress& client, stun::Bytes datagram,
+                         const turn::Now& now);
 
     // recvmmsg batch: enough to drain a burst per wake-up without starving other sockets.
     static constexpr std::size_t batch_size = 32;
