@@ -448,6 +448,13 @@ void RedisSessionStore::load_secrets(std::function<void(std::vector<NamedSecret>
     });
 }
 
+void RedisSessionStore::write_quality(const std::string& session, const std::string& field,
+                                      const std::string& json, std::chrono::seconds ttl) {
+    const std::string key = session_key(session) + ":quality";
+    command({"HSET", key, field, json}, [](redisReply*) {});
+    command({"EXPIRE", key, std::to_string(ttl.count())}, [](redisReply*) {});
+}
+
 void RedisSessionStore::put_secret(const std::string& name, const std::string& value,
                                    std::function<void(bool)> done) {
     command({"HSET", "hearth:secrets", name, value}, [done](redisReply* reply) {

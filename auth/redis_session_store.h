@@ -73,6 +73,10 @@ class RedisSessionStore final : public SessionStore {
     void put_secret(const std::string& name, const std::string& value,
                     std::function<void(bool)> done);
     void remove_secret(const std::string& name, std::function<void(bool)> done);
+    // Call quality for the backend: one field per allocation in hearth:session:{id}:quality,
+    // the hash expiring `ttl` after the last write; main thread.
+    void write_quality(const std::string& session, const std::string& field,
+                       const std::string& json, std::chrono::seconds ttl);
     // What this node's heartbeat registers; main thread.
     void set_node_info(std::function<NodeInfo()> provider) { node_info_ = std::move(provider); }
     // Registers now rather than at the next heartbeat (e.g. when draining starts).

@@ -92,7 +92,8 @@ class DaemonControl {
     void stop();
     // The nodes registered in Redis (empty without Redis); main thread.
     void list_nodes(std::function<void(std::vector<auth::NodeInfo>)> done);
-    // Registers this node in Redis with its heartbeat; main thread.
+    // Registers this node in Redis with its heartbeat, and starts writing call quality
+    // there every metrics_interval; main thread.
     void register_node();
 
     // Asks every worker for a snapshot; `done` gets them all, in worker order.
@@ -116,6 +117,9 @@ class DaemonControl {
     // Picks the least loaded other live node from Redis as the redirect target.
     void refresh_redirect_from_registry();
     event* registry_timer_ = nullptr;
+    event* quality_timer_ = nullptr;
+    // Writes every allocation's call quality to Redis for the backend (README).
+    void write_quality();
     void check_drain_done();
 
     bool draining_ = false;

@@ -1,3 +1,4 @@
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -235,7 +236,7 @@ std::int64_t unix_now() {
 }  // namespace
 
 DaemonControl::~DaemonControl() {
-    for (event* timer : {drain_timer_, registry_timer_}) {
+    for (event* timer : {drain_timer_, registry_timer_, quality_timer_}) {
         if (timer != nullptr) {
             event_free(timer);
         }
@@ -273,6 +274,16 @@ void DaemonControl::register_node() {
         return info;
     });
     redis_->announce();
+    if (config_.metrics_interval.count() > 0 && quality_timer_ == nullptr) {
+        quality_timer_ = event_new(
+            main_base_, -1, EV_PERSIST,
+            [](evutil_socket_t, short, void* self) {
+                static_cast<DaemonControl*>(self)->write_quality();
+            },
+            this);
+        const timeval every{static_cast<time_t>(config_.metrics_interval.count()), 0};
+        event_add(quality_timer_, &every);
+    }
     if (!config_.alternate_server && registry_timer_ == nullptr) {
         // Keep a redirect target for when this node is full, and for a drain.
         registry_timer_ = event_new(
@@ -284,6 +295,32 @@ void DaemonControl::register_node() {
         const timeval every{10, 0};
         event_add(registry_timer_, &every);
     }
+}
+
+void DaemonControl::write_quality() {
+    collect([this](std::vector<WorkerSnapshot> workers) {
+        const auto ttl = config_.metrics_interval * 3;
+        for (const auto& worker : workers) {
+            for (const auto& a : worker.allocations) {
+                const auto leg = [](const turn::DirectionCounters& counters, std::uint64_t bps,
+                                    const turn::MediaTotals& media) {
+                    return fmt::format(
+                        R"({{"bits_per_second":{},"bytes":{},"dropped":{},"rtp_expected":{},)"
+                        R"("rtp_lost":{},"jitter_ms":{:.2f}}})",
+                        bps, counters.bytes, counters.dropped(), media.rtp_expected, media.rtp_lost,
+                        media.jitter_milliseconds);
+                };
+                const std::string json = fmt::format(
+                    R"({{"node":"{}","allocation":{},"user":"{}","transport":"{}",)"
+                    R"("quality":{},"at":{},"client_to_peer":{},"peer_to_client":{}}})",
+                    redis_->node_id(), a.id, a.user_id, a.transport, a.quality, unix_now(),
+                    leg(a.client_to_peer, a.client_to_peer_bps, a.client_to_peer_media),
+                    leg(a.peer_to_client, a.peer_to_client_bps, a.peer_to_client_media));
+                redis_->write_quality(a.session_id, redis_->node_id() + "/" + std::to_string(a.id),
+                                      json, ttl);
+            }
+        }
+    });
 }
 
 void DaemonControl::list_nodes(std::function<void(std::vector<auth::NodeInfo>)> done) {

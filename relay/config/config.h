@@ -60,8 +60,9 @@ struct Config {
     std::uint16_t redis_port = 6379;
     std::string redis_password;
     std::chrono::seconds redis_grace{60};  // a session seen active this recently survives an outage
-    std::string node_id;                   // this node's name in Redis; default the hostname
-    std::vector<auth::Session> sessions;   // embedded store contents
+    std::string node_id;                   // this node's name in Redis; default hostname:pid
+    std::chrono::seconds metrics_interval{5};  // call quality written to Redis; 0 = never
+    std::vector<auth::Session> sessions;       // embedded store contents
 
     std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
 

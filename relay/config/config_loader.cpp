@@ -368,7 +368,11 @@ void read_sessions(const Setting& root, Reader& reader, Config& config) {
     }
     reader.only_keys(*store, {"kind", "sessions", "redis"});
     if (const Setting* redis = reader.group(*store, "redis")) {
-        reader.only_keys(*redis, {"host", "port", "password", "grace", "node_id"});
+        reader.only_keys(*redis,
+                         {"host", "port", "password", "grace", "node_id", "metrics_interval"});
+        if (const auto interval = reader.number(*redis, "metrics_interval", 0, 3600)) {
+            config.metrics_interval = std::chrono::seconds(*interval);
+        }
         config.redis_host = reader.text(*redis, "host").value_or(config.redis_host);
         if (const auto port = reader.number(*redis, "port", 1, 65535)) {
             config.redis_port = static_cast<std::uint16_t>(*port);

@@ -68,7 +68,7 @@ class RedisTest(unittest.TestCase):
 admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
 """).replace('session_store = { kind = "embedded";',
              f'session_store = {{ kind = "redis"; redis = {{ port = {self.redis_port}; '
-             f'node_id = "{name}"; grace = 60; }};')
+             f'node_id = "{name}"; grace = 60; metrics_interval = 1; }};')
         path = os.path.join(self.directory.name, f"{name}.conf")
         with open(path, "w") as file:
             file.write(config)
@@ -106,6 +106,26 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.assertIsInstance(self.allocate(node), harness.StreamTurnClient)
         self.assertEqual(self.allocate(node, user="mallory"), 401)
         node.wait_for_line("user is not a participant")
+
+    def test_call_quality_is_written_for_the_backend(self):
+        self.open_session()
+        node = self.start_node("a")
+        self.assertIsInstance(self.allocate(node), harness.StreamTurnClient)
+        written = {}
+        for _ in range(100):  # bounded: metrics_interval is 1 s, so a few seconds at most
+            raw = self.cli("HGETALL", "hearth:session:s1:quality").splitlines()
+            written = dict(zip(raw[0::2], raw[1::2]))
+            if written:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(written), 1, "no quality written within 10 s")
+        (field, value), = written.items()
+        self.assertTrue(field.startswith("a/"))
+        quality = json.loads(value)
+        self.assertEqual((quality["user"], quality["transport"]), ("alice", "tcp"))
+        self.assertIn("jitter_ms", quality["peer_to_client"])
+        self.assertEqual(quality["quality"], 100)
+        self.assertGreater(int(self.cli("TTL", "hearth:session:s1:quality")), 0)
 
     def test_the_cap_holds_across_nodes(self):
         self.open_session(cap=2)
