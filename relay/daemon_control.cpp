@@ -146,8 +146,13 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     restart_if(next.session_store != config_.session_store ||
                    next.redis_host != config_.redis_host || next.redis_port != config_.redis_port,
                "session_store");
-    restart_if(next.peer_allow != config_.peer_allow, "peer_policy");
     restart_if(next.realm != config_.realm, "realm");
+    restart_if(next.stream_output_buffer_bytes != config_.stream_output_buffer_bytes ||
+                   next.stream_idle_timeout != config_.stream_idle_timeout ||
+                   next.tls_handshake_timeout != config_.tls_handshake_timeout ||
+                   next.max_connections != config_.max_connections ||
+                   next.max_connections_per_source != config_.max_connections_per_source,
+               "limits.stream_* and connection limits");
 
     // Applied live: secrets, the TLS certificate, the log level.
     if (!config_.listen_tls.empty()) {
@@ -173,6 +178,24 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     }
     config_.secrets = next.secrets;
     report.applied_keys.emplace_back("auth.secrets");
+    // Allocation limits, lifetimes, the unauthenticated rate and the peer policy apply to
+    // what comes next; existing allocations are left as they are.
+    config_.peer_allow = next.peer_allow;
+    config_.allocation_lifetime_default = next.allocation_lifetime_default;
+    config_.allocation_lifetime_max = next.allocation_lifetime_max;
+    config_.max_permissions_per_allocation = next.max_permissions_per_allocation;
+    config_.max_channels_per_allocation = next.max_channels_per_allocation;
+    config_.unauthenticated_requests_per_second = next.unauthenticated_requests_per_second;
+    config_.max_allocations = next.max_allocations;
+    config_.max_allocations_per_user = next.max_allocations_per_user;
+    config_.alternate_server = next.alternate_server;
+    config_.alternate_domain = next.alternate_domain;
+    shared_.quota.set_limits(config_.max_allocations, config_.max_allocations_per_user);
+    for (auto& worker : workers_) {
+        worker->post([applied = config_](Worker& target) { target.apply_config(applied); });
+    }
+    report.applied_keys.emplace_back("peer_policy");
+    report.applied_keys.emplace_back("limits");
     config_.log_level = next.log_level;
     spdlog::set_level(next.log_level == config::LogLevel::trace   ? spdlog::level::trace
                       : next.log_level == config::LogLevel::debug ? spdlog::level::debug

@@ -178,6 +178,10 @@ WorkerSnapshot Worker::snapshot() {
     return snapshot;
 }
 
+void Worker::apply_config(const config::Config& config) {
+    server_->apply(settings_of(config), peer_policy_of(config));
+}
+
 void Worker::run() {
     event_base_dispatch(base_);
 }

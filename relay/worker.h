@@ -68,6 +68,8 @@ class Worker {
     // The TLS context new connections use. Swapped on the worker's own thread (reload);
     // connections already up keep the context they started with.
     SSL_CTX* tls_context() const { return tls_context_.get(); }
+    // Reload: limits and the peer policy from `config` (on this worker's own thread).
+    void apply_config(const config::Config& config);
     // Reload: the TLS context new connections use (on this worker's own thread).
     void set_tls_context(SslContextPointer context) { tls_context_ = std::move(context); }
     // Reload: the secrets this worker checks credentials with (on its own thread).

@@ -31,6 +31,12 @@ void AllocationQuota::release(std::string_view user_key) {
     --total_;
 }
 
+void AllocationQuota::set_limits(std::uint32_t max_total, std::uint32_t max_per_user) {
+    std::lock_guard lock(mutex_);
+    max_total_ = max_total;
+    max_per_user_ = max_per_user;
+}
+
 std::uint32_t AllocationQuota::total() const {
     std::lock_guard lock(mutex_);
     return total_;

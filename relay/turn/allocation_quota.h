@@ -20,6 +20,8 @@ class AllocationQuota {
     Result acquire(std::string_view user_key);
     void release(std::string_view user_key);
     std::uint32_t total() const;
+    // Reload: new caps; allocations above them stay until they end.
+    void set_limits(std::uint32_t max_total, std::uint32_t max_per_user);
 
   private:
     mutable std::mutex mutex_;

@@ -20,6 +20,7 @@ class SourceRateLimiter {
     // Takes one token for `source`; false when its bucket is empty.
     bool allow(const IpAddress& source, TimePoint now);
     std::uint64_t refused() const { return refused_; }
+    void set_rate(std::uint32_t per_second) { per_second_ = per_second; }
 
   private:
     struct Bucket {

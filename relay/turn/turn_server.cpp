@@ -34,6 +34,12 @@ TurnServer::~TurnServer() {
     delete_all(DeleteReason::shutdown);
 }
 
+void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
+    unauthenticated_limiter_.set_rate(settings.unauthenticated_requests_per_second);
+    settings_ = std::move(settings);
+    peer_policy_ = std::move(peer_policy);
+}
+
 TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message,
                                                 const FiveTuple& tuple, const Now& now,
                                                 void* client_link) {

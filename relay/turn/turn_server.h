@@ -125,6 +125,9 @@ class TurnServer {
     std::size_t delete_where_session(std::string_view session_id, std::string_view user_id,
                                      DeleteReason reason);
 
+    // Reload: new limits and peer policy for what comes next; allocations stay as they are.
+    void apply(ServerSettings settings, PeerPolicy peer_policy);
+
     // Draining: every new Allocate is redirected; without an alternate it gets 508.
     // `redirect` alone (not draining) is used when the node is at capacity.
     void set_draining(bool draining, std::optional<Redirect> redirect);

@@ -173,6 +173,19 @@ class ReloadTest(AdminTest):
         self.assertFalse(self.allocates(harness.SECRET))
         self.assertTrue(self.allocates(self.NEW_SECRET))
 
+    def test_the_peer_policy_changes_with_a_reload(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        client.permit("127.0.0.1", 9)  # allowed by the test config
+        self.rewrite_config('allow = [ "127.0.0.0/8" ]', "allow = [ ]")
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertIn("peer_policy", reloaded.stdout)
+        self.hearthd.wait_for_line("reload: done")
+        answer = client.request(harness.CREATE_PERMISSION, [(0x0012, harness.xor_peer("127.0.0.1", 9))])
+        self.assertEqual(harness.error_code(answer), 403)
+
     def test_an_invalid_config_is_refused_whole(self):
         self.rewrite_config('realm = "hearth";', 'realm = "hearth";\nworkers = -3;')
         refused = self.hearthctl("reload")
