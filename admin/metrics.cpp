@@ -65,6 +65,8 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         total.dropped_no_permission += c.dropped_no_permission;
         total.dropped_no_channel += c.dropped_no_channel;
         total.rate_limited += c.rate_limited;
+        total.banned_drops += c.banned_drops;
+        total.bans += c.bans;
         for (std::size_t i = 0; i < total.auth_failures_by_reason.size(); ++i) {
             total.auth_failures_by_reason[i] += c.auth_failures_by_reason[i];
         }
@@ -137,6 +139,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         {"not_stun", io.udp_dropped_not_stun + io.stream_dropped_not_stun},
         {"truncated", io.udp_dropped_truncated},
         {"rate_limit", total.rate_limited},
+        {"banned_source", total.banned_drops},
         {"queue_full", io.stream_dropped_output_full},
         {"send_failed", io.udp_send_failures + io.relay_send_failures},
     };
@@ -158,6 +161,9 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         out.sample("hearth_auth_failures_total", std::string("reason=\"") + name + "\"",
                    total.auth_failures_by_reason[static_cast<std::size_t>(failure)]);
     }
+    out.family("hearth_source_bans_total", "counter",
+               "Source addresses banned after repeated authentication failures.");
+    out.sample("hearth_source_bans_total", "", total.bans);
     out.family("hearth_error_responses_total", "counter", "Error responses sent.");
     out.sample("hearth_error_responses_total", "", total.error_responses);
     out.family("hearth_peer_policy_refusals_total", "counter", "Peers refused by the policy.");

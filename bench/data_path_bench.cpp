@@ -49,6 +49,7 @@ class NullEvents final : public AllocationEvents {
     void allocation_deleted(const Allocation&, DeleteReason) override {}
     void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
+    void source_banned(const IpAddress&, Seconds) override {}
 };
 
 // A server with `allocations` allocations, each with one channel bound to a peer.

@@ -85,4 +85,9 @@ void LogEvents::peer_refused(const turn::Allocation& allocation, const IpAddress
                  peer.to_string(), turn::to_string(refusal));
 }
 
+void LogEvents::source_banned(const IpAddress& source, turn::Seconds ban) {
+    spdlog::warn("source {} banned for {} s after repeated authentication failures",
+                 source.to_string(), ban.count());
+}
+
 }  // namespace hearth::relay

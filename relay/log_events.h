@@ -16,6 +16,7 @@ class LogEvents final : public turn::AllocationEvents {
                          std::string_view why) override;
     void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                       turn::PeerRefusal refusal) override;
+    void source_banned(const IpAddress& source, turn::Seconds ban) override;
 
   private:
     unsigned worker_index_;

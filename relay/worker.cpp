@@ -25,6 +25,9 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.max_permissions_per_allocation = config.max_permissions_per_allocation;
     settings.max_channels_per_allocation = config.max_channels_per_allocation;
     settings.unauthenticated_requests_per_second = config.unauthenticated_requests_per_second;
+    settings.auth_failures_before_ban = config.auth_failures_before_ban;
+    settings.auth_failure_window = config.auth_failure_window;
+    settings.auth_ban = config.auth_ban;
     return settings;
 }
 

@@ -45,6 +45,9 @@ struct Config {
     std::uint32_t max_permissions_per_allocation = 32;
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
+    std::uint32_t auth_failures_before_ban = 10;  // within auth_failure_window; 0 = no bans
+    std::chrono::seconds auth_failure_window{60};
+    std::chrono::seconds auth_ban{300};
 
     // Bounds on TCP and TLS client connections (and RFC 6062 peer connections).
     std::uint32_t stream_output_buffer_bytes = 256 * 1024;  // per connection; past it, drops

@@ -286,7 +286,8 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
                   "max_allocations", "max_allocations_per_user", "max_permissions_per_allocation",
                   "max_channels_per_allocation", "unauthenticated_requests_per_second",
                   "stream_output_buffer_bytes", "stream_idle_timeout", "tls_handshake_timeout",
-                  "max_connections", "max_connections_per_source"});
+                  "max_connections", "max_connections_per_source", "auth_failures_before_ban",
+                  "auth_failure_window", "auth_ban"});
     const auto seconds = [&](const char* key, std::chrono::seconds& out) {
         if (const auto value = reader.number(*limits, key, 1, 86400)) {
             out = std::chrono::seconds(*value);
@@ -314,6 +315,9 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
     seconds("stream_idle_timeout", config.stream_idle_timeout);
     seconds("tls_handshake_timeout", config.tls_handshake_timeout);
     count("max_connections", config.max_connections, 1, 1'000'000);
+    count("auth_failures_before_ban", config.auth_failures_before_ban, 0, 1'000'000);
+    seconds("auth_failure_window", config.auth_failure_window);
+    seconds("auth_ban", config.auth_ban);
     count("max_connections_per_source", config.max_connections_per_source, 1, 100'000);
 }
 

@@ -26,6 +26,8 @@ class AllocationEvents {
                                  std::string_view why) = 0;
     virtual void peer_refused(const Allocation& allocation, const IpAddress& peer,
                               PeerRefusal refusal) = 0;
+    // A source failed authentication too often and is ignored for `ban`.
+    virtual void source_banned(const IpAddress& source, Seconds ban) = 0;
 };
 
 }  // namespace hearth::turn

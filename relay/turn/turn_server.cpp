@@ -28,6 +28,8 @@ TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
       quota_(quota),
       next_allocation_id_(allocation_id_base),
       unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
+      auth_bans_(settings_.auth_failures_before_ban, settings_.auth_failure_window,
+                 settings_.auth_ban),
       indication_id_state_(allocation_id_base | 1) {}
 
 TurnServer::~TurnServer() {
@@ -54,6 +56,10 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     if (message.message_class() != MessageClass::request) {
         return {};  // a client has no business sending responses to a server
     }
+    if (auth_bans_.banned(tuple.client.ip, now.monotonic)) {
+        ++counters_.banned_drops;
+        return {};
+    }
     if (message.method() == Method::binding) {
         return StunOutcome::reply(handle_binding(message, tuple, now.monotonic));
     }
@@ -78,6 +84,13 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         ++counters_.auth_failures;
         const auto failure = credentials.error();
         ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
+        // The first Allocate without credentials and a stale nonce are the protocol at
+        // work; anything else counts towards a ban of the source.
+        if (failure != AuthFailure::missing_integrity && failure != AuthFailure::stale_nonce &&
+            auth_bans_.record_failure(tuple.client.ip, now.monotonic)) {
+            ++counters_.bans;
+            events_.source_banned(tuple.client.ip, settings_.auth_ban);
+        }
         const TurnError error = failure == AuthFailure::stale_nonce ? TurnError::stale_nonce
                                 : failure == AuthFailure::missing_attributes
                                     ? TurnError::bad_request

@@ -22,6 +22,7 @@
 #include "relay/turn/peer_policy.h"
 #include "relay/turn/relay_sockets.h"
 #include "relay/turn/server_counters.h"
+#include "relay/turn/source_ban_list.h"
 #include "relay/turn/source_rate_limiter.h"
 
 namespace hearth::turn {
@@ -40,6 +41,10 @@ struct ServerSettings {
     std::uint32_t max_permissions_per_allocation = 32;
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
+    // A source failing authentication this often within the window is banned a while.
+    std::uint32_t auth_failures_before_ban = 10;
+    Seconds auth_failure_window{60};
+    Seconds auth_ban{300};
 };
 
 // Where a datagram from the client goes: out of `relay` to `peer`.
@@ -175,6 +180,7 @@ class TurnServer {
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
     SourceRateLimiter unauthenticated_limiter_;
+    SourceBanList auth_bans_;
     std::uint64_t indication_id_state_;
     bool deferred_ = false;  // set by a handler that waits for the session store
     bool draining_ = false;

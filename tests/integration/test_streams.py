@@ -102,6 +102,25 @@ class StreamTest(harness.HearthTest):
         self.assertLess(grown_mib, 16, "hearthd buffered a slow reader's data")
 
 
+class BanTest(harness.HearthTest):
+    relay_ports = (49000, 49499)
+    extra_config = "limits = { auth_failures_before_ban = 3; auth_ban = 60; };"
+
+    def test_a_source_failing_authentication_is_banned_and_logged(self):
+        for _ in range(3):
+            client = harness.StreamTurnClient(self.port, secret="a-wrong-secret-0123456789")
+            self.addCleanup(client.close)
+            with self.assertRaises(AssertionError):
+                client.allocate()
+        self.hearthd.wait_for_line("banned for 60 s after repeated authentication failures")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.settimeout(1)
+        sock.sendto(harness.binding_request(os.urandom(12)), ("127.0.0.1", self.port))
+        with self.assertRaises(socket.timeout):  # ignored while banned
+            sock.recvfrom(2048)
+
+
 class ReloadTest(harness.HearthTest):
     with_tls = True
     relay_ports = (45000, 45999)

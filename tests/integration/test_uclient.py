@@ -19,6 +19,8 @@ CLIENTS = 2
 
 class RelayTest(harness.HearthTest):
     relay_ports = (40000, 40999)
+    # uclient retries a refused Allocate many times; a ban would leave it waiting.
+    extra_config = "limits = { auth_failures_before_ban = 1000; };"
 
     with_tls = True
 

@@ -488,3 +488,29 @@ TEST_F(TurnServerTest, ADrainingNodeRedirectsNewAllocationsAndKeepsOldOnes) {
 
 }  // namespace
 }  // namespace hearth::turn::testing
+
+namespace hearth::turn::testing {
+namespace {
+
+TEST_F(TurnServerTest, RepeatedAuthFailuresBanTheSourceForAWhile) {
+    const auto wrong = [&] {
+        return request(stun::Method::allocate, udp_transport, true, "fresh-nonce", "s1:alice",
+                       std::nullopt, "wrong-password");
+    };
+    for (int i = 0; i < 9; ++i) {
+        EXPECT_EQ(wrong().error_code(), 401) << i;
+    }
+    EXPECT_EQ(events_.bans, 0);
+    EXPECT_EQ(wrong().error_code(), 401);  // the tenth starts the ban
+    EXPECT_EQ(events_.bans, 1);
+    EXPECT_TRUE(allocate().bytes.empty());  // even good credentials are ignored now
+    EXPECT_TRUE(request(
+                    stun::Method::binding, [](auto&, const auto&) {}, false)
+                    .bytes.empty());
+    EXPECT_EQ(server_.counters().banned_drops, 2u);
+    advance(Seconds{301});
+    EXPECT_TRUE(allocate().is_success());
+}
+
+}  // namespace
+}  // namespace hearth::turn::testing

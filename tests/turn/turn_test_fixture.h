@@ -96,6 +96,8 @@ class RecordingEvents final : public AllocationEvents {
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
     }
+    void source_banned(const IpAddress&, Seconds) override { ++bans; }
+    int bans = 0;
     int created = 0;
     int refreshed = 0;
     std::vector<DeleteReason> deleted;
@@ -148,7 +150,8 @@ class TurnServerTest : public ::testing::Test {
     template <typename Fill>
     Answer request(stun::Method method, Fill&& add, bool with_credentials = true,
                    std::string_view nonce = "fresh-nonce", std::string_view username = "s1:alice",
-                   std::optional<stun::TransactionId> id = std::nullopt) {
+                   std::optional<stun::TransactionId> id = std::nullopt,
+                   std::string_view password = "pw") {
         std::array<std::byte, 1024> buffer{};
         const auto transaction = id.value_or(next_transaction());
         last_transaction_ = transaction;
@@ -158,7 +161,7 @@ class TurnServerTest : public ::testing::Test {
             builder.add_string(stun::attribute::username, username);
             builder.add_string(stun::attribute::realm, "hearth");
             builder.add_string(stun::attribute::nonce, nonce);
-            builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", "pw"));
+            builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", password));
         }
         builder.add_fingerprint();
         const auto bytes = builder.finish();

@@ -1,0 +1,45 @@
+#pragma once
+
+// Temporary bans of source addresses that keep failing authentication (a password guesser,
+// a misconfigured client in a loop). A fixed table like SourceRateLimiter's: a flood of
+// sources evicts old entries instead of growing memory.
+
+#include <array>
+#include <cstdint>
+
+#include "relay/stun/transport_address.h"
+#include "relay/turn/clock.h"
+
+namespace hearth::turn {
+
+class SourceBanList {
+  public:
+    // `max_failures` within `window` bans the source for `ban`; 0 failures disables bans.
+    SourceBanList(std::uint32_t max_failures, Seconds window, Seconds ban)
+        : max_failures_(max_failures), window_(window), ban_(ban) {}
+
+    // Counts one failure; true when this one starts a ban.
+    bool record_failure(const IpAddress& source, TimePoint now);
+    bool banned(const IpAddress& source, TimePoint now) const;
+    std::uint64_t bans() const { return bans_; }
+
+  private:
+    struct Entry {
+        IpAddress source;
+        TimePoint window_start;
+        TimePoint banned_until;
+        std::uint32_t failures = 0;
+        bool used = false;
+    };
+    static constexpr std::size_t table_size = 1024;  // a power of two
+    static constexpr std::size_t probe_limit = 4;
+    const Entry* find(const IpAddress& source) const;
+
+    std::uint32_t max_failures_;
+    Seconds window_;
+    Seconds ban_;
+    std::array<Entry, table_size> entries_{};
+    std::uint64_t bans_ = 0;
+};
+
+}  // namespace hearth::turn
