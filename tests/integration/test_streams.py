@@ -113,12 +113,14 @@ class BanTest(harness.HearthTest):
             with self.assertRaises(AssertionError):
                 client.allocate()
         self.hearthd.wait_for_line("banned for 60 s after repeated authentication failures")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # Bans are kept per worker; TCP connections of one address all reach the same
+        # worker, so a new connection from here meets the ban.
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         self.addCleanup(sock.close)
         sock.settimeout(1)
-        sock.sendto(harness.binding_request(os.urandom(12)), ("127.0.0.1", self.port))
+        sock.sendall(harness.binding_request(os.urandom(12)))
         with self.assertRaises(socket.timeout):  # ignored while banned
-            sock.recvfrom(2048)
+            sock.recv(2048)
 
 
 class ReloadTest(harness.HearthTest):
