@@ -1,16 +1,25 @@
 // WebRTC through hearthd in Debian's headless Chromium: two peer connections in one page,
 // iceTransportPolicy 'relay', one test per client transport (UDP, TCP, TLS).
 //
-// Chromium flags and why:
-//  --no-sandbox, --headless, --disable-gpu: running as root in CI without a display.
-//  --disable-background-networking, --disable-component-update, --disable-sync,
-//  --no-first-run, --disable-quic: the machine has no internet; without them Chromium
-//    keeps trying Google hosts.
-//  --use-fake-device-for-media-stream, --use-fake-ui-for-media-stream: a synthetic camera
-//    and no permission prompt.
+// Chromium flags (checked on Chromium 156 by dropping each one in turn):
+//  Needed:
+//  --use-fake-device-for-media-stream: without it getUserMedia fails with NotFoundError (no camera).
+//  --use-fake-ui-for-media-stream: without it getUserMedia fails with NotAllowedError (nobody
+//    can click the permission prompt).
 //  --ignore-certificate-errors: Chromium checks a turns: server's certificate with its own
-//    verifier; the test's certificate is self-signed for "localhost", so it would refuse
-//    it. A production hearth uses a certificate from a public CA and needs no flag.
+//    verifier; the test's certificate is self-signed for "localhost", so without the flag the
+//    TLS call never connects ("timed out waiting for the data channel to open"). A production
+//    hearth uses a certificate from a public CA and needs no flag.
+//  Added by playwright-core's launch() itself (seen in /proc/PID/cmdline): --headless,
+//    --no-sandbox (needed: we run as root), --no-first-run, --disable-background-networking,
+//    --disable-component-update, --disable-sync, and a fresh, empty
+//    --user-data-dir=/tmp/playwright_chromiumdev_profile-XXXXXX that it deletes on close.
+//  Kept for this machine, not needed by the test itself: --disable-gpu, --disable-quic, and the
+//    repeats of playwright's flags above. The machine has no internet; without them Chromium
+//    keeps trying to reach Google hosts.
+//  Not needed: --allow-loopback-in-peer-connection. It only concerns gathering host candidates
+//    on the loopback interface. With iceTransportPolicy 'relay', Chromium connects to a TURN
+//    server on 127.0.0.1 and uses 127.0.0.1 relay candidates without it (all transports pass).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,7 +130,7 @@ admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
   });
   page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${pageServer.address().port}/`);
-});
+}, { timeout: 60000 });
 
 after(async () => {
   await browser?.close();
@@ -135,7 +144,7 @@ after(async () => {
     clearTimeout(timer);
   }
   if (workDirectory) rmSync(workDirectory, { recursive: true, force: true });
-});
+}, { timeout: 30000 });
 
 // One entry per client transport: the URL a browser is given and the relayProtocol its
 // selected local candidate must report.
@@ -145,7 +154,7 @@ const transports = [
   { name: 'TLS', url: () => `turns:localhost:${ports.tls}?transport=tcp`, protocol: 'tls' },
 ];
 
-test('the admin page shows a live call with its rate', async () => {
+test('the admin page shows a live call with its rate', { timeout: 75000 }, async () => {
   const servers = (user) => [{ urls: [transports[0].url()], ...mint(user) }];
   await page.evaluate(([caller, callee]) => holdCall(caller, callee),
     [servers('alice'), servers('bob')]);
@@ -171,7 +180,10 @@ test('the admin page shows a live call with its rate', async () => {
 });
 
 for (const transport of transports) {
-  test(`two peer connections relay through hearthd over ${transport.name}`, async () => {
+  // Every wait in page.html is bounded (30 s + 30 s + 20 s at most); the test's own bound
+  // catches anything else that hangs.
+  const title = `two peer connections relay through hearthd over ${transport.name}`;
+  test(title, { timeout: 100000 }, async () => {
     // The therapist and the client of one session, each with their own credential.
     const servers = (user) => [{ urls: [transport.url()], ...mint(user) }];
     let result;
