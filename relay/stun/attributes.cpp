@@ -25,8 +25,9 @@ std::optional<std::string_view> bounded_text(Bytes value, std::size_t limit) {
     return std::string_view(reinterpret_cast<const char*>(value.data()), value.size());
 }
 
+// RFC 8489 §14.1: the first byte is reserved, sent as zero and ignored on receipt.
 std::optional<TransportAddress> address_value(Bytes value, const TransactionId* transaction_id) {
-    if (value.size() < 4 || value[0] != std::byte{0}) {
+    if (value.size() < 4) {
         return std::nullopt;
     }
     const auto family = std::to_integer<std::uint8_t>(value[1]);

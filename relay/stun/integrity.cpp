@@ -20,7 +20,10 @@ std::array<std::byte, Size> digest(const EVP_MD* algorithm,
                                    std::initializer_list<std::string_view> parts) {
     std::array<std::byte, Size> out{};
     EVP_MD_CTX* context = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(context, algorithm, nullptr);
+    if (context == nullptr || EVP_DigestInit_ex(context, algorithm, nullptr) != 1) {
+        EVP_MD_CTX_free(context);
+        return out;
+    }
     bool first = true;
     for (const auto part : parts) {
         if (!first) {
@@ -36,12 +39,19 @@ std::array<std::byte, Size> digest(const EVP_MD* algorithm,
 }
 
 template <std::size_t Size>
+bool compute_hmac(const EVP_MD* algorithm, Bytes key, Bytes data,
+                  std::array<std::byte, Size>& out) {
+    unsigned int length = 0;
+    return HMAC(algorithm, key.data(), static_cast<int>(key.size()),
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                reinterpret_cast<unsigned char*>(out.data()), &length) != nullptr &&
+           length == Size;
+}
+
+template <std::size_t Size>
 std::array<std::byte, Size> hmac(const EVP_MD* algorithm, Bytes key, Bytes data) {
     std::array<std::byte, Size> out{};
-    unsigned int length = 0;
-    HMAC(algorithm, key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()), &length);
+    compute_hmac(algorithm, key, data, out);
     return out;
 }
 
@@ -65,7 +75,11 @@ bool verify_integrity(const MessageView& message, std::optional<std::size_t> att
     const std::size_t length = offset + attribute_header_size + value_length - header_size;
     covered[2] = static_cast<std::byte>(length >> 8);
     covered[3] = static_cast<std::byte>(length);
-    const auto expected = hmac<Size>(algorithm, key, Bytes(covered.data(), offset));
+    // A failed HMAC must not leave zeros that a forged all-zero value would match.
+    std::array<std::byte, Size> expected{};
+    if (!compute_hmac(algorithm, key, Bytes(covered.data(), offset), expected)) {
+        return false;
+    }
     return CRYPTO_memcmp(expected.data(), bytes.data() + offset + attribute_header_size,
                          value_length) == 0;
 }

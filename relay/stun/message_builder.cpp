@@ -24,6 +24,20 @@ constexpr std::size_t padded(std::size_t length) {
     return (length + 3) & ~std::size_t{3};
 }
 
+// RFC 8489 §14.8: the reason phrase is fewer than 128 UTF-8 characters. Longer text is cut
+// before the 128th character, never inside one, so the result stays valid UTF-8.
+std::size_t reason_phrase_length(std::string_view reason) {
+    constexpr std::size_t max_characters = 127;
+    std::size_t characters = 0;
+    for (std::size_t i = 0; i < reason.size(); ++i) {
+        const bool starts_character = (static_cast<unsigned char>(reason[i]) & 0xC0) != 0x80;
+        if (starts_character && ++characters > max_characters) {
+            return i;
+        }
+    }
+    return reason.size();
+}
+
 constexpr std::size_t sha1_length = 20;
 constexpr std::size_t sha256_length = 32;
 
@@ -64,8 +78,9 @@ void MessageBuilder::set_length(std::size_t length) {
 }
 
 void MessageBuilder::add(std::uint16_t type, Bytes value) {
+    // std::copy rather than memcpy: an empty value may come with a null data pointer.
     if (std::byte* out = reserve(type, value.size())) {
-        std::memcpy(out, value.data(), value.size());
+        std::copy(value.begin(), value.end(), out);
     }
 }
 
@@ -91,14 +106,13 @@ void MessageBuilder::add_xor_address(std::uint16_t type, const TransportAddress&
 }
 
 void MessageBuilder::add_error_code(int code, std::string_view reason) {
-    // RFC 8489 §14.8: reason phrase under 128 characters (763 bytes); we keep it short.
-    const std::size_t reason_length = std::min<std::size_t>(reason.size(), 127);
+    const std::size_t reason_length = reason_phrase_length(reason);
     if (std::byte* out = reserve(attribute::error_code, 4 + reason_length)) {
         out[0] = std::byte{0};
         out[1] = std::byte{0};
         out[2] = static_cast<std::byte>((code / 100) & 0x7);
         out[3] = static_cast<std::byte>(code % 100);
-        std::memcpy(out + 4, reason.data(), reason_length);
+        std::copy_n(reason.begin(), reason_length, reinterpret_cast<char*>(out + 4));
     }
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "byte_helpers.h"
 #include "relay/stun/attributes.h"
 #include "relay/stun/integrity.h"
 #include "relay/stun/message_builder.h"
@@ -13,40 +14,9 @@
 namespace hearth::stun {
 namespace {
 
-std::vector<std::byte> from_hex(std::string_view hex) {
-    std::vector<std::byte> bytes;
-    int high = -1;
-    for (const char c : hex) {
-        int value = -1;
-        if (c >= '0' && c <= '9')
-            value = c - '0';
-        if (c >= 'a' && c <= 'f')
-            value = c - 'a' + 10;
-        if (value < 0)
-            continue;  // spaces in the transcription
-        if (high < 0) {
-            high = value;
-        } else {
-            bytes.push_back(static_cast<std::byte>(high * 16 + value));
-            high = -1;
-        }
-    }
-    return bytes;
-}
-
-std::string to_hex(std::span<const std::byte> bytes) {
-    std::string hex;
-    for (const auto byte : bytes) {
-        static constexpr char digits[] = "0123456789abcdef";
-        hex += digits[std::to_integer<int>(byte) >> 4];
-        hex += digits[std::to_integer<int>(byte) & 0xF];
-    }
-    return hex;
-}
-
-Bytes text(std::string_view value) {
-    return {reinterpret_cast<const std::byte*>(value.data()), value.size()};
-}
+using testing::from_hex;
+using testing::text;
+using testing::to_hex;
 
 const std::string request_2_1 =
     "000100582112a442b7e7a701bc34d686fa87dfae802200105354554e207465737420636c69656e74002400046e00"
@@ -244,11 +214,107 @@ TEST(Rfc5769, EveryFlippedByteBreaksTheFingerprintOrTheParse) {
 TEST(Rfc5769, FlippedByteBreaksLongTermIntegrity) {
     const auto original = from_hex(request_2_4);
     const auto key = long_term_key_md5(username_2_4, "example.org", "TheMatrIX");
-    for (std::size_t i = 20; i < original.size() - 24; ++i) {
+    for (std::size_t i = 0; i < original.size(); ++i) {
         auto damaged = original;
         damaged[i] ^= std::byte{0x01};
         const auto message = MessageView::parse(damaged);
         EXPECT_FALSE(message.has_value() && verify_message_integrity(*message, key))
+            << "byte " << i;
+    }
+}
+
+// The attribute walk of each vector: type and value length, in order.
+struct Layout {
+    const std::string* hex;
+    std::vector<std::pair<std::uint16_t, std::size_t>> attributes;
+};
+
+TEST(Rfc5769, EveryVectorWalksToTheListedAttributes) {
+    const Layout layouts[] = {
+        {&request_2_1,
+         {{attribute::software, 16},
+          {attribute::priority, 4},
+          {attribute::ice_controlled, 8},
+          {attribute::username, 9},
+          {attribute::message_integrity, 20},
+          {attribute::fingerprint, 4}}},
+        {&response_2_2,
+         {{attribute::software, 11},
+          {attribute::xor_mapped_address, 8},
+          {attribute::message_integrity, 20},
+          {attribute::fingerprint, 4}}},
+        {&response_2_3,
+         {{attribute::software, 11},
+          {attribute::xor_mapped_address, 20},
+          {attribute::message_integrity, 20},
+          {attribute::fingerprint, 4}}},
+        {&request_2_4,
+         {{attribute::username, 18},
+          {attribute::nonce, 28},
+          {attribute::realm, 11},
+          {attribute::message_integrity, 20}}},
+        {&request_b1_corrected,
+         {{attribute::userhash, 32},
+          {attribute::nonce, 41},
+          {attribute::realm, 11},
+          {attribute::password_algorithm, 4},
+          {attribute::message_integrity_sha256, 32}}},
+    };
+    for (const auto& layout : layouts) {
+        const auto bytes = from_hex(*layout.hex);
+        const auto message = MessageView::parse(bytes);
+        ASSERT_TRUE(message.has_value());
+        ASSERT_EQ(message->attributes().size(), layout.attributes.size());
+        for (std::size_t i = 0; i < layout.attributes.size(); ++i) {
+            EXPECT_EQ(message->attributes()[i].type, layout.attributes[i].first) << i;
+            EXPECT_EQ(message->attributes()[i].value.size(), layout.attributes[i].second) << i;
+        }
+        EXPECT_TRUE(message->unknown_comprehension_required().empty());
+    }
+}
+
+TEST(Rfc5769, SampleRequestCarriesItsIceAttributes) {
+    const auto bytes = from_hex(request_2_1);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(to_hex(*message->find(attribute::ice_controlled)), "932ff9b151263b36");
+    EXPECT_EQ(to_hex(message->transaction_id()), "b7e7a701bc34d686fa87dfae");
+}
+
+TEST(Rfc8489, CorrectedB1NamesSha256AsPasswordAlgorithm) {
+    const auto bytes = from_hex(request_b1_corrected);
+    const auto message = MessageView::parse(bytes);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(decode_realm(*message->find(attribute::realm)), "example.org");
+    EXPECT_EQ(to_hex(*message->find(attribute::password_algorithm)), "00020000");
+    EXPECT_FALSE(message->message_integrity_offset().has_value());
+    EXPECT_FALSE(verify_message_integrity_sha256(
+        *message, long_term_key_sha256(username_2_4, "example.org", "TheMatrix")));
+}
+
+TEST(Rfc5769, FlippedByteBreaksShortTermIntegrity) {
+    for (const auto& vector : {request_2_1, response_2_2, response_2_3}) {
+        const auto original = from_hex(vector);
+        const std::size_t fingerprint_start = original.size() - 8;
+        for (std::size_t i = 0; i < fingerprint_start; ++i) {
+            auto damaged = original;
+            damaged[i] ^= std::byte{0x80};
+            const auto message = MessageView::parse(damaged);
+            EXPECT_FALSE(message.has_value() &&
+                         verify_message_integrity(*message, text(short_term_password)))
+                << "byte " << i;
+        }
+    }
+}
+
+TEST(Rfc8489, FlippedByteBreaksSha256Integrity) {
+    const auto original = from_hex(request_b1_corrected);
+    const auto key = long_term_key_sha256(username_2_4, "example.org", "TheMatrIX");
+    for (std::size_t i = 0; i < original.size(); ++i) {
+        auto damaged = original;
+        damaged[i] ^= std::byte{0x01};
+        const auto message = MessageView::parse(damaged);
+        EXPECT_FALSE(message.has_value() && verify_message_integrity_sha256(*message, key))
             << "byte " << i;
     }
 }
