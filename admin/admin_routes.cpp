@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "admin/admin_request.h"
 #include "admin/admin_server.h"
 #include "admin/json_writer.h"
 #include "admin/metrics.h"
@@ -102,13 +103,10 @@ std::vector<std::string> ice_urls(const config::Config& config) {
 
 }  // namespace
 
-void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::string_view query,
-                        Respond respond) {
+void AdminServer::route(const AdminRequest& request, std::string_view query, Respond respond) {
     auto& control = control_;
-    const bool get = method == EVHTTP_REQ_GET;
-    const bool post = method == EVHTTP_REQ_POST;
 
-    if (get && path == "/health") {
+    if (request.route == Route::health) {
         control.collect([&control, respond](std::vector<relay::WorkerSnapshot> workers) {
             std::uint64_t allocations = 0;
             for (const auto& worker : workers) {
@@ -129,7 +127,7 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    if (get && path == "/metrics") {
+    if (request.route == Route::metrics) {
         control.collect([&control, respond](std::vector<relay::WorkerSnapshot> workers) {
             control.list_sessions([&control, respond, workers = std::move(workers)](
                                       std::vector<auth::Session> sessions) {
@@ -149,15 +147,10 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    if (get && (path == "/v1/allocations" || path.starts_with("/v1/allocations/"))) {
+    if (request.route == Route::list_allocations || request.route == Route::get_allocation) {
         const std::string session = query_parameter(query, "session");
         const std::string user = query_parameter(query, "user");
-        const std::string id_text = path.size() > 16 ? std::string(path.substr(16)) : "";
-        const std::uint64_t id = std::strtoull(id_text.c_str(), nullptr, 10);
-        if (!id_text.empty() && id == 0) {
-            respond(error(404, "no such allocation"));
-            return;
-        }
+        const std::uint64_t id = request.allocation_id;
         control.collect([=](std::vector<relay::WorkerSnapshot> workers) {
             JsonWriter json;
             if (id != 0) {
@@ -187,7 +180,7 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    if (get && path == "/v1/sessions") {
+    if (request.route == Route::list_sessions) {
         control.list_sessions([respond](std::vector<auth::Session> sessions) {
             JsonWriter json;
             json.begin_object().key("sessions").begin_array();
@@ -209,11 +202,8 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    constexpr std::string_view sessions_prefix = "/v1/sessions/";
-    constexpr std::string_view revoke_suffix = "/revoke";
-    if (post && path.starts_with(sessions_prefix) && path.ends_with(revoke_suffix)) {
-        const std::string session(path.substr(
-            sessions_prefix.size(), path.size() - sessions_prefix.size() - revoke_suffix.size()));
+    if (request.route == Route::revoke_session) {
+        const std::string session = request.path_id;
         const std::string user = query_parameter(query, "user");
         control.end_session(session, user, [&control, session, user, respond](bool known) {
             if (!known) {
@@ -232,20 +222,21 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    if (post && path == "/v1/credentials") {
+    if (request.route == Route::mint_credentials) {
         const std::string session = query_parameter(query, "session");
         const std::string user = query_parameter(query, "user");
         const std::string ttl_text = query_parameter(query, "ttl");
-        const std::int64_t ttl =
-            ttl_text.empty() ? default_credential_ttl : std::strtoll(ttl_text.c_str(), nullptr, 10);
+        const auto parsed_ttl = ttl_text.empty() ? std::optional(default_credential_ttl)
+                                                 : parse_decimal(ttl_text, 1, max_credential_ttl);
         if (!auth::is_valid_id(session) || !auth::is_valid_id(user)) {
             respond(error(400, "session and user are required: [A-Za-z0-9._@-]{1,128}"));
             return;
         }
-        if (ttl <= 0 || ttl > max_credential_ttl) {
+        if (!parsed_ttl) {
             respond(error(400, "ttl must be 1 to 86400 seconds"));
             return;
         }
+        const std::int64_t ttl = *parsed_ttl;
         control.session_store().check_session(
             session, user, now_unix(),
             [&control, session, user, ttl, respond](auth::SessionVerdict verdict) {
@@ -271,26 +262,27 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
             });
         return;
     }
-    if (post && (path == "/v1/drain" || path == "/v1/undrain")) {
-        if (path == "/v1/undrain") {
+    if (request.route == Route::drain || request.route == Route::undrain) {
+        if (request.route == Route::undrain) {
             control.undrain();
         } else {
             const std::string deadline_text = query_parameter(query, "deadline");
-            const std::int64_t deadline = deadline_text.empty()
-                                              ? control.config().drain_deadline.count()
-                                              : std::strtoll(deadline_text.c_str(), nullptr, 10);
-            if (deadline <= 0 || deadline > 7 * 86400) {
+            const auto deadline =
+                deadline_text.empty()
+                    ? std::optional<std::int64_t>(control.config().drain_deadline.count())
+                    : parse_decimal(deadline_text, 1, 7 * 86400);
+            if (!deadline) {
                 respond(error(400, "deadline must be 1 to 604800 seconds"));
                 return;
             }
-            control.drain(std::chrono::seconds(deadline));
+            control.drain(std::chrono::seconds(*deadline));
         }
         JsonWriter json;
         json.begin_object().field("draining", control.draining()).end_object();
         respond({200, "application/json", json.take()});
         return;
     }
-    if (get && path == "/v1/secrets") {
+    if (request.route == Route::list_secrets) {
         JsonWriter json;
         json.begin_object().key("secrets").begin_array();
         for (const auto& secret : control.secret_names()) {
@@ -303,14 +295,9 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         respond({200, "application/json", json.take()});
         return;
     }
-    constexpr std::string_view secrets_prefix = "/v1/secrets/";
-    if (post && (path == "/v1/secrets" ||
-                 (path.starts_with(secrets_prefix) && path.ends_with("/retire")))) {
-        const bool add = path == "/v1/secrets";
-        const std::string name =
-            add ? query_parameter(query, "name")
-                : std::string(
-                      path.substr(secrets_prefix.size(), path.size() - secrets_prefix.size() - 7));
+    if (request.route == Route::add_secret || request.route == Route::retire_secret) {
+        const bool add = request.route == Route::add_secret;
+        const std::string name = add ? query_parameter(query, "name") : request.path_id;
         const std::string value = query_parameter(query, "value");
         if (name.empty() || (add && value.size() < 16)) {
             respond(error(400, "a name, and for a new secret a value of 16 characters or more"));
@@ -335,7 +322,7 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         }
         return;
     }
-    if (get && path == "/v1/nodes") {
+    if (request.route == Route::list_nodes) {
         control.list_nodes([respond](std::vector<auth::NodeInfo> nodes) {
             JsonWriter json;
             json.begin_object().key("nodes").begin_array();
@@ -354,7 +341,7 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    if (post && path == "/v1/reload") {
+    if (request.route == Route::reload) {
         control.reload([respond](relay::DaemonControl::ReloadReport report) {
             JsonWriter json;
             json.begin_object().field("applied", report.applied);
@@ -372,7 +359,6 @@ void AdminServer::route(evhttp_cmd_type method, std::string_view path, std::stri
         });
         return;
     }
-    respond(error(get || post ? 404 : 405, "no such endpoint"));
 }
 
 }  // namespace hearth::admin

@@ -46,18 +46,6 @@ bool token_matches(const char* header, const std::string& token) {
 
 }  // namespace
 
-std::string query_parameter(std::string_view query, std::string_view name) {
-    const std::string text(query);
-    evkeyvalq parameters;
-    if (evhttp_parse_query_str(text.c_str(), &parameters) != 0) {
-        return "";
-    }
-    const char* value = evhttp_find_header(&parameters, std::string(name).c_str());
-    std::string found = value != nullptr ? value : "";
-    evhttp_clear_headers(&parameters);
-    return found;
-}
-
 AdminServer::AdminServer(relay::DaemonControl& control, std::string token)
     : control_(control), token_(std::move(token)) {}
 
@@ -103,8 +91,19 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
     const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
     const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
-    self->route(evhttp_request_get_command(request), path != nullptr ? path : "/",
-                query != nullptr ? query : "", [request](Reply reply) { send(request, reply); });
+    const evhttp_cmd_type command = evhttp_request_get_command(request);
+    const Method method = command == EVHTTP_REQ_GET    ? Method::get
+                          : command == EVHTTP_REQ_POST ? Method::post
+                                                       : Method::other;
+    const auto parsed = parse_admin_request(method, path != nullptr ? path : "/");
+    if (!parsed) {
+        JsonWriter json;
+        json.begin_object().field("error", parsed.error().message).end_object();
+        send(request, {parsed.error().status, "application/json", json.take()});
+        return;
+    }
+    self->route(*parsed, query != nullptr ? query : "",
+                [request](Reply reply) { send(request, reply); });
 }
 
 }  // namespace hearth::admin

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/admin_request.h"
 #include "relay/daemon.h"
 
 namespace hearth::admin {
@@ -32,15 +33,11 @@ class AdminServer {
 
   private:
     static void on_request(evhttp_request* request, void* context);
-    void route(evhttp_cmd_type method, std::string_view path, std::string_view query,
-               Respond respond);
+    void route(const AdminRequest& request, std::string_view query, Respond respond);
 
     relay::DaemonControl& control_;
     std::string token_;
     evhttp* http_ = nullptr;
 };
-
-// Reads one query parameter ("" when absent).
-std::string query_parameter(std::string_view query, std::string_view name);
 
 }  // namespace hearth::admin
