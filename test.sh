@@ -18,3 +18,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHEARTH_SANITIZE=ON -DHEARTH_
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --timeout 900 -j2
+
+# Every parser that sees the network or a file, under libFuzzer with ASan and UBSan, from
+# the seed corpus, for a short bounded time each (tests/fuzz/run.sh --seconds N for longer).
+tests/fuzz/run.sh --seconds 20

@@ -5,7 +5,7 @@ set -euo pipefail
 
 hearth_run_packages=(libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl)
-hearth_test_packages=(redis-server coturn chromium clang libclang-rt-14-dev python3)
+hearth_test_packages=(redis-server coturn chromium clang-16 libclang-rt-16-dev llvm python3)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")

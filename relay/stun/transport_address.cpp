@@ -24,7 +24,9 @@ IpAddress IpAddress::v6(const std::array<std::uint8_t, 16>& network_order) {
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-    if (text.size() >= INET6_ADDRSTRLEN) {
+    // inet_pton reads a C string: an embedded NUL would silently cut the text short.
+    if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+        text.find('\0') != std::string_view::npos) {
         return std::nullopt;
     }
     char buffer[INET6_ADDRSTRLEN] = {};

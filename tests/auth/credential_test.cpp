@@ -33,6 +33,8 @@ TEST(Credential, RefusesMalformedUsernames) {
         {"17x0:s1:u1", UsernameError::bad_expiry},
         {"-1:s1:u1", UsernameError::bad_expiry},
         {"12345678901234567890:s1:u1", UsernameError::bad_expiry},
+        // Found by username_fuzzer: 19 digits overflowed the int64 expiry.
+        {"9992999244482444800:998:u", UsernameError::bad_expiry},
         {"1700000000::u1", UsernameError::empty_session},
         {"1700000000:s1:", UsernameError::empty_user},
         {"1700000000:s 1:u1", UsernameError::bad_character},

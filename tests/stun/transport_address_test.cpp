@@ -33,6 +33,12 @@ TEST(IpAddress, RejectsWhatIsNotAnAddress) {
     }
 }
 
+TEST(IpAddress, RefusesTextWithAnEmbeddedNul) {
+    using namespace std::string_view_literals;
+    EXPECT_FALSE(IpAddress::parse("127.0.0.1\0garbage"sv).has_value());
+    EXPECT_FALSE(IpAddress::parse(std::string_view{}).has_value());
+}
+
 TEST(IpAddress, PrintsCanonically) {
     EXPECT_EQ(IpAddress::parse("192.0.2.1")->to_string(), "192.0.2.1");
     EXPECT_EQ(IpAddress::parse("2001:0db8:0000::0001")->to_string(), "2001:db8::1");

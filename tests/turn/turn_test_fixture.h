@@ -8,102 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "relay/stun/attributes.h"
-#include "relay/stun/integrity.h"
 #include "relay/stun/message_builder.h"
-#include "relay/turn/turn_server.h"
+#include "turn_fakes.h"
 
 namespace hearth::turn::testing {
-
-inline stun::Bytes as_bytes(std::string_view text) {
-    return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
-}
-
-// Accepts any username "<session>:<user>" whose MESSAGE-INTEGRITY verifies with the key
-// of password "pw"; the nonce "stale" is stale.
-class FakeAuthenticator final : public Authenticator {
-  public:
-    std::string_view realm() const override { return "hearth"; }
-    std::string issue_nonce(const IpAddress&, std::int64_t) override { return "fresh-nonce"; }
-    std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
-                                                         const IpAddress&, std::int64_t) override {
-        if (!request.has(stun::attribute::message_integrity)) {
-            return std::unexpected(AuthFailure::missing_integrity);
-        }
-        const auto username = stun::decode_username(*request.find(stun::attribute::username));
-        const auto nonce = stun::decode_nonce(*request.find(stun::attribute::nonce));
-        if (*nonce == "stale") {
-            return std::unexpected(AuthFailure::stale_nonce);
-        }
-        const auto key = stun::long_term_key_md5(*username, "hearth", "pw");
-        if (!stun::verify_message_integrity(request, key)) {
-            return std::unexpected(AuthFailure::bad_integrity);
-        }
-        Credentials credentials;
-        const auto colon = username->find(':');
-        credentials.owner = Owner{std::string(*username), std::string(username->substr(0, colon)),
-                                  std::string(username->substr(colon + 1)), 0};
-        credentials.key = key;
-        return credentials;
-    }
-    SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
-        ++admitted;
-        return next_admission;
-    }
-    void release_allocation(const Owner&) override { ++released; }
-    SessionRefusal check_session(const Owner&, std::int64_t) override { return next_check; }
-
-    SessionRefusal next_admission = SessionRefusal::none;
-    SessionRefusal next_check = SessionRefusal::none;
-    int admitted = 0;
-    int released = 0;
-};
-
-class FakeRelaySockets final : public RelaySockets {
-  public:
-    std::optional<RelayEndpoint> open(AddressFamily family, bool, Allocation&) override {
-        if (!family_available(family) || fail_next) {
-            return std::nullopt;
-        }
-        ++open_count;
-        const auto ip = family == AddressFamily::ipv4 ? *IpAddress::parse("203.0.113.5")
-                                                      : *IpAddress::parse("2001:db8::5");
-        return RelayEndpoint{TransportAddress{ip, next_port++}, nullptr};
-    }
-    bool family_available(AddressFamily family) const override {
-        return family == AddressFamily::ipv4 || ipv6_available;
-    }
-    void close(RelayEndpoint&) override { ++close_count; }
-
-    bool ipv6_available = false;
-    bool fail_next = false;
-    std::uint16_t next_port = 50000;
-    int open_count = 0;
-    int close_count = 0;
-};
-
-class RecordingEvents final : public AllocationEvents {
-  public:
-    void allocation_created(const Allocation&) override { ++created; }
-    void allocation_refreshed(const Allocation&, Seconds) override { ++refreshed; }
-    void allocation_deleted(const Allocation&, DeleteReason reason) override {
-        deleted.push_back(reason);
-    }
-    void request_refused(const FiveTuple&, stun::Method, TurnError error,
-                         std::string_view why) override {
-        refusals.emplace_back(code_of(error), std::string(why));
-    }
-    void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
-        ++peer_refusals;
-    }
-    void source_banned(const IpAddress&, Seconds) override { ++bans; }
-    int bans = 0;
-    int created = 0;
-    int refreshed = 0;
-    std::vector<DeleteReason> deleted;
-    std::vector<std::pair<int, std::string>> refusals;
-    int peer_refusals = 0;
-};
 
 // The parsed answer to a request, with its bytes kept alive.
 struct Answer {

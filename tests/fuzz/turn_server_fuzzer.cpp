@@ -1,0 +1,93 @@
+// The TURN state machine driven by a script of client messages, peer datagrams and the
+// passing of time (record format in turn_script.h). The authenticator trusts any
+// MESSAGE-INTEGRITY so that mutated requests get past authentication and reach the
+// allocation, permission, channel and data paths. Whatever the script, nothing may be
+// relayed to a peer the policy refuses.
+
+#include <array>
+#include <cstdlib>
+
+#include "../turn/turn_fakes.h"
+#include "fuzz_input.h"
+#include "turn_script.h"
+
+using namespace hearth;
+using namespace hearth::turn;
+
+namespace {
+
+const std::array clients{*TransportAddress::parse("198.51.100.7:40000"),
+                         *TransportAddress::parse("198.51.100.8:40001"),
+                         *TransportAddress::parse("[2001:db8::7]:40002"),
+                         *TransportAddress::parse("198.51.100.7:40003")};
+const TransportAddress server_address = *TransportAddress::parse("192.0.2.1:3478");
+const std::array peers{*TransportAddress::parse("8.8.8.8:5000"),
+                       *TransportAddress::parse("127.0.0.1:5000"),
+                       *TransportAddress::parse("203.0.113.5:50000"),
+                       *TransportAddress::parse("[2001:4860::8888]:5000")};
+
+void require_allowed(const PeerPolicy& policy, const std::optional<PeerSend>& send) {
+    if (send && policy.check(send->peer.ip) != PeerRefusal::none) {
+        std::abort();
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    testing::FakeAuthenticator authenticator;
+    authenticator.trust_any_integrity = true;
+    testing::FakeRelaySockets relay_sockets;
+    relay_sockets.ipv6_available = true;
+    testing::RecordingEvents events;
+    AllocationQuota quota(64, 3);
+    PeerPolicy policy;
+    policy.add_own_address(*IpAddress::parse("203.0.113.5"));
+    policy.add_own_address(server_address.ip);
+    TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, quota, 1);
+    Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
+    int link = 0;
+    std::array<std::byte, peer_data_headroom + 4096 + peer_data_tailroom> peer_buffer{};
+
+    fuzz::TurnScript script(fuzz::as_bytes(data, size));
+    while (const auto step = script.next()) {
+        const FiveTuple tuple{clients[step->client % clients.size()], server_address,
+                              step->stream ? ClientTransport::tcp : ClientTransport::udp};
+        switch (step->kind) {
+            case fuzz::StepKind::client_stun: {
+                const auto message = stun::MessageView::parse(step->payload);
+                if (message) {
+                    const auto outcome = server.handle_stun(*message, tuple, now, &link);
+                    require_allowed(policy, outcome.to_peer);
+                }
+                break;
+            }
+            case fuzz::StepKind::client_channel_data:
+                require_allowed(policy,
+                                server.handle_channel_data(tuple, step->payload, now.monotonic));
+                break;
+            case fuzz::StepKind::peer_datagram: {
+                Allocation* allocation = server.find(tuple);
+                if (allocation == nullptr) {
+                    break;
+                }
+                const auto length = std::min(step->payload.size(), std::size_t{4096});
+                std::copy_n(step->payload.begin(), length,
+                            peer_buffer.begin() + peer_data_headroom);
+                (void)server.wrap_peer_datagram(*allocation, peers[step->client % peers.size()],
+                                                peer_buffer, length, now.monotonic, step->stream);
+                break;
+            }
+            case fuzz::StepKind::time_passes:
+                now.monotonic += Seconds(step->seconds);
+                now.unix_seconds += step->seconds;
+                server.expire(now);
+                break;
+            case fuzz::StepKind::client_gone:
+                server.client_gone(tuple);
+                break;
+        }
+    }
+    server.delete_all(DeleteReason::shutdown);
+    return 0;
+}
