@@ -60,7 +60,7 @@ void write_allocation(JsonWriter& json, const relay::AllocationSnapshot& allocat
             .begin_object()
             .field("no_permission", counters.dropped_no_permission)
             .field("peer_policy", counters.dropped_peer_policy)
-            .field("rate_limit", std::uint64_t{0})
+            .field("bandwidth", counters.dropped_bandwidth)
             .field("queue_full", counters.dropped_queue_full)
             .field("malformed", counters.dropped_malformed)
             .end_object();

@@ -64,6 +64,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         total.dropped_no_allocation += c.dropped_no_allocation;
         total.dropped_no_permission += c.dropped_no_permission;
         total.dropped_no_channel += c.dropped_no_channel;
+        total.dropped_bandwidth += c.dropped_bandwidth;
         total.rate_limited += c.rate_limited;
         total.banned_drops += c.banned_drops;
         total.bans += c.bans;
@@ -134,6 +135,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         {"no_allocation", total.dropped_no_allocation},
         {"no_permission", total.dropped_no_permission},
         {"no_channel", total.dropped_no_channel},
+        {"bandwidth", total.dropped_bandwidth},
         {"malformed",
          total.malformed_messages + io.udp_dropped_malformed + io.stream_dropped_malformed},
         {"not_stun", io.udp_dropped_not_stun + io.stream_dropped_not_stun},

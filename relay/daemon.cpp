@@ -140,6 +140,7 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
         redis_store ? static_cast<auth::SessionStore*>(redis_store.get()) : &embedded_store;
     SharedState shared{
         turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
+        turn::SessionBudgets(config.session_bandwidth_bps),
         {},
         session_store,
         {},

@@ -188,9 +188,12 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     config_.unauthenticated_requests_per_second = next.unauthenticated_requests_per_second;
     config_.max_allocations = next.max_allocations;
     config_.max_allocations_per_user = next.max_allocations_per_user;
+    config_.allocation_bandwidth_bps = next.allocation_bandwidth_bps;
+    config_.session_bandwidth_bps = next.session_bandwidth_bps;
     config_.alternate_server = next.alternate_server;
     config_.alternate_domain = next.alternate_domain;
     shared_.quota.set_limits(config_.max_allocations, config_.max_allocations_per_user);
+    shared_.session_budgets.set_rate(config_.session_bandwidth_bps);
     for (auto& worker : workers_) {
         worker->post([applied = config_](Worker& target) { target.apply_config(applied); });
     }

@@ -23,6 +23,7 @@
 #include "relay/task_queue.h"
 #include "relay/tls_context.h"
 #include "relay/turn/allocation_quota.h"
+#include "relay/turn/session_budgets.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::relay {
@@ -35,6 +36,7 @@ class TcpListener;
 // the worker that owns its peer connection).
 struct SharedState {
     turn::AllocationQuota quota;
+    turn::SessionBudgets session_budgets;
     std::array<std::byte, 32> nonce_key{};
     auth::SessionStore* session_store = nullptr;
     TcpPortRegistry tcp_ports;

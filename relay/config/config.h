@@ -48,6 +48,10 @@ struct Config {
     std::uint32_t auth_failures_before_ban = 10;  // within auth_failure_window; 0 = no bans
     std::chrono::seconds auth_failure_window{60};
     std::chrono::seconds auth_ban{300};
+    // Relayed bandwidth per direction, bits a second (token buckets; 0 = no limit): each
+    // allocation's own, and each session's, shared by its allocations on this node.
+    std::uint64_t allocation_bandwidth_bps = 10'000'000;
+    std::uint64_t session_bandwidth_bps = 30'000'000;
 
     // Bounds on TCP and TLS client connections (and RFC 6062 peer connections).
     std::uint32_t stream_output_buffer_bytes = 256 * 1024;  // per connection; past it, drops

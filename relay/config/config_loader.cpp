@@ -282,12 +282,13 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
         return;
     }
     reader.only_keys(
-        *limits, {"allocation_lifetime_default", "allocation_lifetime_max", "nonce_lifetime",
-                  "max_allocations", "max_allocations_per_user", "max_permissions_per_allocation",
-                  "max_channels_per_allocation", "unauthenticated_requests_per_second",
-                  "stream_output_buffer_bytes", "stream_idle_timeout", "tls_handshake_timeout",
-                  "max_connections", "max_connections_per_source", "auth_failures_before_ban",
-                  "auth_failure_window", "auth_ban"});
+        *limits,
+        {"allocation_lifetime_default", "allocation_lifetime_max", "nonce_lifetime",
+         "max_allocations", "max_allocations_per_user", "max_permissions_per_allocation",
+         "max_channels_per_allocation", "unauthenticated_requests_per_second",
+         "stream_output_buffer_bytes", "stream_idle_timeout", "tls_handshake_timeout",
+         "max_connections", "max_connections_per_source", "auth_failures_before_ban",
+         "auth_failure_window", "auth_ban", "allocation_bandwidth_bps", "session_bandwidth_bps"});
     const auto seconds = [&](const char* key, std::chrono::seconds& out) {
         if (const auto value = reader.number(*limits, key, 1, 86400)) {
             out = std::chrono::seconds(*value);
@@ -319,6 +320,13 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
     seconds("auth_failure_window", config.auth_failure_window);
     seconds("auth_ban", config.auth_ban);
     count("max_connections_per_source", config.max_connections_per_source, 1, 100'000);
+    const auto bits_per_second = [&](const char* key, std::uint64_t& out) {
+        if (const auto value = reader.number(*limits, key, 0, 100'000'000'000LL)) {
+            out = static_cast<std::uint64_t>(*value);
+        }
+    };
+    bits_per_second("allocation_bandwidth_bps", config.allocation_bandwidth_bps);
+    bits_per_second("session_bandwidth_bps", config.session_bandwidth_bps);
 }
 
 void read_auth(const Setting& root, Reader& reader, Config& config) {

@@ -169,6 +169,12 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     allocation->client_link = request.client_link;
     allocation->created = request.now.monotonic;
     allocation->expires = request.now.monotonic + granted_lifetime(message, settings_);
+    allocation->client_to_peer_budget =
+        TokenBucket(settings_.allocation_bandwidth_bps, request.now.monotonic);
+    allocation->peer_to_client_budget =
+        TokenBucket(settings_.allocation_bandwidth_bps, request.now.monotonic);
+    allocation->session_budget =
+        session_budgets_.budget_for(owner.session_id, request.now.monotonic);
 
     const bool even_port = message.has(attribute::even_port);
     auto primary = relay_sockets_.open(family, even_port, *allocation);

@@ -108,4 +108,14 @@ void Allocation::expire(TimePoint now) {
     channel_count_ = kept;
 }
 
+bool Allocation::within_client_to_peer_budget(std::size_t bytes, TimePoint now) {
+    return client_to_peer_budget.take(bytes, now) &&
+           (session_budget == nullptr || session_budget->client_to_peer.take(bytes, now));
+}
+
+bool Allocation::within_peer_to_client_budget(std::size_t bytes, TimePoint now) {
+    return peer_to_client_budget.take(bytes, now) &&
+           (session_budget == nullptr || session_budget->peer_to_client.take(bytes, now));
+}
+
 }  // namespace hearth::turn

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "relay/turn/clock.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/media_stats.h"
+#include "relay/turn/session_budgets.h"
+#include "relay/turn/token_bucket.h"
 
 namespace hearth::turn {
 
@@ -56,8 +59,10 @@ struct DirectionCounters {
     std::uint64_t dropped_peer_policy = 0;  // requests naming a refused peer
     std::uint64_t dropped_malformed = 0;
     std::uint64_t dropped_queue_full = 0;  // a stream client too slow to read
+    std::uint64_t dropped_bandwidth = 0;   // over the allocation's or the session's bandwidth
     std::uint64_t dropped() const {
-        return dropped_no_permission + dropped_peer_policy + dropped_malformed + dropped_queue_full;
+        return dropped_no_permission + dropped_peer_policy + dropped_malformed +
+               dropped_queue_full + dropped_bandwidth;
     }
 };
 
@@ -92,6 +97,14 @@ class Allocation {
     DirectionCounters peer_to_client;
     LegStats client_to_peer_media;
     LegStats peer_to_client_media;
+
+    // Relayed-bandwidth budgets, per direction: the allocation's own and its session's.
+    TokenBucket client_to_peer_budget;
+    TokenBucket peer_to_client_budget;
+    std::shared_ptr<SessionBudget> session_budget;  // null: sessions unlimited
+    // Spends `bytes` of both budgets of a direction; false: drop the packet.
+    bool within_client_to_peer_budget(std::size_t bytes, TimePoint now);
+    bool within_peer_to_client_budget(std::size_t bytes, TimePoint now);
 
     // Permissions: installs or refreshes; false when the table is full.
     bool install_permission(const IpAddress& peer, TimePoint now);

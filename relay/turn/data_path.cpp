@@ -47,6 +47,11 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
         ++counters_.dropped_no_permission;
         return std::nullopt;
     }
+    if (!allocation->within_client_to_peer_budget(data->size(), now)) {
+        ++allocation->client_to_peer.dropped_bandwidth;
+        ++counters_.dropped_bandwidth;
+        return std::nullopt;
+    }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += data->size();
     allocation->client_to_peer_media.observe(*data, now);
@@ -79,6 +84,11 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
         ++counters_.dropped_no_permission;
         return std::nullopt;
     }
+    if (!allocation->within_client_to_peer_budget(channel_data->payload.size(), now)) {
+        ++allocation->client_to_peer.dropped_bandwidth;
+        ++counters_.dropped_bandwidth;
+        return std::nullopt;
+    }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += channel_data->payload.size();
     allocation->client_to_peer_media.observe(channel_data->payload, now);
@@ -92,6 +102,11 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
     if (!allocation.has_permission(peer.ip, now)) {
         ++allocation.peer_to_client.dropped_no_permission;
         ++counters_.dropped_no_permission;
+        return {};
+    }
+    if (!allocation.within_peer_to_client_budget(payload_length, now)) {
+        ++allocation.peer_to_client.dropped_bandwidth;
+        ++counters_.dropped_bandwidth;
         return {};
     }
     std::byte* payload = buffer.data() + peer_data_headroom;

@@ -29,6 +29,7 @@ struct ServerCounters {
     std::uint64_t dropped_no_allocation = 0;
     std::uint64_t dropped_no_permission = 0;
     std::uint64_t dropped_no_channel = 0;
+    std::uint64_t dropped_bandwidth = 0;  // over an allocation's or a session's token bucket
 };
 
 }  // namespace hearth::turn

@@ -19,13 +19,14 @@ namespace attribute = stun::attribute;
 TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
                        Authenticator& authenticator, RelaySockets& relay_sockets,
                        AllocationEvents& events, AllocationQuota& quota,
-                       std::uint64_t allocation_id_base)
+                       SessionBudgets& session_budgets, std::uint64_t allocation_id_base)
     : settings_(std::move(settings)),
       peer_policy_(std::move(peer_policy)),
       authenticator_(authenticator),
       relay_sockets_(relay_sockets),
       events_(events),
       quota_(quota),
+      session_budgets_(session_budgets),
       next_allocation_id_(allocation_id_base),
       unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
       auth_bans_(settings_.auth_failures_before_ban, settings_.auth_failure_window,

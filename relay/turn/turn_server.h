@@ -45,6 +45,8 @@ struct ServerSettings {
     std::uint32_t auth_failures_before_ban = 10;
     Seconds auth_failure_window{60};
     Seconds auth_ban{300};
+    // Relayed bandwidth per direction (token buckets, bits a second; 0 = no limit).
+    std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
 
 // Where a datagram from the client goes: out of `relay` to `peer`.
@@ -64,7 +66,7 @@ class TurnServer {
   public:
     TurnServer(ServerSettings settings, PeerPolicy peer_policy, Authenticator& authenticator,
                RelaySockets& relay_sockets, AllocationEvents& events, AllocationQuota& quota,
-               std::uint64_t allocation_id_base);
+               SessionBudgets& session_budgets, std::uint64_t allocation_id_base);
     ~TurnServer();
     TurnServer(const TurnServer&) = delete;
     TurnServer& operator=(const TurnServer&) = delete;
@@ -176,6 +178,7 @@ class TurnServer {
     RelaySockets& relay_sockets_;
     AllocationEvents& events_;
     AllocationQuota& quota_;
+    SessionBudgets& session_budgets_;
     std::uint64_t next_allocation_id_;
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;

@@ -321,6 +321,38 @@ TEST_F(TurnServerTest, ChannelBindRules) {
     EXPECT_TRUE(channel_bind(0x4000, other_peer).is_success());
 }
 
+TEST_F(TurnServerTest, DataOverTheAllocationsBandwidthIsDroppedAndCounted) {
+    allocate();
+    ASSERT_TRUE(channel_bind(0x4001, peer_).is_success());
+    std::vector<std::byte> datagram(4 + 1000);
+    datagram[0] = std::byte{0x40};
+    datagram[1] = std::byte{0x01};
+    datagram[2] = std::byte{1000 >> 8};
+    datagram[3] = std::byte{1000 & 0xFF};
+
+    // The default 10 Mbit/s saves up half a second: 5 Mbit, 625 packets of 1000 bytes.
+    int relayed = 0;
+    while (server_.handle_channel_data(tuple(), datagram, now_.monotonic).has_value() &&
+           relayed < 10'000) {
+        ++relayed;
+    }
+    EXPECT_EQ(relayed, 625);
+    const auto* allocation = server_.find(tuple());
+    EXPECT_EQ(allocation->client_to_peer.dropped_bandwidth, 1u);
+    EXPECT_EQ(server_.counters().dropped_bandwidth, 1u);
+
+    // The other direction has its own bucket; a millisecond later there is room again.
+    std::vector<std::byte> buffer(peer_data_headroom + 1000 + peer_data_tailroom);
+    EXPECT_FALSE(
+        server_
+            .wrap_peer_datagram(*server_.find(tuple()), peer_, buffer, 1000, now_.monotonic, false)
+            .empty());
+    EXPECT_TRUE(
+        server_
+            .handle_channel_data(tuple(), datagram, now_.monotonic + std::chrono::milliseconds(1))
+            .has_value());
+}
+
 TEST_F(TurnServerTest, ChannelDataFlowsBothWays) {
     allocate();
     ASSERT_TRUE(channel_bind(0x4001, peer_).is_success());

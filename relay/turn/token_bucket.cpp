@@ -1,0 +1,85 @@
+#include "relay/turn/token_bucket.h"
+
+#include <algorithm>
+
+namespace hearth::turn {
+
+namespace {
+
+std::int64_t burst_of(std::uint64_t rate_bps) {
+    return static_cast<std::int64_t>(rate_bps * bandwidth_burst.count() / 1000);
+}
+
+// Bits earned over `elapsed_ns` at `rate_bps`, never more than a full bucket.
+std::int64_t earned(std::int64_t elapsed_ns, std::uint64_t rate_bps, std::int64_t burst_bits) {
+    if (elapsed_ns <= 0) {
+        return 0;
+    }
+    const double bits = static_cast<double>(elapsed_ns) * static_cast<double>(rate_bps) / 1e9;
+    return bits >= static_cast<double>(burst_bits) ? burst_bits : static_cast<std::int64_t>(bits);
+}
+
+std::int64_t nanoseconds(TimePoint time) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+std::int64_t bits_of(std::size_t bytes) {
+    return static_cast<std::int64_t>(bytes) * 8;
+}
+
+}  // namespace
+
+TokenBucket::TokenBucket(std::uint64_t rate_bps, TimePoint now)
+    : rate_bps_(rate_bps),
+      burst_bits_(burst_of(rate_bps)),
+      tokens_(burst_bits_),
+      last_refill_(now) {}
+
+bool TokenBucket::take(std::size_t bytes, TimePoint now) {
+    if (rate_bps_ == 0) {
+        return true;
+    }
+    if (now > last_refill_) {
+        tokens_ = std::min(
+            burst_bits_,
+            tokens_ + earned(nanoseconds(now) - nanoseconds(last_refill_), rate_bps_, burst_bits_));
+        last_refill_ = now;
+    }
+    if (tokens_ < bits_of(bytes)) {
+        return false;
+    }
+    tokens_ -= bits_of(bytes);
+    return true;
+}
+
+SharedTokenBucket::SharedTokenBucket(std::uint64_t rate_bps, TimePoint now)
+    : rate_bps_(rate_bps),
+      burst_bits_(burst_of(rate_bps)),
+      tokens_(burst_bits_),
+      last_refill_ns_(nanoseconds(now)) {}
+
+bool SharedTokenBucket::take(std::size_t bytes, TimePoint now) {
+    if (rate_bps_ == 0) {
+        return true;
+    }
+    // Whoever moves the refill time forward adds what was earned since; the others see
+    // the new time and add nothing.
+    const std::int64_t now_ns = nanoseconds(now);
+    std::int64_t last = last_refill_ns_.load(std::memory_order_relaxed);
+    if (now_ns > last &&
+        last_refill_ns_.compare_exchange_strong(last, now_ns, std::memory_order_relaxed)) {
+        tokens_.fetch_add(earned(now_ns - last, rate_bps_, burst_bits_), std::memory_order_relaxed);
+        std::int64_t current = tokens_.load(std::memory_order_relaxed);
+        while (current > burst_bits_ &&
+               !tokens_.compare_exchange_weak(current, burst_bits_, std::memory_order_relaxed)) {
+        }
+    }
+    const std::int64_t bits = bits_of(bytes);
+    if (tokens_.fetch_sub(bits, std::memory_order_relaxed) < bits) {
+        tokens_.fetch_add(bits, std::memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace hearth::turn
