@@ -100,6 +100,8 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         io.tls_handshake_failures += w.tls_handshake_failures;
         io.tcp_peer_refused_without_permission += w.tcp_peer_refused_without_permission;
         io.tcp_peer_bind_timeouts += w.tcp_peer_bind_timeouts;
+        io.accept_out_of_descriptors += w.accept_out_of_descriptors;
+        io.relay_out_of_descriptors += w.relay_out_of_descriptors;
     }
 
     Exposition out;
@@ -195,6 +197,12 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
     out.family("hearth_tcp_peer_bind_timeouts_total", "counter",
                "RFC 6062 peer connections closed unbound after 30 s.");
     out.sample("hearth_tcp_peer_bind_timeouts_total", "", io.tcp_peer_bind_timeouts);
+    out.family("hearth_out_of_descriptors_total", "counter",
+               "Times a file descriptor was wanted and none was left: an accept paused, or a "
+               "relay socket refused (the Allocate got 508).");
+    out.sample("hearth_out_of_descriptors_total", "where=\"accept\"", io.accept_out_of_descriptors);
+    out.sample("hearth_out_of_descriptors_total", "where=\"relay_socket\"",
+               io.relay_out_of_descriptors);
 
     if (node.per_allocation_series) {
         struct Series {

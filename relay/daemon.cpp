@@ -16,6 +16,7 @@
 
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
+#include "relay/descriptor_limit.h"
 #include "relay/systemd_notify.h"
 #include "relay/worker.h"
 
@@ -176,6 +177,24 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
             return 1;
         }
     }
+    // What is open now (listeners, the event bases, Redis) plus room for the admin API,
+    // logs and a burst of accepts is set aside; the rest bounds allocations.
+    const std::uint64_t descriptor_limit = raise_descriptor_limit();
+    shared.descriptor_allocation_cap =
+        allocations_within(descriptor_limit, open_descriptor_count() + 64);
+    if (shared.descriptor_allocation_cap == 0) {
+        spdlog::error(
+            "the file descriptor limit ({}) leaves no room for allocations; raise "
+            "LimitNOFILE (systemd) or ulimit -n",
+            descriptor_limit);
+        return 1;
+    }
+    if (shared.descriptor_allocation_cap < config.max_allocations) {
+        spdlog::warn("limits.max_allocations {} lowered to {}: the file descriptor limit is {}",
+                     config.max_allocations, shared.descriptor_allocation_cap, descriptor_limit);
+    }
+    shared.quota.set_limits(std::min(config.max_allocations, shared.descriptor_allocation_cap),
+                            config.max_allocations_per_user);
 
     SignalContext signals{main_base, &workers};
     event* sigint = evsignal_new(main_base, SIGINT, &on_stop_signal, &signals);

@@ -192,7 +192,8 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     config_.session_bandwidth_bps = next.session_bandwidth_bps;
     config_.alternate_server = next.alternate_server;
     config_.alternate_domain = next.alternate_domain;
-    shared_.quota.set_limits(config_.max_allocations, config_.max_allocations_per_user);
+    shared_.quota.set_limits(std::min(config_.max_allocations, shared_.descriptor_allocation_cap),
+                             config_.max_allocations_per_user);
     shared_.session_budgets.set_rate(config_.session_bandwidth_bps);
     for (auto& worker : workers_) {
         worker->post([applied = config_](Worker& target) { target.apply_config(applied); });

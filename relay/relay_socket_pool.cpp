@@ -40,7 +40,10 @@ int RelaySocketPool::bind_socket(const IpAddress& address, int type, bool even_p
     const int family = address.family == AddressFamily::ipv4 ? AF_INET : AF_INET6;
     const int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        return -1;  // out of descriptors: the caller answers 508
+        if (errno == EMFILE || errno == ENFILE) {
+            ++out_of_descriptors_;
+        }
+        return -1;  // the caller answers 508
     }
     const bool stream = type == SOCK_STREAM;
     if (stream) {

@@ -39,6 +39,7 @@ class RelaySocketPool final : public turn::RelaySockets {
     TcpRelay& tcp_relay() { return tcp_relay_; }
 
     std::uint64_t send_failures() const { return send_failures_; }
+    std::uint64_t out_of_descriptors() const { return out_of_descriptors_; }
 
   private:
     struct RelaySocket;
@@ -53,6 +54,7 @@ class RelaySocketPool final : public turn::RelaySockets {
     RelayPortRange ports_;
     std::minstd_rand port_picker_;
     std::uint64_t send_failures_ = 0;
+    std::uint64_t out_of_descriptors_ = 0;  // socket() failed with EMFILE or ENFILE
     TcpPortRegistry& tcp_ports_;
     TcpRelay tcp_relay_;
 };

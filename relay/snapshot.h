@@ -46,6 +46,8 @@ struct IoCounters {
     std::uint64_t tls_handshake_failures = 0;
     std::uint64_t tcp_peer_refused_without_permission = 0;
     std::uint64_t tcp_peer_bind_timeouts = 0;
+    std::uint64_t accept_out_of_descriptors = 0;
+    std::uint64_t relay_out_of_descriptors = 0;
 };
 
 struct WorkerSnapshot {

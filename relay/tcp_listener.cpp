@@ -23,6 +23,9 @@ TcpListener::TcpListener(Worker& worker, TransportAddress address, turn::ClientT
 
 TcpListener::~TcpListener() {
     connections_.clear();
+    if (resume_timer_ != nullptr) {
+        event_free(resume_timer_);
+    }
     if (listener_ != nullptr) {
         evconnlistener_free(listener_);
     }
@@ -66,15 +69,46 @@ bool TcpListener::open(std::string& error) {
         error = "listen " + address_.to_string() + " failed";
         return false;
     }
+    evconnlistener_set_error_cb(listener_, &TcpListener::on_accept_error);
+    resume_timer_ = evtimer_new(worker_.base(), &TcpListener::on_resume, this);
     // After listen(): attached earlier, the program keeps the other workers' sockets
     // from joining the SO_REUSEPORT group (EADDRINUSE).
     steer_by_client_address(fd, address_.ip.family, worker_.shared().worker_count);
     return true;
 }
 
+// Out of descriptors, the pending connection stays in the backlog and the listening
+// socket stays readable: accepting again at once would spin. Pause a moment instead; the
+// clients wait in the backlog and are served once descriptors are free.
+void TcpListener::on_accept_error(evconnlistener* listener, void* context) {
+    auto* self = static_cast<TcpListener*>(context);
+    const int error = EVUTIL_SOCKET_ERROR();
+    if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
+        return;  // that connection's own trouble (ECONNABORTED and the like)
+    }
+    ++self->accept_out_of_descriptors;
+    if (!self->out_of_descriptors_) {
+        spdlog::warn("accept on {} paused: out of file descriptors ({}); retrying every 100 ms",
+                     self->address_.to_string(), std::strerror(error));
+        self->out_of_descriptors_ = true;
+    }
+    evconnlistener_disable(listener);
+    constexpr timeval pause{0, 100'000};
+    evtimer_add(self->resume_timer_, &pause);
+}
+
+void TcpListener::on_resume(evutil_socket_t, short, void* context) {
+    auto* self = static_cast<TcpListener*>(context);
+    evconnlistener_enable(self->listener_);
+}
+
 void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int length,
                             void* context) {
     auto* self = static_cast<TcpListener*>(context);
+    if (self->out_of_descriptors_) {
+        spdlog::info("accept on {} resumed", self->address_.to_string());
+        self->out_of_descriptors_ = false;
+    }
     const auto client = TransportAddress::from_sockaddr(address, static_cast<socklen_t>(length));
     if (!client || self->worker_.shared().connections.admit(client->ip) !=
                        ConnectionLimiter::Result::admitted) {

@@ -58,16 +58,21 @@ class TcpListener {
     std::uint64_t dropped_output_full = 0;
     std::uint64_t tls_handshake_failures = 0;
     std::uint64_t dropped_not_stun = 0;
+    std::uint64_t accept_out_of_descriptors = 0;  // accept paused for want of descriptors
     std::uint64_t dropped_malformed = 0;
 
   private:
     static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
                           int length, void* context);
+    static void on_accept_error(evconnlistener* listener, void* context);
+    static void on_resume(evutil_socket_t, short, void* context);
 
     Worker& worker_;
     TransportAddress address_;
     turn::ClientTransport transport_;
     evconnlistener* listener_ = nullptr;
+    event* resume_timer_ = nullptr;  // re-enables accepting after descriptors ran out
+    bool out_of_descriptors_ = false;
     std::unordered_map<StreamConnection*, std::unique_ptr<StreamConnection>> connections_;
 };
 

@@ -133,8 +133,10 @@ WorkerSnapshot Worker::snapshot() {
         io.stream_dropped_malformed += listener->dropped_malformed;
         io.stream_dropped_output_full += listener->dropped_output_full;
         io.tls_handshake_failures += listener->tls_handshake_failures;
+        io.accept_out_of_descriptors += listener->accept_out_of_descriptors;
     }
     io.relay_send_failures = relay_sockets_.send_failures();
+    io.relay_out_of_descriptors = relay_sockets_.out_of_descriptors();
     io.tcp_peer_refused_without_permission = relay_sockets_.tcp_relay().refused_without_permission;
     io.tcp_peer_bind_timeouts = relay_sockets_.tcp_relay().bind_timeouts;
     const auto now = this->now().monotonic;

@@ -43,6 +43,7 @@ struct SharedState {
     ConnectionLimiter connections;
     std::vector<Worker*> workers;
     unsigned worker_count = 1;
+    std::uint32_t descriptor_allocation_cap = UINT32_MAX;  // what RLIMIT_NOFILE allows
 };
 
 class Worker {

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
+import resource
 import signal
 import socket
 import struct
@@ -91,13 +92,19 @@ peer_policy = {{ allow = {allow}; }};
 class Process:
     """A child process whose stderr is collected and watched for lines."""
 
-    def __init__(self, argv, name, stop_signal=signal.SIGTERM):
+    def __init__(self, argv, name, stop_signal=signal.SIGTERM, descriptor_limit=None):
+        """`descriptor_limit` sets RLIMIT_NOFILE (soft and hard) for the child."""
         self.name = name
         self.stop_signal = stop_signal
         self.lines = []
         self._changed = threading.Condition()
+        limit = None
+        if descriptor_limit is not None:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (descriptor_limit, descriptor_limit))
         self.process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            preexec_fn=limit
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -154,6 +161,7 @@ class HearthTest(unittest.TestCase):
     extra_config = ""
     with_tls = False
     relay_ipv6 = ""
+    descriptor_limit = None  # RLIMIT_NOFILE for hearthd
 
     def setUp(self):
         if not HEARTHD or not os.access(HEARTHD, os.X_OK):
@@ -171,7 +179,8 @@ class HearthTest(unittest.TestCase):
             config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
                                      self.extra_config, tls, self.relay_ipv6))
         # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
-        self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT)
+        self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT,
+                               self.descriptor_limit)
         self.addCleanup(self._stop_hearthd)
         self.hearthd.wait_for_line("hearthd ready:")
 
@@ -285,11 +294,11 @@ def error_code(response):
     return 0
 
 
-class StreamTurnClient:
-    """A TURN client over one TCP connection, with the long-term credential mechanism."""
+class TurnClient:
+    """A TURN client with the long-term credential mechanism; subclasses carry the bytes."""
 
-    def __init__(self, port, session="s1", user="alice", secret=SECRET):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, sock, session="s1", user="alice", secret=SECRET):
+        self.sock = sock
         self.username, password = mint(session, user, secret)
         self.key = hashlib.md5(f"{self.username}:hearth:{password}".encode()).digest()
         self.nonce = None
@@ -297,17 +306,20 @@ class StreamTurnClient:
     def request(self, method, attributes_list):
         credentials = [(0x0006, self.username.encode()), (0x0014, b"hearth"),
                        (0x0015, self.nonce.encode())] if self.nonce else []
-        self.sock.sendall(message(method, attributes_list + credentials,
-                                  key=self.key if self.nonce else None))
-        return read_stun_from_stream(self.sock)
+        return self.exchange(message(method, attributes_list + credentials,
+                                     key=self.key if self.nonce else None))
 
-    def allocate(self):
+    def allocate_answer(self):
+        """The answer to an authenticated Allocate, after the 401 that gives the nonce."""
         transport = [(0x0019, bytes([17, 0, 0, 0]))]
         first = self.request(ALLOCATE, transport)
         for kind, value, _ in attributes(first):
             if kind == 0x0015:
                 self.nonce = value.decode()
-        answer = self.request(ALLOCATE, transport)
+        return self.request(ALLOCATE, transport)
+
+    def allocate(self):
+        answer = self.allocate_answer()
         for kind, value, _ in attributes(answer):
             if kind == 0x0016:
                 return xor_address(value, answer[8:20])
@@ -319,6 +331,31 @@ class StreamTurnClient:
 
     def close(self):
         self.sock.close()
+
+
+class StreamTurnClient(TurnClient):
+    """A TURN client over one TCP connection."""
+
+    def __init__(self, port, **credentials):
+        super().__init__(socket.create_connection(("127.0.0.1", port), timeout=10), **credentials)
+
+    def exchange(self, request):
+        self.sock.sendall(request)
+        return read_stun_from_stream(self.sock)
+
+
+class DatagramTurnClient(TurnClient):
+    """A TURN client over UDP from its own port: one request, one answer within 5 s."""
+
+    def __init__(self, port, **credentials):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", port))
+        super().__init__(sock, **credentials)
+
+    def exchange(self, request):
+        self.sock.send(request)
+        return self.sock.recv(4096)
 
 
 def rss_kib(pid):

@@ -1,0 +1,69 @@
+"""File descriptors run out: allocations past what RLIMIT_NOFILE allows get 508 from the
+derived cap, a relay socket that cannot be opened gets 508, accepting pauses instead of
+spinning, and everything works again once descriptors are free."""
+
+import re
+import socket
+import unittest
+
+import harness
+
+
+class DescriptorExhaustionTest(harness.HearthTest):
+    descriptor_limit = 160
+    extra_config = """
+limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
+           unauthenticated_requests_per_second = 1000; };
+"""
+
+    def derived_cap(self):
+        line = self.hearthd.wait_for_line("lowered to")
+        return int(re.search(r"lowered to (\d+)", line).group(1))
+
+    def test_the_descriptor_limit_caps_allocations_with_508(self):
+        cap = self.derived_cap()
+        self.assertGreater(cap, 0)
+        self.assertLess(cap, 160 // 2)
+        clients = []
+        self.addCleanup(lambda: [client.close() for client in clients])
+        for _ in range(cap):
+            clients.append(harness.DatagramTurnClient(self.port))
+            clients[-1].allocate()
+        clients.append(harness.DatagramTurnClient(self.port))
+        self.assertEqual(harness.error_code(clients[-1].allocate_answer()), 508)
+
+    def test_out_of_descriptors_answers_508_and_accepting_resumes(self):
+        mark = self.hearthd.mark()
+        held = []
+        self.addCleanup(lambda: [sock.close() for sock in held])
+        # Idle TCP connections take hearthd's descriptors one by one; bounded well past the
+        # limit, and stopped as soon as hearthd says it ran out.
+        for _ in range(400):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            held.append(sock)
+            sock.connect(("127.0.0.1", self.port))
+            if any("out of file descriptors" in line for line in self.hearthd.lines[mark:]):
+                break
+        self.hearthd.wait_for_line("out of file descriptors", since=mark)
+
+        starved = harness.DatagramTurnClient(self.port)
+        self.addCleanup(starved.close)
+        self.assertEqual(harness.error_code(starved.allocate_answer()), 508)
+
+        for sock in held:
+            sock.close()
+        held.clear()
+        # The connections still in the backlog are accepted (and end) once hearthd has
+        # closed the others: accepting resumed by itself.
+        self.hearthd.wait_for_line("resumed", since=mark)
+        stream = harness.StreamTurnClient(self.port)
+        self.addCleanup(stream.close)
+        self.assertEqual(stream.allocate()[0], "127.0.0.1")
+        datagram = harness.DatagramTurnClient(self.port)
+        self.addCleanup(datagram.close)
+        self.assertEqual(datagram.allocate()[0], "127.0.0.1")
+
+
+if __name__ == "__main__":
+    unittest.main()
