@@ -181,7 +181,8 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     if (!primary) {
         quota_.release(quota_key(owner));
         authenticator_.release_allocation(owner);
-        return error_response(request, TurnError::insufficient_capacity, "no relay port or file descriptor free");
+        return error_response(request, TurnError::insufficient_capacity,
+                              "no relay port or file descriptor free");
     }
     (family == AddressFamily::ipv4 ? allocation->relay_ipv4 : allocation->relay_ipv6) = *primary;
 

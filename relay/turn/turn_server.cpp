@@ -160,8 +160,7 @@ stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const F
         return error.finish();
     }
     builder.add_xor_address(attribute::xor_mapped_address, tuple.client);
-    builder.add_string(attribute::software, settings_.software);
-    builder.add_fingerprint();
+    builder.add_fingerprint();  // no SOFTWARE: see max_unauthenticated_growth
     return builder.finish();
 }
 
@@ -201,8 +200,7 @@ stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
     if (message.has(attribute::message_integrity)) {
         events_.request_refused(tuple, message.method(), error, why);
     }
-    // Kept small on purpose: no SOFTWARE, so an unauthenticated request cannot draw
-    // a response much larger than itself.
+    // Kept small on purpose: no SOFTWARE (see max_unauthenticated_growth).
     MessageBuilder builder(response_buffer_, message.method(), MessageClass::error_response,
                            message.transaction_id());
     builder.add_error_code(code_of(error), reason_phrase(error));

@@ -49,6 +49,14 @@ struct ServerSettings {
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
 
+// The most an answer to an unauthenticated request (Binding, the first Allocate, any
+// error before MESSAGE-INTEGRITY is checked) may exceed the request by, in bytes: a 401
+// (ERROR-CODE, the longest realm the config allows, the 40-character nonce, FINGERPRINT)
+// to a bare 20-byte header. Unauthenticated answers carry no SOFTWARE to stay within it. With the per-source
+// rate (limits.unauthenticated_requests_per_second) this bounds what a spoofed source can
+// reflect at a victim.
+constexpr std::size_t max_unauthenticated_growth = 140;
+
 // Where a datagram from the client goes: out of `relay` to `peer`.
 struct PeerSend {
     const RelayEndpoint* relay = nullptr;

@@ -74,6 +74,8 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
     } cases[] = {
         {"workers = 999;\n", "test.conf:1: workers: must be between 0 and 256"},
         {"\nrealm = 5;\n", "test.conf:2: realm: must be a string"},
+        {"realm = \"" + std::string(65, 'r') + "\";\n",
+         "test.conf:1: realm: must be 1 to 64 characters"},
         {"listen = { udp = [ \"nowhere\" ]; };\n",
          "test.conf:1: listen.udp.[0]: 'nowhere' is not an address:port"},
         {"relay = { ipv4 = \"::1\"; };\n", "test.conf:1: relay.ipv4: '::1' is not an IPv4 address"},

@@ -19,8 +19,8 @@ inline stun::Bytes as_bytes(std::string_view text) {
 // of password "pw" (or any integrity at all, for the fuzzer); the nonce "stale" is stale.
 class FakeAuthenticator final : public Authenticator {
   public:
-    std::string_view realm() const override { return "hearth"; }
-    std::string issue_nonce(const IpAddress&, std::int64_t) override { return "fresh-nonce"; }
+    std::string_view realm() const override { return realm_value; }
+    std::string issue_nonce(const IpAddress&, std::int64_t) override { return nonce_value; }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
                                                          const IpAddress&, std::int64_t) override {
         const auto username_value = request.find(stun::attribute::username);
@@ -55,6 +55,8 @@ class FakeAuthenticator final : public Authenticator {
     SessionRefusal check_session(const Owner&, std::int64_t) override { return next_check; }
 
     bool trust_any_integrity = false;
+    std::string realm_value = "hearth";
+    std::string nonce_value = "fresh-nonce";
     SessionRefusal next_admission = SessionRefusal::none;
     SessionRefusal next_check = SessionRefusal::none;
     int admitted = 0;
