@@ -92,6 +92,7 @@ class Allocation {
     TimePoint created;
     stun::TransactionId allocate_transaction{};  // RFC 8656 §7.2: retransmits answered alike
     void* client_link = nullptr;                 // the I/O layer's way back to the client
+    bool peer_refusal_logged = false;            // the peer policy logs once per allocation
 
     DirectionCounters client_to_peer;
     DirectionCounters peer_to_client;

@@ -40,9 +40,15 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
         ++allocation->client_to_peer.dropped_malformed;
         return std::nullopt;
     }
-    // RFC 8656 §11.2: without a permission for the peer the data is discarded.
+    // RFC 8656 §11.2: without a permission for the peer the data is discarded. A refused
+    // peer can never have one; on this drop path (only) the policy says which it was.
     const RelayEndpoint* relay = allocation->relay_for(peer->ip.family);
     if (relay == nullptr || !allocation->has_permission(peer->ip, now)) {
+        if (const PeerRefusal refusal = peer_policy_.check(peer->ip);
+            refusal != PeerRefusal::none) {
+            count_peer_refusal(*allocation, peer->ip, refusal);
+            return std::nullopt;
+        }
         ++allocation->client_to_peer.dropped_no_permission;
         ++counters_.dropped_no_permission;
         return std::nullopt;

@@ -21,14 +21,24 @@ const char* why_refused(TurnError error) {
 }
 }  // namespace
 
+void TurnServer::count_peer_refusal(Allocation& allocation, const IpAddress& peer,
+                                    PeerRefusal refusal) {
+    ++counters_.peer_policy_refusals;
+    ++allocation.client_to_peer.dropped_peer_policy;
+    // Logged once per allocation: a client probing address after address is one story,
+    // and its log lines must not be the client's to multiply. The counters say the rest.
+    if (!allocation.peer_refusal_logged) {
+        allocation.peer_refusal_logged = true;
+        events_.peer_refused(allocation, peer, refusal);
+    }
+}
+
 std::optional<TurnError> TurnServer::vet_peer(Allocation& allocation,
                                               const TransportAddress& peer) {
     // The policy first: a refused address gets 403 in whatever form it is written.
     const PeerRefusal refusal = peer_policy_.check(peer.ip);
     if (refusal != PeerRefusal::none) {
-        ++counters_.peer_policy_refusals;
-        ++allocation.client_to_peer.dropped_peer_policy;
-        events_.peer_refused(allocation, peer.ip, refusal);
+        count_peer_refusal(allocation, peer.ip, refusal);
         return TurnError::forbidden;
     }
     // RFC 8656 §10.2, §12.2: the peer must be of a family the allocation relays.

@@ -166,7 +166,10 @@ stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const F
 
 stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::string_view why) {
     ++counters_.error_responses;
-    events_.request_refused(request.tuple, request.message.method(), error, why);
+    // 403 is the peer policy's answer, logged once per allocation by count_peer_refusal.
+    if (error != TurnError::forbidden) {
+        events_.request_refused(request.tuple, request.message.method(), error, why);
+    }
     MessageBuilder builder(response_buffer_, request.message.method(), MessageClass::error_response,
                            request.message.transaction_id());
     builder.add_error_code(code_of(error), reason_phrase(error));

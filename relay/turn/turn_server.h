@@ -52,9 +52,9 @@ struct ServerSettings {
 // The most an answer to an unauthenticated request (Binding, the first Allocate, any
 // error before MESSAGE-INTEGRITY is checked) may exceed the request by, in bytes: a 401
 // (ERROR-CODE, the longest realm the config allows, the 40-character nonce, FINGERPRINT)
-// to a bare 20-byte header. Unauthenticated answers carry no SOFTWARE to stay within it. With the per-source
-// rate (limits.unauthenticated_requests_per_second) this bounds what a spoofed source can
-// reflect at a victim.
+// to a bare 20-byte header. Unauthenticated answers carry no SOFTWARE to stay within it. With the
+// per-source rate (limits.unauthenticated_requests_per_second) this bounds what a spoofed source
+// can reflect at a victim.
 constexpr std::size_t max_unauthenticated_growth = 140;
 
 // Where a datagram from the client goes: out of `relay` to `peer`.
@@ -179,6 +179,7 @@ class TurnServer {
     void destroy(Allocation& allocation, DeleteReason reason);
     // The peer policy and the relayed family for a peer named in a request.
     std::optional<TurnError> vet_peer(Allocation& allocation, const TransportAddress& peer);
+    void count_peer_refusal(Allocation& allocation, const IpAddress& peer, PeerRefusal refusal);
 
     ServerSettings settings_;
     PeerPolicy peer_policy_;

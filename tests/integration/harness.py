@@ -245,7 +245,8 @@ def xor_address(value, transaction_id):
 
 # --- a minimal TURN client: enough to allocate, permit a peer, and read answers ---
 
-ALLOCATE, REFRESH, CREATE_PERMISSION = 0x0003, 0x0004, 0x0008
+ALLOCATE, REFRESH, SEND, CREATE_PERMISSION, CHANNEL_BIND, CONNECT = \
+    0x0003, 0x0004, 0x0006, 0x0008, 0x0009, 0x000A
 
 
 def message(method, attributes_list, transaction_id=None, key=None, message_class=0):
@@ -267,10 +268,13 @@ def message(method, attributes_list, transaction_id=None, key=None, message_clas
     return covered + struct.pack("!HHI", 0x8028, 4, fingerprint(covered))
 
 
-def xor_peer(host, port):
-    pad = struct.pack("!I", MAGIC_COOKIE)
-    raw = bytes(b ^ pad[i] for i, b in enumerate(socket.inet_aton(host)))
-    return struct.pack("!BBH", 0, 1, port ^ (MAGIC_COOKIE >> 16)) + raw
+def xor_peer(host, port, transaction_id=None):
+    """XOR-PEER-ADDRESS; an IPv6 address is XORed with the request's transaction ID too."""
+    family, raw = (2, socket.inet_pton(socket.AF_INET6, host)) if ":" in host else \
+        (1, socket.inet_aton(host))
+    pad = struct.pack("!I", MAGIC_COOKIE) + (transaction_id or b"")
+    raw = bytes(b ^ pad[i] for i, b in enumerate(raw))
+    return struct.pack("!BBH", 0, family, port ^ (MAGIC_COOKIE >> 16)) + raw
 
 
 def read_stun_from_stream(sock):
@@ -303,23 +307,30 @@ class TurnClient:
         self.key = hashlib.md5(f"{self.username}:hearth:{password}".encode()).digest()
         self.nonce = None
 
-    def request(self, method, attributes_list):
+    def request(self, method, attributes_list, transaction_id=None):
         credentials = [(0x0006, self.username.encode()), (0x0014, b"hearth"),
                        (0x0015, self.nonce.encode())] if self.nonce else []
-        return self.exchange(message(method, attributes_list + credentials,
+        return self.exchange(message(method, attributes_list + credentials, transaction_id,
                                      key=self.key if self.nonce else None))
 
-    def allocate_answer(self):
-        """The answer to an authenticated Allocate, after the 401 that gives the nonce."""
-        transport = [(0x0019, bytes([17, 0, 0, 0]))]
+    def send_indication(self, host, port, data):
+        """A Send indication (RFC 8656 §11.1): no answer comes."""
+        transaction_id = os.urandom(12)
+        self.transmit(message(SEND, [(0x0012, xor_peer(host, port, transaction_id)),
+                                     (0x0013, data)], transaction_id, message_class=1))
+
+    def allocate_answer(self, protocol=17):
+        """The answer to an authenticated Allocate, after the 401 that gives the nonce;
+        `protocol` 6 asks for an RFC 6062 TCP allocation."""
+        transport = [(0x0019, bytes([protocol, 0, 0, 0]))]
         first = self.request(ALLOCATE, transport)
         for kind, value, _ in attributes(first):
             if kind == 0x0015:
                 self.nonce = value.decode()
         return self.request(ALLOCATE, transport)
 
-    def allocate(self):
-        answer = self.allocate_answer()
+    def allocate(self, protocol=17):
+        answer = self.allocate_answer(protocol)
         for kind, value, _ in attributes(answer):
             if kind == 0x0016:
                 return xor_address(value, answer[8:20])
@@ -339,8 +350,11 @@ class StreamTurnClient(TurnClient):
     def __init__(self, port, **credentials):
         super().__init__(socket.create_connection(("127.0.0.1", port), timeout=10), **credentials)
 
+    def transmit(self, data):
+        self.sock.sendall(data)
+
     def exchange(self, request):
-        self.sock.sendall(request)
+        self.transmit(request)
         return read_stun_from_stream(self.sock)
 
 
@@ -353,8 +367,11 @@ class DatagramTurnClient(TurnClient):
         sock.connect(("127.0.0.1", port))
         super().__init__(sock, **credentials)
 
+    def transmit(self, data):
+        self.sock.send(data)
+
     def exchange(self, request):
-        self.sock.send(request)
+        self.transmit(request)
         return self.sock.recv(4096)
 
 

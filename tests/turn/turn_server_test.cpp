@@ -305,8 +305,25 @@ TEST_F(TurnServerTest, CreatePermissionRefusesPolicyPeersWith403) {
     EXPECT_EQ(create_permission(*TransportAddress::parse("10.0.0.1:5000")).error_code(), 403);
     EXPECT_EQ(create_permission(*TransportAddress::parse("[::ffff:127.0.0.1]:5000")).error_code(),
               403);
-    EXPECT_EQ(events_.peer_refusals, 2);
+    EXPECT_EQ(server_.counters().peer_policy_refusals, 2u);
+    EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_peer_policy, 2u);
+    EXPECT_EQ(events_.peer_refusals, 1);  // logged once per allocation
     EXPECT_TRUE(create_permission(peer_).is_success());
+}
+
+TEST_F(TurnServerTest, SendToARefusedPeerIsDroppedAndCountedAsPolicy) {
+    allocate();
+    std::array<std::byte, 256> buffer{};
+    stun::MessageBuilder builder(buffer, stun::Method::send, stun::MessageClass::indication,
+                                 next_transaction());
+    builder.add_xor_address(attribute::xor_peer_address,
+                            *TransportAddress::parse("169.254.169.254:80"));
+    builder.add(attribute::data, as_bytes("GET"));
+    const auto parsed = stun::MessageView::parse(builder.finish());
+    EXPECT_FALSE(server_.handle_stun(*parsed, tuple(), now_, &link_).to_peer.has_value());
+    EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_peer_policy, 1u);
+    EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_no_permission, 0u);
+    EXPECT_EQ(events_.peer_refusals, 1);
 }
 
 TEST_F(TurnServerTest, CreatePermissionForTheOtherFamilyGets443) {

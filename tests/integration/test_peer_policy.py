@@ -1,0 +1,129 @@
+"""The peer policy against every trick a reviewer would try, through a real hearthd with
+the default policy (nothing allowed): each address, in each spelling, by CreatePermission,
+ChannelBind, Send and RFC 6062 Connect. Each is refused with 403 (Send: dropped), counted,
+and logged once per allocation; nothing reaches a peer."""
+
+import json
+import os
+import socket
+import struct
+import unittest
+import urllib.request
+
+import harness
+
+TOKEN = "peer-policy-test-token-0123456789"
+
+# Loopback, unspecified, cloud metadata, the private and shared ranges, link-local,
+# multicast, broadcast, and IPv4 hidden in IPv6 (mapped, compatible, NAT64, 6to4).
+TRICKS = [
+    "127.0.0.1", "127.1.2.3", "0.0.0.0", "169.254.169.254", "169.254.1.1", "10.0.0.1",
+    "172.16.0.1", "172.31.255.254", "192.168.1.1", "100.64.0.1", "224.0.0.1",
+    "239.255.255.250", "255.255.255.255", "240.0.0.1",
+    "::1", "::", "::ffff:127.0.0.1", "::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::",
+    "::ffff:169.254.169.254", "::ffff:10.0.0.1", "fe80::1", "fc00::1", "fd00::1", "ff02::1",
+    "fd00:ec2::254",
+]
+
+
+class PeerPolicyTricksTest(harness.HearthTest):
+    allow_loopback = False
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
+                             f'token = "{TOKEN}"; }};')
+        super().setUp()
+        # A UDP socket on loopback that a relayed packet would reach if the policy failed.
+        self.trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.trap.bind(("127.0.0.1", 0))
+        self.trap.settimeout(0.5)
+        self.addCleanup(self.trap.close)
+
+    def admin(self, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def client(self, protocol=17):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        relayed = client.allocate(protocol)
+        return client, relayed
+
+    def refused_count(self):
+        for line in self.admin("/metrics").splitlines():
+            if line.startswith("hearth_peer_policy_refusals_total"):
+                return int(float(line.split()[-1]))
+        self.fail("no hearth_peer_policy_refusals_total")
+
+    def targets(self, relayed):
+        """Every trick, and the relay's own listening and relayed addresses."""
+        return [(host, 5000) for host in TRICKS] + [("127.0.0.1", self.port), relayed]
+
+    def test_create_permission_refuses_every_trick_with_403(self):
+        client, relayed = self.client()
+        for host, port in self.targets(relayed):
+            transaction_id = os.urandom(12)
+            answer = client.request(harness.CREATE_PERMISSION,
+                                    [(0x0012, harness.xor_peer(host, port, transaction_id))],
+                                    transaction_id)
+            self.assertEqual(harness.error_code(answer), 403, host)
+        self.assertEqual(self.refused_count(), len(self.targets(relayed)))
+
+    def test_channel_bind_refuses_every_trick_with_403(self):
+        client, relayed = self.client()
+        for number, (host, port) in enumerate(self.targets(relayed)):
+            transaction_id = os.urandom(12)
+            answer = client.request(
+                harness.CHANNEL_BIND,
+                [(0x000C, struct.pack("!HH", 0x4000 + number, 0)),
+                 (0x0012, harness.xor_peer(host, port, transaction_id))], transaction_id)
+            self.assertEqual(harness.error_code(answer), 403, host)
+        self.assertEqual(self.refused_count(), len(self.targets(relayed)))
+
+    def test_send_to_any_trick_is_dropped_and_counted(self):
+        client, relayed = self.client()
+        targets = self.targets(relayed) + [self.trap.getsockname()]
+        for host, port in targets:
+            client.send_indication(host, port, b"must not arrive")
+        # A request after the indications on the same stream: once it is answered, every
+        # indication before it has been handled.
+        transaction_id = os.urandom(12)
+        client.request(harness.CREATE_PERMISSION,
+                       [(0x0012, harness.xor_peer("127.0.0.1", 1, transaction_id))],
+                       transaction_id)
+        allocation = json.loads(self.admin("/v1/allocations"))["allocations"][0]
+        self.assertEqual(allocation["client_to_peer"]["dropped"]["peer_policy"], len(targets) + 1)
+        self.assertEqual(allocation["client_to_peer"]["packets"], 0)
+        with self.assertRaises(socket.timeout):
+            self.trap.recvfrom(64)
+
+    def test_tcp_connect_refuses_every_trick_with_403(self):
+        client, relayed = self.client(protocol=6)
+        for host, port in self.targets(relayed):
+            transaction_id = os.urandom(12)
+            answer = client.request(harness.CONNECT,
+                                    [(0x0012, harness.xor_peer(host, port, transaction_id))],
+                                    transaction_id)
+            self.assertEqual(harness.error_code(answer), 403, host)
+        self.assertEqual(self.refused_count(), len(self.targets(relayed)))
+
+    def test_refusals_are_logged_once_per_allocation(self):
+        mark = self.hearthd.mark()
+        first, relayed = self.client()
+        second, _ = self.client()
+        for client in (first, second):
+            for host, port in self.targets(relayed)[:5]:
+                transaction_id = os.urandom(12)
+                client.request(harness.CREATE_PERMISSION,
+                               [(0x0012, harness.xor_peer(host, port, transaction_id))],
+                               transaction_id)
+        self.admin("/health")  # answered after the requests above were handled
+        logged = [line for line in self.hearthd.lines[mark:] if "refused by the peer policy" in line]
+        self.assertEqual(len(logged), 2, "\n".join(logged))
+
+
+if __name__ == "__main__":
+    unittest.main()
