@@ -57,11 +57,11 @@ struct Fixture {
     OpenAuthenticator authenticator;
     NullRelaySockets sockets;
     NullEvents events;
-    AllocationQuota quota{1'000'000, 1'000'000};
     // The default bandwidth limits stay on: each packet refills and spends two buckets.
-    SessionBudgets session_budgets{ServerSettings{}.allocation_bandwidth_bps * 3};
-    TurnServer server{ServerSettings{}, PeerPolicy{}, authenticator,   sockets,
-                      events,           quota,        session_budgets, 1};
+    SharedLimits limits{AllocationQuota(1'000'000, 1'000'000),
+                        SessionBudgets(ServerSettings{}.allocation_bandwidth_bps * 3),
+                        SourceBanList(10, Seconds{60}, Seconds{300})};
+    TurnServer server{ServerSettings{}, PeerPolicy{}, authenticator, sockets, events, limits, 1};
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     TransportAddress peer = *TransportAddress::parse("8.8.8.8:5000");
     std::vector<FiveTuple> tuples;

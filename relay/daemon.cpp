@@ -140,8 +140,11 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
     auth::SessionStore* session_store =
         redis_store ? static_cast<auth::SessionStore*>(redis_store.get()) : &embedded_store;
     SharedState shared{
-        turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
-        turn::SessionBudgets(config.session_bandwidth_bps),
+        turn::SharedLimits{
+            turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
+            turn::SessionBudgets(config.session_bandwidth_bps),
+            turn::SourceBanList(config.auth_failures_before_ban, config.auth_failure_window,
+                                config.auth_ban)},
         {},
         session_store,
         {},
@@ -193,8 +196,9 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
         spdlog::warn("limits.max_allocations {} lowered to {}: the file descriptor limit is {}",
                      config.max_allocations, shared.descriptor_allocation_cap, descriptor_limit);
     }
-    shared.quota.set_limits(std::min(config.max_allocations, shared.descriptor_allocation_cap),
-                            config.max_allocations_per_user);
+    shared.limits.quota.set_limits(
+        std::min(config.max_allocations, shared.descriptor_allocation_cap),
+        config.max_allocations_per_user);
 
     SignalContext signals{main_base, &workers};
     event* sigint = evsignal_new(main_base, SIGINT, &on_stop_signal, &signals);

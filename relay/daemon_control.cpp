@@ -192,9 +192,10 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     config_.session_bandwidth_bps = next.session_bandwidth_bps;
     config_.alternate_server = next.alternate_server;
     config_.alternate_domain = next.alternate_domain;
-    shared_.quota.set_limits(std::min(config_.max_allocations, shared_.descriptor_allocation_cap),
-                             config_.max_allocations_per_user);
-    shared_.session_budgets.set_rate(config_.session_bandwidth_bps);
+    shared_.limits.quota.set_limits(
+        std::min(config_.max_allocations, shared_.descriptor_allocation_cap),
+        config_.max_allocations_per_user);
+    shared_.limits.session_budgets.set_rate(config_.session_bandwidth_bps);
     for (auto& worker : workers_) {
         worker->post([applied = config_](Worker& target) { target.apply_config(applied); });
     }
@@ -296,7 +297,7 @@ void DaemonControl::register_node() {
         info.turn = host + ":" + std::to_string(port);
         info.admin = config_.admin_listen ? config_.admin_listen->to_string() : "";
         info.draining = draining_;
-        info.allocations = shared_.quota.total();
+        info.allocations = shared_.limits.quota.total();
         info.seen_unix = unix_now();
         return info;
     });
@@ -418,7 +419,7 @@ void DaemonControl::check_drain_done() {
     if (!draining_) {
         return;
     }
-    const std::uint32_t left = shared_.quota.total();
+    const std::uint32_t left = shared_.limits.quota.total();
     if (left == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
         spdlog::info("drain done: {} allocation(s) left; stopping", left);
         event_del(drain_timer_);

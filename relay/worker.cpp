@@ -25,9 +25,6 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.max_permissions_per_allocation = config.max_permissions_per_allocation;
     settings.max_channels_per_allocation = config.max_channels_per_allocation;
     settings.unauthenticated_requests_per_second = config.unauthenticated_requests_per_second;
-    settings.auth_failures_before_ban = config.auth_failures_before_ban;
-    settings.auth_failure_window = config.auth_failure_window;
-    settings.auth_ban = config.auth_ban;
     settings.allocation_bandwidth_bps = config.allocation_bandwidth_bps;
     return settings;
 }
@@ -74,7 +71,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
     // Allocation IDs stay unique across workers: the worker index in the top bits.
     server_ = std::make_unique<turn::TurnServer>(
         settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
-        shared.quota, shared.session_budgets, (static_cast<std::uint64_t>(index) << 48) + 1);
+        shared.limits, (static_cast<std::uint64_t>(index) << 48) + 1);
     expiry_timer_ = event_new(base_, -1, EV_PERSIST, &Worker::on_expiry_timer, this);
     tasks_ = std::make_unique<TaskQueue>(base_);
     const timeval every_second{1, 0};

@@ -22,8 +22,7 @@
 #include "relay/snapshot.h"
 #include "relay/task_queue.h"
 #include "relay/tls_context.h"
-#include "relay/turn/allocation_quota.h"
-#include "relay/turn/session_budgets.h"
+#include "relay/turn/shared_limits.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::relay {
@@ -35,8 +34,7 @@ class TcpListener;
 // the TCP relay ports, and the workers themselves (to hand an RFC 6062 data connection to
 // the worker that owns its peer connection).
 struct SharedState {
-    turn::AllocationQuota quota;
-    turn::SessionBudgets session_budgets;
+    turn::SharedLimits limits;
     std::array<std::byte, 32> nonce_key{};
     auth::SessionStore* session_store = nullptr;
     TcpPortRegistry tcp_ports;

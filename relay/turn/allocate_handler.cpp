@@ -136,7 +136,7 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
                                                             : "no IPv6 relay address configured");
     }
 
-    switch (quota_.acquire(quota_key(owner))) {
+    switch (shared_.quota.acquire(quota_key(owner))) {
         case AllocationQuota::Result::granted:
             break;
         case AllocationQuota::Result::total_reached:
@@ -147,12 +147,12 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     }
     const SessionRefusal refusal = authenticator_.admit_allocation(owner, request.now.unix_seconds);
     if (refusal == SessionRefusal::pending) {
-        quota_.release(quota_key(owner));
+        shared_.quota.release(quota_key(owner));
         deferred_ = true;
         return {};
     }
     if (refusal != SessionRefusal::none) {
-        quota_.release(quota_key(owner));
+        shared_.quota.release(quota_key(owner));
         ++counters_.session_refusals;
         const TurnError error =
             refusal == SessionRefusal::cap_reached         ? TurnError::allocation_quota_reached
@@ -174,12 +174,12 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     allocation->peer_to_client_budget =
         TokenBucket(settings_.allocation_bandwidth_bps, request.now.monotonic);
     allocation->session_budget =
-        session_budgets_.budget_for(owner.session_id, request.now.monotonic);
+        shared_.session_budgets.budget_for(owner.session_id, request.now.monotonic);
 
     const bool even_port = message.has(attribute::even_port);
     auto primary = relay_sockets_.open(family, even_port, *allocation);
     if (!primary) {
-        quota_.release(quota_key(owner));
+        shared_.quota.release(quota_key(owner));
         authenticator_.release_allocation(owner);
         return error_response(request, TurnError::insufficient_capacity,
                               "no relay port or file descriptor free");

@@ -20,6 +20,10 @@ const SourceBanList::Entry* SourceBanList::find(const IpAddress& source) const {
 }
 
 bool SourceBanList::banned(const IpAddress& source, TimePoint now) const {
+    if (max_failures_ == 0) {
+        return false;
+    }
+    const std::lock_guard lock(mutex_);
     const Entry* entry = find(source);
     return entry != nullptr && now < entry->banned_until;
 }
@@ -28,6 +32,7 @@ bool SourceBanList::record_failure(const IpAddress& source, TimePoint now) {
     if (max_failures_ == 0) {
         return false;
     }
+    const std::lock_guard lock(mutex_);
     Entry* entry = const_cast<Entry*>(find(source));
     if (entry == nullptr) {
         // A new source takes the slot used longest ago.
@@ -50,7 +55,6 @@ bool SourceBanList::record_failure(const IpAddress& source, TimePoint now) {
     }
     entry->banned_until = now + ban_;
     entry->failures = 0;
-    ++bans_;
     return true;
 }
 

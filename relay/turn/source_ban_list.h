@@ -2,10 +2,12 @@
 
 // Temporary bans of source addresses that keep failing authentication (a password guesser,
 // a misconfigured client in a loop). A fixed table like SourceRateLimiter's: a flood of
-// sources evicts old entries instead of growing memory.
+// sources evicts old entries instead of growing memory. Shared by the workers (a guesser's
+// requests spread over them) under a mutex: it is asked on requests, never on relayed data.
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 
 #include "relay/stun/transport_address.h"
 #include "relay/turn/clock.h"
@@ -21,7 +23,7 @@ class SourceBanList {
     // Counts one failure; true when this one starts a ban.
     bool record_failure(const IpAddress& source, TimePoint now);
     bool banned(const IpAddress& source, TimePoint now) const;
-    std::uint64_t bans() const { return bans_; }
+    Seconds ban_duration() const { return ban_; }
 
   private:
     struct Entry {
@@ -35,11 +37,12 @@ class SourceBanList {
     static constexpr std::size_t probe_limit = 4;
     const Entry* find(const IpAddress& source) const;
 
+    mutable std::mutex mutex_;
+
     std::uint32_t max_failures_;
     Seconds window_;
     Seconds ban_;
     std::array<Entry, table_size> entries_{};
-    std::uint64_t bans_ = 0;
 };
 
 }  // namespace hearth::turn

@@ -18,19 +18,16 @@ namespace attribute = stun::attribute;
 
 TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
                        Authenticator& authenticator, RelaySockets& relay_sockets,
-                       AllocationEvents& events, AllocationQuota& quota,
-                       SessionBudgets& session_budgets, std::uint64_t allocation_id_base)
+                       AllocationEvents& events, SharedLimits& shared,
+                       std::uint64_t allocation_id_base)
     : settings_(std::move(settings)),
       peer_policy_(std::move(peer_policy)),
       authenticator_(authenticator),
       relay_sockets_(relay_sockets),
       events_(events),
-      quota_(quota),
-      session_budgets_(session_budgets),
+      shared_(shared),
       next_allocation_id_(allocation_id_base),
       unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
-      auth_bans_(settings_.auth_failures_before_ban, settings_.auth_failure_window,
-                 settings_.auth_ban),
       indication_id_state_(allocation_id_base | 1) {}
 
 TurnServer::~TurnServer() {
@@ -57,7 +54,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     if (message.message_class() != MessageClass::request) {
         return {};  // a client has no business sending responses to a server
     }
-    if (auth_bans_.banned(tuple.client.ip, now.monotonic)) {
+    if (shared_.auth_bans.banned(tuple.client.ip, now.monotonic)) {
         ++counters_.banned_drops;
         return {};
     }
@@ -88,9 +85,9 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         // The first Allocate without credentials and a stale nonce are the protocol at
         // work; anything else counts towards a ban of the source.
         if (failure != AuthFailure::missing_integrity && failure != AuthFailure::stale_nonce &&
-            auth_bans_.record_failure(tuple.client.ip, now.monotonic)) {
+            shared_.auth_bans.record_failure(tuple.client.ip, now.monotonic)) {
             ++counters_.bans;
-            events_.source_banned(tuple.client.ip, settings_.auth_ban);
+            events_.source_banned(tuple.client.ip, shared_.auth_bans.ban_duration());
         }
         const TurnError error = failure == AuthFailure::stale_nonce ? TurnError::stale_nonce
                                 : failure == AuthFailure::missing_attributes
@@ -238,7 +235,7 @@ void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
             relay->reset();
         }
     }
-    quota_.release(allocation.owner().session_id + "/" + allocation.owner().user_id);
+    shared_.quota.release(allocation.owner().session_id + "/" + allocation.owner().user_id);
     authenticator_.release_allocation(allocation.owner());
     allocations_.erase(allocation.five_tuple());
 }

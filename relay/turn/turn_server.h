@@ -15,14 +15,13 @@
 #include "relay/stun/message.h"
 #include "relay/turn/allocation.h"
 #include "relay/turn/allocation_events.h"
-#include "relay/turn/allocation_quota.h"
 #include "relay/turn/authenticator.h"
 #include "relay/turn/clock.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/peer_policy.h"
 #include "relay/turn/relay_sockets.h"
 #include "relay/turn/server_counters.h"
-#include "relay/turn/source_ban_list.h"
+#include "relay/turn/shared_limits.h"
 #include "relay/turn/source_rate_limiter.h"
 
 namespace hearth::turn {
@@ -41,10 +40,6 @@ struct ServerSettings {
     std::uint32_t max_permissions_per_allocation = 32;
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
-    // A source failing authentication this often within the window is banned a while.
-    std::uint32_t auth_failures_before_ban = 10;
-    Seconds auth_failure_window{60};
-    Seconds auth_ban{300};
     // Relayed bandwidth per direction (token buckets, bits a second; 0 = no limit).
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
@@ -73,8 +68,8 @@ constexpr std::size_t peer_data_tailroom = 3;
 class TurnServer {
   public:
     TurnServer(ServerSettings settings, PeerPolicy peer_policy, Authenticator& authenticator,
-               RelaySockets& relay_sockets, AllocationEvents& events, AllocationQuota& quota,
-               SessionBudgets& session_budgets, std::uint64_t allocation_id_base);
+               RelaySockets& relay_sockets, AllocationEvents& events, SharedLimits& shared,
+               std::uint64_t allocation_id_base);
     ~TurnServer();
     TurnServer(const TurnServer&) = delete;
     TurnServer& operator=(const TurnServer&) = delete;
@@ -186,13 +181,11 @@ class TurnServer {
     Authenticator& authenticator_;
     RelaySockets& relay_sockets_;
     AllocationEvents& events_;
-    AllocationQuota& quota_;
-    SessionBudgets& session_budgets_;
+    SharedLimits& shared_;
     std::uint64_t next_allocation_id_;
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
     SourceRateLimiter unauthenticated_limiter_;
-    SourceBanList auth_bans_;
     std::uint64_t indication_id_state_;
     bool deferred_ = false;  // set by a handler that waits for the session store
     bool draining_ = false;

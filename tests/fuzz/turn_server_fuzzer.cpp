@@ -40,13 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     testing::FakeRelaySockets relay_sockets;
     relay_sockets.ipv6_available = true;
     testing::RecordingEvents events;
-    AllocationQuota quota(64, 3);
     PeerPolicy policy;
     policy.add_own_address(*IpAddress::parse("203.0.113.5"));
     policy.add_own_address(server_address.ip);
-    SessionBudgets session_budgets(30'000'000);
-    TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, quota,
-                      session_budgets, 1);
+    SharedLimits limits{AllocationQuota(64, 3), SessionBudgets(30'000'000),
+                        SourceBanList(10, Seconds{60}, Seconds{300})};
+    TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, limits, 1);
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     int link = 0;
     std::array<std::byte, peer_data_headroom + 4096 + peer_data_tailroom> peer_buffer{};

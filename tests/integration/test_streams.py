@@ -113,14 +113,21 @@ class BanTest(harness.HearthTest):
             with self.assertRaises(AssertionError):
                 client.allocate()
         self.hearthd.wait_for_line("banned for 60 s after repeated authentication failures")
-        # Bans are kept per worker; TCP connections of one address all reach the same
-        # worker, so a new connection from here meets the ban.
+        # Bans hold on every worker: a new TCP connection from here meets it, and so do
+        # UDP Bindings from several source ports (spread over the workers by SO_REUSEPORT).
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         self.addCleanup(sock.close)
         sock.settimeout(1)
         sock.sendall(harness.binding_request(os.urandom(12)))
         with self.assertRaises(socket.timeout):  # ignored while banned
             sock.recv(2048)
+        for _ in range(4):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.addCleanup(udp.close)
+            udp.settimeout(0.5)
+            udp.sendto(harness.binding_request(os.urandom(12)), ("127.0.0.1", self.port))
+            with self.assertRaises(socket.timeout):
+                udp.recvfrom(2048)
 
 
 class ReloadTest(harness.HearthTest):

@@ -266,7 +266,7 @@ TEST_F(TurnServerTest, SessionRefusalsMapToErrors) {
     EXPECT_EQ(allocate().error_code(), 401);
     authenticator_.next_admission = SessionRefusal::store_unavailable;
     EXPECT_EQ(allocate().error_code(), 500);
-    EXPECT_EQ(quota_.total(), 0u);
+    EXPECT_EQ(limits_.quota.total(), 0u);
 }
 
 TEST_F(TurnServerTest, PerUserQuotaGives486) {
@@ -285,7 +285,7 @@ TEST_F(TurnServerTest, PerUserQuotaGives486) {
 TEST_F(TurnServerTest, NoRelayPortGives508AndReleasesEverything) {
     relay_sockets_.fail_next = true;
     EXPECT_EQ(allocate().error_code(), 508);
-    EXPECT_EQ(quota_.total(), 0u);
+    EXPECT_EQ(limits_.quota.total(), 0u);
     EXPECT_EQ(authenticator_.released, 1);
 }
 
@@ -480,6 +480,23 @@ TEST_F(TurnServerTest, ClientGoneAndRevocationDeleteAllocations) {
     allocate();
     server_.client_gone(tuple());
     EXPECT_EQ(server_.allocation_count(), 0u);
+}
+
+TEST_F(TurnServerTest, ABanHoldsOnEveryWorker) {
+    // Another worker's state machine, sharing this one's limits as hearthd's workers do.
+    TurnServer other_worker(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_,
+                            limits_, 2);
+    for (int i = 0; i < 10; ++i) {
+        request(stun::Method::allocate, udp_transport, true, "fresh-nonce", "s1:alice",
+                std::nullopt, "wrong-password");
+    }
+    ASSERT_EQ(events_.bans, 1);
+    std::array<std::byte, 64> buffer{};
+    stun::MessageBuilder binding(buffer, stun::Method::binding, stun::MessageClass::request,
+                                 next_transaction());
+    const auto message = stun::MessageView::parse(binding.finish());
+    EXPECT_TRUE(other_worker.handle_stun(*message, tuple(), now_, &link_).response.empty());
+    EXPECT_EQ(other_worker.counters().banned_drops, 1u);
 }
 
 }  // namespace

@@ -30,10 +30,10 @@ struct Answer {
 class TurnServerTest : public ::testing::Test {
   protected:
     TurnServerTest()
-        : quota_(100, 3),
-          session_budgets_(0),
-          server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, quota_,
-                  session_budgets_, 1) {}
+        : limits_{AllocationQuota(100, 3), SessionBudgets(0),
+                  SourceBanList(10, Seconds{60}, Seconds{300})},
+          server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, limits_,
+                  1) {}
 
     static constexpr std::uint16_t relay_port_base = 50000;
     TransportAddress client_ = *TransportAddress::parse("198.51.100.7:40000");
@@ -118,8 +118,7 @@ class TurnServerTest : public ::testing::Test {
     FakeAuthenticator authenticator_;
     FakeRelaySockets relay_sockets_;
     RecordingEvents events_;
-    AllocationQuota quota_;
-    SessionBudgets session_budgets_;
+    SharedLimits limits_;
     TurnServer server_;
     int link_ = 0;  // stands in for the I/O layer's client link
     int transaction_counter_ = 0;
