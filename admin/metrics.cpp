@@ -102,6 +102,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         io.tcp_peer_bind_timeouts += w.tcp_peer_bind_timeouts;
         io.accept_out_of_descriptors += w.accept_out_of_descriptors;
         io.relay_out_of_descriptors += w.relay_out_of_descriptors;
+        io.requests_dropped_waiting_for_store += w.requests_dropped_waiting_for_store;
     }
 
     Exposition out;
@@ -146,6 +147,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         {"banned_source", total.banned_drops},
         {"queue_full", io.stream_dropped_output_full},
         {"send_failed", io.udp_send_failures + io.relay_send_failures},
+        {"store_queue_full", io.requests_dropped_waiting_for_store},
     };
     for (const auto& [reason, count] : drops) {
         out.sample("hearth_dropped_packets_total", std::string("reason=\"") + reason + "\"", count);

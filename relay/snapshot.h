@@ -48,6 +48,7 @@ struct IoCounters {
     std::uint64_t tcp_peer_bind_timeouts = 0;
     std::uint64_t accept_out_of_descriptors = 0;
     std::uint64_t relay_out_of_descriptors = 0;
+    std::uint64_t requests_dropped_waiting_for_store = 0;  // the set-aside queue was full
 };
 
 struct WorkerSnapshot {

@@ -134,6 +134,7 @@ WorkerSnapshot Worker::snapshot() {
     }
     io.relay_send_failures = relay_sockets_.send_failures();
     io.relay_out_of_descriptors = relay_sockets_.out_of_descriptors();
+    io.requests_dropped_waiting_for_store = set_aside_dropped_;
     io.tcp_peer_refused_without_permission = relay_sockets_.tcp_relay().refused_without_permission;
     io.tcp_peer_bind_timeouts = relay_sockets_.tcp_relay().bind_timeouts;
     const auto now = this->now().monotonic;
@@ -191,6 +192,7 @@ void Worker::run() {
 
 void Worker::set_aside(stun::Bytes request, const turn::FiveTuple& tuple, ClientLink& link) {
     if (set_aside_.size() >= max_set_aside) {
+        ++set_aside_dropped_;
         return;  // the client retransmits; nothing grows without bound
     }
     set_aside_.push_back({{request.begin(), request.end()}, tuple, &link});

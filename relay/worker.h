@@ -115,6 +115,7 @@ class Worker {
     };
     static constexpr std::size_t max_set_aside = 4096;
     std::vector<SetAside> set_aside_;
+    std::uint64_t set_aside_dropped_ = 0;  // requests dropped while the store's answers wait
     void hand_in_set_aside();
 };
 

@@ -1,0 +1,113 @@
+// hearth-load: a TURN load generator. Sets up N allocations with REST API credentials,
+// drives paced traffic through them, and reports rates, loss, latency and the server's CPU.
+
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/load/load_options.h"
+#include "bench/load/load_report.h"
+#include "bench/load/load_traffic.h"
+#include "bench/load/process_cpu.h"
+#include "bench/load/turn_setup.h"
+#include "relay/descriptor_limit.h"
+
+using namespace hearth;
+using namespace hearth::load;
+
+namespace {
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "hearth-load: %s\n", message.c_str());
+    return 1;
+}
+
+// The address the clients reach the server from: the echo peer listens there too.
+std::optional<IpAddress> local_address_of(int fd) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+        return std::nullopt;
+    }
+    const auto address =
+        TransportAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), length);
+    return address ? std::optional(address->ip) : std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    for (const auto& arg : args) {
+        if (arg == "-h" || arg == "--help") {
+            std::fputs(load_usage, stdout);
+            return 0;
+        }
+    }
+    const auto parsed = parse_load_options(args);
+    if (!parsed) {
+        std::fprintf(stderr, "hearth-load: %s\n", parsed.error().c_str());
+        return 2;
+    }
+    const LoadOptions& options = *parsed;
+    relay::raise_descriptor_limit();
+
+    std::string error;
+    LoadClients clients(options, error);
+    if (!error.empty()) {
+        return fail(error);
+    }
+    LoadReport report;
+    std::chrono::duration<double> setup{};
+    if (!clients.allocate(setup, error)) {
+        return fail(error);
+    }
+    report.setup_seconds = setup.count();
+
+    std::unique_ptr<EchoPeer> echo;
+    auto& all = clients.all();
+    if (options.client_to_client) {
+        // Pairs: each client's peer is its partner's relayed address.
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            const std::size_t partner = i % 2 == 0 ? (i + 1) % all.size() : i - 1;
+            all[i].peer = all[partner].relayed;
+        }
+    } else {
+        const auto local = local_address_of(all.front().fd);
+        if (!local) {
+            return fail("cannot tell the local address");
+        }
+        echo = std::make_unique<EchoPeer>(*local, error);
+        if (!error.empty()) {
+            return fail(error);
+        }
+        for (auto& client : all) {
+            client.peer = echo->address();
+        }
+    }
+    if (!clients.open_paths(options.mode, error)) {
+        return fail(error);
+    }
+
+    const auto server_before =
+        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
+    const double own_before = own_cpu_seconds();
+    const TrafficResult traffic = run_traffic(options, all, echo.get());
+    report.traffic = &traffic;
+    report.own_cpu_seconds = own_cpu_seconds() - own_before;
+    if (server_before) {
+        const auto server_after = process_cpu_seconds(options.server_pid);
+        if (server_after) {
+            report.server_cpu_seconds = *server_after - *server_before;
+        }
+    }
+    clients.release();
+
+    const std::string text =
+        options.json ? format_json(options, report) : format_table(options, report);
+    std::fputs(text.c_str(), stdout);
+    return 0;
+}

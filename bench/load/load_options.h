@@ -1,0 +1,36 @@
+#pragma once
+
+// hearth-load's command line: what to load a TURN server with, and how to report it.
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <vector>
+
+#include "relay/stun/transport_address.h"
+
+namespace hearth::load {
+
+enum class DataMode { channel, send };  // ChannelData or Send/Data indications
+
+struct LoadOptions {
+    TransportAddress server = *TransportAddress::parse("127.0.0.1:3478");
+    std::string secret;            // the server's REST API secret
+    std::string session = "load";  // the username's session id (hearth) / prefix (coturn)
+    std::string user = "load";
+    unsigned allocations = 10;
+    DataMode mode = DataMode::channel;
+    unsigned payload_bytes = 160;       // at least 20: the packet's header
+    unsigned rate_per_allocation = 50;  // packets a second each client sends
+    double duration_seconds = 10;
+    bool client_to_client = false;  // allocations send to each other, not to an echo peer
+    int server_pid = 0;             // whose CPU time to read from /proc; 0: none
+    bool json = false;
+};
+
+// Parses argv; an error is one line for stderr (exit status 2).
+std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std::string>& args);
+
+extern const char* const load_usage;
+
+}  // namespace hearth::load

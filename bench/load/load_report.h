@@ -1,0 +1,23 @@
+#pragma once
+
+// What hearth-load prints: a plain table for people, one JSON object for scripts.
+
+#include <optional>
+#include <string>
+
+#include "bench/load/load_options.h"
+#include "bench/load/load_traffic.h"
+
+namespace hearth::load {
+
+struct LoadReport {
+    double setup_seconds = 0;  // Allocate for every client, 401 included
+    const TrafficResult* traffic = nullptr;
+    std::optional<double> server_cpu_seconds;  // during the traffic, when --server-pid
+    double own_cpu_seconds = 0;                // hearth-load's, during the traffic
+};
+
+std::string format_table(const LoadOptions& options, const LoadReport& report);
+std::string format_json(const LoadOptions& options, const LoadReport& report);
+
+}  // namespace hearth::load

@@ -1,0 +1,50 @@
+#pragma once
+
+// hearth-load's traffic: every client sends paced packets through its allocation, to the
+// echo peer (which sends each back through the relay) or to another client. Each packet
+// carries who sent it, a sequence number and the send time, so the receiver knows the
+// latency and the totals tell the loss.
+
+#include <cstdint>
+
+#include "bench/load/latency_histogram.h"
+#include "bench/load/load_options.h"
+#include "bench/load/turn_setup.h"
+
+namespace hearth::load {
+
+// A UDP socket standing in for the far end of every call: it sends each datagram back
+// where it came from (the client's relayed address), in batches (recvmmsg, sendmmsg).
+class EchoPeer {
+  public:
+    // Binds next to `local` (the address the clients reach the server from).
+    EchoPeer(const IpAddress& local, std::string& error);
+    ~EchoPeer();
+    EchoPeer(const EchoPeer&) = delete;
+    EchoPeer& operator=(const EchoPeer&) = delete;
+
+    int fd() const { return fd_; }
+    const TransportAddress& address() const { return address_; }
+    // Echoes what is waiting; returns how many datagrams it took.
+    std::uint64_t echo_waiting();
+
+  private:
+    int fd_ = -1;
+    TransportAddress address_;
+};
+
+struct TrafficResult {
+    double seconds = 0;                 // sending time
+    std::uint64_t sent = 0;             // packets the clients sent
+    std::uint64_t peer_received = 0;    // echo mode: packets the echo peer got
+    std::uint64_t client_received = 0;  // packets that came back to a client
+    std::uint64_t relayed_packets = 0;  // legs the relay completed
+    std::uint64_t relayed_bytes = 0;    // payload bytes of those legs
+    LatencyHistogram latency;           // echo: round trip; client-to-client: one way
+};
+
+// Sends for options.duration_seconds, then waits up to a second for what is in flight.
+TrafficResult run_traffic(const LoadOptions& options, std::vector<LoadClient>& clients,
+                          EchoPeer* echo);
+
+}  // namespace hearth::load

@@ -1,0 +1,248 @@
+#include "bench/load/turn_setup.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "auth/credential.h"
+#include "relay/stun/attributes.h"
+#include "relay/stun/message_builder.h"
+
+namespace hearth::load {
+
+namespace attribute = stun::attribute;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+enum class Verdict { done, again, failed };
+
+constexpr std::size_t window = 256;  // requests in flight at once
+constexpr int max_sends = 7;         // RFC 8489 §6.2.1's Rc
+constexpr auto first_timeout = std::chrono::milliseconds(500);
+
+stun::TransactionId random_transaction() {
+    static std::mt19937_64 random{std::random_device{}()};
+    stun::TransactionId id;
+    for (auto& byte : id) {
+        byte = static_cast<std::byte>(random());
+    }
+    return id;
+}
+
+int error_code_of(const stun::MessageView& answer) {
+    const auto value = answer.find(attribute::error_code);
+    const auto code = value ? stun::decode_error_code(*value) : std::nullopt;
+    return code ? code->code : 0;
+}
+
+}  // namespace
+
+LoadClients::LoadClients(const LoadOptions& options, std::string& error) : options_(options) {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        86400;
+    sockaddr_storage server{};
+    const socklen_t server_length = options.server.to_sockaddr(server);
+    clients_.resize(options.allocations);
+    for (unsigned i = 0; i < options.allocations; ++i) {
+        LoadClient& client = clients_[i];
+        client.fd = socket(server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (client.fd < 0 ||
+            connect(client.fd, reinterpret_cast<sockaddr*>(&server), server_length) != 0) {
+            error = "socket for allocation " + std::to_string(i) + ": " + std::strerror(errno) +
+                    " (raise ulimit -n?)";
+            return;
+        }
+        epoll_event event{EPOLLIN, {.u32 = i}};
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client.fd, &event);
+        client.username = auth::make_username(expiry, options.session, options.user);
+        client.password = auth::mint_password(options.secret, client.username);
+    }
+}
+
+LoadClients::~LoadClients() {
+    for (const auto& client : clients_) {
+        if (client.fd >= 0) {
+            ::close(client.fd);
+        }
+    }
+    if (epoll_fd_ >= 0) {
+        ::close(epoll_fd_);
+    }
+}
+
+std::vector<std::byte> LoadClients::request_for(Step step, LoadClient& client,
+                                                const stun::TransactionId& id) const {
+    std::array<std::byte, 512> buffer{};
+    const stun::Method method = step == Step::allocate  ? stun::Method::allocate
+                                : step == Step::release ? stun::Method::refresh
+                                                        : (options_.mode == DataMode::channel
+                                                               ? stun::Method::channel_bind
+                                                               : stun::Method::create_permission);
+    stun::MessageBuilder builder(buffer, method, stun::MessageClass::request, id);
+    if (step == Step::allocate) {
+        const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
+        builder.add(attribute::requested_transport, udp);
+    } else if (step == Step::release) {
+        builder.add_u32(attribute::lifetime, 0);
+    } else {
+        if (method == stun::Method::channel_bind) {
+            builder.add_u32(attribute::channel_number, std::uint32_t{client.channel} << 16);
+        }
+        builder.add_xor_address(attribute::xor_peer_address, client.peer);
+    }
+    if (!client.nonce.empty()) {
+        builder.add_string(attribute::username, client.username);
+        builder.add_string(attribute::realm, client.realm);
+        builder.add_string(attribute::nonce, client.nonce);
+        builder.add_message_integrity(client.key);
+    }
+    builder.add_fingerprint();
+    const auto bytes = builder.finish();
+    return {bytes.begin(), bytes.end()};
+}
+
+template <typename OnAnswer>
+bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
+    struct Pending {
+        stun::TransactionId id{};
+        std::vector<std::byte> bytes;
+        Clock::time_point resend_at{};
+        int sends = 0;
+        bool done = false;
+    };
+    std::vector<Pending> pending(clients_.size());
+    std::size_t started = 0;
+    std::size_t finished = 0;
+    const auto send = [&](std::size_t i, bool fresh) {
+        Pending& entry = pending[i];
+        if (fresh) {
+            entry.id = random_transaction();
+            entry.bytes = request_for(step, clients_[i], entry.id);
+            entry.sends = 0;
+        }
+        ::send(clients_[i].fd, entry.bytes.data(), entry.bytes.size(), 0);
+        entry.resend_at = Clock::now() + first_timeout * (1 << entry.sends);
+        ++entry.sends;
+    };
+    std::array<epoll_event, 256> events{};
+    std::array<std::byte, 2048> datagram{};
+    auto next_scan = Clock::now();
+    while (finished < clients_.size()) {
+        while (started < clients_.size() && started - finished < window) {
+            send(started++, true);
+        }
+        const int ready = epoll_wait(epoll_fd_, events.data(), events.size(), 10);
+        for (int e = 0; e < ready; ++e) {
+            const std::uint32_t i = events[e].data.u32;
+            ssize_t length = 0;
+            while ((length = recv(clients_[i].fd, datagram.data(), datagram.size(), 0)) > 0) {
+                const auto answer =
+                    stun::MessageView::parse({datagram.data(), static_cast<std::size_t>(length)});
+                if (!answer || pending[i].done || answer->transaction_id() != pending[i].id) {
+                    continue;  // a late answer to a retransmission, or not STUN
+                }
+                switch (on_answer(clients_[i], *answer)) {
+                    case Verdict::done:
+                        pending[i].done = true;
+                        ++finished;
+                        break;
+                    case Verdict::again:
+                        send(i, true);
+                        break;
+                    case Verdict::failed:
+                        error = "allocation " + std::to_string(i) + ": " + error;
+                        return false;
+                }
+            }
+        }
+        const auto now = Clock::now();
+        if (now < next_scan) {
+            continue;
+        }
+        next_scan = now + std::chrono::milliseconds(50);
+        for (std::size_t i = 0; i < started; ++i) {
+            if (pending[i].done || now < pending[i].resend_at) {
+                continue;
+            }
+            if (pending[i].sends == max_sends) {
+                error = "no answer from " + options_.server.to_string() + " for allocation " +
+                        std::to_string(i) + " after " + std::to_string(max_sends) + " tries";
+                return false;
+            }
+            send(i, false);
+        }
+    }
+    return true;
+}
+
+bool LoadClients::allocate(std::chrono::duration<double>& elapsed, std::string& error) {
+    const auto start = Clock::now();
+    const bool ok = exchange(
+        Step::allocate,
+        [&error](LoadClient& client, const stun::MessageView& answer) {
+            if (answer.message_class() == stun::MessageClass::success_response) {
+                const auto relayed = answer.find(attribute::xor_relayed_address);
+                const auto address =
+                    relayed ? stun::decode_xor_address(*relayed, answer.transaction_id())
+                            : std::nullopt;
+                if (!address) {
+                    error = "Allocate answered without XOR-RELAYED-ADDRESS";
+                    return Verdict::failed;
+                }
+                client.relayed = *address;
+                return Verdict::done;
+            }
+            const int code = error_code_of(answer);
+            const auto nonce = answer.find(attribute::nonce);
+            const auto realm = answer.find(attribute::realm);
+            // RFC 8489 §9.2.4: 401 (first try) and 438 (stale nonce) carry what to retry with.
+            const bool retry = (code == 401 && client.nonce.empty()) || code == 438;
+            if (retry && nonce && realm) {
+                client.nonce = std::string(stun::decode_nonce(*nonce).value_or(""));
+                client.realm = std::string(stun::decode_realm(*realm).value_or(""));
+                client.key =
+                    stun::long_term_key_md5(client.username, client.realm, client.password);
+                return Verdict::again;
+            }
+            error = "Allocate refused with " + std::to_string(code) +
+                    (code == 401 ? " (wrong --secret?)" : "");
+            return Verdict::failed;
+        },
+        error);
+    elapsed = Clock::now() - start;
+    return ok;
+}
+
+bool LoadClients::open_paths(DataMode mode, std::string& error) {
+    return exchange(
+        Step::bind,
+        [&error, mode](LoadClient&, const stun::MessageView& answer) {
+            if (answer.message_class() == stun::MessageClass::success_response) {
+                return Verdict::done;
+            }
+            error = std::string(mode == DataMode::channel ? "ChannelBind" : "CreatePermission") +
+                    " refused with " + std::to_string(error_code_of(answer)) +
+                    (error_code_of(answer) == 403 ? " (the server's peer policy refuses the peer)"
+                                                  : "");
+            return Verdict::failed;
+        },
+        error);
+}
+
+void LoadClients::release() {
+    std::string ignored;
+    exchange(
+        Step::release, [](LoadClient&, const stun::MessageView&) { return Verdict::done; },
+        ignored);
+}
+
+}  // namespace hearth::load

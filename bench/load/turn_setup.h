@@ -1,0 +1,65 @@
+#pragma once
+
+// Setting up hearth-load's allocations: requests built with hearth's own codec, sent to
+// the server from one connected UDP socket per allocation, answered or retransmitted
+// (RFC 8489 §6.2.1) in one epoll loop, many at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/load/load_options.h"
+#include "relay/stun/integrity.h"
+#include "relay/stun/message.h"
+#include "relay/stun/transport_address.h"
+
+namespace hearth::load {
+
+// One allocation's client: its socket, credentials and what the server told it.
+struct LoadClient {
+    int fd = -1;
+    std::string username;
+    std::string password;
+    std::string realm;
+    std::string nonce;
+    stun::Md5Key key{};
+    TransportAddress relayed;
+    TransportAddress peer;  // where its packets go through the relay
+    std::uint16_t channel = 0x4000;
+};
+
+// Opens one socket per allocation, connected to the server; closes them on destruction.
+class LoadClients {
+  public:
+    LoadClients(const LoadOptions& options, std::string& error);
+    ~LoadClients();
+    LoadClients(const LoadClients&) = delete;
+    LoadClients& operator=(const LoadClients&) = delete;
+
+    std::vector<LoadClient>& all() { return clients_; }
+
+    // Allocate for every client (the 401, then with credentials). False with `error` when
+    // any allocation failed; the time it took is in `elapsed`.
+    bool allocate(std::chrono::duration<double>& elapsed, std::string& error);
+    // A channel to (or, in send mode, a permission for) each client's `peer`.
+    bool open_paths(DataMode mode, std::string& error);
+    // Refresh with LIFETIME 0 for every allocation: the server frees them at once.
+    void release();
+
+  private:
+    enum class Step { allocate, bind, release };
+    // Sends `step`'s request for every client, many at a time, until each is answered or
+    // has been sent seven times; calls `answer` with each answer.
+    template <typename OnAnswer>
+    bool exchange(Step step, OnAnswer answer, std::string& error);
+    std::vector<std::byte> request_for(Step step, LoadClient& client,
+                                       const stun::TransactionId& id) const;
+
+    const LoadOptions& options_;
+    std::vector<LoadClient> clients_;
+    int epoll_fd_ = -1;
+};
+
+}  // namespace hearth::load

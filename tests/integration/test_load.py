@@ -1,0 +1,58 @@
+"""hearth-load against a real hearthd: allocations set up, traffic relayed both ways with
+nothing lost, and the figures it reports add up."""
+
+import json
+import os
+import subprocess
+import unittest
+
+import harness
+
+HEARTH_LOAD = os.environ.get("HEARTH_LOAD")
+
+
+class HearthLoadTest(harness.HearthTest):
+    relay_ports = (46000, 46999)
+    extra_config = ("limits = { max_allocations_per_user = 1000; "
+                    "unauthenticated_requests_per_second = 0; };")
+
+    def load(self, *arguments):
+        if not HEARTH_LOAD:
+            self.fail("HEARTH_LOAD must name the hearth-load binary (ctest sets it)")
+        result = subprocess.run(
+            [HEARTH_LOAD, "--server", f"127.0.0.1:{self.port}", "--secret", harness.SECRET,
+             "--session", "s1", "--user", "alice", "--duration", "1", "--json",
+             "--server-pid", str(self.hearthd.process.pid), *arguments],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    def test_channels_through_an_echo_peer(self):
+        report = self.load("--allocations", "20", "--rate", "100", "--payload", "160")
+        self.assertGreater(report["sent"], 1000)
+        self.assertEqual(report["received"], report["sent"])
+        # Through the relay twice: to the echo peer and back.
+        self.assertEqual(report["relayed_packets"], 2 * report["sent"])
+        self.assertGreater(report["allocations_per_second"], 0)
+        self.assertGreater(report["server_cpu_seconds"], 0)
+        self.assertGreater(report["packets_per_server_cpu_second"], 0)
+        self.assertLessEqual(report["latency_us"]["p50"], report["latency_us"]["p99"])
+
+    def test_send_indications_client_to_client(self):
+        report = self.load("--allocations", "4", "--rate", "200", "--mode", "send",
+                           "--client-to-client", "--payload", "1200")
+        self.assertEqual(report["received"], report["sent"])
+        self.assertEqual(report["relayed_packets"], 2 * report["received"])
+
+    def test_a_wrong_secret_is_a_one_line_error(self):
+        result = subprocess.run(
+            [HEARTH_LOAD, "--server", f"127.0.0.1:{self.port}", "--secret", "not-the-secret",
+             "--session", "s1", "--user", "alice", "--duration", "1"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.count("\n"), 1, result.stderr)
+        self.assertIn("401", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
