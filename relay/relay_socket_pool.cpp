@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 
 #include "relay/client_link.h"
@@ -158,29 +159,36 @@ void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
     Worker& worker = relay->pool->worker_;
     turn::Allocation& allocation = *relay->allocation;
     auto* link = static_cast<ClientLink*>(allocation.client_link);
+    // One recvmmsg a wakeup, at most a batch: one syscall for what is waiting (not a
+    // final EAGAIN per wakeup), and one busy peer cannot starve the rest of the loop.
+    std::array<mmsghdr, Worker::peer_batch> headers{};
+    std::array<iovec, Worker::peer_batch> vectors{};
+    std::array<sockaddr_storage, Worker::peer_batch> sources;
+    for (std::size_t i = 0; i < Worker::peer_batch; ++i) {
+        vectors[i] = {worker.peer_buffer(i).data() + turn::peer_data_headroom,
+                      Worker::max_datagram};
+        headers[i].msg_hdr.msg_iov = &vectors[i];
+        headers[i].msg_hdr.msg_iovlen = 1;
+        headers[i].msg_hdr.msg_name = &sources[i];
+        headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    }
+    const int received = recvmmsg(fd, headers.data(), Worker::peer_batch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) {
+        return;
+    }
     const auto now = worker.now().monotonic;
-    const auto buffer = worker.peer_buffer();
-    // Bounded so one busy peer cannot starve the rest of the loop.
-    constexpr int max_datagrams_per_wakeup = 32;
-    for (int i = 0; i < max_datagrams_per_wakeup; ++i) {
-        sockaddr_storage source;
-        socklen_t source_length = sizeof source;
-        const ssize_t received = recvfrom(fd, buffer.data() + turn::peer_data_headroom,
-                                          Worker::max_datagram, MSG_DONTWAIT | MSG_TRUNC,
-                                          reinterpret_cast<sockaddr*>(&source), &source_length);
-        if (received < 0) {
-            return;
-        }
-        if (static_cast<std::size_t>(received) > Worker::max_datagram) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
+        const msghdr& header = headers[i].msg_hdr;
+        if ((header.msg_flags & MSG_TRUNC) != 0) {
             continue;  // too large to wrap in a STUN message: dropped
         }
         const auto peer = TransportAddress::from_sockaddr(
-            reinterpret_cast<const sockaddr*>(&source), source_length);
+            reinterpret_cast<const sockaddr*>(header.msg_name), header.msg_namelen);
         if (!peer) {
             continue;
         }
         const auto message = worker.server().wrap_peer_datagram(
-            allocation, *peer, buffer, static_cast<std::size_t>(received), now, link->is_stream());
+            allocation, *peer, worker.peer_buffer(i), headers[i].msg_len, now, link->is_stream());
         if (!message.empty() && !link->send_to_client(allocation.five_tuple().client, message)) {
             ++allocation.peer_to_client.dropped_queue_full;
         }

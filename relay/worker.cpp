@@ -67,7 +67,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
                      RelayPortRange{config.relay_port_min, config.relay_port_max}, shared.tcp_ports,
                      config.stream_output_buffer_bytes),
       tls_context_(std::move(tls_context)),
-      peer_buffer_(turn::peer_data_headroom + max_datagram + turn::peer_data_tailroom) {
+      peer_buffers_(peer_batch * peer_buffer_size) {
     // Allocation IDs stay unique across workers: the worker index in the top bits.
     server_ = std::make_unique<turn::TurnServer>(
         settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,

@@ -89,7 +89,14 @@ class Worker {
     // Scratch for one peer datagram with room to wrap it in place (turn_server.h).
     // A peer datagram must still fit a Data indication's 16-bit length with its headers.
     static constexpr std::size_t max_datagram = 65000;
-    std::span<std::byte> peer_buffer() { return peer_buffer_; }
+    // Room for a batch of peer datagrams (one recvmmsg), each with the headroom and
+    // tailroom wrap_peer_datagram writes into.
+    static constexpr std::size_t peer_batch = 32;
+    static constexpr std::size_t peer_buffer_size =
+        turn::peer_data_headroom + max_datagram + turn::peer_data_tailroom;
+    std::span<std::byte> peer_buffer(std::size_t index) {
+        return {peer_buffers_.data() + index * peer_buffer_size, peer_buffer_size};
+    }
 
   private:
     static void on_expiry_timer(evutil_socket_t, short, void* context);
@@ -107,7 +114,7 @@ class Worker {
     event* expiry_timer_ = nullptr;
     std::unique_ptr<TaskQueue> tasks_;
     SslContextPointer tls_context_;
-    std::vector<std::byte> peer_buffer_;
+    std::vector<std::byte> peer_buffers_;
     struct SetAside {
         std::vector<std::byte> request;
         turn::FiveTuple tuple;

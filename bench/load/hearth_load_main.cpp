@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
         return fail(error);
     }
     LoadReport report;
+    if (options.server_pid != 0) {
+        report.server_rss_before_kib = process_rss_kib(options.server_pid);
+    }
     std::chrono::duration<double> setup{};
     if (!clients.allocate(setup, error)) {
         return fail(error);
@@ -92,6 +95,9 @@ int main(int argc, char** argv) {
         return fail(error);
     }
 
+    if (options.server_pid != 0) {
+        report.server_rss_allocated_kib = process_rss_kib(options.server_pid);
+    }
     const auto server_before =
         options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
     const double own_before = own_cpu_seconds();

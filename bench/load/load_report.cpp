@@ -16,6 +16,7 @@ struct Figures {
     std::uint64_t p99 = 0;
     std::uint64_t p999 = 0;
     std::optional<double> packets_per_server_cpu_second;
+    std::optional<double> rss_bytes_per_allocation;
 };
 
 Figures figures_of(const LoadOptions& options, const LoadReport& report) {
@@ -35,6 +36,11 @@ Figures figures_of(const LoadOptions& options, const LoadReport& report) {
     if (report.server_cpu_seconds && *report.server_cpu_seconds > 0) {
         figures.packets_per_server_cpu_second =
             traffic.relayed_packets / *report.server_cpu_seconds;
+    }
+    if (report.server_rss_before_kib && report.server_rss_allocated_kib) {
+        figures.rss_bytes_per_allocation = (static_cast<double>(*report.server_rss_allocated_kib) -
+                                            static_cast<double>(*report.server_rss_before_kib)) *
+                                           1024.0 / options.allocations;
     }
     return figures;
 }
@@ -78,6 +84,10 @@ std::string format_table(const LoadOptions& options, const LoadReport& report) {
     if (figures.packets_per_server_cpu_second) {
         out += line("  packets per server CPU-s  %.0f\n", *figures.packets_per_server_cpu_second);
     }
+    if (figures.rss_bytes_per_allocation) {
+        out += line("  server RSS per allocation %.0f B (idle, with its channel)\n",
+                    *figures.rss_bytes_per_allocation);
+    }
     out += line("  hearth-load's own CPU     %.2f s\n", report.own_cpu_seconds);
     return out;
 }
@@ -113,6 +123,9 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
     if (figures.packets_per_server_cpu_second) {
         out +=
             line("\"packets_per_server_cpu_second\":%.1f,", *figures.packets_per_server_cpu_second);
+    }
+    if (figures.rss_bytes_per_allocation) {
+        out += line("\"server_rss_bytes_per_allocation\":%.0f,", *figures.rss_bytes_per_allocation);
     }
     out += line("\"load_cpu_seconds\":%.3f}\n", report.own_cpu_seconds);
     return out;

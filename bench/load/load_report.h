@@ -2,6 +2,7 @@
 
 // What hearth-load prints: a plain table for people, one JSON object for scripts.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,9 @@ struct LoadReport {
     const TrafficResult* traffic = nullptr;
     std::optional<double> server_cpu_seconds;  // during the traffic, when --server-pid
     double own_cpu_seconds = 0;                // hearth-load's, during the traffic
+    // The server's resident memory before the allocations and once they are set up.
+    std::optional<std::uint64_t> server_rss_before_kib;
+    std::optional<std::uint64_t> server_rss_allocated_kib;
 };
 
 std::string format_table(const LoadOptions& options, const LoadReport& report);

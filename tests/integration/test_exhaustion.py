@@ -33,6 +33,12 @@ limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
         self.assertEqual(harness.error_code(clients[-1].allocate_answer()), 508)
 
     def test_out_of_descriptors_answers_508_and_accepting_resumes(self):
+        with open(f"/proc/{self.hearthd.process.pid}/maps") as maps:
+            if "libubsan" in maps.read():
+                # UBSan's vptr check makes a pipe to see that an object is readable; with
+                # no descriptor left it reports every virtual call as "invalid vptr". The
+                # plain build runs this test; the sanitizer build cannot.
+                self.skipTest("UBSan cannot check virtual calls without file descriptors")
         mark = self.hearthd.mark()
         held = []
         self.addCleanup(lambda: [sock.close() for sock in held])
