@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# hearthd against coturn's turnserver on this machine, with the same hearth-load runs.
+# Installs what is missing (coturn from Debian), builds hearthd and hearth-load, then runs
+# bench/compare_servers.py, which prints the table of hearth/coturn ratios.
+#   bench/compare.sh                 # 3 rounds, 5 s a run
+#   bench/compare.sh --rounds 5 --seconds 10
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/install-deps.sh
+install_packages test
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target hearthd hearth-load >/dev/null
+exec python3 bench/compare_servers.py --hearthd build/admin/hearthd \
+    --hearth-load build/bench/load/hearth-load "$@"

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""hearthd and coturn's turnserver side by side (run through bench/compare.sh).
+
+Both servers run at once on loopback with equivalent settings: the same number of
+worker (relay) threads, REST API credentials with the same secret, loopback peers
+allowed, no TLS, no bandwidth limits. hearth-load drives each with the same runs, the
+servers taking turns (the order flips every round), for --rounds rounds; the table shows
+the medians and the hearth/coturn ratio. Each server's CPU time is read from /proc, so the
+load generator's own CPU does not count against either.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SECRET = "compare-secret-0123456789abcdef"
+OFFERED_PACKETS_PER_SECOND = 20000  # what hearth-load sends in total, in every run
+
+
+def free_port():
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
+                socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def answers_binding(port):
+    """True once a STUN Binding to 127.0.0.1:port is answered (RFC 8489 §6)."""
+    request = bytes.fromhex("000100002112a442") + os.urandom(12)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.settimeout(0.2)
+        probe.sendto(request, ("127.0.0.1", port))
+        try:
+            return probe.recv(512)[8:20] == request[8:20]
+        except socket.timeout:
+            return False
+
+
+class Server:
+    """One TURN server process, its log in a file, ready once it answers a Binding, and
+    stopped by PID."""
+
+    def __init__(self, name, argv, port, log_path):
+        self.name = name
+        self.port = port
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):  # bounded: about 20 s
+            if self.process.poll() is not None:
+                break
+            if answers_binding(port):
+                return
+        self.stop()
+        with open(log_path) as log:
+            raise RuntimeError(f"{name} did not start:\n{log.read()[-2000:]}")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+def start_hearthd(binary, workers, directory):
+    port = free_port()
+    config = os.path.join(directory, "hearth.conf")
+    with open(config, "w") as file:
+        file.write(f"""
+log_level = "warn";
+workers = {workers};
+realm = "compare";
+listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ ]; }};
+relay = {{ ipv4 = "127.0.0.1"; port_min = 20000; port_max = 39999; }};
+auth = {{ secrets = ( {{ name = "compare"; value = "{SECRET}"; }} ); }};
+session_store = {{ kind = "embedded"; sessions = (
+    {{ id = "load"; state = "active"; participants = [ "load" ]; allocation_cap = 10000; }}
+); }};
+limits = {{ max_allocations_per_user = 100000; unauthenticated_requests_per_second = 0;
+           allocation_bandwidth_bps = 0; session_bandwidth_bps = 0; }};
+peer_policy = {{ allow = [ "127.0.0.0/8" ]; }};
+admin = {{ listen = ""; }};
+""")
+    return Server("hearthd", [binary, "--config", config], port,
+                  os.path.join(directory, "hearthd.log"))
+
+
+def start_coturn(workers, directory):
+    turnserver = shutil.which("turnserver")
+    if turnserver is None:
+        raise RuntimeError("turnserver is missing (bench/compare.sh installs coturn)")
+    port = free_port()
+    argv = [turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
+            "--relay-ip", "127.0.0.1", "--min-port", "40000", "--max-port", "59999",
+            "--use-auth-secret", "--static-auth-secret", SECRET, "--realm", "compare",
+            "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay", "--allow-loopback-peers",
+            "--relay-threads", str(workers), "--log-file", "stdout", "--simple-log",
+            "--pidfile", os.path.join(directory, "turnserver.pid")]
+    return Server("coturn", argv, port, os.path.join(directory, "coturn.log"))
+
+
+def load(hearth_load, server, *arguments):
+    result = subprocess.run(
+        [hearth_load, "--server", f"127.0.0.1:{server.port}", "--secret", SECRET,
+         "--session", "load", "--user", "load", "--server-pid", str(server.pid), "--json",
+         *arguments], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"hearth-load against {server.name}: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hearthd", required=True)
+    parser.add_argument("--hearth-load", required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--idle-allocations", type=int, default=5000)
+    arguments = parser.parse_args()
+    workers = os.cpu_count() or 1
+
+    runs = [(payload, allocations) for payload in (160, 1200) for allocations in (10, 100, 1000)]
+    results = {}  # (server, figure) -> [values]
+
+    def record(server, figure, value):
+        results.setdefault((server, figure), []).append(value)
+
+    with tempfile.TemporaryDirectory() as directory:
+        servers = []
+        try:
+            servers = [start_hearthd(arguments.hearthd, workers, directory),
+                       start_coturn(workers, directory)]
+            for round_number in range(arguments.rounds):
+                order = servers if round_number % 2 == 0 else list(reversed(servers))
+                for payload, allocations in runs:
+                    rate = max(1, OFFERED_PACKETS_PER_SECOND // allocations)
+                    for server in order:
+                        report = load(arguments.hearth_load, server, "--allocations",
+                                      str(allocations), "--rate", str(rate), "--payload",
+                                      str(payload), "--duration", str(arguments.seconds))
+                        key = f"{payload}/{allocations}"
+                        record(server.name, f"ppcs {key}",
+                               report.get("packets_per_server_cpu_second", 0))
+                        record(server.name, f"loss {key}", report["loss_percent"])
+                        if (payload, allocations) == (160, 100):
+                            for percentile in ("p50", "p99", "p999"):
+                                record(server.name, percentile, report["latency_us"][percentile])
+                        if allocations == 1000:
+                            record(server.name, "setup", report["allocations_per_second"])
+                for server in order:
+                    report = load(arguments.hearth_load, server, "--allocations",
+                                  str(arguments.idle_allocations), "--rate", "1", "--duration",
+                                  "0.5")
+                    record(server.name, "rss", report.get("server_rss_bytes_per_allocation", 0))
+        finally:
+            for server in servers:
+                server.stop()
+
+    def median(server, figure):
+        values = results.get((server, figure), [])
+        return statistics.median(values) if values else float("nan")
+
+    def row(label, figure, unit="", higher_is_better=True):
+        hearth, coturn = median("hearthd", figure), median("coturn", figure)
+        ratio = hearth / coturn if coturn else float("nan")
+        print(f"{label:<44}{hearth:>12.0f}{unit:<4}{coturn:>12.0f}{unit:<4}{ratio:>8.2f}")
+
+    version = subprocess.run(["turnserver", "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    print(f"hearth against coturn {version}: {workers} worker threads each, {arguments.rounds} "
+          f"rounds alternating, medians; hearth-load offers {OFFERED_PACKETS_PER_SECOND} "
+          f"packets/s for {arguments.seconds:g} s per run (echo peer, ChannelData)")
+    print(f"{'figure':<44}{'hearth':>16}{'coturn':>16}{'ratio':>8}")
+    for payload, allocations in runs:
+        row(f"packets per server CPU-s, {payload} B, {allocations} alloc",
+            f"ppcs {payload}/{allocations}")
+    for payload, allocations in runs:
+        hearth = median("hearthd", f"loss {payload}/{allocations}")
+        coturn = median("coturn", f"loss {payload}/{allocations}")
+        print(f"{f'loss %, {payload} B, {allocations} alloc':<44}{hearth:>12.3f}{'':<4}"
+              f"{coturn:>12.3f}")
+    row("allocation setup per s (1000 alloc)", "setup")
+    row(f"RSS per idle allocation ({arguments.idle_allocations} alloc)", "rss", " B")
+    for percentile in ("p50", "p99", "p999"):
+        row(f"round-trip latency {percentile} (160 B, 100 alloc)", percentile, " us")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
