@@ -3,6 +3,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -23,6 +25,29 @@
 namespace hearth::relay {
 
 namespace {
+
+// Pins `thread` to the `index`-th CPU of those this process may use (taskset, cgroups).
+void pin_to_cpu(std::thread& thread, std::size_t index) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) == 0) {
+        return;
+    }
+    std::size_t wanted = index % static_cast<std::size_t>(CPU_COUNT(&allowed));
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &allowed) && wanted-- == 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            if (pthread_setaffinity_np(thread.native_handle(), sizeof one, &one) != 0) {
+                spdlog::warn("cannot pin worker {} to CPU {}", index, cpu);
+            } else {
+                spdlog::info("worker {} pinned to CPU {}", index, cpu);
+            }
+            return;
+        }
+    }
+}
 
 spdlog::level::level_enum spdlog_level(config::LogLevel level) {
     switch (level) {
@@ -214,6 +239,9 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
     std::vector<std::thread> threads;
     for (auto& worker : workers) {
         threads.emplace_back([&worker] { worker->run(); });
+        if (config.pin_workers) {
+            pin_to_cpu(threads.back(), threads.size() - 1);
+        }
     }
     std::string listening;
     for (const auto& address : config.listen_udp) {

@@ -142,6 +142,7 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
                    next.relay_port_max != config_.relay_port_max,
                "relay");
     restart_if(next.workers != config_.workers, "workers");
+    restart_if(next.pin_workers != config_.pin_workers, "pin_workers");
     restart_if(next.admin_listen != config_.admin_listen, "admin.listen");
     restart_if(next.session_store != config_.session_store ||
                    next.redis_host != config_.redis_host || next.redis_port != config_.redis_port,

@@ -21,7 +21,8 @@ enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
     LogLevel log_level = LogLevel::info;
-    unsigned workers = 0;  // 0: one per core
+    unsigned workers = 0;      // 0: one per core
+    bool pin_workers = false;  // worker i runs on CPU i (mod the CPUs this process may use)
     std::string realm = "hearth";
     std::string public_host;  // the name clients reach this node by (turns: URLs); "" = relay ipv4
     std::string software = "hearth";

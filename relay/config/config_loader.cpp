@@ -183,8 +183,8 @@ bool starts_with_change_me(std::string_view value) {
 
 void read_root(const Setting& root, Reader& reader, Config& config) {
     reader.only_keys(
-        root, {"log_level", "workers", "realm", "software", "public_host", "listen", "relay", "tls",
-               "drain", "limits", "auth", "session_store", "peer_policy", "admin"});
+        root, {"log_level", "workers", "pin_workers", "realm", "software", "public_host", "listen",
+               "relay", "tls", "drain", "limits", "auth", "session_store", "peer_policy", "admin"});
     if (const auto level = reader.text(root, "log_level")) {
         if (const auto parsed = log_level_of(*level)) {
             config.log_level = *parsed;
@@ -195,6 +195,7 @@ void read_root(const Setting& root, Reader& reader, Config& config) {
     if (const auto workers = reader.number(root, "workers", 0, 256)) {
         config.workers = static_cast<unsigned>(*workers);
     }
+    config.pin_workers = reader.boolean(root, "pin_workers").value_or(false);
     if (const auto realm = reader.text(root, "realm")) {
         // 64, not RFC 8489's 127: a longer realm would enlarge every 401 past
         // turn::max_unauthenticated_growth.
