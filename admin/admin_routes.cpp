@@ -11,6 +11,7 @@
 #include "auth/credential.h"
 #include "auth/redis_session_store.h"
 #include "auth/session_store.h"
+#include "relay/udp_socket_drops.h"
 #include "relay/worker.h"
 
 namespace hearth::admin {
@@ -133,6 +134,7 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
                                       std::vector<auth::Session> sessions) {
                 NodeFigures node;
                 node.start_time_unix = control.started_unix();
+                node.udp_socket_drops = relay::udp_socket_drops();
                 node.connections_open = control.shared().connections.open();
                 node.connections_refused_total = control.shared().connections.refused_total();
                 node.connections_refused_per_source =

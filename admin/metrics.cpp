@@ -199,6 +199,10 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
     out.family("hearth_tcp_peer_bind_timeouts_total", "counter",
                "RFC 6062 peer connections closed unbound after 30 s.");
     out.sample("hearth_tcp_peer_bind_timeouts_total", "", io.tcp_peer_bind_timeouts);
+    out.family("hearth_udp_socket_drops", "gauge",
+               "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), "
+               "from /proc/net/udp; closed sockets take theirs along.");
+    out.sample("hearth_udp_socket_drops", "", node.udp_socket_drops);
     out.family("hearth_out_of_descriptors_total", "counter",
                "Times a file descriptor was wanted and none was left: an accept paused, or a "
                "relay socket refused (the Allocate got 508).");

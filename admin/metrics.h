@@ -18,7 +18,8 @@ struct NodeFigures {
     std::uint64_t connections_refused_per_source = 0;
     bool per_allocation_series = false;
     std::uint32_t sessions_active = 0;
-    bool session_store_up = true;  // the embedded store always is; Redis may not be
+    bool session_store_up = true;        // the embedded store always is; Redis may not be
+    std::uint64_t udp_socket_drops = 0;  // the kernel's, on the open UDP sockets
 };
 
 std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,

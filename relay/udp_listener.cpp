@@ -1,6 +1,7 @@
 #include "relay/udp_listener.h"
 
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 
 #include "relay/stun/channel_data.h"
 #include "relay/stun/message.h"
+#include "relay/udp_socket_drops.h"
 #include "relay/worker.h"
 
 namespace hearth::relay {
@@ -51,6 +53,17 @@ bool UdpListener::open(std::string& error) {
     fd_ = open_bound_socket(address_, SOCK_DGRAM, error);
     if (fd_ < 0) {
         return false;
+    }
+    // Every client of this worker arrives here: room for bursts, so the kernel does not
+    // drop while the loop is busy (udp_socket_drops() tells if it still does).
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &listener_receive_buffer_bytes,
+               sizeof listener_receive_buffer_bytes);
+    int granted = 0;
+    socklen_t granted_length = sizeof granted;
+    getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted, &granted_length);
+    if (granted / 2 < listener_receive_buffer_bytes) {  // Linux reports twice the size set
+        spdlog::info("udp {}: receive buffer {} bytes, not the {} asked: raise net.core.rmem_max",
+                     address_.to_string(), granted / 2, listener_receive_buffer_bytes);
     }
     read_event_ =
         event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &UdpListener::on_readable, this);

@@ -3,6 +3,7 @@ sessions, revocation and minting, with the bearer token enforced."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import unittest
@@ -65,6 +66,22 @@ class AdminTest(harness.HearthTest):
         self.assertEqual(listed.returncode, 0, listed.stderr)
         self.assertIn("alice", listed.stdout)
         self.assertIn("SESSION", listed.stdout)
+
+    def test_kernel_drops_on_udp_sockets_are_reported(self):
+        self.assertIn("hearth_udp_socket_drops 0\n", self.get("/metrics")[1])
+        # Stopped, hearthd reads nothing: 22 MB at its UDP listener overflow the receive
+        # buffer it asked for (8 MB, less where net.core.rmem_max caps it), and the kernel
+        # counts what it drops.
+        os.kill(self.hearthd.process.pid, signal.SIGSTOP)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+                for _ in range(16000):
+                    flood.sendto(b"\xff" * 1400, ("127.0.0.1", self.port))
+        finally:
+            os.kill(self.hearthd.process.pid, signal.SIGCONT)
+        drops = [line for line in self.get("/metrics")[1].splitlines()
+                 if line.startswith("hearth_udp_socket_drops ")]
+        self.assertGreater(int(drops[0].split()[1]), 0)
 
     def test_revoke_tears_down_the_sessions_allocations(self):
         client = harness.StreamTurnClient(self.port)
