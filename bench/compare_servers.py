@@ -51,11 +51,20 @@ def answers_binding(port):
             return False
 
 
-class Server:
-    """One TURN server process, its log in a file, ready once it answers a Binding, and
-    stopped by PID."""
+def says_ready(log_path):
+    """For the forwarder, which answers nothing itself: its ready line."""
+    def ready(_port):
+        time.sleep(0.05)  # polling a file an external process writes, bounded by the caller
+        with open(log_path) as log:
+            return "ready" in log.read()
+    return ready
 
-    def __init__(self, name, argv, port, log_path):
+
+class Server:
+    """One server process, its log in a file, ready once `ready(port)` says so (a TURN
+    server: once it answers a Binding), and stopped by PID."""
+
+    def __init__(self, name, argv, port, log_path, ready=answers_binding):
         self.name = name
         self.port = port
         self.log = open(log_path, "w")
@@ -63,7 +72,7 @@ class Server:
         for _ in range(100):  # bounded: about 20 s
             if self.process.poll() is not None:
                 break
-            if answers_binding(port):
+            if ready(port):
                 return
         self.stop()
         with open(log_path) as log:
@@ -121,11 +130,21 @@ def start_coturn(workers, directory):
     return Server("coturn", argv, port, os.path.join(directory, "coturn.log"))
 
 
+def start_forwarder(binary, directory):
+    port, echo_port = free_port(), free_port()
+    log_path = os.path.join(directory, "forwarder.log")
+    server = Server("forwarder", [binary, "--listen", f"127.0.0.1:{port}", "--peer",
+                                  f"127.0.0.1:{echo_port}"], port, log_path, says_ready(log_path))
+    server.echo_port = echo_port
+    return server
+
+
 def load(hearth_load, server, *arguments):
+    mode = (["--raw", "--echo-port", str(server.echo_port)] if server.name == "forwarder" else
+            ["--secret", SECRET, "--session", "load", "--user", "load"])
     result = subprocess.run(
-        [hearth_load, "--server", f"127.0.0.1:{server.port}", "--secret", SECRET,
-         "--session", "load", "--user", "load", "--server-pid", str(server.pid), "--json",
-         *arguments], capture_output=True, text=True, timeout=600)
+        [hearth_load, "--server", f"127.0.0.1:{server.port}", *mode, "--server-pid",
+         str(server.pid), "--json", *arguments], capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"hearth-load against {server.name}: {result.stderr.strip()}")
     return json.loads(result.stdout)
@@ -135,6 +154,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hearthd", required=True)
     parser.add_argument("--hearth-load", required=True)
+    parser.add_argument("--forwarder", required=True, help="bench/limit's udp-forwarder")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--idle-allocations", type=int, default=5000)
@@ -151,7 +171,8 @@ def main():
         servers = []
         try:
             servers = [start_hearthd(arguments.hearthd, workers, directory),
-                       start_coturn(workers, directory)]
+                       start_coturn(workers, directory),
+                       start_forwarder(arguments.forwarder, directory)]
             for round_number in range(arguments.rounds):
                 order = servers if round_number % 2 == 0 else list(reversed(servers))
                 for payload, allocations in runs:
@@ -169,11 +190,18 @@ def main():
                                 record(server.name, percentile, report["latency_us"][percentile])
                         if allocations == 1000:
                             record(server.name, "setup", report["allocations_per_second"])
-                for server in order:
-                    report = load(arguments.hearth_load, server, "--allocations",
-                                  str(arguments.idle_allocations), "--rate", "1", "--duration",
-                                  "0.5")
-                    record(server.name, "rss", report.get("server_rss_bytes_per_allocation", 0))
+                # Memory per allocation on a fresh process each time: a warm one would
+                # reuse what earlier runs freed.
+                for start in (lambda: start_hearthd(arguments.hearthd, workers, directory),
+                              lambda: start_coturn(workers, directory)):
+                    fresh = start()
+                    try:
+                        report = load(arguments.hearth_load, fresh, "--allocations",
+                                      str(arguments.idle_allocations), "--rate", "1",
+                                      "--duration", "0.5")
+                    finally:
+                        fresh.stop()
+                    record(fresh.name, "rss", report.get("server_rss_bytes_per_allocation", 0))
         finally:
             for server in servers:
                 server.stop()
@@ -182,20 +210,25 @@ def main():
         values = results.get((server, figure), [])
         return statistics.median(values) if values else float("nan")
 
-    def row(label, figure, unit="", higher_is_better=True):
+    def row(label, figure, unit="", limit=False):
         hearth, coturn = median("hearthd", figure), median("coturn", figure)
         ratio = hearth / coturn if coturn else float("nan")
-        print(f"{label:<44}{hearth:>12.0f}{unit:<4}{coturn:>12.0f}{unit:<4}{ratio:>8.2f}")
+        text = f"{label:<44}{hearth:>12.0f}{unit:<4}{coturn:>12.0f}{unit:<4}{ratio:>8.2f}"
+        if limit:
+            forwarder = median("forwarder", figure)
+            text += f"{forwarder:>12.0f}{hearth / forwarder if forwarder else float('nan'):>10.2f}"
+        print(text)
 
     version = subprocess.run(["turnserver", "--version"], capture_output=True,
                              text=True).stdout.strip()
     print(f"hearth against coturn {version}: {workers} worker threads each, {arguments.rounds} "
           f"rounds alternating, medians; hearth-load offers {OFFERED_PACKETS_PER_SECOND} "
           f"packets/s for {arguments.seconds:g} s per run (echo peer, ChannelData)")
-    print(f"{'figure':<44}{'hearth':>16}{'coturn':>16}{'ratio':>8}")
+    print(f"{'figure':<44}{'hearth':>16}{'coturn':>16}{'ratio':>8}{'limit':>12}"
+          f"{'of limit':>10}")
     for payload, allocations in runs:
         row(f"packets per server CPU-s, {payload} B, {allocations} alloc",
-            f"ppcs {payload}/{allocations}")
+            f"ppcs {payload}/{allocations}", limit=True)
     for payload, allocations in runs:
         hearth = median("hearthd", f"loss {payload}/{allocations}")
         coturn = median("coturn", f"loss {payload}/{allocations}")

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
         report.server_rss_before_kib = process_rss_kib(options.server_pid);
     }
     std::chrono::duration<double> setup{};
-    if (!clients.allocate(setup, error)) {
+    if (!options.raw && !clients.allocate(setup, error)) {
         return fail(error);
     }
     report.setup_seconds = setup.count();
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         if (!local) {
             return fail("cannot tell the local address");
         }
-        echo = std::make_unique<EchoPeer>(*local, error);
+        echo = std::make_unique<EchoPeer>(*local, options.echo_port, error);
         if (!error.empty()) {
             return fail(error);
         }
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
             client.peer = echo->address();
         }
     }
-    if (!clients.open_paths(options.mode, error)) {
+    if (!options.raw && !clients.open_paths(options.mode, error)) {
         return fail(error);
     }
 
@@ -110,7 +110,9 @@ int main(int argc, char** argv) {
             report.server_cpu_seconds = *server_after - *server_before;
         }
     }
-    clients.release();
+    if (!options.raw) {
+        clients.release();
+    }
 
     const std::string text =
         options.json ? format_json(options, report) : format_table(options, report);

@@ -15,6 +15,8 @@ const char* const load_usage =
     "  --rate PPS               packets a second per allocation (50)\n"
     "  --duration SECONDS       how long to send (10)\n"
     "  --client-to-client       allocations relay to each other instead of an echo peer\n"
+    "  --raw                    no TURN: plain datagrams through a forwarder (bench/limit)\n"
+    "  --echo-port PORT         the echo peer's port (any)\n"
     "  --server-pid PID         read the server's CPU time from /proc/PID/stat\n"
     "  --json                   one JSON object instead of the table\n";
 
@@ -46,6 +48,10 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             options.json = true;
             continue;
         }
+        if (flag == "--raw") {
+            options.raw = true;
+            continue;
+        }
         if (i + 1 >= args.size()) {
             return std::unexpected(flag + " needs a value (see --help)");
         }
@@ -74,6 +80,8 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             good = read_number(value, 1u, 1'000'000u, options.rate_per_allocation);
         } else if (flag == "--duration") {
             good = read_number(value, 0.1, 86400.0, options.duration_seconds);
+        } else if (flag == "--echo-port") {
+            good = read_number(value, std::uint16_t{1}, std::uint16_t{65535}, options.echo_port);
         } else if (flag == "--server-pid") {
             good = read_number(value, 1, 1 << 30, options.server_pid);
         } else {
@@ -83,11 +91,14 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             return std::unexpected("bad value for " + flag + ": " + value);
         }
     }
-    if (options.secret.empty()) {
+    if (options.secret.empty() && !options.raw) {
         return std::unexpected("--secret is required: the server's REST API shared secret");
     }
-    if (options.client_to_client && options.allocations < 2) {
-        return std::unexpected("--client-to-client needs at least 2 allocations");
+    if (options.client_to_client && options.allocations % 2 != 0) {
+        return std::unexpected("--client-to-client needs an even number of allocations");
+    }
+    if (options.raw && options.client_to_client) {
+        return std::unexpected("--raw goes through an echo peer, not client to client");
     }
     return options;
 }

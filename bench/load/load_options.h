@@ -24,7 +24,11 @@ struct LoadOptions {
     unsigned rate_per_allocation = 50;  // packets a second each client sends
     double duration_seconds = 10;
     bool client_to_client = false;  // allocations send to each other, not to an echo peer
-    int server_pid = 0;             // whose CPU time to read from /proc; 0: none
+    // No TURN: plain datagrams to --server, which forwards them to the echo peer on
+    // --echo-port and back (bench/limit's udp-forwarder).
+    bool raw = false;
+    std::uint16_t echo_port = 0;  // 0: any
+    int server_pid = 0;           // whose CPU time to read from /proc; 0: none
     bool json = false;
 };
 

@@ -61,11 +61,15 @@ std::string format_table(const LoadOptions& options, const LoadReport& report) {
         "hearth-load: %u allocations over udp to %s, %s, %u B payload, %u pkt/s each, "
         "%.1f s%s\n",
         options.allocations, options.server.to_string().c_str(),
-        options.mode == DataMode::channel ? "ChannelData" : "Send/Data indications",
+        options.raw                         ? "plain datagrams (no TURN)"
+        : options.mode == DataMode::channel ? "ChannelData"
+                                            : "Send/Data indications",
         options.payload_bytes, options.rate_per_allocation, traffic.seconds,
         options.client_to_client ? ", client to client" : ", via an echo peer");
-    out += line("  allocation setup          %.0f /s (%u in %.3f s)\n", figures.setup_rate,
-                options.allocations, report.setup_seconds);
+    if (!options.raw) {
+        out += line("  allocation setup          %.0f /s (%u in %.3f s)\n", figures.setup_rate,
+                    options.allocations, report.setup_seconds);
+    }
     out += line("  relayed                   %.0f packets/s, %.2f Mbit/s payload\n",
                 figures.packets_per_second, figures.bits_per_second / 1e6);
     out += line("  loss                      %.3f %% (%llu of %llu)\n", figures.loss_percent,
@@ -98,7 +102,9 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
     std::string out = "{";
     out += line("\"server\":\"%s\",\"transport\":\"udp\",\"mode\":\"%s\",\"client_to_client\":%s,",
                 options.server.to_string().c_str(),
-                options.mode == DataMode::channel ? "channel" : "send",
+                options.raw                         ? "raw"
+                : options.mode == DataMode::channel ? "channel"
+                                                    : "send",
                 options.client_to_client ? "true" : "false");
     out += line(
         "\"allocations\":%u,\"payload_bytes\":%u,\"rate_per_allocation\":%u,"

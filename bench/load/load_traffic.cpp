@@ -48,6 +48,10 @@ std::size_t build_packet(const LoadOptions& options, const LoadClient& client, s
     const PacketHeader header{packet_magic, sender, now_ns(), sequence};
     std::memcpy(payload.data(), &header, sizeof header);
     const std::size_t payload_size = options.payload_bytes;
+    if (options.raw) {
+        std::memcpy(out.data(), payload.data(), payload_size);
+        return payload_size;
+    }
     if (options.mode == DataMode::channel) {
         stun::write_channel_data_header(out.first<stun::channel_data_header_size>(), client.channel,
                                         static_cast<std::uint16_t>(payload_size));
@@ -63,8 +67,12 @@ std::size_t build_packet(const LoadOptions& options, const LoadClient& client, s
     return builder.finish().size();
 }
 
-// The payload of what a client received: ChannelData, or a Data indication's DATA.
-std::optional<stun::Bytes> payload_of(stun::Bytes datagram) {
+// The payload of what a client received: ChannelData, a Data indication's DATA, or
+// without TURN (--raw) the datagram itself.
+std::optional<stun::Bytes> payload_of(stun::Bytes datagram, bool raw) {
+    if (raw) {
+        return datagram;
+    }
     if (const auto channel = stun::parse_channel_data(datagram)) {
         return channel->payload;
     }
@@ -78,8 +86,8 @@ std::optional<stun::Bytes> payload_of(stun::Bytes datagram) {
 
 }  // namespace
 
-EchoPeer::EchoPeer(const IpAddress& local, std::string& error) {
-    address_ = TransportAddress{local, 0};
+EchoPeer::EchoPeer(const IpAddress& local, std::uint16_t port, std::string& error) {
+    address_ = TransportAddress{local, port};
     sockaddr_storage storage{};
     socklen_t length = address_.to_sockaddr(storage);
     fd_ = socket(storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -170,7 +178,8 @@ TrafficResult run_traffic(const LoadOptions& options, std::vector<LoadClient>& c
             }
             const std::uint64_t arrived_ns = now_ns();
             for (int i = 0; i < received; ++i) {
-                const auto payload = payload_of({buffers[i].data(), messages[i].msg_len});
+                const auto payload =
+                    payload_of({buffers[i].data(), messages[i].msg_len}, options.raw);
                 PacketHeader header{};
                 if (!payload || payload->size() < sizeof header) {
                     continue;

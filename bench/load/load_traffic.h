@@ -18,7 +18,7 @@ namespace hearth::load {
 class EchoPeer {
   public:
     // Binds next to `local` (the address the clients reach the server from).
-    EchoPeer(const IpAddress& local, std::string& error);
+    EchoPeer(const IpAddress& local, std::uint16_t port, std::string& error);
     ~EchoPeer();
     EchoPeer(const EchoPeer&) = delete;
     EchoPeer& operator=(const EchoPeer&) = delete;
