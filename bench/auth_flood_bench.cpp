@@ -10,6 +10,7 @@
 
 #include "auth/credential.h"
 #include "auth/embedded_session_store.h"
+#include "bench_fakes.h"
 #include "relay/credential_authenticator.h"
 #include "relay/stun/message_builder.h"
 #include "relay/turn/turn_server.h"
@@ -18,30 +19,11 @@ namespace {
 
 using namespace hearth;
 using namespace hearth::turn;
+using bench::NullEvents;
+using bench::NullRelaySockets;
 
 constexpr std::string_view secret = "bench-secret-0123456789abcdef";
 constexpr std::int64_t now_unix = 1'700'000'000;
-
-class NullRelaySockets final : public RelaySockets {
-  public:
-    std::optional<RelayEndpoint> open(AddressFamily, bool, Allocation&) override {
-        return RelayEndpoint{*TransportAddress::parse("203.0.113.1:50000"), nullptr};
-    }
-    bool family_available(AddressFamily family) const override {
-        return family == AddressFamily::ipv4;
-    }
-    void close(RelayEndpoint&) override {}
-};
-
-class NullEvents final : public AllocationEvents {
-  public:
-    void allocation_created(const Allocation&) override {}
-    void allocation_refreshed(const Allocation&, Seconds) override {}
-    void allocation_deleted(const Allocation&, DeleteReason) override {}
-    void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
-    void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
-    void source_banned(const IpAddress&, Seconds) override {}
-};
 
 auth::SecretRing ring() {
     auth::SecretRing ring;

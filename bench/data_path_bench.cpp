@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "bench_fakes.h"
 #include "relay/stun/message_builder.h"
 #include "relay/turn/turn_server.h"
 
@@ -13,6 +14,8 @@ namespace {
 
 using namespace hearth;
 using namespace hearth::turn;
+using bench::NullEvents;
+using bench::NullRelaySockets;
 
 class OpenAuthenticator final : public Authenticator {
   public:
@@ -29,27 +32,6 @@ class OpenAuthenticator final : public Authenticator {
     SessionRefusal check_session(const Owner&, std::int64_t) override {
         return SessionRefusal::none;
     }
-};
-
-class NullRelaySockets final : public RelaySockets {
-  public:
-    std::optional<RelayEndpoint> open(AddressFamily, bool, Allocation&) override {
-        return RelayEndpoint{*TransportAddress::parse("203.0.113.1:50000"), nullptr};
-    }
-    bool family_available(AddressFamily family) const override {
-        return family == AddressFamily::ipv4;
-    }
-    void close(RelayEndpoint&) override {}
-};
-
-class NullEvents final : public AllocationEvents {
-  public:
-    void allocation_created(const Allocation&) override {}
-    void allocation_refreshed(const Allocation&, Seconds) override {}
-    void allocation_deleted(const Allocation&, DeleteReason) override {}
-    void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
-    void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
-    void source_banned(const IpAddress&, Seconds) override {}
 };
 
 // A server with `allocations` allocations, each with one channel bound to a peer.

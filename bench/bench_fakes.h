@@ -1,0 +1,31 @@
+#pragma once
+
+// The TurnServer collaborators the microbenchmarks need and do not measure: relay
+// sockets that are never opened, events that go nowhere.
+
+#include "relay/turn/turn_server.h"
+
+namespace hearth::turn::bench {
+
+class NullRelaySockets final : public RelaySockets {
+  public:
+    std::optional<RelayEndpoint> open(AddressFamily, bool, Allocation&) override {
+        return RelayEndpoint{*TransportAddress::parse("203.0.113.1:50000"), nullptr};
+    }
+    bool family_available(AddressFamily family) const override {
+        return family == AddressFamily::ipv4;
+    }
+    void close(RelayEndpoint&) override {}
+};
+
+class NullEvents final : public AllocationEvents {
+  public:
+    void allocation_created(const Allocation&) override {}
+    void allocation_refreshed(const Allocation&, Seconds) override {}
+    void allocation_deleted(const Allocation&, DeleteReason) override {}
+    void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
+    void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
+    void source_banned(const IpAddress&, Seconds) override {}
+};
+
+}  // namespace hearth::turn::bench
