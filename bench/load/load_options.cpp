@@ -11,7 +11,7 @@ const char* const load_usage =
     "  --session ID --user ID   username <expiry>:<session>:<user> (load, load)\n"
     "  --allocations N          allocations, one client socket each (10)\n"
     "  --mode channel|send      ChannelData or Send indications (channel)\n"
-    "  --payload BYTES          payload per packet, 20 to 1400 (160)\n"
+    "  --payload BYTES          payload per packet, 24 to 1400 (160)\n"
     "  --rate PPS               packets a second per allocation (50)\n"
     "  --duration SECONDS       how long to send (10)\n"
     "  --client-to-client       allocations relay to each other instead of an echo peer\n"
@@ -75,7 +75,7 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             good = value == "channel" || value == "send";
             options.mode = value == "send" ? DataMode::send : DataMode::channel;
         } else if (flag == "--payload") {
-            good = read_number(value, 20u, 1400u, options.payload_bytes);
+            good = read_number(value, min_payload_bytes, 1400u, options.payload_bytes);
         } else if (flag == "--rate") {
             good = read_number(value, 1u, 1'000'000u, options.rate_per_allocation);
         } else if (flag == "--duration") {

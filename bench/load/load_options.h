@@ -11,6 +11,9 @@
 
 namespace hearth::load {
 
+// Every packet starts with who sent it, when, and its number (load_traffic.cpp).
+constexpr unsigned min_payload_bytes = 24;
+
 enum class DataMode { channel, send };  // ChannelData or Send/Data indications
 
 struct LoadOptions {
@@ -20,7 +23,7 @@ struct LoadOptions {
     std::string user = "load";
     unsigned allocations = 10;
     DataMode mode = DataMode::channel;
-    unsigned payload_bytes = 160;       // at least 20: the packet's header
+    unsigned payload_bytes = 160;       // at least min_payload_bytes
     unsigned rate_per_allocation = 50;  // packets a second each client sends
     double duration_seconds = 10;
     bool client_to_client = false;  // allocations send to each other, not to an echo peer

@@ -32,7 +32,7 @@ struct PacketHeader {
     std::uint64_t sent_ns;
     std::uint32_t sequence;
 };
-static_assert(sizeof(PacketHeader) <= 24);
+static_assert(sizeof(PacketHeader) <= min_payload_bytes);
 
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
