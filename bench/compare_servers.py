@@ -157,7 +157,9 @@ def main():
     parser.add_argument("--forwarder", required=True, help="bench/limit's udp-forwarder")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--idle-allocations", type=int, default=5000)
+    # 9000 by default, not 10 000: under a hard limit of 20 000 descriptors (the machine
+    # RESULTS.md was measured on) hearthd caps allocations at about 9950, two each.
+    parser.add_argument("--idle-allocations", type=int, default=9000)
     arguments = parser.parse_args()
     workers = os.cpu_count() or 1
 

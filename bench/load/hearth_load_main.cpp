@@ -25,18 +25,6 @@ int fail(const std::string& message) {
     return 1;
 }
 
-// The address the clients reach the server from: the echo peer listens there too.
-std::optional<IpAddress> local_address_of(int fd) {
-    sockaddr_storage storage{};
-    socklen_t length = sizeof storage;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
-        return std::nullopt;
-    }
-    const auto address =
-        TransportAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), length);
-    return address ? std::optional(address->ip) : std::nullopt;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,11 +67,12 @@ int main(int argc, char** argv) {
             all[i].peer = all[partner].relayed;
         }
     } else {
-        const auto local = local_address_of(all.front().fd);
+        // The address the clients reach the server from: the echo peer listens there too.
+        const auto local = all.front().connection->local_address();
         if (!local) {
             return fail("cannot tell the local address");
         }
-        echo = std::make_unique<EchoPeer>(*local, options.echo_port, error);
+        echo = std::make_unique<EchoPeer>(local->ip, options.echo_port, error);
         if (!error.empty()) {
             return fail(error);
         }

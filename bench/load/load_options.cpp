@@ -9,6 +9,7 @@ const char* const load_usage =
     "  --server HOST:PORT       TURN server (127.0.0.1:3478)\n"
     "  --secret S               its REST API shared secret (required)\n"
     "  --session ID --user ID   username <expiry>:<session>:<user> (load, load)\n"
+    "  --transport udp|tcp|tls  how the clients reach the server (udp)\n"
     "  --allocations N          allocations, one client socket each (10)\n"
     "  --mode channel|send      ChannelData or Send indications (channel)\n"
     "  --payload BYTES          payload per packet, 24 to 1400 (160)\n"
@@ -71,6 +72,11 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             options.user = value;
         } else if (flag == "--allocations") {
             good = read_number(value, 1u, 100'000u, options.allocations);
+        } else if (flag == "--transport") {
+            good = value == "udp" || value == "tcp" || value == "tls";
+            options.transport = value == "tcp"   ? Transport::tcp
+                                : value == "tls" ? Transport::tls
+                                                 : Transport::udp;
         } else if (flag == "--mode") {
             good = value == "channel" || value == "send";
             options.mode = value == "send" ? DataMode::send : DataMode::channel;
@@ -96,6 +102,9 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
     }
     if (options.client_to_client && options.allocations % 2 != 0) {
         return std::unexpected("--client-to-client needs an even number of allocations");
+    }
+    if (options.raw && options.transport != Transport::udp) {
+        return std::unexpected("--raw is plain UDP");
     }
     if (options.raw && options.client_to_client) {
         return std::unexpected("--raw goes through an echo peer, not client to client");

@@ -14,6 +14,8 @@ namespace hearth::load {
 // Every packet starts with who sent it, when, and its number (load_traffic.cpp).
 constexpr unsigned min_payload_bytes = 24;
 
+enum class Transport { udp, tcp, tls };
+
 enum class DataMode { channel, send };  // ChannelData or Send/Data indications
 
 struct LoadOptions {
@@ -21,6 +23,7 @@ struct LoadOptions {
     std::string secret;            // the server's REST API secret
     std::string session = "load";  // the username's session id (hearth) / prefix (coturn)
     std::string user = "load";
+    Transport transport = Transport::udp;
     unsigned allocations = 10;
     DataMode mode = DataMode::channel;
     unsigned payload_bytes = 160;       // at least min_payload_bytes

@@ -53,10 +53,15 @@ std::size_t build_packet(const LoadOptions& options, const LoadClient& client, s
         return payload_size;
     }
     if (options.mode == DataMode::channel) {
+        // RFC 8656 §12.5: over a stream ChannelData is padded to a multiple of four.
+        const std::size_t padded =
+            client.connection->is_stream() ? (payload_size + 3) & ~std::size_t{3} : payload_size;
+        std::memset(out.data() + stun::channel_data_header_size + payload_size, 0,
+                    padded - payload_size);
         stun::write_channel_data_header(out.first<stun::channel_data_header_size>(), client.channel,
                                         static_cast<std::uint16_t>(payload_size));
         std::memcpy(out.data() + stun::channel_data_header_size, payload.data(), payload_size);
-        return stun::channel_data_header_size + payload_size;
+        return stun::channel_data_header_size + padded;
     }
     stun::TransactionId id{};
     std::memcpy(id.data(), &header.sent_ns, sizeof header.sent_ns);
@@ -142,7 +147,7 @@ TrafficResult run_traffic(const LoadOptions& options, std::vector<LoadClient>& c
     const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     for (std::uint32_t i = 0; i < clients.size(); ++i) {
         epoll_event event{EPOLLIN, {.u32 = i}};
-        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, clients[i].fd, &event);
+        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, clients[i].connection->fd(), &event);
     }
     if (echo != nullptr) {
         epoll_event event{EPOLLIN, {.u32 = echo_tag}};
@@ -161,37 +166,23 @@ TrafficResult run_traffic(const LoadOptions& options, std::vector<LoadClient>& c
     }
 
     static std::array<std::array<std::byte, max_datagram>, batch> buffers;
-    std::array<mmsghdr, batch> messages{};
-    std::array<iovec, batch> vectors{};
+    std::array<stun::Bytes, batch> outgoing;
     std::array<epoll_event, 256> events{};
     auto receive_from = [&](std::uint32_t index) {
-        for (;;) {
-            for (std::size_t i = 0; i < batch; ++i) {
-                vectors[i] = {buffers[i].data(), buffers[i].size()};
-                messages[i].msg_hdr = {};
-                messages[i].msg_hdr.msg_iov = &vectors[i];
-                messages[i].msg_hdr.msg_iovlen = 1;
-            }
-            const int received = recvmmsg(clients[index].fd, messages.data(), batch, 0, nullptr);
-            if (received <= 0) {
+        const std::uint64_t arrived_ns = now_ns();
+        clients[index].connection->receive([&](stun::Bytes datagram) {
+            const auto payload = payload_of(datagram, options.raw);
+            PacketHeader header{};
+            if (!payload || payload->size() < sizeof header) {
                 return;
             }
-            const std::uint64_t arrived_ns = now_ns();
-            for (int i = 0; i < received; ++i) {
-                const auto payload =
-                    payload_of({buffers[i].data(), messages[i].msg_len}, options.raw);
-                PacketHeader header{};
-                if (!payload || payload->size() < sizeof header) {
-                    continue;
-                }
-                std::memcpy(&header, payload->data(), sizeof header);
-                if (header.magic != packet_magic) {
-                    continue;
-                }
-                ++result.client_received;
-                result.latency.record((arrived_ns - header.sent_ns) / 1000);
+            std::memcpy(&header, payload->data(), sizeof header);
+            if (header.magic != packet_magic) {
+                return;
             }
-        }
+            ++result.client_received;
+            result.latency.record((arrived_ns - header.sent_ns) / 1000);
+        });
     };
 
     bool sending = true;
@@ -211,17 +202,13 @@ TrafficResult run_traffic(const LoadOptions& options, std::vector<LoadClient>& c
                 while (next_send[i] <= now && due < batch) {
                     const std::size_t size =
                         build_packet(options, clients[i], i, sequence[i]++, buffers[due]);
-                    vectors[due] = {buffers[due].data(), size};
-                    messages[due].msg_hdr = {};
-                    messages[due].msg_hdr.msg_iov = &vectors[due];
-                    messages[due].msg_hdr.msg_iovlen = 1;
+                    outgoing[due] = stun::Bytes(buffers[due].data(), size);
                     next_send[i] += interval;
                     ++due;
                 }
                 if (due > 0) {
-                    const int sent =
-                        sendmmsg(clients[i].fd, messages.data(), static_cast<unsigned>(due), 0);
-                    result.sent += sent > 0 ? static_cast<std::uint64_t>(sent) : 0;
+                    clients[i].connection->send(std::span(outgoing.data(), due));
+                    result.sent += due;
                 }
             }
         }

@@ -49,31 +49,23 @@ LoadClients::LoadClients(const LoadOptions& options, std::string& error) : optio
                             std::chrono::system_clock::now().time_since_epoch())
                             .count() +
                         86400;
-    sockaddr_storage server{};
-    const socklen_t server_length = options.server.to_sockaddr(server);
     clients_.resize(options.allocations);
     for (unsigned i = 0; i < options.allocations; ++i) {
         LoadClient& client = clients_[i];
-        client.fd = socket(server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (client.fd < 0 ||
-            connect(client.fd, reinterpret_cast<sockaddr*>(&server), server_length) != 0) {
-            error = "socket for allocation " + std::to_string(i) + ": " + std::strerror(errno) +
-                    " (raise ulimit -n?)";
+        client.connection =
+            ClientConnection::open(options.transport, options.server, tls_.get(), error);
+        if (client.connection == nullptr) {
+            error = "allocation " + std::to_string(i) + ": " + error;
             return;
         }
         epoll_event event{EPOLLIN, {.u32 = i}};
-        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client.fd, &event);
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client.connection->fd(), &event);
         client.username = auth::make_username(expiry, options.session, options.user);
         client.password = auth::mint_password(options.secret, client.username);
     }
 }
 
 LoadClients::~LoadClients() {
-    for (const auto& client : clients_) {
-        if (client.fd >= 0) {
-            ::close(client.fd);
-        }
-    }
     if (epoll_fd_ >= 0) {
         ::close(epoll_fd_);
     }
@@ -129,12 +121,14 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
             entry.bytes = request_for(step, clients_[i], entry.id);
             entry.sends = 0;
         }
-        ::send(clients_[i].fd, entry.bytes.data(), entry.bytes.size(), 0);
-        entry.resend_at = Clock::now() + first_timeout * (1 << entry.sends);
+        clients_[i].connection->send(stun::Bytes(entry.bytes));
+        // RFC 8489 §6.2.2: over a stream nothing is sent again; the answer has Ti (39.5 s).
+        entry.resend_at = Clock::now() + (clients_[i].connection->is_stream()
+                                              ? std::chrono::milliseconds(39'500)
+                                              : first_timeout * (1 << entry.sends));
         ++entry.sends;
     };
     std::array<epoll_event, 256> events{};
-    std::array<std::byte, 2048> datagram{};
     auto next_scan = Clock::now();
     while (finished < clients_.size()) {
         while (started < clients_.size() && started - finished < window) {
@@ -143,12 +137,12 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
         const int ready = epoll_wait(epoll_fd_, events.data(), events.size(), 10);
         for (int e = 0; e < ready; ++e) {
             const std::uint32_t i = events[e].data.u32;
-            ssize_t length = 0;
-            while ((length = recv(clients_[i].fd, datagram.data(), datagram.size(), 0)) > 0) {
-                const auto answer =
-                    stun::MessageView::parse({datagram.data(), static_cast<std::size_t>(length)});
-                if (!answer || pending[i].done || answer->transaction_id() != pending[i].id) {
-                    continue;  // a late answer to a retransmission, or not STUN
+            bool failed = false;
+            const bool open = clients_[i].connection->receive([&](stun::Bytes bytes) {
+                const auto answer = stun::MessageView::parse(bytes);
+                if (failed || !answer || pending[i].done ||
+                    answer->transaction_id() != pending[i].id) {
+                    return;  // a late answer to a retransmission, or not STUN
                 }
                 switch (on_answer(clients_[i], *answer)) {
                     case Verdict::done:
@@ -159,9 +153,17 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
                         send(i, true);
                         break;
                     case Verdict::failed:
-                        error = "allocation " + std::to_string(i) + ": " + error;
-                        return false;
+                        failed = true;
+                        break;
                 }
+            });
+            if (failed) {
+                error = "allocation " + std::to_string(i) + ": " + error;
+                return false;
+            }
+            if (!open) {
+                error = "allocation " + std::to_string(i) + ": the server closed the connection";
+                return false;
             }
         }
         const auto now = Clock::now();
@@ -173,9 +175,9 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
             if (pending[i].done || now < pending[i].resend_at) {
                 continue;
             }
-            if (pending[i].sends == max_sends) {
+            if (pending[i].sends == max_sends || clients_[i].connection->is_stream()) {
                 error = "no answer from " + options_.server.to_string() + " for allocation " +
-                        std::to_string(i) + " after " + std::to_string(max_sends) + " tries";
+                        std::to_string(i) + " after " + std::to_string(pending[i].sends) + " tries";
                 return false;
             }
             send(i, false);

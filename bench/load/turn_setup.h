@@ -1,15 +1,17 @@
 #pragma once
 
 // Setting up hearth-load's allocations: requests built with hearth's own codec, sent to
-// the server from one connected UDP socket per allocation, answered or retransmitted
-// (RFC 8489 §6.2.1) in one epoll loop, many at a time.
+// the server over one connection per allocation (UDP, TCP or TLS), answered or, over UDP,
+// retransmitted (RFC 8489 §6.2.1) in one epoll loop, many at a time.
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bench/load/client_connection.h"
 #include "bench/load/load_options.h"
 #include "relay/stun/integrity.h"
 #include "relay/stun/message.h"
@@ -19,7 +21,7 @@ namespace hearth::load {
 
 // One allocation's client: its socket, credentials and what the server told it.
 struct LoadClient {
-    int fd = -1;
+    std::unique_ptr<ClientConnection> connection;
     std::string username;
     std::string password;
     std::string realm;
@@ -30,7 +32,7 @@ struct LoadClient {
     std::uint16_t channel = 0x4000;
 };
 
-// Opens one socket per allocation, connected to the server; closes them on destruction.
+// Opens one connection per allocation; closes them on destruction.
 class LoadClients {
   public:
     LoadClients(const LoadOptions& options, std::string& error);
@@ -58,6 +60,7 @@ class LoadClients {
                                        const stun::TransactionId& id) const;
 
     const LoadOptions& options_;
+    ClientTlsContext tls_;
     std::vector<LoadClient> clients_;
     int epoll_fd_ = -1;
 };

@@ -13,14 +13,15 @@ HEARTH_LOAD = os.environ.get("HEARTH_LOAD")
 
 class HearthLoadTest(harness.HearthTest):
     relay_ports = (46000, 46999)
+    with_tls = True
     extra_config = ("limits = { max_allocations_per_user = 1000; "
                     "unauthenticated_requests_per_second = 0; };")
 
-    def load(self, *arguments):
+    def load(self, *arguments, port=None):
         if not HEARTH_LOAD:
             self.fail("HEARTH_LOAD must name the hearth-load binary (ctest sets it)")
         result = subprocess.run(
-            [HEARTH_LOAD, "--server", f"127.0.0.1:{self.port}", "--secret", harness.SECRET,
+            [HEARTH_LOAD, "--server", f"127.0.0.1:{port or self.port}", "--secret", harness.SECRET,
              "--session", "s1", "--user", "alice", "--duration", "1", "--json",
              "--server-pid", str(self.hearthd.process.pid), *arguments],
             capture_output=True, text=True, timeout=60)
@@ -43,6 +44,14 @@ class HearthLoadTest(harness.HearthTest):
                            "--client-to-client", "--payload", "1200")
         self.assertEqual(report["received"], report["sent"])
         self.assertEqual(report["relayed_packets"], 2 * report["received"])
+
+    def test_tcp_and_tls_clients(self):
+        for transport, port in (("tcp", self.port), ("tls", self.tls_port)):
+            report = self.load("--transport", transport, "--allocations", "10", "--rate", "100",
+                               "--payload", "161", port=port)  # 161: padding on the stream
+            self.assertGreater(report["sent"], 500, transport)
+            self.assertEqual(report["received"], report["sent"], transport)
+            self.assertEqual(report["relayed_packets"], 2 * report["sent"], transport)
 
     def test_a_wrong_secret_is_a_one_line_error(self):
         result = subprocess.run(
