@@ -19,6 +19,10 @@ struct Figures {
     std::optional<double> rss_bytes_per_allocation;
 };
 
+const char* transport_name(Transport transport) {
+    return transport == Transport::tcp ? "tcp" : transport == Transport::tls ? "tls" : "udp";
+}
+
 Figures figures_of(const LoadOptions& options, const LoadReport& report) {
     const TrafficResult& traffic = *report.traffic;
     Figures figures;
@@ -58,9 +62,9 @@ std::string format_table(const LoadOptions& options, const LoadReport& report) {
     const TrafficResult& traffic = *report.traffic;
     std::string out;
     out += line(
-        "hearth-load: %u allocations over udp to %s, %s, %u B payload, %u pkt/s each, "
+        "hearth-load: %u allocations over %s to %s, %s, %u B payload, %u pkt/s each, "
         "%.1f s%s\n",
-        options.allocations, options.server.to_string().c_str(),
+        options.allocations, transport_name(options.transport), options.server.to_string().c_str(),
         options.raw                         ? "plain datagrams (no TURN)"
         : options.mode == DataMode::channel ? "ChannelData"
                                             : "Send/Data indications",
@@ -100,8 +104,8 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
     const Figures figures = figures_of(options, report);
     const TrafficResult& traffic = *report.traffic;
     std::string out = "{";
-    out += line("\"server\":\"%s\",\"transport\":\"udp\",\"mode\":\"%s\",\"client_to_client\":%s,",
-                options.server.to_string().c_str(),
+    out += line("\"server\":\"%s\",\"transport\":\"%s\",\"mode\":\"%s\",\"client_to_client\":%s,",
+                options.server.to_string().c_str(), transport_name(options.transport),
                 options.raw                         ? "raw"
                 : options.mode == DataMode::channel ? "channel"
                                                     : "send",
