@@ -93,6 +93,8 @@ class Server:
         self.log.close()
 
 
+# Relay ports stay below the kernel's ephemeral range (32768 and up), where free_port()
+# finds the listening and echo ports: a relay socket must never take one of those.
 def start_hearthd(binary, workers, directory):
     port = free_port()
     config = os.path.join(directory, "hearth.conf")
@@ -102,7 +104,7 @@ log_level = "warn";
 workers = {workers};
 realm = "compare";
 listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ ]; }};
-relay = {{ ipv4 = "127.0.0.1"; port_min = 20000; port_max = 39999; }};
+relay = {{ ipv4 = "127.0.0.1"; port_min = 2000; port_max = 16999; }};
 auth = {{ secrets = ( {{ name = "compare"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = (
     {{ id = "load"; state = "active"; participants = [ "load" ]; allocation_cap = 10000; }}
@@ -122,7 +124,7 @@ def start_coturn(workers, directory):
         raise RuntimeError("turnserver is missing (bench/compare.sh installs coturn)")
     port = free_port()
     argv = [turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
-            "--relay-ip", "127.0.0.1", "--min-port", "40000", "--max-port", "59999",
+            "--relay-ip", "127.0.0.1", "--min-port", "17000", "--max-port", "31999",
             "--use-auth-secret", "--static-auth-secret", SECRET, "--realm", "compare",
             "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay", "--allow-loopback-peers",
             "--relay-threads", str(workers), "--log-file", "stdout", "--simple-log",

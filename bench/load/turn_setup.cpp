@@ -20,7 +20,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-enum class Verdict { done, again, failed };
+// done; send a new request (after a 401 or 438); the same from a new connection (437:
+// the kernel gave this socket the port of an allocation an earlier run left behind); failed.
+enum class Verdict { done, again, again_from_new_port, failed };
 
 constexpr std::size_t window = 256;  // requests in flight at once
 constexpr int max_sends = 7;         // RFC 8489 §6.2.1's Rc
@@ -109,6 +111,7 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
         std::vector<std::byte> bytes;
         Clock::time_point resend_at{};
         int sends = 0;
+        int reopens = 0;
         bool done = false;
     };
     std::vector<Pending> pending(clients_.size());
@@ -128,6 +131,7 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
                                               : first_timeout * (1 << entry.sends));
         ++entry.sends;
     };
+    std::vector<bool> reconnect(clients_.size(), false);
     std::array<epoll_event, 256> events{};
     auto next_scan = Clock::now();
     while (finished < clients_.size()) {
@@ -152,6 +156,9 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
                     case Verdict::again:
                         send(i, true);
                         break;
+                    case Verdict::again_from_new_port:
+                        reconnect[i] = true;
+                        break;
                     case Verdict::failed:
                         failed = true;
                         break;
@@ -160,6 +167,18 @@ bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
             if (failed) {
                 error = "allocation " + std::to_string(i) + ": " + error;
                 return false;
+            }
+            if (reconnect[i]) {
+                reconnect[i] = false;
+                if (++pending[i].reopens > 10) {
+                    error = "allocation " + std::to_string(i) + ": 437 from ten ports in a row";
+                    return false;
+                }
+                if (!reopen(i, error)) {
+                    return false;
+                }
+                send(i, true);
+                continue;
             }
             if (!open) {
                 error = "allocation " + std::to_string(i) + ": the server closed the connection";
@@ -204,6 +223,10 @@ bool LoadClients::allocate(std::chrono::duration<double>& elapsed, std::string& 
                 return Verdict::done;
             }
             const int code = error_code_of(answer);
+            if (code == 437) {
+                client.nonce.clear();  // a new 5-tuple starts with a 401 again
+                return Verdict::again_from_new_port;
+            }
             const auto nonce = answer.find(attribute::nonce);
             const auto realm = answer.find(attribute::realm);
             // RFC 8489 §9.2.4: 401 (first try) and 438 (stale nonce) carry what to retry with.
@@ -238,6 +261,20 @@ bool LoadClients::open_paths(DataMode mode, std::string& error) {
             return Verdict::failed;
         },
         error);
+}
+
+bool LoadClients::reopen(std::size_t index, std::string& error) {
+    LoadClient& client = clients_[index];
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, client.connection->fd(), nullptr);
+    client.connection =
+        ClientConnection::open(options_.transport, options_.server, tls_.get(), error);
+    if (client.connection == nullptr) {
+        error = "allocation " + std::to_string(index) + ": " + error;
+        return false;
+    }
+    epoll_event event{EPOLLIN, {.u32 = static_cast<std::uint32_t>(index)}};
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client.connection->fd(), &event);
+    return true;
 }
 
 void LoadClients::release() {

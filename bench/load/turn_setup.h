@@ -58,6 +58,8 @@ class LoadClients {
     bool exchange(Step step, OnAnswer answer, std::string& error);
     std::vector<std::byte> request_for(Step step, LoadClient& client,
                                        const stun::TransactionId& id) const;
+    // A new connection (so a new local port) for client `index`.
+    bool reopen(std::size_t index, std::string& error);
 
     const LoadOptions& options_;
     ClientTlsContext tls_;
