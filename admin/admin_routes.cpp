@@ -361,6 +361,9 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
         });
         return;
     }
+    // Every route parse_admin_request returns is answered above; this keeps a route added
+    // there but not here from leaving the request without an answer.
+    respond(error(500, "endpoint not wired"));
 }
 
 }  // namespace hearth::admin

@@ -180,7 +180,8 @@ void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
     for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
         const msghdr& header = headers[i].msg_hdr;
         if ((header.msg_flags & MSG_TRUNC) != 0) {
-            continue;  // too large to wrap in a STUN message: dropped
+            ++allocation.peer_to_client.dropped_malformed;  // too large to wrap: counted
+            continue;
         }
         const auto peer = TransportAddress::from_sockaddr(
             reinterpret_cast<const sockaddr*>(header.msg_name), header.msg_namelen);
