@@ -65,6 +65,7 @@ void write_allocation(JsonWriter& json, const relay::AllocationSnapshot& allocat
             .field("queue_full", counters.dropped_queue_full)
             .field("malformed", counters.dropped_malformed)
             .end_object();
+        json.field("paused_bandwidth", counters.paused_bandwidth);
         json.key("rtp")
             .begin_object()
             .field("sources", media.sources)

@@ -100,6 +100,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         io.tls_handshake_failures += w.tls_handshake_failures;
         io.tcp_peer_refused_without_permission += w.tcp_peer_refused_without_permission;
         io.tcp_peer_bind_timeouts += w.tcp_peer_bind_timeouts;
+        io.tcp_relay_bandwidth_pauses += w.tcp_relay_bandwidth_pauses;
         io.accept_out_of_descriptors += w.accept_out_of_descriptors;
         io.relay_out_of_descriptors += w.relay_out_of_descriptors;
         io.requests_dropped_waiting_for_store += w.requests_dropped_waiting_for_store;
@@ -199,6 +200,10 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
     out.family("hearth_tcp_peer_bind_timeouts_total", "counter",
                "RFC 6062 peer connections closed unbound after 30 s.");
     out.sample("hearth_tcp_peer_bind_timeouts_total", "", io.tcp_peer_bind_timeouts);
+    out.family("hearth_tcp_relay_bandwidth_pauses_total", "counter",
+               "Times an RFC 6062 connection stopped reading until its allocation's or "
+               "session's bandwidth budget refilled (delayed, not dropped).");
+    out.sample("hearth_tcp_relay_bandwidth_pauses_total", "", io.tcp_relay_bandwidth_pauses);
     out.family("hearth_udp_socket_drops", "gauge",
                "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), "
                "from /proc/net/udp; closed sockets take theirs along.");

@@ -46,6 +46,7 @@ struct IoCounters {
     std::uint64_t tls_handshake_failures = 0;
     std::uint64_t tcp_peer_refused_without_permission = 0;
     std::uint64_t tcp_peer_bind_timeouts = 0;
+    std::uint64_t tcp_relay_bandwidth_pauses = 0;
     std::uint64_t accept_out_of_descriptors = 0;
     std::uint64_t relay_out_of_descriptors = 0;
     std::uint64_t requests_dropped_waiting_for_store = 0;  // the set-aside queue was full

@@ -16,6 +16,13 @@
 
 namespace hearth::relay {
 
+namespace {
+
+// How long a side paused for bandwidth waits before it is offered the budgets again.
+const timeval bandwidth_retry{0, 10'000};
+
+}  // namespace
+
 bool TcpPortRegistry::claim(std::uint16_t port) {
     std::lock_guard lock(mutex_);
     return in_use_.insert(port).second;
@@ -44,6 +51,11 @@ struct TcpRelay::PeerConnection {
     bufferevent* peer_stream = nullptr;
     bufferevent* client_stream = nullptr;
     event* bind_timer = nullptr;
+    // A side whose reads wait for the bandwidth budgets to refill, and the timer that
+    // resumes them.
+    bool peer_paused = false;
+    bool client_paused = false;
+    event* resume_timer = nullptr;
     stun::TransactionId connect_transaction{};
     stun::Md5Key key{};
 };
@@ -113,6 +125,8 @@ TcpRelay::PeerConnection* TcpRelay::add_connection(RelayedAddress& relayed,
     connection->peer_stream = peer_stream;
     connection->bind_timer =
         evtimer_new(worker_.base(), &TcpRelay::on_bind_timeout, connection.get());
+    connection->resume_timer =
+        evtimer_new(worker_.base(), &TcpRelay::on_resume_timer, connection.get());
     ++relayed.connection_count;
     PeerConnection* added = connection.get();
     connections_.emplace(added->id, std::move(connection));
@@ -127,6 +141,7 @@ void TcpRelay::remove_connection(PeerConnection* connection) {
         bufferevent_free(connection->client_stream);
     }
     event_free(connection->bind_timer);
+    event_free(connection->resume_timer);
     --connection->relayed->connection_count;
     connections_.erase(connection->id);
 }
@@ -296,6 +311,8 @@ void TcpRelay::adopt(DetachedStream detached) {
                           &TcpRelay::on_pipe_event, connection);
         bufferevent_set_timeouts(stream, nullptr, nullptr);
         bufferevent_setwatermark(stream, EV_WRITE, max_queued_bytes_ / 2, 0);
+        // A side paused for bandwidth holds at most this much unread.
+        bufferevent_setwatermark(stream, EV_READ, 0, max_queued_bytes_);
         bufferevent_enable(stream, EV_READ | EV_WRITE);
     }
     // Bytes the client sent right behind its ConnectionBind are already buffered.
@@ -304,22 +321,37 @@ void TcpRelay::adopt(DetachedStream detached) {
     }
 }
 
-// A paired connection: what one side reads, the other writes. When the writer's queue
-// passes the cap, the reader stops until it has drained (no unbounded memory).
+// A paired connection: what one side reads, the other writes, as far as the allocation's
+// and its session's bandwidth budgets allow. When the writer's queue passes the cap, the
+// reader stops until it has drained (no unbounded memory).
 void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
-    bufferevent* other =
-        stream == connection->peer_stream ? connection->client_stream : connection->peer_stream;
+    const bool from_peer = stream == connection->peer_stream;
+    bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
     if (other == nullptr) {
         return;
     }
     evbuffer* input = bufferevent_get_input(stream);
-    auto& counters = stream == connection->peer_stream
-                         ? connection->relayed->allocation->peer_to_client
-                         : connection->relayed->allocation->client_to_peer;
-    ++counters.packets;  // one read's worth: a stream has no packets of its own
-    counters.bytes += evbuffer_get_length(input);
-    evbuffer_add_buffer(bufferevent_get_output(other), input);
+    turn::Allocation& allocation = *connection->relayed->allocation;
+    auto& counters = from_peer ? allocation.peer_to_client : allocation.client_to_peer;
+    const std::size_t waiting = evbuffer_get_length(input);
+    const auto now = connection->relay->worker_.now().monotonic;
+    const std::size_t granted = from_peer ? allocation.grant_peer_to_client(waiting, now)
+                                          : allocation.grant_client_to_peer(waiting, now);
+    if (granted > 0) {
+        ++counters.packets;  // one read's worth: a stream has no packets of its own
+        counters.bytes += granted;
+        evbuffer_remove_buffer(input, bufferevent_get_output(other), granted);
+    }
+    if (granted < waiting) {
+        // Over budget: a stream is delayed, never cut. This side is not read until the
+        // budgets refill; TCP's flow control holds its sender back meanwhile.
+        ++counters.paused_bandwidth;
+        ++connection->relay->bandwidth_pauses;
+        (from_peer ? connection->peer_paused : connection->client_paused) = true;
+        bufferevent_disable(stream, EV_READ);
+        evtimer_add(connection->resume_timer, &bandwidth_retry);
+    }
     if (evbuffer_get_length(bufferevent_get_output(other)) >=
         connection->relay->max_queued_bytes_) {
         bufferevent_disable(stream, EV_READ);
@@ -328,10 +360,31 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
 
 void TcpRelay::on_pipe_drained(bufferevent* stream, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
-    bufferevent* other =
-        stream == connection->peer_stream ? connection->client_stream : connection->peer_stream;
-    if (other != nullptr && connection->state == PeerConnection::State::bound) {
+    const bool to_peer = stream == connection->peer_stream;
+    bufferevent* other = to_peer ? connection->client_stream : connection->peer_stream;
+    const bool paused = to_peer ? connection->client_paused : connection->peer_paused;
+    if (other != nullptr && connection->state == PeerConnection::State::bound && !paused) {
         bufferevent_enable(other, EV_READ);
+    }
+}
+
+void TcpRelay::on_resume_timer(evutil_socket_t, short, void* context) {
+    auto* connection = static_cast<PeerConnection*>(context);
+    for (bufferevent* stream : {connection->peer_stream, connection->client_stream}) {
+        const bool from_peer = stream == connection->peer_stream;
+        bool& paused = from_peer ? connection->peer_paused : connection->client_paused;
+        bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
+        if (!paused || other == nullptr) {
+            continue;
+        }
+        paused = false;
+        if (evbuffer_get_length(bufferevent_get_output(other)) <
+            connection->relay->max_queued_bytes_) {
+            bufferevent_enable(stream, EV_READ);
+        }
+        if (evbuffer_get_length(bufferevent_get_input(stream)) > 0) {
+            on_pipe_read(stream, connection);  // what was held back, as far as budgets allow
+        }
     }
 }
 

@@ -70,6 +70,7 @@ class TcpRelay {
 
     std::uint64_t refused_without_permission = 0;
     std::uint64_t bind_timeouts = 0;
+    std::uint64_t bandwidth_pauses = 0;  // a side paused until the bandwidth budgets refill
 
   private:
     struct RelayedAddress;
@@ -81,6 +82,7 @@ class TcpRelay {
     static void on_pipe_read(bufferevent* stream, void* context);
     static void on_pipe_drained(bufferevent* stream, void* context);
     static void on_pipe_event(bufferevent* stream, short events, void* context);
+    static void on_resume_timer(evutil_socket_t, short, void* context);
 
     PeerConnection* add_connection(RelayedAddress& relayed, const TransportAddress& peer,
                                    bufferevent* peer_stream);

@@ -137,6 +137,7 @@ WorkerSnapshot Worker::snapshot() {
     io.requests_dropped_waiting_for_store = set_aside_dropped_;
     io.tcp_peer_refused_without_permission = relay_sockets_.tcp_relay().refused_without_permission;
     io.tcp_peer_bind_timeouts = relay_sockets_.tcp_relay().bind_timeouts;
+    io.tcp_relay_bandwidth_pauses = relay_sockets_.tcp_relay().bandwidth_pauses;
     const auto now = this->now().monotonic;
     server_->for_each_allocation([&](const turn::Allocation& allocation) {
         AllocationSnapshot entry;

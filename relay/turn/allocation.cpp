@@ -118,4 +118,31 @@ bool Allocation::within_peer_to_client_budget(std::size_t bytes, TimePoint now) 
            (session_budget == nullptr || session_budget->peer_to_client.take(bytes, now));
 }
 
+namespace {
+
+// Both budgets of a direction: the allocation's first, then its session's; what the
+// session does not allow goes back to the allocation.
+std::size_t grant_from(TokenBucket& own, SharedTokenBucket* session, std::size_t wanted,
+                       TimePoint now) {
+    const std::size_t granted = own.grant(wanted, now);
+    if (session == nullptr || granted == 0) {
+        return granted;
+    }
+    const std::size_t session_granted = session->grant(granted, now);
+    own.give_back(granted - session_granted);
+    return session_granted;
+}
+
+}  // namespace
+
+std::size_t Allocation::grant_client_to_peer(std::size_t wanted, TimePoint now) {
+    return grant_from(client_to_peer_budget,
+                      session_budget ? &session_budget->client_to_peer : nullptr, wanted, now);
+}
+
+std::size_t Allocation::grant_peer_to_client(std::size_t wanted, TimePoint now) {
+    return grant_from(peer_to_client_budget,
+                      session_budget ? &session_budget->peer_to_client : nullptr, wanted, now);
+}
+
 }  // namespace hearth::turn

@@ -60,6 +60,8 @@ struct DirectionCounters {
     std::uint64_t dropped_malformed = 0;
     std::uint64_t dropped_queue_full = 0;  // a stream client too slow to read
     std::uint64_t dropped_bandwidth = 0;   // over the allocation's or the session's bandwidth
+    // An RFC 6062 stream held back until the budgets refilled: delayed, nothing dropped.
+    std::uint64_t paused_bandwidth = 0;
     std::uint64_t dropped() const {
         return dropped_no_permission + dropped_peer_policy + dropped_malformed +
                dropped_queue_full + dropped_bandwidth;
@@ -106,6 +108,9 @@ class Allocation {
     // Spends `bytes` of both budgets of a direction; false: drop the packet.
     bool within_client_to_peer_budget(std::size_t bytes, TimePoint now);
     bool within_peer_to_client_budget(std::size_t bytes, TimePoint now);
+    // For RFC 6062 streams: how many of `wanted` bytes both budgets allow now (spent).
+    std::size_t grant_client_to_peer(std::size_t wanted, TimePoint now);
+    std::size_t grant_peer_to_client(std::size_t wanted, TimePoint now);
 
     // Permissions: installs or refreshes; false when the table is full.
     bool install_permission(const IpAddress& peer, TimePoint now);

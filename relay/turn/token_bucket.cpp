@@ -35,21 +35,42 @@ TokenBucket::TokenBucket(std::uint64_t rate_bps, TimePoint now)
       tokens_(burst_bits_),
       last_refill_(now) {}
 
-bool TokenBucket::take(std::size_t bytes, TimePoint now) {
-    if (rate_bps_ == 0) {
-        return true;
-    }
+void TokenBucket::refill(TimePoint now) {
     if (now > last_refill_) {
         tokens_ = std::min(
             burst_bits_,
             tokens_ + earned(nanoseconds(now) - nanoseconds(last_refill_), rate_bps_, burst_bits_));
         last_refill_ = now;
     }
+}
+
+bool TokenBucket::take(std::size_t bytes, TimePoint now) {
+    if (rate_bps_ == 0) {
+        return true;
+    }
+    refill(now);
     if (tokens_ < bits_of(bytes)) {
         return false;
     }
     tokens_ -= bits_of(bytes);
     return true;
+}
+
+std::size_t TokenBucket::grant(std::size_t wanted, TimePoint now) {
+    if (rate_bps_ == 0) {
+        return wanted;
+    }
+    refill(now);
+    const std::size_t granted =
+        std::min(wanted, static_cast<std::size_t>(std::max<std::int64_t>(tokens_, 0) / 8));
+    tokens_ -= bits_of(granted);
+    return granted;
+}
+
+void TokenBucket::give_back(std::size_t bytes) {
+    if (rate_bps_ != 0) {
+        tokens_ = std::min(burst_bits_, tokens_ + bits_of(bytes));
+    }
 }
 
 SharedTokenBucket::SharedTokenBucket(std::uint64_t rate_bps, TimePoint now)
@@ -58,10 +79,7 @@ SharedTokenBucket::SharedTokenBucket(std::uint64_t rate_bps, TimePoint now)
       tokens_(burst_bits_),
       last_refill_ns_(nanoseconds(now)) {}
 
-bool SharedTokenBucket::take(std::size_t bytes, TimePoint now) {
-    if (rate_bps_ == 0) {
-        return true;
-    }
+void SharedTokenBucket::refill(TimePoint now) {
     // Whoever moves the refill time forward adds what was earned since; the others see
     // the new time and add nothing.
     const std::int64_t now_ns = nanoseconds(now);
@@ -74,12 +92,34 @@ bool SharedTokenBucket::take(std::size_t bytes, TimePoint now) {
                !tokens_.compare_exchange_weak(current, burst_bits_, std::memory_order_relaxed)) {
         }
     }
+}
+
+bool SharedTokenBucket::take(std::size_t bytes, TimePoint now) {
+    if (rate_bps_ == 0) {
+        return true;
+    }
+    refill(now);
     const std::int64_t bits = bits_of(bytes);
     if (tokens_.fetch_sub(bits, std::memory_order_relaxed) < bits) {
         tokens_.fetch_add(bits, std::memory_order_relaxed);
         return false;
     }
     return true;
+}
+
+std::size_t SharedTokenBucket::grant(std::size_t wanted, TimePoint now) {
+    if (rate_bps_ == 0) {
+        return wanted;
+    }
+    refill(now);
+    std::int64_t current = tokens_.load(std::memory_order_relaxed);
+    std::size_t granted = 0;
+    do {
+        granted =
+            std::min(wanted, static_cast<std::size_t>(std::max<std::int64_t>(current, 0) / 8));
+    } while (granted > 0 && !tokens_.compare_exchange_weak(current, current - bits_of(granted),
+                                                           std::memory_order_relaxed));
+    return granted;
 }
 
 }  // namespace hearth::turn

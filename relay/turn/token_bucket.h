@@ -24,8 +24,15 @@ class TokenBucket {
 
     // Spends the bits of `bytes` if the bucket holds them; false means drop the packet.
     bool take(std::size_t bytes, TimePoint now);
+    // For a stream, which is delayed rather than dropped: spends what the bucket holds of
+    // `wanted` bytes and returns how many that is.
+    std::size_t grant(std::size_t wanted, TimePoint now);
+    // Returns bytes granted but not spent after all.
+    void give_back(std::size_t bytes);
 
   private:
+    void refill(TimePoint now);
+
     std::uint64_t rate_bps_ = 0;
     std::int64_t burst_bits_ = 0;
     std::int64_t tokens_ = 0;
@@ -39,8 +46,11 @@ class SharedTokenBucket {
     SharedTokenBucket(std::uint64_t rate_bps, TimePoint now);
 
     bool take(std::size_t bytes, TimePoint now);
+    std::size_t grant(std::size_t wanted, TimePoint now);
 
   private:
+    void refill(TimePoint now);
+
     const std::uint64_t rate_bps_;
     const std::int64_t burst_bits_;
     std::atomic<std::int64_t> tokens_;

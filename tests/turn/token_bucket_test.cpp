@@ -62,6 +62,25 @@ TEST(TokenBucket, SavesNoMoreThanTheBurstWhileIdle) {
     EXPECT_EQ(burst, 62'000u);
 }
 
+TEST(TokenBucket, GrantsWhatItHoldsOfAStreamAndNoMore) {
+    TokenBucket bucket(one_megabit, start);
+    EXPECT_EQ(bucket.grant(100'000, start), 62'500u);  // the whole burst, not the request
+    EXPECT_EQ(bucket.grant(100'000, start), 0u);
+    // 10 ms at 1 Mbit/s earns 1250 bytes.
+    EXPECT_EQ(bucket.grant(100'000, start + std::chrono::milliseconds(10)), 1250u);
+    bucket.give_back(1000);
+    EXPECT_EQ(bucket.grant(5000, start + std::chrono::milliseconds(10)), 1000u);
+    TokenBucket unlimited(0, start);
+    EXPECT_EQ(unlimited.grant(100'000, start), 100'000u);
+}
+
+TEST(SharedTokenBucket, GrantsLikeThePlainBucket) {
+    SharedTokenBucket shared(one_megabit, start);
+    EXPECT_EQ(shared.grant(100'000, start), 62'500u);
+    EXPECT_EQ(shared.grant(100'000, start), 0u);
+    EXPECT_EQ(shared.grant(100'000, start + std::chrono::milliseconds(10)), 1250u);
+}
+
 TEST(SharedTokenBucket, HoldsTheSameRateAsThePlainBucket) {
     SharedTokenBucket shared(one_megabit, start);
     TokenBucket plain(one_megabit, start);

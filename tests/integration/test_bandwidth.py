@@ -1,0 +1,122 @@
+"""Relayed bandwidth limits through a real hearthd (limits.allocation_bandwidth_bps):
+UDP datagrams over an allocation's budget are dropped and counted; an RFC 6062 TCP relay
+over budget is delayed, every byte arriving in order, and its pauses are counted."""
+
+import json
+import os
+import socket
+import struct
+import time
+import urllib.request
+
+import harness
+
+TOKEN = "bandwidth-test-token-0123456789"
+CONNECTION_BIND = 0x000B
+CONNECTION_ID = 0x002A
+# 400 kbit/s: 50 kB a second, and a bucket that saves up half a second (25 kB).
+RATE_BPS = 400_000
+
+
+class BandwidthTest(harness.HearthTest):
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (
+            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{TOKEN}"; }};'
+            f"limits = {{ allocation_bandwidth_bps = {RATE_BPS}; session_bandwidth_bps = 0; }};")
+        super().setUp()
+
+    def admin(self, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def only_allocation(self):
+        allocations = json.loads(self.admin("/v1/allocations"))["allocations"]
+        self.assertEqual(len(allocations), 1)
+        return allocations[0]
+
+    def metric(self, name):
+        for line in self.admin("/metrics").splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return int(float(line.split()[-1]))
+        self.fail(f"no {name}")
+
+    def test_udp_datagrams_over_the_budget_are_dropped_and_counted(self):
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(1.0)
+        peer_port = peer.getsockname()[1]
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        client.permit("127.0.0.1", peer_port)
+
+        # 100 kB at once: four times what the bucket holds.
+        offered = 100
+        for _ in range(offered):
+            client.send_indication("127.0.0.1", peer_port, b"x" * 1000)
+        received = 0
+        try:
+            while received < offered:
+                peer.recvfrom(2048)
+                received += 1
+        except socket.timeout:
+            pass  # the rest were dropped; a second of silence says none is on its way
+
+        self.assertGreater(received, 0)
+        self.assertLess(received, offered / 2)
+        counters = self.only_allocation()["client_to_peer"]
+        self.assertEqual(counters["packets"], received)
+        self.assertEqual(counters["dropped"]["bandwidth"], offered - received)
+
+    def test_a_tcp_relay_over_the_budget_is_delayed_not_cut(self):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(10)
+        peer_port = listener.getsockname()[1]
+
+        control = harness.StreamTurnClient(self.port)
+        self.addCleanup(control.close)
+        control.allocate(protocol=6)
+        control.permit("127.0.0.1", peer_port)
+        answer = control.request(harness.CONNECT, [(0x0012, harness.xor_peer("127.0.0.1",
+                                                                                  peer_port))])
+        connection_id = dict((kind, value) for kind, value, _ in
+                             harness.attributes(answer)).get(CONNECTION_ID)
+        self.assertIsNotNone(connection_id, f"Connect failed with {harness.error_code(answer)}")
+        peer, _ = listener.accept()
+        self.addCleanup(peer.close)
+
+        # RFC 6062 §4.3: a new connection binds to the peer connection; then raw bytes flow.
+        data = harness.StreamTurnClient(self.port)
+        self.addCleanup(data.close)
+        data.nonce = control.nonce
+        bound = data.request(CONNECTION_BIND, [(CONNECTION_ID, connection_id)])
+        self.assertEqual(struct.unpack("!H", bound[0:2])[0], 0x010B,
+                         f"ConnectionBind failed with {harness.error_code(bound)}")
+
+        # 150 kB: six times the saved-up burst, so most of it waits for the budget.
+        sent = os.urandom(150_000)
+        start = time.monotonic()
+        peer.sendall(sent)
+        received = b""
+        while len(received) < len(sent):
+            chunk = data.sock.recv(65536)
+            self.assertTrue(chunk, "the relay closed the data connection")
+            received += chunk
+        elapsed = time.monotonic() - start
+
+        self.assertEqual(received, sent)
+        # 125 kB past the burst at 50 kB/s takes 2.5 s at least; unthrottled, milliseconds.
+        self.assertGreaterEqual(elapsed, 2.0)
+        counters = self.only_allocation()["peer_to_client"]
+        self.assertEqual(counters["bytes"], len(sent))
+        self.assertEqual(counters["dropped"]["bandwidth"], 0)
+        self.assertGreater(counters["paused_bandwidth"], 0)
+        self.assertEqual(self.metric("hearth_tcp_relay_bandwidth_pauses_total"),
+                         counters["paused_bandwidth"])
