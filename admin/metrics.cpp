@@ -66,6 +66,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         total.dropped_no_channel += c.dropped_no_channel;
         total.dropped_bandwidth += c.dropped_bandwidth;
         total.rate_limited += c.rate_limited;
+        total.allocate_rate_limited += c.allocate_rate_limited;
         total.banned_drops += c.banned_drops;
         total.bans += c.bans;
         for (std::size_t i = 0; i < total.auth_failures_by_reason.size(); ++i) {
@@ -145,6 +146,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         {"not_stun", io.udp_dropped_not_stun + io.stream_dropped_not_stun},
         {"truncated", io.udp_dropped_truncated},
         {"rate_limit", total.rate_limited},
+        {"allocate_rate_limit", total.allocate_rate_limited},
         {"banned_source", total.banned_drops},
         {"queue_full", io.stream_dropped_output_full},
         {"send_failed", io.udp_send_failures + io.relay_send_failures},

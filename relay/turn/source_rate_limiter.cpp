@@ -4,24 +4,38 @@
 
 namespace hearth::turn {
 
+namespace {
+
+std::size_t hash_of(const IpAddress& source) {
+    return TransportAddressHash{}(TransportAddress{source, 0});
+}
+
+}  // namespace
+
+SourceRateLimiter::Bucket* SourceRateLimiter::find(const IpAddress& source, std::size_t hash) {
+    for (std::size_t probe = 0; probe < probe_limit; ++probe) {
+        Bucket& candidate = buckets_[(hash + probe) & (table_size - 1)];
+        if (candidate.used && candidate.source == source) {
+            return &candidate;
+        }
+    }
+    return nullptr;
+}
+
 bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
     if (per_second_ == 0) {
         return true;
     }
-    const std::size_t hash = TransportAddressHash{}(TransportAddress{source, 0});
-    Bucket* oldest = nullptr;
-    Bucket* bucket = nullptr;
-    for (std::size_t probe = 0; probe < probe_limit; ++probe) {
-        Bucket& candidate = buckets_[(hash + probe) & (table_size - 1)];
-        if (candidate.used && candidate.source == source) {
-            bucket = &candidate;
-            break;
-        }
-        if (oldest == nullptr || !candidate.used || candidate.refilled < oldest->refilled) {
-            oldest = &candidate;
-        }
-    }
+    const std::size_t hash = hash_of(source);
+    Bucket* bucket = find(source, hash);
     if (bucket == nullptr) {
+        Bucket* oldest = &buckets_[hash & (table_size - 1)];
+        for (std::size_t probe = 1; probe < probe_limit; ++probe) {
+            Bucket& candidate = buckets_[(hash + probe) & (table_size - 1)];
+            if (!candidate.used || (oldest->used && candidate.refilled < oldest->refilled)) {
+                oldest = &candidate;
+            }
+        }
         // A new source starts with a full bucket, in the slot used longest ago.
         *oldest = Bucket{source, now, static_cast<double>(per_second_), true};
         bucket = oldest;
@@ -37,6 +51,12 @@ bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
     }
     bucket->tokens -= 1.0;
     return true;
+}
+
+void SourceRateLimiter::give_back(const IpAddress& source) {
+    if (Bucket* bucket = find(source, hash_of(source))) {
+        bucket->tokens = std::min<double>(per_second_, bucket->tokens + 1.0);
+    }
 }
 
 }  // namespace hearth::turn

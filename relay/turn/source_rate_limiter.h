@@ -19,6 +19,9 @@ class SourceRateLimiter {
 
     // Takes one token for `source`; false when its bucket is empty.
     bool allow(const IpAddress& source, TimePoint now);
+    // Returns the token of a request that will come again (one set aside while the
+    // session store answers), so that it is counted once.
+    void give_back(const IpAddress& source);
     std::uint64_t refused() const { return refused_; }
     void set_rate(std::uint32_t per_second) { per_second_ = per_second; }
 
@@ -31,6 +34,8 @@ class SourceRateLimiter {
     };
     static constexpr std::size_t table_size = 4096;  // a power of two
     static constexpr std::size_t probe_limit = 4;
+
+    Bucket* find(const IpAddress& source, std::size_t hash);
 
     std::uint32_t per_second_;
     std::array<Bucket, table_size> buckets_{};

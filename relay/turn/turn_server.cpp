@@ -28,6 +28,7 @@ TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
       shared_(shared),
       next_allocation_id_(allocation_id_base),
       unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
+      allocate_limiter_(settings_.allocate_requests_per_second),
       indication_id_state_(allocation_id_base | 1) {}
 
 TurnServer::~TurnServer() {
@@ -36,6 +37,7 @@ TurnServer::~TurnServer() {
 
 void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
     unauthenticated_limiter_.set_rate(settings.unauthenticated_requests_per_second);
+    allocate_limiter_.set_rate(settings.allocate_requests_per_second);
     settings_ = std::move(settings);
     peer_policy_ = std::move(peer_policy);
 }

@@ -40,6 +40,7 @@ struct ServerSettings {
     std::uint32_t max_permissions_per_allocation = 32;
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
+    std::uint32_t allocate_requests_per_second = 20;         // authenticated Allocates, per source
     // Relayed bandwidth per direction (token buckets, bits a second; 0 = no limit).
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
@@ -186,6 +187,7 @@ class TurnServer {
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
     SourceRateLimiter unauthenticated_limiter_;
+    SourceRateLimiter allocate_limiter_;
     std::uint64_t indication_id_state_;
     bool deferred_ = false;  // set by a handler that waits for the session store
     bool draining_ = false;

@@ -30,6 +30,7 @@ TEST(ConfigLoader, AppliesDefaults) {
     EXPECT_EQ(config.allocation_lifetime_max.count(), 3600);
     EXPECT_TRUE(config.peer_allow.empty());
     EXPECT_EQ(config.unauthenticated_requests_per_second, 20u);
+    EXPECT_EQ(config.allocate_requests_per_second, 20u);
     EXPECT_EQ(config.admin_listen->to_string(), "127.0.0.1:9478");
     ASSERT_EQ(config.secrets.size(), 1u);
 }

@@ -13,7 +13,8 @@ class DescriptorExhaustionTest(harness.HearthTest):
     descriptor_limit = 160
     extra_config = """
 limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
-           unauthenticated_requests_per_second = 1000; };
+           unauthenticated_requests_per_second = 1000;
+           allocate_requests_per_second = 1000; };
 """
 
     def derived_cap(self):

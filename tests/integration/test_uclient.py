@@ -20,7 +20,7 @@ CLIENTS = 2
 class RelayTest(harness.HearthTest):
     relay_ports = (40000, 40999)
     # uclient retries a refused Allocate many times; a ban would leave it waiting.
-    extra_config = "limits = { auth_failures_before_ban = 1000; };"
+    extra_config = "limits = { auth_failures_before_ban = 1000; allocate_requests_per_second = 0; };"
 
     with_tls = True
 

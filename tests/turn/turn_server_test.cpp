@@ -482,6 +482,33 @@ TEST_F(TurnServerTest, ClientGoneAndRevocationDeleteAllocations) {
     EXPECT_EQ(server_.allocation_count(), 0u);
 }
 
+TEST_F(TurnServerTest, AllocatesPastThePerSourceRateGet486WithoutTouchingAnything) {
+    // 20 a second from one address, each from a new port, each released at once so that
+    // the per-user quota never decides: the 21st is refused before anything is opened.
+    for (std::uint16_t i = 0; i < 20; ++i) {
+        client_.port = static_cast<std::uint16_t>(42000 + i);
+        ASSERT_TRUE(allocate().is_success()) << i;
+        server_.delete_all(DeleteReason::shutdown);
+    }
+    client_.port = 42100;
+    EXPECT_EQ(allocate().error_code(), 486);
+    EXPECT_EQ(server_.counters().allocate_rate_limited, 1u);
+    EXPECT_EQ(relay_sockets_.open_count, 20);
+    EXPECT_EQ(authenticator_.admitted, 20);
+    advance(Seconds{1});
+    EXPECT_TRUE(allocate().is_success());
+}
+
+TEST_F(TurnServerTest, AnAllocateWaitingForTheSessionStoreCountsOnceAgainstTheRate) {
+    authenticator_.next_admission = SessionRefusal::pending;
+    for (int i = 0; i < 25; ++i) {
+        EXPECT_TRUE(allocate().bytes.empty());  // set aside each time, not answered
+    }
+    EXPECT_EQ(server_.counters().allocate_rate_limited, 0u);
+    authenticator_.next_admission = SessionRefusal::none;
+    EXPECT_TRUE(allocate().is_success());
+}
+
 TEST_F(TurnServerTest, ABanHoldsOnEveryWorker) {
     // Another worker's state machine, sharing this one's limits as hearthd's workers do.
     TurnServer other_worker(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_,
