@@ -74,6 +74,14 @@ void LogEvents::allocation_deleted(const turn::Allocation& allocation, turn::Del
 
 void LogEvents::request_refused(const turn::FiveTuple& tuple, stun::Method method,
                                 turn::TurnError error, std::string_view why) {
+    std::uint64_t left_out = 0;
+    if (!refusal_lines_.allow(turn::Clock::now(), left_out)) {
+        return;
+    }
+    if (left_out > 0) {
+        spdlog::info("worker {}: {} refused requests were not logged (at most 20 a second)",
+                     worker_index_, left_out);
+    }
     spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(method),
                  tuple.client.to_string(), turn::to_string(tuple.transport), turn::code_of(error),
                  turn::reason_phrase(error), why);

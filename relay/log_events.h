@@ -2,6 +2,7 @@
 
 // Allocation events as log lines: one per allocation event, never one per packet.
 
+#include "relay/log_rate_limit.h"
 #include "relay/turn/allocation_events.h"
 
 namespace hearth::relay {
@@ -20,6 +21,8 @@ class LogEvents final : public turn::AllocationEvents {
 
   private:
     unsigned worker_index_;
+    // Refusals are answered to the client each time but logged at most 20 a second.
+    LogRateLimit refusal_lines_{20};
 };
 
 }  // namespace hearth::relay
