@@ -205,6 +205,9 @@ def main():
                         record(server.name, f"loss {key}", report["loss_percent"])
                         if allocations == 1000:
                             record(server.name, "setup", report["allocations_per_second"])
+                            if "server_setup_cpu_seconds" in report:
+                                record(server.name, "setup cpu", 1e6 *
+                                       report["server_setup_cpu_seconds"] / allocations)
                 # Latency at half of coturn's saturation rate (160 B, 100 allocations).
                 coturn = next(s for s in servers if s.name == "coturn")
                 half = saturation(arguments.hearth_load, coturn, arguments.seconds) / 2
@@ -262,6 +265,7 @@ def main():
         print(f"{f'loss %, {payload} B, {allocations} alloc':<44}{hearth:>12.3f}{'':<4}"
               f"{coturn:>12.3f}")
     row("allocation setup per s (1000 alloc)", "setup")
+    row("server CPU per allocation setup", "setup cpu", " us")
     row(f"RSS per idle allocation ({arguments.idle_allocations} alloc)", "rss", " B")
     print(f"coturn's saturation (160 B, 100 alloc, loss under 1 %): "
           f"{median('coturn', 'saturation'):.0f} relayed packets/s")

@@ -53,10 +53,19 @@ int main(int argc, char** argv) {
         report.server_rss_before_kib = process_rss_kib(options.server_pid);
     }
     std::chrono::duration<double> setup{};
+    const auto server_before_setup =
+        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
+    const double own_before_setup = own_cpu_seconds();
     if (!options.raw && !clients.allocate(setup, error)) {
         return fail(error);
     }
     report.setup_seconds = setup.count();
+    report.own_setup_cpu_seconds = own_cpu_seconds() - own_before_setup;
+    if (server_before_setup) {
+        if (const auto after = process_cpu_seconds(options.server_pid)) {
+            report.server_setup_cpu_seconds = *after - *server_before_setup;
+        }
+    }
 
     std::unique_ptr<EchoPeer> echo;
     auto& all = clients.all();

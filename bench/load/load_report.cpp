@@ -73,6 +73,11 @@ std::string format_table(const LoadOptions& options, const LoadReport& report) {
     if (!options.raw) {
         out += line("  allocation setup          %.0f /s (%u in %.3f s)\n", figures.setup_rate,
                     options.allocations, report.setup_seconds);
+        if (report.server_setup_cpu_seconds) {
+            out += line("  server CPU per setup      %.1f us (hearth-load's own: %.1f us)\n",
+                        1e6 * *report.server_setup_cpu_seconds / options.allocations,
+                        1e6 * report.own_setup_cpu_seconds / options.allocations);
+        }
     }
     out += line("  relayed                   %.0f packets/s, %.2f Mbit/s payload\n",
                 figures.packets_per_second, figures.bits_per_second / 1e6);
@@ -116,6 +121,10 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
         options.allocations, options.payload_bytes, options.rate_per_allocation, traffic.seconds);
     out += line("\"setup_seconds\":%.4f,\"allocations_per_second\":%.1f,", report.setup_seconds,
                 figures.setup_rate);
+    if (report.server_setup_cpu_seconds) {
+        out += line("\"server_setup_cpu_seconds\":%.4f,", *report.server_setup_cpu_seconds);
+    }
+    out += line("\"own_setup_cpu_seconds\":%.4f,", report.own_setup_cpu_seconds);
     out += line("\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"loss_percent\":%.4f,",
                 static_cast<unsigned long long>(traffic.sent),
                 static_cast<unsigned long long>(traffic.client_received),

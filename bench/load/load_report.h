@@ -13,6 +13,10 @@ namespace hearth::load {
 
 struct LoadReport {
     double setup_seconds = 0;  // Allocate for every client, 401 included
+    // CPU seconds spent during the setup: the server's (when --server-pid) and
+    // hearth-load's own, which shares the machine.
+    std::optional<double> server_setup_cpu_seconds;
+    double own_setup_cpu_seconds = 0;
     const TrafficResult* traffic = nullptr;
     std::optional<double> server_cpu_seconds;  // during the traffic, when --server-pid
     double own_cpu_seconds = 0;                // hearth-load's, during the traffic
