@@ -1,11 +1,9 @@
 #include "auth/credential.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <array>
 
 #include "auth/base64.h"
+#include "relay/stun/integrity.h"
 
 namespace hearth::auth {
 
@@ -96,12 +94,10 @@ std::string make_username(std::int64_t expiry_unix, std::string_view session_id,
 }
 
 std::string mint_password(std::string_view secret, std::string_view username) {
-    std::array<std::byte, EVP_MAX_MD_SIZE> mac{};
-    unsigned int length = 0;
-    HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(username.data()), username.size(),
-         reinterpret_cast<unsigned char*>(mac.data()), &length);
-    return base64_encode(std::span<const std::byte>(mac.data(), length));
+    const auto mac = stun::hmac_sha1(
+        std::span(reinterpret_cast<const std::byte*>(secret.data()), secret.size()),
+        std::span(reinterpret_cast<const std::byte*>(username.data()), username.size()));
+    return base64_encode(mac);
 }
 
 }  // namespace hearth::auth

@@ -1,12 +1,12 @@
 #include "auth/nonce.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstdio>
+
+#include "relay/stun/integrity.h"
 
 namespace hearth::auth {
 
@@ -40,11 +40,9 @@ std::string NonceIssuer::mac_hex(std::uint64_t expiry, const IpAddress& client) 
         input[i] = static_cast<unsigned char>(expiry >> (56 - 8 * i));
     }
     std::copy_n(client.bytes.begin(), client.size(), input + 8);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), input, 8 + client.size(), mac,
-         &length);
-    return hex(mac, mac_digits / 2);
+    const auto mac = stun::hmac_sha256(
+        key_, std::span(reinterpret_cast<const std::byte*>(input), 8 + client.size()));
+    return hex(reinterpret_cast<const unsigned char*>(mac.data()), mac_digits / 2);
 }
 
 std::string NonceIssuer::issue(const IpAddress& client, std::int64_t now_unix) const {
