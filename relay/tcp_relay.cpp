@@ -56,6 +56,9 @@ struct TcpRelay::PeerConnection {
     bool peer_paused = false;
     bool client_paused = false;
     event* resume_timer = nullptr;
+    // A side that has closed: what it sent is still delivered, then both close.
+    bool peer_closed = false;
+    bool client_closed = false;
     stun::TransactionId connect_transaction{};
     stun::Md5Key key{};
 };
@@ -360,10 +363,14 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
 
 void TcpRelay::on_pipe_drained(bufferevent* stream, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
+    if (connection->relay->close_if_delivered(connection)) {
+        return;
+    }
     const bool to_peer = stream == connection->peer_stream;
     bufferevent* other = to_peer ? connection->client_stream : connection->peer_stream;
-    const bool paused = to_peer ? connection->client_paused : connection->peer_paused;
-    if (other != nullptr && connection->state == PeerConnection::State::bound && !paused) {
+    const bool held = to_peer ? connection->client_paused || connection->client_closed
+                              : connection->peer_paused || connection->peer_closed;
+    if (other != nullptr && connection->state == PeerConnection::State::bound && !held) {
         bufferevent_enable(other, EV_READ);
     }
 }
@@ -373,26 +380,54 @@ void TcpRelay::on_resume_timer(evutil_socket_t, short, void* context) {
     for (bufferevent* stream : {connection->peer_stream, connection->client_stream}) {
         const bool from_peer = stream == connection->peer_stream;
         bool& paused = from_peer ? connection->peer_paused : connection->client_paused;
+        const bool closed = from_peer ? connection->peer_closed : connection->client_closed;
         bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
         if (!paused || other == nullptr) {
             continue;
         }
         paused = false;
-        if (evbuffer_get_length(bufferevent_get_output(other)) <
-            connection->relay->max_queued_bytes_) {
+        if (!closed && evbuffer_get_length(bufferevent_get_output(other)) <
+                           connection->relay->max_queued_bytes_) {
             bufferevent_enable(stream, EV_READ);
         }
         if (evbuffer_get_length(bufferevent_get_input(stream)) > 0) {
             on_pipe_read(stream, connection);  // what was held back, as far as budgets allow
         }
     }
+    connection->relay->close_if_delivered(connection);
 }
 
-void TcpRelay::on_pipe_event(bufferevent*, short events, void* context) {
+void TcpRelay::on_pipe_event(bufferevent* stream, short events, void* context) {
+    auto* connection = static_cast<PeerConnection*>(context);
+    if ((events & BEV_EVENT_EOF) != 0 && (events & BEV_EVENT_ERROR) == 0 &&
+        connection->state == PeerConnection::State::bound) {
+        // A side closed: what it sent before reaches the other side (as the budgets
+        // allow), then both are closed. The other side's writes are watched to the end.
+        const bool from_peer = stream == connection->peer_stream;
+        (from_peer ? connection->peer_closed : connection->client_closed) = true;
+        bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
+        bufferevent_setwatermark(other, EV_WRITE, 0, 0);
+        on_pipe_read(stream, connection);
+        connection->relay->close_if_delivered(connection);
+        return;
+    }
     if ((events & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) != 0) {
-        auto* connection = static_cast<PeerConnection*>(context);
         connection->relay->remove_connection(connection);
     }
+}
+
+bool TcpRelay::close_if_delivered(PeerConnection* connection) {
+    for (const bool from_peer : {true, false}) {
+        const bool closed = from_peer ? connection->peer_closed : connection->client_closed;
+        bufferevent* from = from_peer ? connection->peer_stream : connection->client_stream;
+        bufferevent* to = from_peer ? connection->client_stream : connection->peer_stream;
+        if (closed && evbuffer_get_length(bufferevent_get_input(from)) == 0 &&
+            evbuffer_get_length(bufferevent_get_output(to)) == 0) {
+            remove_connection(connection);
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace hearth::relay

@@ -87,6 +87,9 @@ class TcpRelay {
     PeerConnection* add_connection(RelayedAddress& relayed, const TransportAddress& peer,
                                    bufferevent* peer_stream);
     void remove_connection(PeerConnection* connection);
+    // Removes a connection one side of which has closed once all it sent is written to
+    // the other side; true when it did (the connection is gone).
+    bool close_if_delivered(PeerConnection* connection);
     void answer(turn::Allocation& allocation, stun::Method method,
                 const stun::TransactionId& transaction_id, const stun::Md5Key& key,
                 std::optional<turn::TurnError> error, std::optional<std::uint32_t> connection_id);
