@@ -95,7 +95,7 @@ bool compute_hmac(Algorithm algorithm, Bytes key, Bytes data, std::array<std::by
             return false;
         }
         std::memcpy(inner_pad.data(), hashed_key.data(), Size);
-    } else {
+    } else if (!key.empty()) {
         std::memcpy(inner_pad.data(), key.data(), key.size());
     }
     for (std::size_t i = 0; i < block_size; ++i) {
