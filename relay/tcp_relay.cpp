@@ -361,17 +361,26 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
     }
 }
 
+// The writer's queue has drained: its reader may go on, or, when that side has closed,
+// what it left unread moves now and the connection closes once all is delivered.
 void TcpRelay::on_pipe_drained(bufferevent* stream, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
-    if (connection->relay->close_if_delivered(connection)) {
+    const bool to_peer = stream == connection->peer_stream;
+    bufferevent* from = to_peer ? connection->client_stream : connection->peer_stream;
+    if (from == nullptr || connection->state != PeerConnection::State::bound) {
         return;
     }
-    const bool to_peer = stream == connection->peer_stream;
-    bufferevent* other = to_peer ? connection->client_stream : connection->peer_stream;
-    const bool held = to_peer ? connection->client_paused || connection->client_closed
-                              : connection->peer_paused || connection->peer_closed;
-    if (other != nullptr && connection->state == PeerConnection::State::bound && !held) {
-        bufferevent_enable(other, EV_READ);
+    const bool from_paused = to_peer ? connection->client_paused : connection->peer_paused;
+    const bool from_closed = to_peer ? connection->client_closed : connection->peer_closed;
+    if (from_closed) {
+        if (!from_paused && evbuffer_get_length(bufferevent_get_input(from)) > 0) {
+            on_pipe_read(from, connection);
+        }
+        connection->relay->close_if_delivered(connection);
+        return;
+    }
+    if (!from_paused) {
+        bufferevent_enable(from, EV_READ);
     }
 }
 

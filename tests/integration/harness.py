@@ -375,6 +375,40 @@ class DatagramTurnClient(TurnClient):
         return self.sock.recv(4096)
 
 
+CONNECTION_BIND, CONNECTION_ID = 0x000B, 0x002A
+
+
+def open_tcp_relay(test, port):
+    """An RFC 6062 TCP relay through hearthd on `port`, from a TCP allocation to a peer
+    listening on loopback: Connect, then a data connection bound with ConnectionBind.
+    Returns (the client's data socket, the peer's socket); both closed at cleanup."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    test.addCleanup(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+    peer_port = listener.getsockname()[1]
+
+    control = StreamTurnClient(port)
+    test.addCleanup(control.close)
+    control.allocate(protocol=6)
+    control.permit("127.0.0.1", peer_port)
+    answer = control.request(CONNECT, [(0x0012, xor_peer("127.0.0.1", peer_port))])
+    connection_id = dict((kind, value) for kind, value, _ in attributes(answer)).get(CONNECTION_ID)
+    test.assertIsNotNone(connection_id, f"Connect failed with {error_code(answer)}")
+    peer, _ = listener.accept()
+    peer.settimeout(10)
+    test.addCleanup(peer.close)
+
+    data = StreamTurnClient(port)
+    test.addCleanup(data.close)
+    data.nonce = control.nonce
+    bound = data.request(CONNECTION_BIND, [(CONNECTION_ID, connection_id)])
+    test.assertEqual(struct.unpack("!H", bound[0:2])[0], 0x010B,
+                     f"ConnectionBind failed with {error_code(bound)}")
+    return data.sock, peer
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:

@@ -5,15 +5,12 @@ over budget is delayed, every byte arriving in order, and its pauses are counted
 import json
 import os
 import socket
-import struct
 import time
 import urllib.request
 
 import harness
 
 TOKEN = "bandwidth-test-token-0123456789"
-CONNECTION_BIND = 0x000B
-CONNECTION_ID = 0x002A
 # 400 kbit/s: 50 kB a second, and a bucket that saves up half a second (25 kB).
 RATE_BPS = 400_000
 
@@ -73,32 +70,7 @@ class BandwidthTest(harness.HearthTest):
         self.assertEqual(counters["dropped"]["bandwidth"], offered - received)
 
     def test_a_tcp_relay_over_the_budget_is_delayed_not_cut_even_when_the_peer_closes(self):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.addCleanup(listener.close)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        listener.settimeout(10)
-        peer_port = listener.getsockname()[1]
-
-        control = harness.StreamTurnClient(self.port)
-        self.addCleanup(control.close)
-        control.allocate(protocol=6)
-        control.permit("127.0.0.1", peer_port)
-        answer = control.request(harness.CONNECT, [(0x0012, harness.xor_peer("127.0.0.1",
-                                                                                  peer_port))])
-        connection_id = dict((kind, value) for kind, value, _ in
-                             harness.attributes(answer)).get(CONNECTION_ID)
-        self.assertIsNotNone(connection_id, f"Connect failed with {harness.error_code(answer)}")
-        peer, _ = listener.accept()
-        self.addCleanup(peer.close)
-
-        # RFC 6062 §4.3: a new connection binds to the peer connection; then raw bytes flow.
-        data = harness.StreamTurnClient(self.port)
-        self.addCleanup(data.close)
-        data.nonce = control.nonce
-        bound = data.request(CONNECTION_BIND, [(CONNECTION_ID, connection_id)])
-        self.assertEqual(struct.unpack("!H", bound[0:2])[0], 0x010B,
-                         f"ConnectionBind failed with {harness.error_code(bound)}")
+        data, peer = harness.open_tcp_relay(self, self.port)
 
         # 150 kB: six times the saved-up burst, so most of it waits for the budget. The
         # peer closes at once; what it sent must still all arrive, then the close.
@@ -108,7 +80,7 @@ class BandwidthTest(harness.HearthTest):
         peer.close()
         received = b""
         while len(received) <= len(sent):
-            chunk = data.sock.recv(65536)
+            chunk = data.recv(65536)
             if not chunk:
                 break  # the relay closed the data connection after the peer closed
             received += chunk
