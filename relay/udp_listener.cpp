@@ -41,6 +41,9 @@ UdpListener::UdpListener(Worker& worker, TransportAddress address)
     : worker_(worker), address_(address) {}
 
 UdpListener::~UdpListener() {
+    if (fd_ >= 0) {
+        flush_sends();
+    }
     if (read_event_ != nullptr) {
         event_free(read_event_);
     }
@@ -54,6 +57,7 @@ bool UdpListener::open(std::string& error) {
     if (fd_ < 0) {
         return false;
     }
+    sends_.set_socket(fd_);
     // Every client of this worker arrives here: room for bursts, so the kernel does not
     // drop while the loop is busy (udp_socket_drops() tells if it still does).
     setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &listener_receive_buffer_bytes,
@@ -145,14 +149,14 @@ void UdpListener::hand_in(const turn::FiveTuple& tuple, stun::Bytes request) {
 }
 
 bool UdpListener::send_to_client(const TransportAddress& client, stun::Bytes message) {
-    sockaddr_storage destination;
-    const socklen_t length = client.to_sockaddr(destination);
-    if (sendto(fd_, message.data(), message.size(), MSG_DONTWAIT,
-               reinterpret_cast<const sockaddr*>(&destination), length) < 0) {
-        ++send_failures_;
-        return false;
-    }
+    // Queued, not sent: Worker::run flushes at the end of the loop's turn, so a kernel
+    // refusal is counted on the listener, not on the allocation that queued.
+    send_failures_ += sends_.queue(client, message);
     return true;
+}
+
+void UdpListener::flush_sends() {
+    send_failures_ += sends_.flush();
 }
 
 }  // namespace hearth::relay

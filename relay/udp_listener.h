@@ -12,6 +12,7 @@
 #include "relay/client_link.h"
 #include "relay/stun/transport_address.h"
 #include "relay/turn/clock.h"
+#include "relay/udp_send_batch.h"
 
 namespace hearth::relay {
 
@@ -28,6 +29,8 @@ class UdpListener final : public ClientLink {
     bool send_to_client(const TransportAddress& client, stun::Bytes message) override;
     bool is_stream() const override { return false; }
     void hand_in(const turn::FiveTuple& tuple, stun::Bytes request) override;
+    // Sends what send_to_client queued during this turn of the loop (Worker::run).
+    void flush_sends();
 
     std::uint64_t dropped_not_stun() const { return dropped_not_stun_; }
     std::uint64_t dropped_malformed() const { return dropped_malformed_; }
@@ -50,6 +53,7 @@ class UdpListener final : public ClientLink {
     event* read_event_ = nullptr;
     std::array<std::array<std::byte, datagram_capacity>, batch_size> buffers_{};
     std::array<sockaddr_storage, batch_size> sources_{};
+    UdpSendBatch sends_;
     std::uint64_t dropped_not_stun_ = 0;
     std::uint64_t dropped_malformed_ = 0;
     std::uint64_t dropped_truncated_ = 0;

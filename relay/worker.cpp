@@ -189,7 +189,18 @@ void Worker::apply_config(const config::Config& config) {
 }
 
 void Worker::run() {
-    event_base_dispatch(base_);
+    // A turn of the loop at a time: what the turn queued for UDP clients leaves in one
+    // sendmmsg per listener at its end (UdpSendBatch), before the loop sleeps again.
+    while (!event_base_got_exit(base_) && !event_base_got_break(base_)) {
+        const int result = event_base_loop(base_, EVLOOP_ONCE);
+        for (auto& listener : udp_listeners_) {
+            listener->flush_sends();
+        }
+        if (result != 0) {
+            spdlog::error("worker {}: event loop failed", index_);
+            return;
+        }
+    }
 }
 
 void Worker::set_aside(stun::Bytes request, const turn::FiveTuple& tuple, ClientLink& link) {
