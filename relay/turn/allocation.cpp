@@ -108,17 +108,20 @@ void Allocation::expire(TimePoint now) {
     channel_count_ = kept;
 }
 
-bool Allocation::within_client_to_peer_budget(std::size_t bytes, TimePoint now) {
-    return client_to_peer_budget.take(bytes, now) &&
-           (session_budget == nullptr || session_budget->client_to_peer.take(bytes, now));
-}
-
-bool Allocation::within_peer_to_client_budget(std::size_t bytes, TimePoint now) {
-    return peer_to_client_budget.take(bytes, now) &&
-           (session_budget == nullptr || session_budget->peer_to_client.take(bytes, now));
-}
-
 namespace {
+
+// A packet through both budgets of a direction, whole or not at all: what the session
+// refuses goes back to the allocation, so a dropped packet costs neither.
+bool take_from(TokenBucket& own, SharedTokenBucket* session, std::size_t bytes, TimePoint now) {
+    if (!own.take(bytes, now)) {
+        return false;
+    }
+    if (session != nullptr && !session->take(bytes, now)) {
+        own.give_back(bytes);
+        return false;
+    }
+    return true;
+}
 
 // Both budgets of a direction: the allocation's first, then its session's; what the
 // session does not allow goes back to the allocation.
@@ -134,6 +137,16 @@ std::size_t grant_from(TokenBucket& own, SharedTokenBucket* session, std::size_t
 }
 
 }  // namespace
+
+bool Allocation::within_client_to_peer_budget(std::size_t bytes, TimePoint now) {
+    return take_from(client_to_peer_budget,
+                     session_budget ? &session_budget->client_to_peer : nullptr, bytes, now);
+}
+
+bool Allocation::within_peer_to_client_budget(std::size_t bytes, TimePoint now) {
+    return take_from(peer_to_client_budget,
+                     session_budget ? &session_budget->peer_to_client : nullptr, bytes, now);
+}
 
 std::size_t Allocation::grant_client_to_peer(std::size_t wanted, TimePoint now) {
     return grant_from(client_to_peer_budget,

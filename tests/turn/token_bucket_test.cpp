@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "relay/turn/allocation.h"
 #include "relay/turn/session_budgets.h"
 
 namespace hearth::turn {
@@ -113,6 +114,22 @@ TEST(SessionBudgets, ABudgetEndsWithItsLastAllocation) {
 TEST(SessionBudgets, ZeroRateGivesNoBudget) {
     SessionBudgets budgets(0);
     EXPECT_EQ(budgets.budget_for("th-1", start), nullptr);
+}
+
+TEST(AllocationBudgets, APacketTheSessionRefusesCostsTheAllocationNothing) {
+    Allocation allocation(1, FiveTuple{}, Owner{}, 4, 4);
+    allocation.client_to_peer_budget = TokenBucket(one_megabit, start);
+    allocation.session_budget = std::make_shared<SessionBudget>(one_megabit, start);
+    while (allocation.session_budget->client_to_peer.take(1000, start)) {
+    }
+    EXPECT_FALSE(allocation.within_client_to_peer_budget(1000, start));
+    // The allocation's own bucket still holds its whole burst (62.5 kB).
+    allocation.session_budget.reset();
+    std::size_t passed = 0;
+    while (allocation.within_client_to_peer_budget(1000, start)) {
+        passed += 1000;
+    }
+    EXPECT_EQ(passed, 62'000u);
 }
 
 }  // namespace
