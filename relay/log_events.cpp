@@ -79,8 +79,8 @@ void LogEvents::request_refused(const turn::FiveTuple& tuple, stun::Method metho
         return;
     }
     if (left_out > 0) {
-        spdlog::info("worker {}: {} refused requests were not logged (at most 20 a second)",
-                     worker_index_, left_out);
+        spdlog::info("worker {}: {} refused requests were not logged (at most {} a second)",
+                     worker_index_, left_out, refusal_lines_per_second);
     }
     spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(method),
                  tuple.client.to_string(), turn::to_string(tuple.transport), turn::code_of(error),

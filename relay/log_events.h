@@ -21,8 +21,9 @@ class LogEvents final : public turn::AllocationEvents {
 
   private:
     unsigned worker_index_;
-    // Refusals are answered to the client each time but logged at most 20 a second.
-    LogRateLimit refusal_lines_{20};
+    // Refusals are answered to the client each time but logged at most this many a second.
+    static constexpr std::uint32_t refusal_lines_per_second = 20;
+    LogRateLimit refusal_lines_{refusal_lines_per_second};
 };
 
 }  // namespace hearth::relay

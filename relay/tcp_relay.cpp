@@ -51,16 +51,24 @@ struct TcpRelay::PeerConnection {
     bufferevent* peer_stream = nullptr;
     bufferevent* client_stream = nullptr;
     event* bind_timer = nullptr;
-    // A side whose reads wait for the bandwidth budgets to refill, and the timer that
-    // resumes them.
-    bool peer_paused = false;
-    bool client_paused = false;
+    // What each side is doing once bound, and the timer that resumes paused sides.
+    struct Side {
+        bool paused = false;  // not read until the bandwidth budgets refill
+        bool closed = false;  // what it sent is still delivered, then both close
+    };
+    Side peer_side;
+    Side client_side;
     event* resume_timer = nullptr;
-    // A side that has closed: what it sent is still delivered, then both close.
-    bool peer_closed = false;
-    bool client_closed = false;
     stun::TransactionId connect_transaction{};
     stun::Md5Key key{};
+
+    // `stream` is one of the two; the other one, and the state of `stream`'s side.
+    bufferevent* other_than(const bufferevent* stream) const {
+        return stream == peer_stream ? client_stream : peer_stream;
+    }
+    Side& side_of(const bufferevent* stream) {
+        return stream == peer_stream ? peer_side : client_side;
+    }
 };
 
 TcpRelay::TcpRelay(Worker& worker, TcpPortRegistry& ports, std::size_t max_queued_bytes)
@@ -329,11 +337,11 @@ void TcpRelay::adopt(DetachedStream detached) {
 // reader stops until it has drained (no unbounded memory).
 void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
-    const bool from_peer = stream == connection->peer_stream;
-    bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
+    bufferevent* other = connection->other_than(stream);
     if (other == nullptr) {
         return;
     }
+    const bool from_peer = stream == connection->peer_stream;
     evbuffer* input = bufferevent_get_input(stream);
     turn::Allocation& allocation = *connection->relayed->allocation;
     auto& counters = from_peer ? allocation.peer_to_client : allocation.client_to_peer;
@@ -351,7 +359,7 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
         // budgets refill; TCP's flow control holds its sender back meanwhile.
         ++counters.paused_bandwidth;
         ++connection->relay->bandwidth_pauses;
-        (from_peer ? connection->peer_paused : connection->client_paused) = true;
+        connection->side_of(stream).paused = true;
         bufferevent_disable(stream, EV_READ);
         evtimer_add(connection->resume_timer, &bandwidth_retry);
     }
@@ -365,21 +373,19 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
 // what it left unread moves now and the connection closes once all is delivered.
 void TcpRelay::on_pipe_drained(bufferevent* stream, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
-    const bool to_peer = stream == connection->peer_stream;
-    bufferevent* from = to_peer ? connection->client_stream : connection->peer_stream;
+    bufferevent* from = connection->other_than(stream);
     if (from == nullptr || connection->state != PeerConnection::State::bound) {
         return;
     }
-    const bool from_paused = to_peer ? connection->client_paused : connection->peer_paused;
-    const bool from_closed = to_peer ? connection->client_closed : connection->peer_closed;
-    if (from_closed) {
-        if (!from_paused && evbuffer_get_length(bufferevent_get_input(from)) > 0) {
+    const PeerConnection::Side& side = connection->side_of(from);
+    if (side.closed) {
+        if (!side.paused && evbuffer_get_length(bufferevent_get_input(from)) > 0) {
             on_pipe_read(from, connection);
         }
         connection->relay->close_if_delivered(connection);
         return;
     }
-    if (!from_paused) {
+    if (!side.paused) {
         bufferevent_enable(from, EV_READ);
     }
 }
@@ -387,16 +393,14 @@ void TcpRelay::on_pipe_drained(bufferevent* stream, void* context) {
 void TcpRelay::on_resume_timer(evutil_socket_t, short, void* context) {
     auto* connection = static_cast<PeerConnection*>(context);
     for (bufferevent* stream : {connection->peer_stream, connection->client_stream}) {
-        const bool from_peer = stream == connection->peer_stream;
-        bool& paused = from_peer ? connection->peer_paused : connection->client_paused;
-        const bool closed = from_peer ? connection->peer_closed : connection->client_closed;
-        bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
-        if (!paused || other == nullptr) {
+        PeerConnection::Side& side = connection->side_of(stream);
+        bufferevent* other = connection->other_than(stream);
+        if (!side.paused || other == nullptr) {
             continue;
         }
-        paused = false;
-        if (!closed && evbuffer_get_length(bufferevent_get_output(other)) <
-                           connection->relay->max_queued_bytes_) {
+        side.paused = false;
+        if (!side.closed && evbuffer_get_length(bufferevent_get_output(other)) <
+                                connection->relay->max_queued_bytes_) {
             bufferevent_enable(stream, EV_READ);
         }
         if (evbuffer_get_length(bufferevent_get_input(stream)) > 0) {
@@ -412,11 +416,12 @@ void TcpRelay::on_pipe_event(bufferevent* stream, short events, void* context) {
         connection->state == PeerConnection::State::bound) {
         // A side closed: what it sent before reaches the other side (as the budgets
         // allow), then both are closed. The other side's writes are watched to the end.
-        const bool from_peer = stream == connection->peer_stream;
-        (from_peer ? connection->peer_closed : connection->client_closed) = true;
-        bufferevent* other = from_peer ? connection->client_stream : connection->peer_stream;
-        bufferevent_setwatermark(other, EV_WRITE, 0, 0);
-        on_pipe_read(stream, connection);
+        PeerConnection::Side& side = connection->side_of(stream);
+        side.closed = true;
+        bufferevent_setwatermark(connection->other_than(stream), EV_WRITE, 0, 0);
+        if (!side.paused) {  // a paused side moves on its timer
+            on_pipe_read(stream, connection);
+        }
         connection->relay->close_if_delivered(connection);
         return;
     }
@@ -426,12 +431,10 @@ void TcpRelay::on_pipe_event(bufferevent* stream, short events, void* context) {
 }
 
 bool TcpRelay::close_if_delivered(PeerConnection* connection) {
-    for (const bool from_peer : {true, false}) {
-        const bool closed = from_peer ? connection->peer_closed : connection->client_closed;
-        bufferevent* from = from_peer ? connection->peer_stream : connection->client_stream;
-        bufferevent* to = from_peer ? connection->client_stream : connection->peer_stream;
-        if (closed && evbuffer_get_length(bufferevent_get_input(from)) == 0 &&
-            evbuffer_get_length(bufferevent_get_output(to)) == 0) {
+    for (bufferevent* from : {connection->peer_stream, connection->client_stream}) {
+        if (connection->side_of(from).closed &&
+            evbuffer_get_length(bufferevent_get_input(from)) == 0 &&
+            evbuffer_get_length(bufferevent_get_output(connection->other_than(from))) == 0) {
             remove_connection(connection);
             return true;
         }
