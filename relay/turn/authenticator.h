@@ -15,7 +15,8 @@
 
 namespace hearth::turn {
 
-// Why a request's long-term credentials were not accepted (RFC 8489 §9.2.4).
+// Why a request's long-term credentials were not accepted (RFC 8489 §9.2.4), in the
+// order an authenticator checks them: the nonce before the username and the password.
 enum class AuthFailure : std::uint8_t {
     missing_integrity,   // no MESSAGE-INTEGRITY: the first, unauthenticated request
     missing_attributes,  // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
@@ -26,6 +27,13 @@ enum class AuthFailure : std::uint8_t {
     bad_integrity,  // no active secret gives a key that verifies
 };
 const char* to_string(AuthFailure failure);
+
+// Whether the request carried a valid nonce. A nonce is bound to the address it was sent
+// to, so only then did the request surely come from its source address: a forged UDP
+// source cannot get past it, and must not be able to get its victim banned.
+constexpr bool passed_the_nonce(AuthFailure failure) {
+    return failure > AuthFailure::stale_nonce;
+}
 
 struct Credentials {
     Owner owner;

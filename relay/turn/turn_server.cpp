@@ -84,9 +84,10 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         ++counters_.auth_failures;
         const auto failure = credentials.error();
         ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
-        // The first Allocate without credentials and a stale nonce are the protocol at
-        // work; anything else counts towards a ban of the source.
-        if (failure != AuthFailure::missing_integrity && failure != AuthFailure::stale_nonce &&
+        // Wrong usernames and passwords count towards a ban of the source; failures before
+        // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
+        // come from anyone spoofing the source.
+        if (passed_the_nonce(failure) &&
             shared_.auth_bans.record_failure(tuple.client.ip, now.monotonic)) {
             ++counters_.bans;
             events_.source_banned(tuple.client.ip, shared_.auth_bans.ban_duration());

@@ -2,6 +2,7 @@
 
 // Test doubles for a TurnServer's collaborators, shared by the unit tests and the fuzzer.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ class FakeAuthenticator final : public Authenticator {
     std::string issue_nonce(const IpAddress&, std::int64_t) override { return nonce_value; }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
                                                          const IpAddress&, std::int64_t) override {
+        if (next_failure) {
+            return std::unexpected(*next_failure);
+        }
         const auto username_value = request.find(stun::attribute::username);
         const auto nonce_value = request.find(stun::attribute::nonce);
         if (!request.has(stun::attribute::message_integrity) || !username_value || !nonce_value) {
@@ -55,6 +59,7 @@ class FakeAuthenticator final : public Authenticator {
     SessionRefusal check_session(const Owner&, std::int64_t) override { return next_check; }
 
     bool trust_any_integrity = false;
+    std::optional<AuthFailure> next_failure;  // every request fails so, when set
     std::string realm_value = "hearth";
     std::string nonce_value = "fresh-nonce";
     SessionRefusal next_admission = SessionRefusal::none;

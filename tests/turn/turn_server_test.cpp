@@ -641,5 +641,21 @@ TEST_F(TurnServerTest, RepeatedAuthFailuresBanTheSourceForAWhile) {
     EXPECT_TRUE(allocate().is_success());
 }
 
+TEST_F(TurnServerTest, FailuresBeforeTheNonceNeverBanTheSource) {
+    // Without a valid nonce a request may come from anyone forging the source address.
+    for (const auto failure :
+         {AuthFailure::missing_attributes, AuthFailure::wrong_realm, AuthFailure::stale_nonce}) {
+        authenticator_.next_failure = failure;
+        for (int i = 0; i < 20; ++i) {
+            EXPECT_FALSE(allocate().bytes.empty()) << to_string(failure) << " " << i;
+        }
+        advance(Seconds{1});  // past the unauthenticated answers' rate limit
+    }
+    EXPECT_EQ(events_.bans, 0);
+    EXPECT_EQ(server_.counters().auth_failures, 60u);
+    authenticator_.next_failure.reset();
+    EXPECT_TRUE(allocate().is_success());
+}
+
 }  // namespace
 }  // namespace hearth::turn::testing
