@@ -137,11 +137,13 @@ after(async () => {
   pageServer?.close();
   if (hearthd && hearthd.exitCode === null) {
     hearthd.removeAllListeners('exit');
-    const exited = new Promise((resolve) => hearthd.once('exit', resolve));
+    const exited = new Promise((resolve) => hearthd.once('exit', (code, signal) => resolve(code ?? signal)));
     hearthd.kill('SIGINT');  // SIGTERM would drain first
     const timer = setTimeout(() => hearthd.kill('SIGKILL'), 10000);
-    await exited;
+    const status = await exited;
     clearTimeout(timer);
+    // A crash, a hang at shutdown or a sanitizer's report (leaks come only at exit) fails.
+    assert.equal(status, 0, `hearthd exited with ${status}:\n${hearthdLog}`);
   }
   if (workDirectory) rmSync(workDirectory, { recursive: true, force: true });
 }, { timeout: 30000 });

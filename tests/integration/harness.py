@@ -153,6 +153,14 @@ class Process:
         return self.process.returncode
 
 
+def stop_cleanly(test, hearthd):
+    """Stops a hearthd and fails the test unless it exits with 0: a crash, a hang at
+    shutdown, or a sanitizer's report (LeakSanitizer's comes only at exit) is a failure."""
+    code = hearthd.stop()
+    if code != 0:
+        test.fail(f"{hearthd.name} exited with {code}; output:\n{hearthd.output()}")
+
+
 class HearthTest(unittest.TestCase):
     """Starts one hearthd per test with a config written to a temporary directory."""
 
@@ -181,13 +189,8 @@ class HearthTest(unittest.TestCase):
         # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
         self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT,
                                self.descriptor_limit)
-        self.addCleanup(self._stop_hearthd)
+        self.addCleanup(stop_cleanly, self, self.hearthd)
         self.hearthd.wait_for_line("hearthd ready:")
-
-    def _stop_hearthd(self):
-        code = self.hearthd.stop()
-        if code not in (0, None):
-            print(self.hearthd.output())
 
     def start_peer(self, host="127.0.0.1"):
         """coturn's turnutils_peer: a UDP echo server, the far end of every relay test."""

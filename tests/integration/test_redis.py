@@ -74,7 +74,7 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
             file.write(config)
         node = harness.Process([harness.HEARTHD, "--config", path], f"hearthd {name}",
                                harness.signal.SIGINT)
-        self.addCleanup(node.stop)
+        self.addCleanup(harness.stop_cleanly, self, node)
         node.wait_for_line("hearthd ready:")
         node.wait_for_line("Redis 127.0.0.1")
         node.port = port
