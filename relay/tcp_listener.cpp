@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <linux/filter.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
@@ -152,11 +153,17 @@ StreamConnection::StreamConnection(TcpListener& listener, bufferevent* stream,
     bufferevent_setcb(stream_, &StreamConnection::on_read, nullptr, &StreamConnection::on_event,
                       this);
     if (tuple_.transport == turn::ClientTransport::tls) {
-        // Until the handshake completes the connection gets a short deadline, so a client
-        // that opens connections and never finishes a handshake cannot hold them.
+        // The whole handshake gets a short deadline, so a client that opens connections and
+        // never finishes a handshake cannot hold them. A deadline, not the bufferevent's
+        // inactivity timeouts: those restart with every byte, so one byte every few seconds
+        // would hold a connection for ever.
         const auto seconds = listener_.worker().stream_limits().tls_handshake_timeout.count();
         const timeval handshake{static_cast<time_t>(seconds), 0};
-        bufferevent_set_timeouts(stream_, &handshake, &handshake);
+        handshake_deadline_ =
+            evtimer_new(listener_.worker().base(), &StreamConnection::on_handshake_deadline, this);
+        if (handshake_deadline_ == nullptr || evtimer_add(handshake_deadline_, &handshake) != 0) {
+            bufferevent_set_timeouts(stream_, &handshake, &handshake);  // the next best bound
+        }
     } else {
         set_idle_timeout();
     }
@@ -173,6 +180,9 @@ void StreamConnection::hand_in(const turn::FiveTuple&, stun::Bytes request) {
 }
 
 StreamConnection::~StreamConnection() {
+    if (handshake_deadline_ != nullptr) {
+        event_free(handshake_deadline_);
+    }
     listener_.worker().forget_requests_of(*this);
     // RFC 8656 §3.1: the allocation lives no longer than its TCP connection.
     listener_.worker().server().client_gone(tuple_);
@@ -195,9 +205,22 @@ void StreamConnection::set_idle_timeout() {
     bufferevent_set_timeouts(stream_, &idle, nullptr);
 }
 
+void StreamConnection::on_handshake_deadline(evutil_socket_t, short, void* context) {
+    static_cast<StreamConnection*>(context)->close_for_unfinished_handshake();
+}
+
+void StreamConnection::close_for_unfinished_handshake() {
+    ++listener_.tls_handshake_failures;
+    listener_.close_connection(this);
+}
+
 void StreamConnection::on_event(bufferevent* stream, short events, void* context) {
     auto* self = static_cast<StreamConnection*>(context);
     if ((events & BEV_EVENT_CONNECTED) != 0) {  // the TLS handshake completed
+        if (self->handshake_deadline_ != nullptr) {
+            event_free(self->handshake_deadline_);
+            self->handshake_deadline_ = nullptr;
+        }
         self->set_idle_timeout();
         const SSL* ssl = bufferevent_openssl_get_ssl(stream);
         const char* server_name =
@@ -211,7 +234,8 @@ void StreamConnection::on_event(bufferevent* stream, short events, void* context
         if (self->tuple_.transport == turn::ClientTransport::tls &&
             bufferevent_openssl_get_ssl(stream) != nullptr &&
             !SSL_is_init_finished(bufferevent_openssl_get_ssl(stream))) {
-            ++self->listener_.tls_handshake_failures;
+            self->close_for_unfinished_handshake();
+            return;
         }
         self->listener_.close_connection(self);
     }

@@ -32,7 +32,9 @@ class StreamConnection final : public ClientLink {
   private:
     static void on_read(bufferevent* stream, void* context);
     static void on_event(bufferevent* stream, short events, void* context);
+    static void on_handshake_deadline(evutil_socket_t, short, void* context);
     void set_idle_timeout();
+    void close_for_unfinished_handshake();
     enum class ReadResult { keep_open, close, handed_over };
     // close when the stream is not STUN or ChannelData.
     ReadResult read_frames();
@@ -44,6 +46,7 @@ class StreamConnection final : public ClientLink {
     TcpListener& listener_;
     bufferevent* stream_;
     turn::FiveTuple tuple_;
+    event* handshake_deadline_ = nullptr;  // TLS only, until the handshake completes
 };
 
 class TcpListener {

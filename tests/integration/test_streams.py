@@ -76,6 +76,21 @@ class StreamTest(harness.HearthTest):
         for sock in idle:  # tls_handshake_timeout = 1 s
             self.assertTrue(closed_by_server(sock, 10))
 
+    def test_a_tls_handshake_sent_a_byte_at_a_time_still_meets_its_deadline(self):
+        sock = self.tcp(self.tls_port)
+        # A TLS record header announcing a 512-byte ClientHello, then its body a byte at
+        # a time, each well inside the 1 s deadline: the whole handshake must end anyway.
+        dribble = b"\x16\x03\x01\x02\x00" + b"\x01" * 512
+        for byte in range(24):  # at most 24 x 0.25 s
+            try:
+                sock.sendall(dribble[byte:byte + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            if closed_by_server(sock, 0.25):
+                self.assertGreaterEqual(byte, 3)  # not at once: it was the deadline
+                return
+        self.fail("a handshake that never finishes held its connection past the deadline")
+
     def test_connections_per_source_address_are_bounded(self):
         kept = [self.tcp() for _ in range(6)]
         refused = self.tcp()
