@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <limits>
 
@@ -21,6 +22,10 @@ std::uint64_t raise_descriptor_limit() {
     }
     return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<std::uint32_t>::max()
                                            : static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+bool means_out_of_descriptors(int error) {
+    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 
 std::uint64_t open_descriptor_count() {

@@ -15,6 +15,10 @@ constexpr std::uint64_t descriptors_per_allocation = 2;
 // Raises the soft limit to the hard one; returns the limit in force afterwards.
 std::uint64_t raise_descriptor_limit();
 
+// Whether a failed socket() or accept() meant that no descriptor (or kernel memory for
+// one) was left, rather than trouble with that one connection.
+bool means_out_of_descriptors(int error);
+
 // Descriptors open in this process now (/proc/self/fd).
 std::uint64_t open_descriptor_count();
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "relay/client_link.h"
+#include "relay/descriptor_limit.h"
 #include "relay/worker.h"
 
 namespace hearth::relay {
@@ -41,7 +42,7 @@ int RelaySocketPool::bind_socket(const IpAddress& address, int type, bool even_p
     const int family = address.family == AddressFamily::ipv4 ? AF_INET : AF_INET6;
     const int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        if (errno == EMFILE || errno == ENFILE) {
+        if (means_out_of_descriptors(errno)) {
             ++out_of_descriptors_;
         }
         return -1;  // the caller answers 508

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <variant>
 
+#include "relay/descriptor_limit.h"
 #include "relay/stun/stream_framing.h"
 #include "relay/tcp_relay.h"
 #include "relay/udp_listener.h"
@@ -84,7 +85,7 @@ bool TcpListener::open(std::string& error) {
 void TcpListener::on_accept_error(evconnlistener* listener, void* context) {
     auto* self = static_cast<TcpListener*>(context);
     const int error = EVUTIL_SOCKET_ERROR();
-    if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
+    if (!means_out_of_descriptors(error)) {
         return;  // that connection's own trouble (ECONNABORTED and the like)
     }
     ++self->accept_out_of_descriptors;

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 #include "relay/client_link.h"
+#include "relay/descriptor_limit.h"
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
 #include "relay/udp_listener.h"
@@ -78,6 +80,9 @@ TcpRelay::~TcpRelay() {
     while (!addresses_.empty()) {
         close(addresses_.begin()->first);
     }
+    if (accept_resume_timer_ != nullptr) {
+        event_free(accept_resume_timer_);
+    }
 }
 
 std::uint32_t TcpRelay::next_connection_id() {
@@ -104,6 +109,7 @@ void* TcpRelay::open(int bound_fd, const TransportAddress& address, turn::Alloca
         ports_.release(address.port);
         return nullptr;
     }
+    evconnlistener_set_error_cb(relayed->listener, &TcpRelay::on_peer_accept_error);
     RelayedAddress* handle = relayed.get();
     addresses_.emplace(handle, std::move(relayed));
     return handle;
@@ -121,6 +127,7 @@ void TcpRelay::close(void* handle) {
         remove_connection(connection);
     }
     evconnlistener_free(relayed->listener);
+    std::erase(paused_accepting_, relayed);
     ports_.release(relayed->address.port);
     addresses_.erase(relayed);
 }
@@ -236,6 +243,10 @@ void TcpRelay::on_peer_accept(evconnlistener*, evutil_socket_t fd, sockaddr* add
                               void* context) {
     auto* relayed = static_cast<RelayedAddress*>(context);
     TcpRelay* relay = relayed->relay;
+    if (relay->out_of_descriptors_) {
+        spdlog::info("accept on relayed addresses resumed");
+        relay->out_of_descriptors_ = false;
+    }
     const auto peer = TransportAddress::from_sockaddr(address, static_cast<socklen_t>(length));
     // RFC 6062 §5.3: a peer without a permission is not let in.
     if (!peer || !relayed->allocation->has_permission(peer->ip, relay->worker_.now().monotonic) ||
@@ -256,6 +267,47 @@ void TcpRelay::on_peer_accept(evconnlistener*, evutil_socket_t fd, sockaddr* add
     const timeval bind_timeout{bind_timeout_seconds, 0};
     evtimer_add(connection->bind_timer, &bind_timeout);
     relay->send_connection_attempt(*connection);
+}
+
+// Any peer may connect to a relayed address (the permission is checked once accepted), so
+// out of descriptors the listening socket stays readable and accepting again at once
+// would spin. As on the client listeners: pause, retry every 100 ms, let peers wait in the
+// backlog.
+void TcpRelay::on_peer_accept_error(evconnlistener* listener, void* context) {
+    auto* relayed = static_cast<RelayedAddress*>(context);
+    TcpRelay* relay = relayed->relay;
+    const int error = EVUTIL_SOCKET_ERROR();
+    if (!means_out_of_descriptors(error)) {
+        return;  // that connection's own trouble
+    }
+    ++relay->accept_out_of_descriptors;
+    if (!relay->out_of_descriptors_) {
+        spdlog::warn(
+            "accept on relayed addresses paused: out of file descriptors ({}); "
+            "retrying every 100 ms",
+            std::strerror(error));
+        relay->out_of_descriptors_ = true;
+    }
+    if (relay->accept_resume_timer_ == nullptr) {
+        relay->accept_resume_timer_ =
+            evtimer_new(relay->worker_.base(), &TcpRelay::on_accept_resume, relay);
+        if (relay->accept_resume_timer_ == nullptr) {
+            return;  // without a timer to resume it, a paused listener would stay paused
+        }
+    }
+    evconnlistener_disable(listener);
+    relay->paused_accepting_.push_back(relayed);
+    if (evtimer_pending(relay->accept_resume_timer_, nullptr) == 0) {
+        constexpr timeval pause{0, 100'000};
+        evtimer_add(relay->accept_resume_timer_, &pause);
+    }
+}
+
+void TcpRelay::on_accept_resume(evutil_socket_t, short, void* context) {
+    auto* relay = static_cast<TcpRelay*>(context);
+    for (RelayedAddress* relayed : std::exchange(relay->paused_accepting_, {})) {
+        evconnlistener_enable(relayed->listener);
+    }
 }
 
 void TcpRelay::send_connection_attempt(PeerConnection& connection) {

@@ -71,12 +71,15 @@ class TcpRelay {
     std::uint64_t refused_without_permission = 0;
     std::uint64_t bind_timeouts = 0;
     std::uint64_t bandwidth_pauses = 0;  // a side paused until the bandwidth budgets refill
+    std::uint64_t accept_out_of_descriptors = 0;  // a relayed address paused accepting
 
   private:
     struct RelayedAddress;
     struct PeerConnection;
     static void on_peer_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int length,
                                void* context);
+    static void on_peer_accept_error(evconnlistener* listener, void* context);
+    static void on_accept_resume(evutil_socket_t, short, void* context);
     static void on_connect_event(bufferevent* stream, short events, void* context);
     static void on_bind_timeout(evutil_socket_t, short, void* context);
     static void on_pipe_read(bufferevent* stream, void* context);
@@ -103,6 +106,11 @@ class TcpRelay {
     std::uint32_t connection_counter_ = 0;
     std::unordered_map<std::uint32_t, std::unique_ptr<PeerConnection>> connections_;
     std::unordered_map<RelayedAddress*, std::unique_ptr<RelayedAddress>> addresses_;
+    // Relayed addresses that stopped accepting when descriptors ran out, and the one timer
+    // that starts them again.
+    std::vector<RelayedAddress*> paused_accepting_;
+    event* accept_resume_timer_ = nullptr;
+    bool out_of_descriptors_ = false;  // logged once until an accept succeeds again
 };
 
 }  // namespace hearth::relay

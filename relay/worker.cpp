@@ -134,6 +134,7 @@ WorkerSnapshot Worker::snapshot() {
         io.accept_out_of_descriptors += listener->accept_out_of_descriptors;
     }
     io.relay_send_failures = relay_sockets_.send_failures();
+    io.accept_out_of_descriptors += relay_sockets_.tcp_relay().accept_out_of_descriptors;
     io.relay_out_of_descriptors = relay_sockets_.out_of_descriptors();
     io.requests_dropped_waiting_for_store = set_aside_dropped_;
     io.tcp_peer_refused_without_permission = relay_sockets_.tcp_relay().refused_without_permission;

@@ -1,9 +1,11 @@
 """File descriptors run out: allocations past what RLIMIT_NOFILE allows get 508 from the
-derived cap, a relay socket that cannot be opened gets 508, accepting pauses instead of
-spinning, and everything works again once descriptors are free."""
+derived cap, a relay socket that cannot be opened gets 508, accepting (by the listeners and
+by RFC 6062 relayed addresses) pauses instead of spinning, and everything works again once
+descriptors are free."""
 
 import re
 import socket
+import struct
 import unittest
 
 import harness
@@ -33,18 +35,19 @@ limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
         clients.append(harness.DatagramTurnClient(self.port))
         self.assertEqual(harness.error_code(clients[-1].allocate_answer()), 508)
 
-    def test_out_of_descriptors_answers_508_and_accepting_resumes(self):
+    def skip_under_ubsan(self):
         with open(f"/proc/{self.hearthd.process.pid}/maps") as maps:
             if "libubsan" in maps.read():
                 # UBSan's vptr check makes a pipe to see that an object is readable; with
                 # no descriptor left it reports every virtual call as "invalid vptr". The
                 # plain build runs this test; the sanitizer build cannot.
                 self.skipTest("UBSan cannot check virtual calls without file descriptors")
-        mark = self.hearthd.mark()
+
+    def take_every_descriptor(self, mark):
+        """Idle TCP connections take hearthd's descriptors one by one; bounded well past
+        the limit, and stopped as soon as hearthd says it ran out. Returns the sockets."""
         held = []
         self.addCleanup(lambda: [sock.close() for sock in held])
-        # Idle TCP connections take hearthd's descriptors one by one; bounded well past the
-        # limit, and stopped as soon as hearthd says it ran out.
         for _ in range(400):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.settimeout(5)
@@ -53,6 +56,12 @@ limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
             if any("out of file descriptors" in line for line in self.hearthd.lines[mark:]):
                 break
         self.hearthd.wait_for_line("out of file descriptors", since=mark)
+        return held
+
+    def test_out_of_descriptors_answers_508_and_accepting_resumes(self):
+        self.skip_under_ubsan()
+        mark = self.hearthd.mark()
+        held = self.take_every_descriptor(mark)
 
         starved = harness.DatagramTurnClient(self.port)
         self.addCleanup(starved.close)
@@ -70,6 +79,27 @@ limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
         datagram = harness.DatagramTurnClient(self.port)
         self.addCleanup(datagram.close)
         self.assertEqual(datagram.allocate()[0], "127.0.0.1")
+
+    def test_a_relayed_tcp_address_pauses_accepting_peers_and_resumes(self):
+        self.skip_under_ubsan()
+        control = harness.StreamTurnClient(self.port)
+        self.addCleanup(control.close)
+        relayed = control.allocate(protocol=6)
+        control.permit("127.0.0.1", 1)
+        mark = self.hearthd.mark()
+        held = self.take_every_descriptor(mark)
+
+        # The peer's connection waits in the relayed address's backlog: hearthd cannot
+        # accept it, and must say so once instead of trying again at once for ever.
+        peer = socket.create_connection(relayed, timeout=10)
+        self.addCleanup(peer.close)
+        self.hearthd.wait_for_line("accept on relayed addresses paused", since=mark)
+
+        for sock in held:
+            sock.close()
+        self.hearthd.wait_for_line("accept on relayed addresses resumed", since=mark)
+        attempt = harness.read_stun_from_stream(control.sock)
+        self.assertEqual(struct.unpack("!H", attempt[0:2])[0], 0x001C)  # ConnectionAttempt
 
 
 if __name__ == "__main__":
