@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "relay/own_addresses.h"
 #include "relay/tcp_listener.h"
 #include "relay/udp_listener.h"
 
@@ -32,17 +33,8 @@ turn::ServerSettings settings_of(const config::Config& config) {
 
 turn::PeerPolicy peer_policy_of(const config::Config& config) {
     turn::PeerPolicy policy(config.peer_allow);
-    // A client must not reach the relay's own sockets through it.
-    for (const auto& address : config.listen_udp) {
-        policy.add_own_address(address.ip);
-    }
-    for (const auto& address : config.listen_tcp) {
-        policy.add_own_address(address.ip);
-    }
-    for (const auto& relay : {config.relay_ipv4, config.relay_ipv6}) {
-        if (relay) {
-            policy.add_own_address(*relay);
-        }
+    for (const auto& address : own_addresses(config, host_addresses())) {
+        policy.add_own_address(address);
     }
     return policy;
 }

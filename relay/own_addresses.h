@@ -1,0 +1,25 @@
+#pragma once
+
+// The relay's own addresses, which a client must not reach through it (RFC 8656 §21.2.4:
+// a client looping traffic through the relay back into the relay's own listeners, or into
+// another allocation's relayed address, gets around both the peer policy and the limits).
+
+#include <span>
+#include <vector>
+
+#include "relay/config/config.h"
+#include "relay/stun/transport_address.h"
+
+namespace hearth::relay {
+
+// Every address hearthd listens on (TURN over UDP, TCP and TLS, the admin API) or relays
+// from. A wildcard listener (0.0.0.0, ::) listens on every address of the host, so it
+// brings in all of `host_addresses`.
+std::vector<IpAddress> own_addresses(const config::Config& config,
+                                     std::span<const IpAddress> host_addresses);
+
+// The addresses of this host's interfaces now (getifaddrs); empty if they cannot be read.
+// Read at start and on reload: an address the host gains in between is not known.
+std::vector<IpAddress> host_addresses();
+
+}  // namespace hearth::relay
