@@ -70,7 +70,7 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     // Each new allocation costs a socket, a session-store reservation and log lines: a
     // source asking faster than any client needs gets 486 ("at the present time", RFC 8656
     // §7.2) and is counted. An answer, not silence: over TCP a client does not retransmit.
-    if (!allocate_limiter_.allow(request.tuple.client.ip, request.now.monotonic)) {
+    if (!shared_.allocate_requests.allow(request.tuple.client.ip, request.now.monotonic)) {
         ++counters_.allocate_rate_limited;
         return error_response(request, TurnError::allocation_quota_reached,
                               "Allocate rate of this address");
@@ -157,7 +157,7 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     const SessionRefusal refusal = authenticator_.admit_allocation(owner, request.now.unix_seconds);
     if (refusal == SessionRefusal::pending) {
         shared_.quota.release(quota_key(owner));
-        allocate_limiter_.give_back(request.tuple.client.ip);  // it comes again
+        shared_.allocate_requests.give_back(request.tuple.client.ip);  // it comes again
         deferred_ = true;
         return {};
     }

@@ -23,6 +23,7 @@ SourceRateLimiter::Bucket* SourceRateLimiter::find(const IpAddress& source, std:
 }
 
 bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
+    std::lock_guard lock(mutex_);
     if (per_second_ == 0) {
         return true;
     }
@@ -54,9 +55,20 @@ bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
 }
 
 void SourceRateLimiter::give_back(const IpAddress& source) {
+    std::lock_guard lock(mutex_);
     if (Bucket* bucket = find(source, hash_of(source))) {
         bucket->tokens = std::min<double>(per_second_, bucket->tokens + 1.0);
     }
+}
+
+std::uint64_t SourceRateLimiter::refused() const {
+    std::lock_guard lock(mutex_);
+    return refused_;
+}
+
+void SourceRateLimiter::set_rate(std::uint32_t per_second) {
+    std::lock_guard lock(mutex_);
+    per_second_ = per_second;
 }
 
 }  // namespace hearth::turn

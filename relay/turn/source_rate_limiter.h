@@ -1,11 +1,15 @@
 #pragma once
 
-// Per-source-address token buckets for unauthenticated requests (DESIGN.md "Security
-// defaults"). A fixed table: a flood from many addresses evicts old entries instead of
-// growing memory, so the bound holds whatever the attacker does.
+// Per-source-address token buckets for unauthenticated requests and for Allocates
+// (DESIGN.md "Security defaults"). A fixed table: a flood from many addresses evicts old
+// entries instead of growing memory, so the bound holds whatever the attacker does.
+// Shared by the workers: the kernel spreads one address's UDP datagrams over them by
+// source port, and a limit per worker would be the limit times the workers. Locked once
+// per unauthenticated request or Allocate, never per relayed packet.
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 
 #include "relay/stun/transport_address.h"
 #include "relay/turn/clock.h"
@@ -15,15 +19,15 @@ namespace hearth::turn {
 class SourceRateLimiter {
   public:
     // `per_second` requests a second with a burst of the same size; 0 disables the limit.
-    explicit SourceRateLimiter(std::uint32_t per_second) : per_second_(per_second) {}
+    explicit SourceRateLimiter(std::uint32_t per_second = 0) : per_second_(per_second) {}
 
     // Takes one token for `source`; false when its bucket is empty.
     bool allow(const IpAddress& source, TimePoint now);
     // Returns the token of a request that will come again (one set aside while the
     // session store answers), so that it is counted once.
     void give_back(const IpAddress& source);
-    std::uint64_t refused() const { return refused_; }
-    void set_rate(std::uint32_t per_second) { per_second_ = per_second; }
+    std::uint64_t refused() const;
+    void set_rate(std::uint32_t per_second);
 
   private:
     struct Bucket {
@@ -37,6 +41,7 @@ class SourceRateLimiter {
 
     Bucket* find(const IpAddress& source, std::size_t hash);
 
+    mutable std::mutex mutex_;
     std::uint32_t per_second_;
     std::array<Bucket, table_size> buckets_{};
     std::uint64_t refused_ = 0;

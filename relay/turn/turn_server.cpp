@@ -27,17 +27,18 @@ TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
       events_(events),
       shared_(shared),
       next_allocation_id_(allocation_id_base),
-      unauthenticated_limiter_(settings_.unauthenticated_requests_per_second),
-      allocate_limiter_(settings_.allocate_requests_per_second),
-      indication_id_state_(allocation_id_base | 1) {}
+      indication_id_state_(allocation_id_base | 1) {
+    shared_.unauthenticated_requests.set_rate(settings_.unauthenticated_requests_per_second);
+    shared_.allocate_requests.set_rate(settings_.allocate_requests_per_second);
+}
 
 TurnServer::~TurnServer() {
     delete_all(DeleteReason::shutdown);
 }
 
 void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
-    unauthenticated_limiter_.set_rate(settings.unauthenticated_requests_per_second);
-    allocate_limiter_.set_rate(settings.allocate_requests_per_second);
+    shared_.unauthenticated_requests.set_rate(settings.unauthenticated_requests_per_second);
+    shared_.allocate_requests.set_rate(settings.allocate_requests_per_second);
     settings_ = std::move(settings);
     peer_policy_ = std::move(peer_policy);
 }
@@ -143,7 +144,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
 stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
                                        TimePoint now) {
     ++counters_.binding_requests;
-    if (!unauthenticated_limiter_.allow(tuple.client.ip, now)) {
+    if (!shared_.unauthenticated_requests.allow(tuple.client.ip, now)) {
         ++counters_.rate_limited;
         return {};
     }
@@ -193,7 +194,7 @@ stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::s
 stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
                                               const FiveTuple& tuple, TurnError error,
                                               std::string_view why, const Now& now) {
-    if (!unauthenticated_limiter_.allow(tuple.client.ip, now.monotonic)) {
+    if (!shared_.unauthenticated_requests.allow(tuple.client.ip, now.monotonic)) {
         ++counters_.rate_limited;
         return {};
     }

@@ -22,7 +22,6 @@
 #include "relay/turn/relay_sockets.h"
 #include "relay/turn/server_counters.h"
 #include "relay/turn/shared_limits.h"
-#include "relay/turn/source_rate_limiter.h"
 
 namespace hearth::turn {
 
@@ -186,8 +185,6 @@ class TurnServer {
     std::uint64_t next_allocation_id_;
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
-    SourceRateLimiter unauthenticated_limiter_;
-    SourceRateLimiter allocate_limiter_;
     std::uint64_t indication_id_state_;
     bool deferred_ = false;  // set by a handler that waits for the session store
     bool draining_ = false;

@@ -509,6 +509,26 @@ TEST_F(TurnServerTest, AnAllocateWaitingForTheSessionStoreCountsOnceAgainstTheRa
     EXPECT_TRUE(allocate().is_success());
 }
 
+TEST_F(TurnServerTest, TheUnauthenticatedRateOfASourceHoldsAcrossWorkers) {
+    // The kernel spreads one address's datagrams over the workers by source port.
+    TurnServer other_worker(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_,
+                            limits_, 2);
+    const auto binding = [&](TurnServer& worker) {
+        std::array<std::byte, 64> buffer{};
+        stun::MessageBuilder builder(buffer, stun::Method::binding, stun::MessageClass::request,
+                                     next_transaction());
+        const auto message = stun::MessageView::parse(builder.finish());
+        return !worker.handle_stun(*message, tuple(), now_, &link_).response.empty();
+    };
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(binding(server_)) << i;
+        ASSERT_TRUE(binding(other_worker)) << i;
+    }
+    EXPECT_FALSE(binding(server_));  // 20 a second from this address, on both together
+    EXPECT_FALSE(binding(other_worker));
+    EXPECT_EQ(server_.counters().rate_limited + other_worker.counters().rate_limited, 2u);
+}
+
 TEST_F(TurnServerTest, ABanHoldsOnEveryWorker) {
     // Another worker's state machine, sharing this one's limits as hearthd's workers do.
     TurnServer other_worker(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_,
