@@ -119,9 +119,21 @@ turn::SessionRefusal CredentialAuthenticator::check_session(const turn::Owner& o
 // own thread: the answer is then posted here, kept under the user's key, and the worker
 // hands the set-aside request in again, which finds it. An answer not collected within a
 // few seconds is dropped (and a held slot given back).
+void CredentialAuthenticator::forget_unclaimed_answers(turn::Clock::time_point now) {
+    std::erase_if(answers_, [&](const auto& entry) {
+        const Answer& answer = entry.second;
+        if (now - answer.at < answer_lifetime) {
+            return false;
+        }
+        if (answer.reserved) {
+            sessions_.release_allocation(answer.session_id, answer.user_id);
+        }
+        return true;
+    });
+}
+
 turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn::Owner& owner,
                                                   std::int64_t now_unix) {
-    constexpr auto answer_lifetime = std::chrono::seconds(5);
     const std::string key =
         (question == Question::reserve ? "r\n" : "c\n") + owner.session_id + "\n" + owner.user_id;
     const auto now = turn::Clock::now();
@@ -146,8 +158,8 @@ turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn:
         std::optional<auth::SessionVerdict> immediate;
     };
     auto call = std::make_shared<Call>();
-    auto done = [this, call, key,
-                 reserve = question == Question::reserve](auth::SessionVerdict verdict) {
+    auto done = [this, call, key, reserve = question == Question::reserve,
+                 session = owner.session_id, user = owner.user_id](auth::SessionVerdict verdict) {
         {
             std::lock_guard lock(call->mutex);
             if (!call->returned) {
@@ -155,10 +167,10 @@ turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn:
                 return;
             }
         }
-        post_to_worker_([this, key, verdict, reserve] {
+        post_to_worker_([this, key, verdict, reserve, session, user] {
             in_flight_.erase(key);
             answers_[key] = Answer{verdict, reserve && verdict == auth::SessionVerdict::allowed,
-                                   turn::Clock::now()};
+                                   turn::Clock::now(), session, user};
             on_answer_();
         });
     };

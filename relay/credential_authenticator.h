@@ -4,7 +4,9 @@
 // session store: the bridge between the state machine and auth/.
 
 #include <array>
+#include <chrono>
 #include <functional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,13 +37,20 @@ class CredentialAuthenticator final : public turn::Authenticator {
     turn::SessionRefusal admit_allocation(const turn::Owner& owner, std::int64_t now_unix) override;
     void release_allocation(const turn::Owner& owner) override;
     turn::SessionRefusal check_session(const turn::Owner& owner, std::int64_t now_unix) override;
+    // Drops the store's answers that no request came back for within answer_lifetime (its
+    // client went away, the node began to drain) and gives back the slots they held:
+    // otherwise a slot stays taken until that user asks again. Run every second.
+    void forget_unclaimed_answers(turn::Clock::time_point now);
 
   private:
+    static constexpr std::chrono::seconds answer_lifetime{5};
     // What the store said about one user of one session, kept for the replay.
     struct Answer {
         auth::SessionVerdict verdict = auth::SessionVerdict::store_unavailable;
         bool reserved = false;  // Allocate: a slot of the cap is held for the replay
         turn::Clock::time_point at;
+        std::string session_id;  // whose slot it is
+        std::string user_id;
     };
     enum class Question { reserve, check };
     turn::SessionRefusal ask(Question question, const turn::Owner& owner, std::int64_t now_unix);

@@ -230,6 +230,7 @@ turn::Now Worker::now() const {
 void Worker::on_expiry_timer(evutil_socket_t, short, void* context) {
     auto* self = static_cast<Worker*>(context);
     self->server_->expire(self->now());
+    self->authenticator_.forget_unclaimed_answers(self->now().monotonic);
 }
 
 }  // namespace hearth::relay
