@@ -148,6 +148,11 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
                    next.redis_host != config_.redis_host || next.redis_port != config_.redis_port,
                "session_store");
     restart_if(next.realm != config_.realm, "realm");
+    restart_if(next.nonce_lifetime != config_.nonce_lifetime, "limits.nonce_lifetime");
+    restart_if(next.auth_failures_before_ban != config_.auth_failures_before_ban ||
+                   next.auth_failure_window != config_.auth_failure_window ||
+                   next.auth_ban != config_.auth_ban,
+               "limits.auth_failures_before_ban, auth_failure_window and auth_ban");
     restart_if(next.stream_output_buffer_bytes != config_.stream_output_buffer_bytes ||
                    next.stream_idle_timeout != config_.stream_idle_timeout ||
                    next.tls_handshake_timeout != config_.tls_handshake_timeout ||

@@ -219,6 +219,14 @@ class ReloadTest(AdminTest):
         self.assertIn("needs a restart: listen.udp", reloaded.stdout)
         self.hearthd.wait_for_line("listen.udp changed but needs a restart")
 
+    def test_changed_ban_settings_are_named_as_needing_a_restart(self):
+        with open(self.config_path, "a") as file:
+            file.write("limits = { auth_ban = 60; };\n")
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertIn("auth_ban", reloaded.stdout)
+        self.hearthd.wait_for_line("auth_ban changed but needs a restart")
+
 
 if __name__ == "__main__":
     unittest.main()
