@@ -26,9 +26,19 @@ const std::array peers{*TransportAddress::parse("8.8.8.8:5000"),
                        *TransportAddress::parse("203.0.113.5:50000"),
                        *TransportAddress::parse("[2001:4860::8888]:5000")};
 
-void require_allowed(const PeerPolicy& policy, const std::optional<PeerSend>& send) {
-    if (send && policy.check(send->peer.ip) != PeerRefusal::none) {
+void require_allowed(const PeerPolicy& policy, const TransportAddress& peer) {
+    if (policy.check(peer.ip) != PeerRefusal::none) {
         std::abort();
+    }
+}
+
+// Nothing is sent to, and no RFC 6062 connection opened to, a peer the policy refuses.
+void require_allowed(const PeerPolicy& policy, const TurnServer::StunOutcome& outcome) {
+    if (outcome.to_peer) {
+        require_allowed(policy, outcome.to_peer->peer);
+    }
+    if (outcome.tcp_connect) {
+        require_allowed(policy, outcome.tcp_connect->peer);
     }
 }
 
@@ -59,13 +69,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto message = stun::MessageView::parse(step->payload);
                 if (message) {
                     const auto outcome = server.handle_stun(*message, tuple, now, &link);
-                    require_allowed(policy, outcome.to_peer);
+                    require_allowed(policy, outcome);
                 }
                 break;
             }
             case fuzz::StepKind::client_channel_data:
-                require_allowed(policy,
-                                server.handle_channel_data(tuple, step->payload, now.monotonic));
+                if (const auto send =
+                        server.handle_channel_data(tuple, step->payload, now.monotonic)) {
+                    require_allowed(policy, send->peer);
+                }
                 break;
             case fuzz::StepKind::peer_datagram: {
                 Allocation* allocation = server.find(tuple);
