@@ -1,8 +1,11 @@
 #include "relay/connection_limiter.h"
 
+#include "relay/turn/source_prefix.h"
+
 namespace hearth::relay {
 
-ConnectionLimiter::Result ConnectionLimiter::admit(const IpAddress& source) {
+ConnectionLimiter::Result ConnectionLimiter::admit(const IpAddress& address) {
+    const IpAddress source = turn::source_prefix(address);
     std::lock_guard lock(mutex_);
     if (total_ >= max_total_) {
         refused_total_.fetch_add(1, std::memory_order_relaxed);
@@ -18,7 +21,8 @@ ConnectionLimiter::Result ConnectionLimiter::admit(const IpAddress& source) {
     return Result::admitted;
 }
 
-void ConnectionLimiter::release(const IpAddress& source) {
+void ConnectionLimiter::release(const IpAddress& address) {
+    const IpAddress source = turn::source_prefix(address);
     std::lock_guard lock(mutex_);
     const auto found = per_source_.find(source);
     if (found == per_source_.end()) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// Bounds on TCP and TLS client connections: in total and per source address, across every
-// worker. A mutex, on purpose: it is touched when a connection opens or closes, never per
-// packet.
+// Bounds on TCP and TLS client connections: in total and per source address (an IPv6
+// source counts as its /64, source_prefix.h), across every worker. A mutex, on purpose: it is
+// touched when a connection opens or closes, never per packet.
 
 #include <atomic>
 #include <chrono>

@@ -1,5 +1,7 @@
 #include "relay/turn/source_ban_list.h"
 
+#include "relay/turn/source_prefix.h"
+
 namespace hearth::turn {
 
 namespace {
@@ -19,19 +21,21 @@ const SourceBanList::Entry* SourceBanList::find(const IpAddress& source) const {
     return nullptr;
 }
 
-bool SourceBanList::banned(const IpAddress& source, TimePoint now) const {
+bool SourceBanList::banned(const IpAddress& address, TimePoint now) const {
     if (max_failures_ == 0) {
         return false;
     }
+    const IpAddress source = source_prefix(address);
     const std::lock_guard lock(mutex_);
     const Entry* entry = find(source);
     return entry != nullptr && now < entry->banned_until;
 }
 
-bool SourceBanList::record_failure(const IpAddress& source, TimePoint now) {
+bool SourceBanList::record_failure(const IpAddress& address, TimePoint now) {
     if (max_failures_ == 0) {
         return false;
     }
+    const IpAddress source = source_prefix(address);
     const std::lock_guard lock(mutex_);
     Entry* entry = const_cast<Entry*>(find(source));
     if (entry == nullptr) {

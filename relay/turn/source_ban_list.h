@@ -4,6 +4,7 @@
 // a misconfigured client in a loop). A fixed table like SourceRateLimiter's: a flood of
 // sources evicts old entries instead of growing memory. Shared by the workers (a guesser's
 // requests spread over them) under a mutex: it is asked on requests, never on relayed data.
+// An IPv6 source counts as its /64 (source_prefix.h).
 
 #include <array>
 #include <cstdint>

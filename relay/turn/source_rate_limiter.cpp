@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "relay/turn/source_prefix.h"
+
 namespace hearth::turn {
 
 namespace {
@@ -22,7 +24,8 @@ SourceRateLimiter::Bucket* SourceRateLimiter::find(const IpAddress& source, std:
     return nullptr;
 }
 
-bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
+bool SourceRateLimiter::allow(const IpAddress& address, TimePoint now) {
+    const IpAddress source = source_prefix(address);
     std::lock_guard lock(mutex_);
     if (per_second_ == 0) {
         return true;
@@ -54,7 +57,8 @@ bool SourceRateLimiter::allow(const IpAddress& source, TimePoint now) {
     return true;
 }
 
-void SourceRateLimiter::give_back(const IpAddress& source) {
+void SourceRateLimiter::give_back(const IpAddress& address) {
+    const IpAddress source = source_prefix(address);
     std::lock_guard lock(mutex_);
     if (Bucket* bucket = find(source, hash_of(source))) {
         bucket->tokens = std::min<double>(per_second_, bucket->tokens + 1.0);

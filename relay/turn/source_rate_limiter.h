@@ -2,10 +2,10 @@
 
 // Per-source-address token buckets for unauthenticated requests and for Allocates
 // (DESIGN.md "Security defaults"). A fixed table: a flood from many addresses evicts old
-// entries instead of growing memory, so the bound holds whatever the attacker does.
-// Shared by the workers: the kernel spreads one address's UDP datagrams over them by
-// source port, and a limit per worker would be the limit times the workers. Locked once
-// per unauthenticated request or Allocate, never per relayed packet.
+// entries instead of growing memory, so the bound holds whatever the attacker does. An
+// IPv6 source counts as its /64 (source_prefix.h). Shared by the workers: the kernel spreads one
+// address's UDP datagrams over them by source port, and a limit per worker would be the limit times
+// the workers. Locked once per unauthenticated request or Allocate, never per relayed packet.
 
 #include <array>
 #include <cstdint>
