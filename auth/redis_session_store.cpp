@@ -114,25 +114,13 @@ SessionState state_of(std::string_view text) {
     return SessionState::ended;
 }
 
-// Runs `task` on `base`'s thread (event_base_once is thread-safe with evthread_use_pthreads).
-void run_on(event_base* base, std::function<void()> task) {
-    auto* posted = new std::function<void()>(std::move(task));
-    if (event_base_once(
-            base, -1, EV_TIMEOUT,
-            [](evutil_socket_t, short, void* argument) {
-                std::unique_ptr<std::function<void()>> task(
-                    static_cast<std::function<void()>*>(argument));
-                (*task)();
-            },
-            posted, nullptr) != 0) {
-        delete posted;
-    }
-}
-
 }  // namespace
 
 RedisSessionStore::RedisSessionStore(event_base* base, RedisSettings settings, Revoked on_revoked)
-    : base_(base), settings_(std::move(settings)), on_revoked_(std::move(on_revoked)) {
+    : base_(base),
+      settings_(std::move(settings)),
+      on_revoked_(std::move(on_revoked)),
+      tasks_(base) {
     reconnect_timer_ = evtimer_new(
         base_,
         [](evutil_socket_t, short, void* self) {
@@ -327,8 +315,8 @@ void RedisSessionStore::reserve_allocation(std::string_view session_id, std::str
         done(SessionVerdict::store_unavailable);
         return;
     }
-    run_on(base_, [this, session = std::string(session_id), user = std::string(user_id), now_unix,
-                   done = std::move(done)]() mutable {
+    tasks_.post([this, session = std::string(session_id), user = std::string(user_id), now_unix,
+                 done = std::move(done)]() mutable {
         judge(true, std::move(session), std::move(user), now_unix, std::move(done));
     });
 }
@@ -339,8 +327,8 @@ void RedisSessionStore::check_session(std::string_view session_id, std::string_v
         done(SessionVerdict::store_unavailable);
         return;
     }
-    run_on(base_, [this, session = std::string(session_id), user = std::string(user_id), now_unix,
-                   done = std::move(done)]() mutable {
+    tasks_.post([this, session = std::string(session_id), user = std::string(user_id), now_unix,
+                 done = std::move(done)]() mutable {
         judge(false, std::move(session), std::move(user), now_unix, std::move(done));
     });
 }
@@ -349,7 +337,7 @@ void RedisSessionStore::release_allocation(std::string_view session_id, std::str
     if (closing_.load()) {
         return;
     }
-    run_on(base_, [this, session = std::string(session_id)] {
+    tasks_.post([this, session = std::string(session_id)] {
         auto found = local_allocations_.find(session);
         if (found == local_allocations_.end()) {
             return;

@@ -17,6 +17,7 @@
 
 #include "auth/secret_ring.h"
 #include "auth/session_store.h"
+#include "relay/loop/task_queue.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -119,6 +120,9 @@ class RedisSessionStore final : public SessionStore {
     // Main thread only.
     std::map<std::string, std::chrono::steady_clock::time_point> last_allowed_;  // session\nuser
     std::map<std::string, std::uint32_t> local_allocations_;                     // session
+    // The workers' calls, run on the main thread. Last, so destroyed first: a call still
+    // queued at shutdown is dropped with it (not leaked, not run on a half-destroyed store).
+    relay::TaskQueue tasks_;
 };
 
 }  // namespace hearth::auth

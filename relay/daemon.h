@@ -10,8 +10,8 @@
 
 #include "auth/secret_ring.h"
 #include "relay/config/config.h"
+#include "relay/loop/task_queue.h"
 #include "relay/snapshot.h"
-#include "relay/task_queue.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::auth {

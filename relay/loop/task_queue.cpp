@@ -1,4 +1,4 @@
-#include "relay/task_queue.h"
+#include "relay/loop/task_queue.h"
 
 namespace hearth::relay {
 
