@@ -2,21 +2,14 @@
 
 #include <algorithm>
 
+#include "relay/turn/peer_policy.h"
+
 namespace hearth::turn {
 
-namespace {
-
-// ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
-bool is_ipv4_mapped(const IpAddress& address) {
-    return std::all_of(address.bytes.begin(), address.bytes.begin() + 10,
-                       [](std::uint8_t byte) { return byte == 0; }) &&
-           address.bytes[10] == 0xff && address.bytes[11] == 0xff;
-}
-
-}  // namespace
-
 IpAddress source_prefix(const IpAddress& source) {
-    if (source.family != AddressFamily::ipv6 || is_ipv4_mapped(source)) {
+    // An IPv6 address that carries an IPv4 one (a dual-stack socket's mapped form, a
+    // NAT64 translation) stands for that IPv4 host, not for a subscriber's /64.
+    if (source.family != AddressFamily::ipv6 || PeerPolicy::embedded_ipv4(source)) {
         return source;
     }
     IpAddress prefix = source;

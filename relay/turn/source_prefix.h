@@ -4,7 +4,7 @@
 // given a whole /64 (RFC 6177) and may use any address in it, so counting each address
 // alone would let one subscriber escape every per-source limit and ban by rotating its
 // interface identifier. An IPv6 source therefore counts as its /64. IPv4 sources, also
-// when a dual-stack socket reports them IPv4-mapped, keep every bit.
+// in an IPv6 form that carries them (IPv4-mapped, NAT64), keep every bit.
 
 #include "relay/stun/transport_address.h"
 

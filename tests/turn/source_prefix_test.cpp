@@ -17,6 +17,8 @@ TEST(SourcePrefix, AnIpv6SourceIsItsSlash64AndIpv4KeepsEveryBit) {
     EXPECT_EQ(source_prefix(ip("198.51.100.7")), ip("198.51.100.7"));
     // A dual-stack socket's view of an IPv4 client: not one /64 for the whole IPv4 internet.
     EXPECT_EQ(source_prefix(ip("::ffff:198.51.100.7")), ip("::ffff:198.51.100.7"));
+    // Nor for every IPv4 host behind a NAT64 gateway.
+    EXPECT_EQ(source_prefix(ip("64:ff9b::198.51.100.7")), ip("64:ff9b::198.51.100.7"));
 }
 
 TEST(SourcePrefix, OneSlash64SharesOneRateLimitBucket) {
