@@ -189,9 +189,12 @@ void Worker::run() {
         for (auto& listener : udp_listeners_) {
             listener->flush_sends();
         }
-        if (result != 0) {
+        if (result < 0) {
             spdlog::error("worker {}: event loop failed", index_);
             return;
+        }
+        if (result > 0) {
+            return;  // nothing left to wait for
         }
     }
 }
