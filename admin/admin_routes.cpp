@@ -11,8 +11,8 @@
 #include "auth/credential.h"
 #include "auth/redis_session_store.h"
 #include "auth/session_store.h"
-#include "relay/udp_socket_drops.h"
-#include "relay/worker.h"
+#include "relay/net/udp_socket_drops.h"
+#include "relay/net/worker.h"
 
 namespace hearth::admin {
 

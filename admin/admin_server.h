@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "admin/admin_request.h"
-#include "relay/daemon.h"
+#include "relay/daemon/daemon.h"
 
 namespace hearth::admin {
 

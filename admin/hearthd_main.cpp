@@ -11,8 +11,8 @@
 #include "admin/admin_server.h"
 #include "admin/admin_token.h"
 #include "relay/config/config.h"
-#include "relay/daemon.h"
-#include "relay/demo.h"
+#include "relay/daemon/daemon.h"
+#include "relay/daemon/demo.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "relay/snapshot.h"
+#include "relay/net/snapshot.h"
 
 namespace hearth::admin {
 

@@ -11,7 +11,7 @@
 #include "auth/credential.h"
 #include "auth/embedded_session_store.h"
 #include "bench_fakes.h"
-#include "relay/credential_authenticator.h"
+#include "relay/net/credential_authenticator.h"
 #include "relay/stun/message_builder.h"
 #include "relay/turn/turn_server.h"
 

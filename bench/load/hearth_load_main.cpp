@@ -13,7 +13,7 @@
 #include "bench/load/load_traffic.h"
 #include "bench/load/process_cpu.h"
 #include "bench/load/turn_setup.h"
-#include "relay/descriptor_limit.h"
+#include "relay/net/descriptor_limit.h"
 
 using namespace hearth;
 using namespace hearth::load;

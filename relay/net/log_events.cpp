@@ -1,0 +1,101 @@
+#include "relay/net/log_events.h"
+
+#include <spdlog/spdlog.h>
+
+namespace hearth::relay {
+
+namespace {
+
+const char* method_name(stun::Method method) {
+    switch (method) {
+        case stun::Method::binding:
+            return "Binding";
+        case stun::Method::allocate:
+            return "Allocate";
+        case stun::Method::refresh:
+            return "Refresh";
+        case stun::Method::send:
+            return "Send";
+        case stun::Method::data:
+            return "Data";
+        case stun::Method::create_permission:
+            return "CreatePermission";
+        case stun::Method::channel_bind:
+            return "ChannelBind";
+        case stun::Method::connect:
+            return "Connect";
+        case stun::Method::connection_bind:
+            return "ConnectionBind";
+        case stun::Method::connection_attempt:
+            return "ConnectionAttempt";
+    }
+    return "?";
+}
+
+std::string relayed(const turn::Allocation& allocation) {
+    std::string text;
+    for (const auto* relay :
+         {allocation.relay_for(AddressFamily::ipv4), allocation.relay_for(AddressFamily::ipv6)}) {
+        if (relay != nullptr) {
+            text += text.empty() ? "" : ",";
+            text += relay->address.to_string();
+        }
+    }
+    return text;
+}
+
+}  // namespace
+
+void LogEvents::allocation_created(const turn::Allocation& allocation) {
+    const auto& owner = allocation.owner();
+    spdlog::info("allocation {} created: session={} user={} client={} ({}) relayed={} worker={}",
+                 allocation.id(), owner.session_id, owner.user_id,
+                 allocation.five_tuple().client.to_string(),
+                 turn::to_string(allocation.five_tuple().transport), relayed(allocation),
+                 worker_index_);
+}
+
+void LogEvents::allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) {
+    spdlog::debug("allocation {} refreshed: lifetime={}s", allocation.id(), lifetime.count());
+}
+
+void LogEvents::allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) {
+    const auto& owner = allocation.owner();
+    spdlog::info(
+        "allocation {} deleted: reason={} session={} user={} client={} sent={}B/{}pkt "
+        "received={}B/{}pkt dropped_no_permission={}",
+        allocation.id(), turn::to_string(reason), owner.session_id, owner.user_id,
+        allocation.five_tuple().client.to_string(), allocation.client_to_peer.bytes,
+        allocation.client_to_peer.packets, allocation.peer_to_client.bytes,
+        allocation.peer_to_client.packets,
+        allocation.client_to_peer.dropped_no_permission +
+            allocation.peer_to_client.dropped_no_permission);
+}
+
+void LogEvents::request_refused(const turn::FiveTuple& tuple, stun::Method method,
+                                turn::TurnError error, std::string_view why) {
+    std::uint64_t left_out = 0;
+    if (!refusal_lines_.allow(turn::Clock::now(), left_out)) {
+        return;
+    }
+    if (left_out > 0) {
+        spdlog::info("worker {}: {} refused requests were not logged (at most {} a second)",
+                     worker_index_, left_out, refusal_lines_per_second);
+    }
+    spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(method),
+                 tuple.client.to_string(), turn::to_string(tuple.transport), turn::code_of(error),
+                 turn::reason_phrase(error), why);
+}
+
+void LogEvents::peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
+                             turn::PeerRefusal refusal) {
+    spdlog::warn("allocation {} peer {} refused by the peer policy: {}", allocation.id(),
+                 peer.to_string(), turn::to_string(refusal));
+}
+
+void LogEvents::source_banned(const IpAddress& source, turn::Seconds ban) {
+    spdlog::warn("source {} banned for {} s after repeated authentication failures",
+                 source.to_string(), ban.count());
+}
+
+}  // namespace hearth::relay

@@ -1,0 +1,29 @@
+#pragma once
+
+// Allocation events as log lines: one per allocation event, never one per packet.
+
+#include "relay/net/log_rate_limit.h"
+#include "relay/turn/allocation_events.h"
+
+namespace hearth::relay {
+
+class LogEvents final : public turn::AllocationEvents {
+  public:
+    explicit LogEvents(unsigned worker_index) : worker_index_(worker_index) {}
+    void allocation_created(const turn::Allocation& allocation) override;
+    void allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) override;
+    void allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) override;
+    void request_refused(const turn::FiveTuple& tuple, stun::Method method, turn::TurnError error,
+                         std::string_view why) override;
+    void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
+                      turn::PeerRefusal refusal) override;
+    void source_banned(const IpAddress& source, turn::Seconds ban) override;
+
+  private:
+    unsigned worker_index_;
+    // Refusals are answered to the client each time but logged at most this many a second.
+    static constexpr std::uint32_t refusal_lines_per_second = 20;
+    LogRateLimit refusal_lines_{refusal_lines_per_second};
+};
+
+}  // namespace hearth::relay

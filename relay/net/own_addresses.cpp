@@ -1,0 +1,75 @@
+#include "relay/net/own_addresses.h"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+
+namespace hearth::relay {
+
+namespace {
+
+bool is_wildcard(const IpAddress& address) {
+    const auto used = address.bytes.begin() + static_cast<std::ptrdiff_t>(address.size());
+    return std::all_of(address.bytes.begin(), used, [](std::uint8_t byte) { return byte == 0; });
+}
+
+}  // namespace
+
+std::vector<IpAddress> own_addresses(const config::Config& config,
+                                     std::span<const IpAddress> host_addresses) {
+    std::vector<IpAddress> own;
+    bool wildcard = false;
+    const auto add = [&](const IpAddress& address) {
+        if (is_wildcard(address)) {
+            wildcard = true;
+        } else if (std::ranges::find(own, address) == own.end()) {
+            own.push_back(address);
+        }
+    };
+    for (const auto* listeners : {&config.listen_udp, &config.listen_tcp, &config.listen_tls}) {
+        for (const auto& listener : *listeners) {
+            add(listener.ip);
+        }
+    }
+    if (config.admin_listen) {
+        add(config.admin_listen->ip);
+    }
+    for (const auto& relay : {config.relay_ipv4, config.relay_ipv6}) {
+        if (relay) {
+            add(*relay);
+        }
+    }
+    if (wildcard) {
+        for (const auto& address : host_addresses) {
+            add(address);
+        }
+    }
+    return own;
+}
+
+std::vector<IpAddress> host_addresses() {
+    std::vector<IpAddress> addresses;
+    ifaddrs* interfaces = nullptr;
+    if (getifaddrs(&interfaces) != 0) {
+        return addresses;
+    }
+    for (const ifaddrs* entry = interfaces; entry != nullptr; entry = entry->ifa_next) {
+        if (entry->ifa_addr == nullptr) {
+            continue;
+        }
+        const int family = entry->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6) {
+            continue;
+        }
+        const auto length =
+            static_cast<socklen_t>(family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+        if (const auto address = TransportAddress::from_sockaddr(entry->ifa_addr, length)) {
+            addresses.push_back(address->ip);
+        }
+    }
+    freeifaddrs(interfaces);
+    return addresses;
+}
+
+}  // namespace hearth::relay

@@ -1,0 +1,62 @@
+#include "relay/net/own_addresses.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+namespace hearth::relay {
+namespace {
+
+IpAddress ip(const char* text) {
+    return *IpAddress::parse(text);
+}
+
+TransportAddress at(const char* text, std::uint16_t port) {
+    return {ip(text), port};
+}
+
+bool contains(const std::vector<IpAddress>& addresses, const char* text) {
+    return std::ranges::find(addresses, ip(text)) != addresses.end();
+}
+
+TEST(OwnAddresses, EveryListenerTheAdminApiAndTheRelayAddressesAreOwn) {
+    config::Config config;
+    config.listen_udp = {at("198.51.100.1", 3478)};
+    config.listen_tcp = {at("198.51.100.2", 3478)};
+    config.listen_tls = {at("198.51.100.3", 443)};
+    config.admin_listen = at("10.0.0.4", 9478);
+    config.relay_ipv4 = ip("198.51.100.5");
+    config.relay_ipv6 = ip("2001:db8::6");
+    const std::vector<IpAddress> host{ip("198.51.100.9")};
+    const auto own = own_addresses(config, host);
+    for (const char* address : {"198.51.100.1", "198.51.100.2", "198.51.100.3", "10.0.0.4",
+                                "198.51.100.5", "2001:db8::6"}) {
+        EXPECT_TRUE(contains(own, address)) << address;
+    }
+    // No wildcard listener: the host's other addresses are not the relay's.
+    EXPECT_FALSE(contains(own, "198.51.100.9"));
+    EXPECT_EQ(own.size(), 6u);
+}
+
+TEST(OwnAddresses, AWildcardListenerMakesEveryHostAddressOwn) {
+    config::Config config;
+    config.listen_udp = {at("0.0.0.0", 3478)};
+    config.listen_tls = {at("::", 5349)};
+    config.admin_listen.reset();
+    config.relay_ipv4 = ip("198.51.100.5");
+    const std::vector<IpAddress> host{ip("198.51.100.5"), ip("203.0.113.8"), ip("2001:db8::8")};
+    const auto own = own_addresses(config, host);
+    EXPECT_TRUE(contains(own, "203.0.113.8"));
+    EXPECT_TRUE(contains(own, "2001:db8::8"));
+    EXPECT_FALSE(contains(own, "0.0.0.0"));  // refused as unspecified, not listed
+    EXPECT_EQ(own.size(), 3u);               // 198.51.100.5 once
+}
+
+TEST(OwnAddresses, TheHostHasAddressesToReadIncludingLoopback) {
+    const auto addresses = host_addresses();
+    EXPECT_TRUE(contains(addresses, "127.0.0.1"));
+}
+
+}  // namespace
+}  // namespace hearth::relay
