@@ -5,17 +5,13 @@
 
 #include "relay/stun/message.h"
 #include "relay/stun/transport_address.h"
+#include "relay/turn/client_link.h"
 #include "relay/turn/five_tuple.h"
 
 namespace hearth::relay {
 
-class ClientLink {
+class ClientLink : public turn::ClientLink {
   public:
-    virtual ~ClientLink() = default;
-    // Sends one message to the client; false when a full queue dropped it.
-    virtual bool send_to_client(const TransportAddress& client, stun::Bytes message) = 0;
-    // Streams need ChannelData padded to four bytes (RFC 8656 §12.5).
-    virtual bool is_stream() const = 0;
     // Handles a STUN request that was set aside while the session store answered.
     virtual void hand_in(const turn::FiveTuple& tuple, stun::Bytes request) = 0;
 };

@@ -13,14 +13,20 @@
 
 namespace hearth::relay {
 
+}  // namespace hearth::relay
+
 // One relayed transport address: its socket, its read event and its allocation.
-struct RelaySocketPool::RelaySocket {
-    RelaySocketPool* pool = nullptr;
+struct hearth::turn::RelaySocket {
+    relay::RelaySocketPool* pool = nullptr;
     turn::Allocation* allocation = nullptr;
     int fd = -1;  // UDP relays
     event* read_event = nullptr;
     void* tcp_handle = nullptr;  // TCP relays (RFC 6062): the TcpRelay's listener
 };
+
+namespace hearth::relay {
+
+using turn::RelaySocket;
 
 RelaySocketPool::RelaySocketPool(Worker& worker, std::optional<IpAddress> ipv4,
                                  std::optional<IpAddress> ipv6, RelayPortRange ports,
@@ -126,7 +132,7 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
 }
 
 void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
-    auto* relay = static_cast<RelaySocket*>(endpoint.io_handle);
+    auto* relay = endpoint.socket;
     if (relay == nullptr) {
         return;
     }
@@ -137,16 +143,16 @@ void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
         ::close(relay->fd);
     }
     delete relay;
-    endpoint.io_handle = nullptr;
+    endpoint.socket = nullptr;
 }
 
 void RelaySocketPool::connect(const turn::TurnServer::TcpConnect& request) {
     const auto* endpoint = request.allocation->relay_for(request.peer.ip.family);
-    tcp_relay_.connect(static_cast<RelaySocket*>(endpoint->io_handle)->tcp_handle, request);
+    tcp_relay_.connect(endpoint->socket->tcp_handle, request);
 }
 
 void RelaySocketPool::send_to_peer(const turn::PeerSend& send) {
-    const auto* relay = static_cast<const RelaySocket*>(send.relay->io_handle);
+    const auto* relay = send.relay->socket;
     sockaddr_storage destination;
     const socklen_t length = send.peer.to_sockaddr(destination);
     if (sendto(relay->fd, send.payload.data(), send.payload.size(), MSG_DONTWAIT,
@@ -159,7 +165,7 @@ void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
     auto* relay = static_cast<RelaySocket*>(context);
     Worker& worker = relay->pool->worker_;
     turn::Allocation& allocation = *relay->allocation;
-    auto* link = static_cast<ClientLink*>(allocation.client_link);
+    turn::ClientLink* link = allocation.client_link;
     // One recvmmsg a wakeup, at most a batch: one syscall for what is waiting (not a
     // final EAGAIN per wakeup), and one busy peer cannot starve the rest of the loop.
     std::array<mmsghdr, Worker::peer_batch> headers{};

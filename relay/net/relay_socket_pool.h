@@ -42,7 +42,6 @@ class RelaySocketPool final : public turn::RelaySockets {
     std::uint64_t out_of_descriptors() const { return out_of_descriptors_; }
 
   private:
-    struct RelaySocket;
     static void on_readable(evutil_socket_t fd, short events, void* context);
     // A socket of `type` bound to a free port of the range (SOCK_STREAM ports claimed in
     // the TCP registry); -1 when none is free or descriptors ran out.

@@ -301,7 +301,7 @@ std::optional<turn::TurnServer::TcpConnectionBind> StreamConnection::handle_fram
         return std::nullopt;
     }
     const auto outcome = server.handle_stun(*message, tuple_, now, this);
-    if (outcome.deferred) {
+    if (outcome.waiting_for) {
         worker.set_aside(frame, tuple_, *this);
         return std::nullopt;
     }

@@ -170,8 +170,7 @@ void TcpRelay::answer(turn::Allocation& allocation, stun::Method method,
                       std::optional<std::uint32_t> connection_id) {
     const auto message =
         worker_.server().late_answer(method, transaction_id, key, error, connection_id);
-    static_cast<ClientLink*>(allocation.client_link)
-        ->send_to_client(allocation.five_tuple().client, message);
+    allocation.client_link->send_to_client(allocation.five_tuple().client, message);
 }
 
 void TcpRelay::connect(void* handle, const turn::TurnServer::TcpConnect& request) {
@@ -321,8 +320,7 @@ void TcpRelay::send_connection_attempt(PeerConnection& connection) {
     builder.add_u32(stun::attribute::connection_id, connection.id);
     builder.add_xor_address(stun::attribute::xor_peer_address, connection.peer);
     builder.add_fingerprint();
-    static_cast<ClientLink*>(allocation.client_link)
-        ->send_to_client(allocation.five_tuple().client, builder.finish());
+    allocation.client_link->send_to_client(allocation.five_tuple().client, builder.finish());
 }
 
 void TcpRelay::on_bind_timeout(evutil_socket_t, short, void* context) {

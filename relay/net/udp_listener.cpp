@@ -132,7 +132,7 @@ void UdpListener::handle_datagram(const TransportAddress& client, stun::Bytes da
         return;
     }
     const auto outcome = server.handle_stun(*message, tuple, now, this);
-    if (outcome.deferred) {
+    if (outcome.waiting_for) {
         worker_.set_aside(datagram, tuple, *this);
         return;
     }

@@ -158,7 +158,7 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     if (refusal == SessionRefusal::pending) {
         shared_.quota.release(quota_key(owner));
         shared_.allocate_requests.give_back(request.tuple.client.ip);  // it comes again
-        deferred_ = true;
+        waiting_for_ = StoreQuestion{StoreQuestion::Kind::admit, owner.session_id, owner.user_id};
         return {};
     }
     if (refusal != SessionRefusal::none) {
@@ -291,7 +291,8 @@ stun::Bytes TurnServer::handle_refresh(Request& request) {
         const SessionRefusal refusal =
             authenticator_.check_session(allocation.owner(), request.now.unix_seconds);
         if (refusal == SessionRefusal::pending) {
-            deferred_ = true;
+            waiting_for_ = StoreQuestion{StoreQuestion::Kind::check, allocation.owner().session_id,
+                                         allocation.owner().user_id};
             return {};
         }
         if (refusal != SessionRefusal::none) {

@@ -14,6 +14,7 @@
 #include "relay/stun/integrity.h"
 #include "relay/stun/message.h"
 #include "relay/stun/transport_address.h"
+#include "relay/turn/client_link.h"
 #include "relay/turn/clock.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/media_stats.h"
@@ -34,10 +35,14 @@ constexpr Seconds channel_lifetime{600};
 // ...and its number and peer stay reserved for 5 minutes after it expires (§12.2).
 constexpr Seconds channel_quarantine{300};
 
-// A relayed transport address and the I/O layer's handle for its socket.
+// The I/O layer's socket behind a relayed transport address: declared here, defined (and
+// only ever looked into) by the socket layer.
+struct RelaySocket;
+
+// A relayed transport address and the I/O layer's socket for it.
 struct RelayEndpoint {
     TransportAddress address;
-    void* io_handle = nullptr;  // opaque to the state machine
+    RelaySocket* socket = nullptr;
 };
 
 struct Permission {
@@ -93,7 +98,7 @@ class Allocation {
     TimePoint expires;
     TimePoint created;
     stun::TransactionId allocate_transaction{};  // RFC 8656 §7.2: retransmits answered alike
-    void* client_link = nullptr;                 // the I/O layer's way back to the client
+    ClientLink* client_link = nullptr;           // the I/O layer's way back to the client
     bool peer_refusal_logged = false;            // the peer policy logs once per allocation
 
     DirectionCounters client_to_peer;

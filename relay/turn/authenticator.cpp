@@ -1,5 +1,7 @@
 #include "relay/turn/authenticator.h"
 
+#include <functional>
+
 namespace hearth::turn {
 
 const char* to_string(AuthFailure failure) {
@@ -42,6 +44,12 @@ const char* to_string(SessionRefusal refusal) {
             return "session store unavailable";
     }
     return "?";
+}
+
+std::size_t StoreQuestionHash::operator()(const StoreQuestion& question) const noexcept {
+    const std::hash<std::string> hash;
+    return hash(question.session_id) * 31 + hash(question.user_id) * 7 +
+           static_cast<std::size_t>(question.kind);
 }
 
 }  // namespace hearth::turn

@@ -4,6 +4,7 @@
 // with auth/ (secrets, nonces, the session store); tests implement it directly.
 
 #include <cstdint>
+#include <cstddef>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -52,6 +53,20 @@ enum class SessionRefusal : std::uint8_t {
     pending,  // the store answers later: the request is set aside and replayed then
 };
 const char* to_string(SessionRefusal refusal);
+
+// What a request waits on when the session store answers later (SessionRefusal::pending):
+// one user of one session, and whether a slot of the session's cap is wanted (Allocate)
+// or only a check (Refresh). One answer resumes every request parked under its question.
+struct StoreQuestion {
+    enum class Kind : std::uint8_t { admit, check };
+    Kind kind = Kind::check;
+    std::string session_id;
+    std::string user_id;
+    bool operator==(const StoreQuestion&) const = default;
+};
+struct StoreQuestionHash {
+    std::size_t operator()(const StoreQuestion& question) const noexcept;
+};
 
 class Authenticator {
   public:

@@ -15,7 +15,7 @@ struct TurnServer::Request {
     const stun::MessageView& message;
     const FiveTuple& tuple;
     const Now& now;
-    void* client_link = nullptr;
+    ClientLink* client_link = nullptr;
     std::optional<Credentials> credentials;  // set once authenticated: answers carry MI
     Allocation* allocation = nullptr;        // set for requests on an existing allocation
 };

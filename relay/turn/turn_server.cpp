@@ -45,7 +45,7 @@ void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
 
 TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message,
                                                 const FiveTuple& tuple, const Now& now,
-                                                void* client_link) {
+                                                ClientLink* client_link) {
     if (message.message_class() == MessageClass::indication) {
         if (message.method() == Method::send) {
             StunOutcome outcome;
@@ -108,7 +108,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     }
     if (message.method() == Method::allocate) {
         auto outcome = StunOutcome::reply(handle_allocate(request));
-        outcome.deferred = std::exchange(deferred_, false);
+        outcome.waiting_for = std::exchange(waiting_for_, std::nullopt);
         return outcome;
     }
     if (message.method() == Method::connection_bind) {
@@ -129,7 +129,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     switch (message.method()) {
         case Method::refresh: {
             auto outcome = StunOutcome::reply(handle_refresh(request));
-            outcome.deferred = std::exchange(deferred_, false);
+            outcome.waiting_for = std::exchange(waiting_for_, std::nullopt);
             return outcome;
         }
         case Method::create_permission:

@@ -94,8 +94,9 @@ class TurnServer {
         std::optional<PeerSend> to_peer;  // a Send indication's payload
         std::optional<TcpConnect> tcp_connect;
         std::optional<TcpConnectionBind> tcp_connection_bind;
-        // The session store will answer later: keep the request and hand it in again then.
-        bool deferred = false;
+        // The session store answers later: park the request under this question and hand
+        // it in again once the answer is here.
+        std::optional<StoreQuestion> waiting_for;
 
         static StunOutcome reply(stun::Bytes response) {
             StunOutcome outcome;
@@ -106,7 +107,7 @@ class TurnServer {
     // A STUN message from a client on `tuple`. `client_link` is stored with a new
     // allocation so the I/O layer can reach the client from the relay side.
     StunOutcome handle_stun(const stun::MessageView& message, const FiveTuple& tuple,
-                            const Now& now, void* client_link);
+                            const Now& now, ClientLink* client_link);
 
     // A ChannelData message from a client (RFC 8656 §12.6). Nullopt: dropped and counted.
     std::optional<PeerSend> handle_channel_data(const FiveTuple& tuple, stun::Bytes datagram,
@@ -186,7 +187,8 @@ class TurnServer {
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
     std::uint64_t indication_id_state_;
-    bool deferred_ = false;  // set by a handler that waits for the session store
+    // Set by a handler that waits for the session store.
+    std::optional<StoreQuestion> waiting_for_;
     bool draining_ = false;
     std::optional<Redirect> redirect_;
     stun::Bytes try_alternate(Request& request, std::string_view why);

@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                         SourceBanList(10, Seconds{60}, Seconds{300})};
     TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, limits, 1);
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
-    int link = 0;
+    testing::FakeClientLink link;
     std::array<std::byte, peer_data_headroom + 4096 + peer_data_tailroom> peer_buffer{};
 
     fuzz::TurnScript script(fuzz::as_bytes(data, size));

@@ -91,6 +91,18 @@ class FakeRelaySockets final : public RelaySockets {
     int close_count = 0;
 };
 
+// A client link that keeps what was sent to the client.
+class FakeClientLink final : public ClientLink {
+  public:
+    bool send_to_client(const TransportAddress&, stun::Bytes message) override {
+        sent.emplace_back(message.begin(), message.end());
+        return true;
+    }
+    bool is_stream() const override { return stream; }
+    bool stream = false;
+    std::vector<std::vector<std::byte>> sent;
+};
+
 class RecordingEvents final : public AllocationEvents {
   public:
     void allocation_created(const Allocation&) override { ++created; }

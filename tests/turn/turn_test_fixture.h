@@ -120,7 +120,7 @@ class TurnServerTest : public ::testing::Test {
     RecordingEvents events_;
     SharedLimits limits_;
     TurnServer server_;
-    int link_ = 0;  // stands in for the I/O layer's client link
+    FakeClientLink link_;
     int transaction_counter_ = 0;
     stun::TransactionId last_transaction_{};
     std::optional<PeerSend> last_send_;
