@@ -91,12 +91,11 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         active += worker.allocations.size();
         const auto& w = worker.io;
         io.udp_dropped_not_stun += w.udp_dropped_not_stun;
-        io.udp_dropped_malformed += w.udp_dropped_malformed;
+        io.dropped_malformed += w.dropped_malformed;
         io.udp_dropped_truncated += w.udp_dropped_truncated;
         io.udp_send_failures += w.udp_send_failures;
         io.relay_send_failures += w.relay_send_failures;
         io.stream_dropped_not_stun += w.stream_dropped_not_stun;
-        io.stream_dropped_malformed += w.stream_dropped_malformed;
         io.stream_dropped_output_full += w.stream_dropped_output_full;
         io.tls_handshake_failures += w.tls_handshake_failures;
         io.tcp_peer_refused_without_permission += w.tcp_peer_refused_without_permission;
@@ -142,7 +141,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         {"no_channel", total.dropped_no_channel},
         {"bandwidth", total.dropped_bandwidth},
         {"malformed",
-         total.malformed_messages + io.udp_dropped_malformed + io.stream_dropped_malformed},
+         total.malformed_messages + io.dropped_malformed},
         {"not_stun", io.udp_dropped_not_stun + io.stream_dropped_not_stun},
         {"truncated", io.udp_dropped_truncated},
         {"rate_limit", total.rate_limited},

@@ -253,8 +253,11 @@ void RedisSessionStore::command(std::vector<std::string> arguments, Reply on_rep
     }
 }
 
-void RedisSessionStore::on_reply(redisAsyncContext*, void* reply, void* privdata) {
+void RedisSessionStore::on_reply(redisAsyncContext* context, void* reply, void* privdata) {
     std::unique_ptr<Reply> callback(static_cast<Reply*>(privdata));
+    if (context->data == nullptr) {
+        return;  // the store is being destroyed: whoever asked may be gone already
+    }
     (*callback)(static_cast<redisReply*>(reply));  // null when the connection went away
 }
 

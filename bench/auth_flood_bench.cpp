@@ -39,7 +39,7 @@ struct Fixture {
                                                  std::chrono::seconds(600),
                                                  sessions,
                                                  [](std::function<void()> task) { task(); },
-                                                 [] {}};
+                                                 [](const turn::StoreQuestion&) {}};
     NullRelaySockets sockets;
     NullEvents events;
     SharedLimits limits{AllocationQuota(1'000'000, 1'000'000),

@@ -18,36 +18,13 @@
 
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
-#include "relay/net/descriptor_limit.h"
 #include "relay/daemon/systemd_notify.h"
-#include "relay/net/worker.h"
+#include "relay/net/descriptor_limit.h"
+#include "relay/net/worker_group.h"
 
 namespace hearth::relay {
 
 namespace {
-
-// Pins `thread` to the `index`-th CPU of those this process may use (taskset, cgroups).
-void pin_to_cpu(std::thread& thread, std::size_t index) {
-    cpu_set_t allowed;
-    CPU_ZERO(&allowed);
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) == 0) {
-        return;
-    }
-    std::size_t wanted = index % static_cast<std::size_t>(CPU_COUNT(&allowed));
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        if (CPU_ISSET(cpu, &allowed) && wanted-- == 0) {
-            cpu_set_t one;
-            CPU_ZERO(&one);
-            CPU_SET(cpu, &one);
-            if (pthread_setaffinity_np(thread.native_handle(), sizeof one, &one) != 0) {
-                spdlog::warn("cannot pin worker {} to CPU {}", index, cpu);
-            } else {
-                spdlog::info("worker {} pinned to CPU {}", index, cpu);
-            }
-            return;
-        }
-    }
-}
 
 spdlog::level::level_enum spdlog_level(config::LogLevel level) {
     switch (level) {
@@ -67,7 +44,7 @@ spdlog::level::level_enum spdlog_level(config::LogLevel level) {
 
 struct SignalContext {
     event_base* main_base;
-    std::vector<std::unique_ptr<Worker>>* workers;
+    WorkerGroup* workers;
     DaemonControl* control = nullptr;
 };
 
@@ -86,16 +63,14 @@ void on_stop_signal(evutil_socket_t signal_number, short, void* context) {
     }
     spdlog::info("signal {}: stopping", static_cast<int>(signal_number));
     systemd_notify("STOPPING=1");
-    for (auto& worker : *signals->workers) {
-        worker->stop();
-    }
+    signals->workers->stop();
     event_base_loopexit(signals->main_base, nullptr);
 }
 
 // WATCHDOG=1 only while every worker's loop turns: each tick posts a task to every worker,
 // and the keep-alive goes out only if all of them ran the previous one.
 struct Watchdog {
-    std::vector<std::unique_ptr<Worker>>* workers;
+    WorkerGroup* workers;
     std::atomic<std::size_t> answered{0};
     std::size_t expected = 0;
 };
@@ -106,8 +81,8 @@ void on_watchdog_tick(evutil_socket_t, short, void* context) {
         systemd_notify("WATCHDOG=1");
     }
     watchdog->expected = watchdog->workers->size();
-    for (auto& worker : *watchdog->workers) {
-        worker->post([watchdog](Worker&) { watchdog->answered.fetch_add(1); });
+    for (std::size_t index = 0; index < watchdog->workers->size(); ++index) {
+        watchdog->workers->post(index, [watchdog](Worker&) { watchdog->answered.fetch_add(1); });
     }
 }
 
@@ -173,8 +148,7 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
         {},
         session_store,
         {},
-        ConnectionLimiter(config.max_connections, config.max_connections_per_source),
-        {}};
+        ConnectionLimiter(config.max_connections, config.max_connections_per_source)};
     if (RAND_bytes(reinterpret_cast<unsigned char*>(shared.nonce_key.data()),
                    static_cast<int>(shared.nonce_key.size())) != 1) {
         spdlog::error("cannot draw a random nonce key");
@@ -195,15 +169,11 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
             return 1;
         }
     }
-    shared.worker_count = worker_count;
-    std::vector<std::unique_ptr<Worker>> workers;
-    for (unsigned index = 0; index < worker_count; ++index) {
-        workers.push_back(std::make_unique<Worker>(index, config, shared, tls_context));
-        std::string error;
-        if (!workers.back()->open_listeners(config, error)) {
-            spdlog::error("cannot open listeners: {}", error);
-            return 1;
-        }
+    auto workers_holder = std::make_unique<WorkerGroup>(worker_count, config, shared, tls_context);
+    WorkerGroup& workers = *workers_holder;
+    if (std::string error; !workers.open_listeners(config, error)) {
+        spdlog::error("cannot open listeners: {}", error);
+        return 1;
     }
     // What is open now (listeners, the event bases, Redis) plus room for the admin API,
     // logs and a burst of accepts is set aside; the rest bounds allocations.
@@ -233,16 +203,7 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
         event_add(signal_event, nullptr);
     }
 
-    for (auto& worker : workers) {
-        shared.workers.push_back(worker.get());
-    }
-    std::vector<std::thread> threads;
-    for (auto& worker : workers) {
-        threads.emplace_back([&worker] { worker->run(); });
-        if (config.pin_workers) {
-            pin_to_cpu(threads.back(), threads.size() - 1);
-        }
-    }
+    workers.start(config.pin_workers);
     std::string listening;
     for (const auto& address : config.listen_udp) {
         listening += " udp " + address.to_string();
@@ -279,9 +240,7 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
     int exit_code = 0;
     if (on_ready && !on_ready(control)) {
         exit_code = 1;
-        for (auto& worker : workers) {
-            worker->stop();
-        }
+        workers.stop();
         event_base_loopexit(main_base, nullptr);
     } else {
         spdlog::info("hearthd ready: {} workers,{}", worker_count, listening);
@@ -302,16 +261,14 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
     if (watchdog_timer != nullptr) {
         event_free(watchdog_timer);
     }
-    for (auto& thread : threads) {
-        thread.join();
-    }
+    workers.join();
     control.release_attachments();
     control_pointer = nullptr;
     signals.control = nullptr;
     if (redis_store) {
         redis_store->close();  // allocations ending now are not counted down: their counts expire
     }
-    workers.clear();
+    workers_holder.reset();
     redis_store.reset();
     control_holder.reset();
     for (event* signal_event : {sigint, sigterm, sighup}) {

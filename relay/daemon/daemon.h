@@ -25,6 +25,7 @@ struct Session;
 namespace hearth::relay {
 
 class Worker;
+class WorkerGroup;
 struct SharedState;
 
 // What the control plane (admin API) may do with a running daemon. Every method is called
@@ -35,8 +36,8 @@ class DaemonControl {
     DaemonControl(const DaemonControl&) = delete;
     DaemonControl& operator=(const DaemonControl&) = delete;
     // Exactly one of `embedded` and `redis` is set: the configured session store.
-    DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
-                  SharedState& shared, config::Config& config, std::string config_path,
+    DaemonControl(event_base* main_base, WorkerGroup& workers, SharedState& shared,
+                  config::Config& config, std::string config_path,
                   auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
                   std::int64_t started_unix);
 
@@ -51,7 +52,7 @@ class DaemonControl {
     void end_session(const std::string& session, const std::string& user,
                      std::function<void(bool)> done);
     std::int64_t started_unix() const { return started_unix_; }
-    std::size_t worker_count() const { return workers_.size(); }
+    std::size_t worker_count() const;
     SharedState& shared() { return shared_; }
     // Keeps a control-plane object (the admin server) alive until the loop has stopped.
     void keep(std::shared_ptr<void> attachment) { attachments_.push_back(std::move(attachment)); }
@@ -111,7 +112,7 @@ class DaemonControl {
 
     event_base* main_base_;
     TaskQueue main_tasks_;  // answers from the workers, run on the main thread
-    std::vector<std::unique_ptr<Worker>>& workers_;
+    WorkerGroup& workers_;
     void apply_secrets(std::function<void()> done);
     void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
     // Picks the least loaded other live node from Redis as the redirect target.

@@ -10,14 +10,14 @@
 #include "relay/daemon/daemon.h"
 #include "relay/daemon/systemd_notify.h"
 #include "relay/net/tls_context.h"
-#include "relay/net/worker.h"
+#include "relay/net/worker_group.h"
 
 namespace hearth::relay {
 
 namespace {}  // namespace
 
-DaemonControl::DaemonControl(event_base* main_base, std::vector<std::unique_ptr<Worker>>& workers,
-                             SharedState& shared, config::Config& config, std::string config_path,
+DaemonControl::DaemonControl(event_base* main_base, WorkerGroup& workers, SharedState& shared,
+                             config::Config& config, std::string config_path,
                              auth::EmbeddedSessionStore* embedded, auth::RedisSessionStore* redis,
                              std::int64_t started_unix)
     : main_base_(main_base),
@@ -203,8 +203,8 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
         std::min(config_.max_allocations, shared_.descriptor_allocation_cap),
         config_.max_allocations_per_user);
     shared_.limits.session_budgets.set_rate(config_.session_bandwidth_bps);
-    for (auto& worker : workers_) {
-        worker->post([applied = config_](Worker& target) { target.apply_config(applied); });
+    for (std::size_t index = 0; index < workers_.size(); ++index) {
+        workers_.post(index, [applied = config_](Worker& target) { target.apply_config(applied); });
     }
     report.applied_keys.emplace_back("peer_policy");
     report.applied_keys.emplace_back("limits");
@@ -249,7 +249,7 @@ void DaemonControl::fan_out(std::function<Result(Worker&)> task,
     gather->finish = std::move(finish);
     TaskQueue* main_tasks = &main_tasks_;
     for (std::size_t index = 0; index < workers_.size(); ++index) {
-        workers_[index]->post([gather, task, index, main_tasks](Worker& worker) {
+        workers_.post(index, [gather, task, index, main_tasks](Worker& worker) {
             Result result = task(worker);
             std::lock_guard lock(gather->mutex);
             gather->results[index] = std::move(result);
@@ -279,16 +279,18 @@ DaemonControl::~DaemonControl() {
 }
 
 void DaemonControl::stop() {
-    for (auto& worker : workers_) {
-        worker->stop();
-    }
+    workers_.stop();
     event_base_loopexit(main_base_, nullptr);
 }
 
+std::size_t DaemonControl::worker_count() const {
+    return workers_.size();
+}
+
 void DaemonControl::post_redirect(bool draining, std::optional<turn::Redirect> redirect) {
-    for (auto& worker : workers_) {
-        worker->post([draining, redirect](Worker& target) {
-            target.server().set_draining(draining, redirect);
+    for (std::size_t index = 0; index < workers_.size(); ++index) {
+        workers_.post(index, [draining, redirect](Worker& target) {
+            target.set_draining(draining, redirect);
         });
     }
 }
@@ -490,8 +492,7 @@ void DaemonControl::delete_session_allocations(std::string session_id, std::stri
                                                std::function<void(std::size_t)> done) {
     fan_out<std::size_t>(
         [session_id, user_id](Worker& worker) {
-            return worker.server().delete_where_session(session_id, user_id,
-                                                        turn::DeleteReason::revoked);
+            return worker.delete_session_allocations(session_id, user_id);
         },
         [done = std::move(done)](std::vector<std::size_t> counts) {
             std::size_t total = 0;

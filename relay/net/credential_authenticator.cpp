@@ -40,7 +40,7 @@ CredentialAuthenticator::CredentialAuthenticator(std::string realm, auth::Secret
                                                  std::array<std::byte, 32> nonce_key,
                                                  std::chrono::seconds nonce_lifetime,
                                                  auth::SessionStore& sessions, Post post_to_worker,
-                                                 std::function<void()> on_answer)
+                                                 Answered on_answer)
     : realm_(std::move(realm)),
       secrets_(std::move(secrets)),
       nonces_(nonce_key, nonce_lifetime),
@@ -103,7 +103,7 @@ std::expected<turn::Credentials, turn::AuthFailure> CredentialAuthenticator::aut
 
 turn::SessionRefusal CredentialAuthenticator::admit_allocation(const turn::Owner& owner,
                                                                std::int64_t now_unix) {
-    return ask(Question::reserve, owner, now_unix);
+    return ask({turn::StoreQuestion::Kind::admit, owner.session_id, owner.user_id}, now_unix);
 }
 
 void CredentialAuthenticator::release_allocation(const turn::Owner& owner) {
@@ -112,43 +112,71 @@ void CredentialAuthenticator::release_allocation(const turn::Owner& owner) {
 
 turn::SessionRefusal CredentialAuthenticator::check_session(const turn::Owner& owner,
                                                             std::int64_t now_unix) {
-    return ask(Question::check, owner, now_unix);
+    return ask({turn::StoreQuestion::Kind::check, owner.session_id, owner.user_id}, now_unix);
 }
 
-// Asks the store. The embedded store answers inside the call; Redis answers later, on its
-// own thread: the answer is then posted here, kept under the user's key, and the worker
-// hands the set-aside request in again, which finds it. An answer not collected within a
-// few seconds is dropped (and a held slot given back).
 void CredentialAuthenticator::forget_unclaimed_answers(turn::Clock::time_point now) {
     std::erase_if(answers_, [&](const auto& entry) {
-        const Answer& answer = entry.second;
+        const auto& [question, answer] = entry;
         if (now - answer.at < answer_lifetime) {
             return false;
         }
         if (answer.reserved) {
-            sessions_.release_allocation(answer.session_id, answer.user_id);
+            sessions_.release_allocation(question.session_id, question.user_id);
         }
         return true;
     });
 }
 
-turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn::Owner& owner,
-                                                  std::int64_t now_unix) {
-    const std::string key =
-        (question == Question::reserve ? "r\n" : "c\n") + owner.session_id + "\n" + owner.user_id;
-    const auto now = turn::Clock::now();
-    if (const auto found = answers_.find(key); found != answers_.end()) {
-        const Answer answer = found->second;
-        answers_.erase(found);
-        if (now - answer.at < answer_lifetime) {
-            return refusal_of(answer.verdict);
-        }
-        if (answer.reserved) {
-            sessions_.release_allocation(owner.session_id, owner.user_id);
-        }
+// An answer already here for `question`, if any. An admission is taken by the one
+// request that collects it; a check's answer serves every request that asks while it is
+// fresh.
+std::optional<turn::SessionRefusal> CredentialAuthenticator::collect(
+    const turn::StoreQuestion& question, turn::Clock::time_point now) {
+    const auto found = answers_.find(question);
+    if (found == answers_.end()) {
+        return std::nullopt;
     }
-    if (in_flight_.contains(key)) {
-        return turn::SessionRefusal::pending;
+    const Answer answer = found->second;
+    const bool fresh = now - answer.at < answer_lifetime;
+    if (question.kind == turn::StoreQuestion::Kind::admit || !fresh) {
+        answers_.erase(found);
+    }
+    if (fresh) {
+        return refusal_of(answer.verdict);
+    }
+    if (answer.reserved) {
+        sessions_.release_allocation(question.session_id, question.user_id);
+    }
+    return std::nullopt;
+}
+
+// Runs on the worker's thread: keeps the answer, hands in again the requests parked
+// under the question, and drops a check's answer once they have had it.
+void CredentialAuthenticator::answered(const turn::StoreQuestion& question,
+                                       auth::SessionVerdict verdict) {
+    in_flight_.erase(question);
+    const bool reserved = question.kind == turn::StoreQuestion::Kind::admit &&
+                          verdict == auth::SessionVerdict::allowed;
+    answers_[question] = Answer{verdict, reserved, turn::Clock::now()};
+    on_answer_(question);
+    if (question.kind == turn::StoreQuestion::Kind::check) {
+        answers_.erase(question);
+    }
+}
+
+// Asks the store. The embedded store answers inside the call; Redis answers later, on its
+// own thread: the answer is then posted to this worker (answered()), which resumes the
+// requests parked under the question, and they find it here.
+turn::SessionRefusal CredentialAuthenticator::ask(const turn::StoreQuestion& question,
+                                                  std::int64_t now_unix) {
+    const auto now = turn::Clock::now();
+    if (const auto collected = collect(question, now)) {
+        return *collected;
+    }
+    if (const auto asked = in_flight_.find(question);
+        asked != in_flight_.end() && now - asked->second < lost_after) {
+        return turn::SessionRefusal::pending;  // one call at a time per question
     }
     // The answer may come on the store's thread before this call has returned: the mutex
     // decides whether it was an immediate answer or a later one.
@@ -158,8 +186,7 @@ turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn:
         std::optional<auth::SessionVerdict> immediate;
     };
     auto call = std::make_shared<Call>();
-    auto done = [this, call, key, reserve = question == Question::reserve,
-                 session = owner.session_id, user = owner.user_id](auth::SessionVerdict verdict) {
+    auto done = [this, call, question](auth::SessionVerdict verdict) {
         {
             std::lock_guard lock(call->mutex);
             if (!call->returned) {
@@ -167,17 +194,12 @@ turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn:
                 return;
             }
         }
-        post_to_worker_([this, key, verdict, reserve, session, user] {
-            in_flight_.erase(key);
-            answers_[key] = Answer{verdict, reserve && verdict == auth::SessionVerdict::allowed,
-                                   turn::Clock::now(), session, user};
-            on_answer_();
-        });
+        post_to_worker_([this, question, verdict] { answered(question, verdict); });
     };
-    if (question == Question::reserve) {
-        sessions_.reserve_allocation(owner.session_id, owner.user_id, now_unix, done);
+    if (question.kind == turn::StoreQuestion::Kind::admit) {
+        sessions_.reserve_allocation(question.session_id, question.user_id, now_unix, done);
     } else {
-        sessions_.check_session(owner.session_id, owner.user_id, now_unix, done);
+        sessions_.check_session(question.session_id, question.user_id, now_unix, done);
     }
     {
         std::lock_guard lock(call->mutex);
@@ -186,7 +208,7 @@ turn::SessionRefusal CredentialAuthenticator::ask(Question question, const turn:
             return refusal_of(*call->immediate);
         }
     }
-    in_flight_.insert(key);
+    in_flight_[question] = now;
     return turn::SessionRefusal::pending;
 }
 

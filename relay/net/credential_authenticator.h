@@ -6,9 +6,9 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "auth/nonce.h"
 #include "auth/secret_ring.h"
@@ -20,13 +20,14 @@ namespace hearth::relay {
 class CredentialAuthenticator final : public turn::Authenticator {
   public:
     // `post_to_worker` runs a task on the owning worker's thread: a store that answers
-    // later (Redis) answers on its own thread. `on_answer` then tells the worker to hand
-    // in the requests it set aside.
+    // later (Redis) answers on its own thread. `on_answer` then tells the worker which
+    // question was answered, so that it hands in again the requests parked under it.
     using Post = std::function<void(std::function<void()>)>;
+    using Answered = std::function<void(const turn::StoreQuestion&)>;
     CredentialAuthenticator(std::string realm, auth::SecretRing secrets,
                             std::array<std::byte, 32> nonce_key,
                             std::chrono::seconds nonce_lifetime, auth::SessionStore& sessions,
-                            Post post_to_worker, std::function<void()> on_answer);
+                            Post post_to_worker, Answered on_answer);
 
     std::string_view realm() const override { return realm_; }
     // Reload: the ring checked from now on (the owning worker's thread).
@@ -44,25 +45,29 @@ class CredentialAuthenticator final : public turn::Authenticator {
 
   private:
     static constexpr std::chrono::seconds answer_lifetime{5};
-    // What the store said about one user of one session, kept for the replay.
+    // A question asked this long ago without an answer is asked again: its call was lost.
+    static constexpr std::chrono::seconds lost_after{10};
+    // What the store said, kept for the requests that come back for it: a check's answer
+    // for the requests parked under it, an admission (a slot of the cap) for one of them.
     struct Answer {
         auth::SessionVerdict verdict = auth::SessionVerdict::store_unavailable;
-        bool reserved = false;  // Allocate: a slot of the cap is held for the replay
+        bool reserved = false;  // Allocate: a slot of the cap is held for the request
         turn::Clock::time_point at;
-        std::string session_id;  // whose slot it is
-        std::string user_id;
     };
-    enum class Question { reserve, check };
-    turn::SessionRefusal ask(Question question, const turn::Owner& owner, std::int64_t now_unix);
+    turn::SessionRefusal ask(const turn::StoreQuestion& question, std::int64_t now_unix);
+    std::optional<turn::SessionRefusal> collect(const turn::StoreQuestion& question,
+                                                turn::Clock::time_point now);
+    void answered(const turn::StoreQuestion& question, auth::SessionVerdict verdict);
 
     std::string realm_;
     auth::SecretRing secrets_;
     auth::NonceIssuer nonces_;
     auth::SessionStore& sessions_;
     Post post_to_worker_;
-    std::function<void()> on_answer_;
-    std::unordered_map<std::string, Answer> answers_;
-    std::unordered_set<std::string> in_flight_;
+    Answered on_answer_;
+    std::unordered_map<turn::StoreQuestion, Answer, turn::StoreQuestionHash> answers_;
+    std::unordered_map<turn::StoreQuestion, turn::Clock::time_point, turn::StoreQuestionHash>
+        in_flight_;
 };
 
 }  // namespace hearth::relay

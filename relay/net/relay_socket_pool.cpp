@@ -7,37 +7,36 @@
 #include <array>
 #include <cerrno>
 
-#include "relay/net/client_link.h"
 #include "relay/net/descriptor_limit.h"
-#include "relay/net/worker.h"
+#include "relay/net/socket_options.h"
 
-namespace hearth::relay {
-
-}  // namespace hearth::relay
-
-// One relayed transport address: its socket, its read event and its allocation.
+// One relayed transport address: its socket, its read event and its allocation. Declared
+// by the state machine (allocation.h), which only ever holds a pointer to it.
 struct hearth::turn::RelaySocket {
     relay::RelaySocketPool* pool = nullptr;
     turn::Allocation* allocation = nullptr;
     int fd = -1;  // UDP relays
     event* read_event = nullptr;
-    void* tcp_handle = nullptr;  // TCP relays (RFC 6062): the TcpRelay's listener
+    relay::TcpRelay::RelayedAddress* tcp_relayed = nullptr;  // RFC 6062 relays
 };
 
 namespace hearth::relay {
 
 using turn::RelaySocket;
 
-RelaySocketPool::RelaySocketPool(Worker& worker, std::optional<IpAddress> ipv4,
-                                 std::optional<IpAddress> ipv6, RelayPortRange ports,
-                                 TcpPortRegistry& tcp_ports, std::size_t max_queued_bytes)
-    : worker_(worker),
+RelaySocketPool::RelaySocketPool(event_base* base, const LoopClock& clock,
+                                 std::optional<IpAddress> ipv4, std::optional<IpAddress> ipv6,
+                                 RelayPortRange ports, TcpRelay& tcp_relay,
+                                 TcpPortRegistry& tcp_ports)
+    : base_(base),
+      clock_(clock),
       ipv4_(ipv4),
       ipv6_(ipv6),
       ports_(ports),
       port_picker_(static_cast<std::uint32_t>(std::random_device{}())),
+      tcp_relay_(tcp_relay),
       tcp_ports_(tcp_ports),
-      tcp_relay_(worker, tcp_ports, max_queued_bytes) {}
+      peer_buffers_(peer_batch * peer_buffer_size) {}
 
 bool RelaySocketPool::family_available(AddressFamily family) const {
     return family == AddressFamily::ipv4 ? ipv4_.has_value() : ipv6_.has_value();
@@ -45,24 +44,15 @@ bool RelaySocketPool::family_available(AddressFamily family) const {
 
 int RelaySocketPool::bind_socket(const IpAddress& address, int type, bool even_port,
                                  std::uint16_t& port_out) {
-    const int family = address.family == AddressFamily::ipv4 ? AF_INET : AF_INET6;
-    const int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const bool stream = type == SOCK_STREAM;
+    // RFC 6062 §5.2: Connect's outgoing connections leave from the relayed TCP port itself.
+    const int fd =
+        open_socket(address.family, type, stream ? PortSharing::shared : PortSharing::exclusive);
     if (fd < 0) {
         if (means_out_of_descriptors(errno)) {
             ++out_of_descriptors_;
         }
         return -1;  // the caller answers 508
-    }
-    const bool stream = type == SOCK_STREAM;
-    if (stream) {
-        // RFC 6062 §5.2: Connect's outgoing connections leave from this same port.
-        const int on = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
-    }
-    if (family == AF_INET6) {
-        const int on = 1;
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     }
     // Random start, then a bounded linear probe over the configured range.
     const std::uint32_t span = static_cast<std::uint32_t>(ports_.max - ports_.min) + 1;
@@ -76,10 +66,7 @@ int RelaySocketPool::bind_socket(const IpAddress& address, int type, bool even_p
         if (stream && !tcp_ports_.claim(port)) {
             continue;
         }
-        TransportAddress candidate{address, port};
-        sockaddr_storage storage;
-        const socklen_t length = candidate.to_sockaddr(storage);
-        if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0) {
+        if (bind_to(fd, TransportAddress{address, port})) {
             port_out = port;
             return fd;
         }
@@ -110,8 +97,8 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
     const TransportAddress relayed{*address, port};
     auto* relay = new RelaySocket{this, &owner, -1, nullptr, nullptr};
     if (tcp) {
-        relay->tcp_handle = tcp_relay_.open(fd, relayed, owner);
-        if (relay->tcp_handle == nullptr) {
+        relay->tcp_relayed = tcp_relay_.open(fd, relayed, owner);
+        if (relay->tcp_relayed == nullptr) {
             delete relay;
             return std::nullopt;
         }
@@ -119,7 +106,7 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
     }
     relay->fd = fd;
     relay->read_event =
-        event_new(worker_.base(), fd, EV_READ | EV_PERSIST, &RelaySocketPool::on_readable, relay);
+        event_new(base_, fd, EV_READ | EV_PERSIST, &RelaySocketPool::on_readable, relay);
     if (relay->read_event == nullptr || event_add(relay->read_event, nullptr) != 0) {
         if (relay->read_event != nullptr) {
             event_free(relay->read_event);
@@ -136,8 +123,8 @@ void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
     if (relay == nullptr) {
         return;
     }
-    if (relay->tcp_handle != nullptr) {
-        tcp_relay_.close(relay->tcp_handle);
+    if (relay->tcp_relayed != nullptr) {
+        tcp_relay_.close(relay->tcp_relayed);
     } else {
         event_free(relay->read_event);
         ::close(relay->fd);
@@ -148,7 +135,7 @@ void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
 
 void RelaySocketPool::connect(const turn::TurnServer::TcpConnect& request) {
     const auto* endpoint = request.allocation->relay_for(request.peer.ip.family);
-    tcp_relay_.connect(endpoint->socket->tcp_handle, request);
+    tcp_relay_.connect(endpoint->socket->tcp_relayed, request);
 }
 
 void RelaySocketPool::send_to_peer(const turn::PeerSend& send) {
@@ -161,29 +148,32 @@ void RelaySocketPool::send_to_peer(const turn::PeerSend& send) {
     }
 }
 
-void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
+void RelaySocketPool::on_readable(evutil_socket_t, short, void* context) {
     auto* relay = static_cast<RelaySocket*>(context);
-    Worker& worker = relay->pool->worker_;
-    turn::Allocation& allocation = *relay->allocation;
-    turn::ClientLink* link = allocation.client_link;
-    // One recvmmsg a wakeup, at most a batch: one syscall for what is waiting (not a
-    // final EAGAIN per wakeup), and one busy peer cannot starve the rest of the loop.
-    std::array<mmsghdr, Worker::peer_batch> headers{};
-    std::array<iovec, Worker::peer_batch> vectors{};
-    std::array<sockaddr_storage, Worker::peer_batch> sources;
-    for (std::size_t i = 0; i < Worker::peer_batch; ++i) {
-        vectors[i] = {worker.peer_buffer(i).data() + turn::peer_data_headroom,
-                      Worker::max_datagram};
+    relay->pool->read_peer_datagrams(*relay);
+}
+
+// The packet path from a peer: no heap, no lock, no log. One recvmmsg a wakeup, at most a
+// batch: one syscall for what is waiting (not a final EAGAIN per wakeup), and one busy
+// peer cannot starve the rest of the loop.
+void RelaySocketPool::read_peer_datagrams(RelaySocket& relay) {
+    turn::Allocation& allocation = *relay.allocation;
+    turn::ClientLink& link = *allocation.client_link;
+    std::array<mmsghdr, peer_batch> headers{};
+    std::array<iovec, peer_batch> vectors{};
+    std::array<sockaddr_storage, peer_batch> sources;
+    for (std::size_t i = 0; i < peer_batch; ++i) {
+        vectors[i] = {peer_buffer(i).data() + turn::peer_data_headroom, max_datagram};
         headers[i].msg_hdr.msg_iov = &vectors[i];
         headers[i].msg_hdr.msg_iovlen = 1;
         headers[i].msg_hdr.msg_name = &sources[i];
         headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     }
-    const int received = recvmmsg(fd, headers.data(), Worker::peer_batch, MSG_DONTWAIT, nullptr);
+    const int received = recvmmsg(relay.fd, headers.data(), peer_batch, MSG_DONTWAIT, nullptr);
     if (received <= 0) {
         return;
     }
-    const auto now = worker.now().monotonic;
+    const auto now = clock_.now().monotonic;
     for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
         const msghdr& header = headers[i].msg_hdr;
         if ((header.msg_flags & MSG_TRUNC) != 0) {
@@ -195,9 +185,9 @@ void RelaySocketPool::on_readable(evutil_socket_t fd, short, void* context) {
         if (!peer) {
             continue;
         }
-        const auto message = worker.server().wrap_peer_datagram(
-            allocation, *peer, worker.peer_buffer(i), headers[i].msg_len, now, link->is_stream());
-        if (!message.empty() && !link->send_to_client(allocation.five_tuple().client, message)) {
+        const auto message = server_->wrap_peer_datagram(allocation, *peer, peer_buffer(i),
+                                                         headers[i].msg_len, now, link.is_stream());
+        if (!message.empty() && !link.send_to_client(allocation.five_tuple().client, message)) {
             ++allocation.peer_to_client.dropped_queue_full;
         }
     }

@@ -36,12 +36,11 @@ struct AllocationSnapshot {
 // Drops and refusals counted by the I/O layer, by reason.
 struct IoCounters {
     std::uint64_t udp_dropped_not_stun = 0;
-    std::uint64_t udp_dropped_malformed = 0;
+    std::uint64_t dropped_malformed = 0;  // looked like STUN, did not parse (any transport)
     std::uint64_t udp_dropped_truncated = 0;
     std::uint64_t udp_send_failures = 0;
     std::uint64_t relay_send_failures = 0;
     std::uint64_t stream_dropped_not_stun = 0;
-    std::uint64_t stream_dropped_malformed = 0;
     std::uint64_t stream_dropped_output_full = 0;
     std::uint64_t tls_handshake_failures = 0;
     std::uint64_t tcp_peer_refused_without_permission = 0;
@@ -49,8 +48,14 @@ struct IoCounters {
     std::uint64_t tcp_relay_bandwidth_pauses = 0;
     std::uint64_t accept_out_of_descriptors = 0;
     std::uint64_t relay_out_of_descriptors = 0;
-    std::uint64_t requests_dropped_waiting_for_store = 0;  // the set-aside queue was full
+    std::uint64_t requests_parked = 0;  // waited for the session store
+    // Dropped while waiting for the store: the table or the source's share was full, or
+    // the answer took too long.
+    std::uint64_t requests_dropped_waiting_for_store = 0;
 };
+
+// One allocation as the admin API shows it, at `now`.
+AllocationSnapshot snapshot_of(const turn::Allocation& allocation, turn::TimePoint now);
 
 struct WorkerSnapshot {
     unsigned worker_index = 0;

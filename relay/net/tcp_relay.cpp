@@ -9,12 +9,10 @@
 #include <cstring>
 #include <utility>
 
-#include "relay/net/client_link.h"
 #include "relay/net/descriptor_limit.h"
+#include "relay/net/socket_options.h"
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
-#include "relay/net/udp_listener.h"
-#include "relay/net/worker.h"
 
 namespace hearth::relay {
 
@@ -24,16 +22,6 @@ namespace {
 const timeval bandwidth_retry{0, 10'000};
 
 }  // namespace
-
-bool TcpPortRegistry::claim(std::uint16_t port) {
-    std::lock_guard lock(mutex_);
-    return in_use_.insert(port).second;
-}
-
-void TcpPortRegistry::release(std::uint16_t port) {
-    std::lock_guard lock(mutex_);
-    in_use_.erase(port);
-}
 
 struct TcpRelay::RelayedAddress {
     TcpRelay* relay = nullptr;
@@ -73,8 +61,13 @@ struct TcpRelay::PeerConnection {
     }
 };
 
-TcpRelay::TcpRelay(Worker& worker, TcpPortRegistry& ports, std::size_t max_queued_bytes)
-    : worker_(worker), ports_(ports), max_queued_bytes_(max_queued_bytes) {}
+TcpRelay::TcpRelay(event_base* base, const LoopClock& clock, unsigned worker_index,
+                   TcpPortRegistry& ports, std::size_t max_queued_bytes)
+    : base_(base),
+      clock_(clock),
+      worker_index_(worker_index),
+      ports_(ports),
+      max_queued_bytes_(max_queued_bytes) {}
 
 TcpRelay::~TcpRelay() {
     while (!addresses_.empty()) {
@@ -90,19 +83,20 @@ std::uint32_t TcpRelay::next_connection_id() {
     // worker knows where to send the client's connection.
     for (;;) {
         connection_counter_ = (connection_counter_ + 1) & 0xFFFFFF;
-        const std::uint32_t id = (worker_.index() << 24) | connection_counter_;
+        const std::uint32_t id = (worker_index_ << 24) | connection_counter_;
         if (connection_counter_ != 0 && !connections_.contains(id)) {
             return id;
         }
     }
 }
 
-void* TcpRelay::open(int bound_fd, const TransportAddress& address, turn::Allocation& owner) {
+TcpRelay::RelayedAddress* TcpRelay::open(int bound_fd, const TransportAddress& address,
+                                         turn::Allocation& owner) {
     auto relayed = std::make_unique<RelayedAddress>();
     relayed->relay = this;
     relayed->allocation = &owner;
     relayed->address = address;
-    relayed->listener = evconnlistener_new(worker_.base(), &TcpRelay::on_peer_accept, relayed.get(),
+    relayed->listener = evconnlistener_new(base_, &TcpRelay::on_peer_accept, relayed.get(),
                                            LEV_OPT_CLOSE_ON_FREE, 16, bound_fd);
     if (relayed->listener == nullptr) {
         ::close(bound_fd);
@@ -115,8 +109,7 @@ void* TcpRelay::open(int bound_fd, const TransportAddress& address, turn::Alloca
     return handle;
 }
 
-void TcpRelay::close(void* handle) {
-    auto* relayed = static_cast<RelayedAddress*>(handle);
+void TcpRelay::close(RelayedAddress* relayed) {
     std::vector<PeerConnection*> doomed;
     for (auto& [id, connection] : connections_) {
         if (connection->relayed == relayed) {
@@ -141,10 +134,8 @@ TcpRelay::PeerConnection* TcpRelay::add_connection(RelayedAddress& relayed,
     connection->relayed = &relayed;
     connection->peer = peer;
     connection->peer_stream = peer_stream;
-    connection->bind_timer =
-        evtimer_new(worker_.base(), &TcpRelay::on_bind_timeout, connection.get());
-    connection->resume_timer =
-        evtimer_new(worker_.base(), &TcpRelay::on_resume_timer, connection.get());
+    connection->bind_timer = evtimer_new(base_, &TcpRelay::on_bind_timeout, connection.get());
+    connection->resume_timer = evtimer_new(base_, &TcpRelay::on_resume_timer, connection.get());
     ++relayed.connection_count;
     PeerConnection* added = connection.get();
     connections_.emplace(added->id, std::move(connection));
@@ -168,14 +159,12 @@ void TcpRelay::answer(turn::Allocation& allocation, stun::Method method,
                       const stun::TransactionId& transaction_id, const stun::Md5Key& key,
                       std::optional<turn::TurnError> error,
                       std::optional<std::uint32_t> connection_id) {
-    const auto message =
-        worker_.server().late_answer(method, transaction_id, key, error, connection_id);
+    const auto message = server_->late_answer(method, transaction_id, key, error, connection_id);
     allocation.client_link->send_to_client(allocation.five_tuple().client, message);
 }
 
-void TcpRelay::connect(void* handle, const turn::TurnServer::TcpConnect& request) {
+void TcpRelay::connect(RelayedAddress* relayed, const turn::TurnServer::TcpConnect& request) {
     turn::Allocation& allocation = *request.allocation;
-    auto* relayed = static_cast<RelayedAddress*>(handle);
     const auto refuse = [&](turn::TurnError error) {
         answer(allocation, stun::Method::connect, request.transaction_id, request.key, error,
                std::nullopt);
@@ -194,7 +183,7 @@ void TcpRelay::connect(void* handle, const turn::TurnServer::TcpConnect& request
     if (fd < 0) {
         return refuse(turn::TurnError::connection_timeout_or_failure);
     }
-    bufferevent* stream = bufferevent_socket_new(worker_.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent* stream = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
     if (stream == nullptr) {
         ::close(fd);
         return refuse(turn::TurnError::connection_timeout_or_failure);
@@ -248,13 +237,13 @@ void TcpRelay::on_peer_accept(evconnlistener*, evutil_socket_t fd, sockaddr* add
     }
     const auto peer = TransportAddress::from_sockaddr(address, static_cast<socklen_t>(length));
     // RFC 6062 §5.3: a peer without a permission is not let in.
-    if (!peer || !relayed->allocation->has_permission(peer->ip, relay->worker_.now().monotonic) ||
+    if (!peer || !relayed->allocation->has_permission(peer->ip, relay->clock_.now().monotonic) ||
         relayed->connection_count >= max_connections_per_allocation) {
         ++relay->refused_without_permission;
         ::close(fd);
         return;
     }
-    bufferevent* stream = bufferevent_socket_new(relay->worker_.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent* stream = bufferevent_socket_new(relay->base_, fd, BEV_OPT_CLOSE_ON_FREE);
     if (stream == nullptr) {
         ::close(fd);
         return;
@@ -288,8 +277,7 @@ void TcpRelay::on_peer_accept_error(evconnlistener* listener, void* context) {
         relay->out_of_descriptors_ = true;
     }
     if (relay->accept_resume_timer_ == nullptr) {
-        relay->accept_resume_timer_ =
-            evtimer_new(relay->worker_.base(), &TcpRelay::on_accept_resume, relay);
+        relay->accept_resume_timer_ = evtimer_new(relay->base_, &TcpRelay::on_accept_resume, relay);
         if (relay->accept_resume_timer_ == nullptr) {
             return;  // without a timer to resume it, a paused listener would stay paused
         }
@@ -329,6 +317,11 @@ void TcpRelay::on_bind_timeout(evutil_socket_t, short, void* context) {
     connection->relay->remove_connection(connection);
 }
 
+stun::Bytes TcpRelay::bind_refusal(const turn::TurnServer::TcpConnectionBind& bind) {
+    return server_->late_answer(stun::Method::connection_bind, bind.transaction_id, bind.key,
+                                turn::TurnError::bad_request, std::nullopt);
+}
+
 void TcpRelay::refuse_stream(bufferevent* stream, stun::Bytes answer) {
     // Let the error reach the client, then close.
     bufferevent_write(stream, answer.data(), answer.size());
@@ -341,7 +334,7 @@ void TcpRelay::refuse_stream(bufferevent* stream, stun::Bytes answer) {
 void TcpRelay::adopt(DetachedStream detached) {
     bufferevent* client = detached.stream;
     if (client == nullptr) {
-        client = bufferevent_socket_new(worker_.base(), detached.fd, BEV_OPT_CLOSE_ON_FREE);
+        client = bufferevent_socket_new(base_, detached.fd, BEV_OPT_CLOSE_ON_FREE);
         if (client == nullptr) {
             ::close(detached.fd);
             return;
@@ -353,16 +346,14 @@ void TcpRelay::adopt(DetachedStream detached) {
     // RFC 6062 §5.4: an unknown or already bound connection, or another user's, gets 400.
     if (connection == nullptr || connection->state != PeerConnection::State::awaiting_bind ||
         connection->relayed->allocation->owner().username != bind.username) {
-        refuse_stream(client, worker_.server().late_answer(
-                                  stun::Method::connection_bind, bind.transaction_id, bind.key,
-                                  turn::TurnError::bad_request, std::nullopt));
+        refuse_stream(client, bind_refusal(bind));
         return;
     }
     evtimer_del(connection->bind_timer);
     connection->state = PeerConnection::State::bound;
     connection->client_stream = client;
-    const auto success = worker_.server().late_answer(
-        stun::Method::connection_bind, bind.transaction_id, bind.key, std::nullopt, std::nullopt);
+    const auto success = server_->late_answer(stun::Method::connection_bind, bind.transaction_id,
+                                              bind.key, std::nullopt, std::nullopt);
     bufferevent_write(client, success.data(), success.size());
     if (!detached.unread.empty()) {
         bufferevent_write(connection->peer_stream, detached.unread.data(), detached.unread.size());
@@ -396,7 +387,7 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
     turn::Allocation& allocation = *connection->relayed->allocation;
     auto& counters = from_peer ? allocation.peer_to_client : allocation.client_to_peer;
     const std::size_t waiting = evbuffer_get_length(input);
-    const auto now = connection->relay->worker_.now().monotonic;
+    const auto now = connection->relay->clock_.now().monotonic;
     const std::size_t granted = from_peer ? allocation.grant_peer_to_client(waiting, now)
                                           : allocation.grant_client_to_peer(waiting, now);
     if (granted > 0) {

@@ -10,32 +10,16 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "relay/net/loop_clock.h"
+#include "relay/net/tcp_port_registry.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::relay {
-
-class Worker;
-
-// TCP relay ports in use on this node. Relayed TCP sockets need SO_REUSEPORT (the
-// outgoing connections of Connect share the listener's port), which would also let two
-// allocations bind one port; this registry keeps ports unique. Touched only when an
-// allocation is made or deleted.
-class TcpPortRegistry {
-  public:
-    bool claim(std::uint16_t port);
-    void release(std::uint16_t port);
-
-  private:
-    std::mutex mutex_;
-    std::set<std::uint16_t> in_use_;
-};
 
 // A client connection that sent a ConnectionBind, on its way to the peer connection's
 // worker: the bufferevent itself when that is this worker, else a plain TCP socket.
@@ -46,6 +30,14 @@ struct DetachedStream {
     turn::TurnServer::TcpConnectionBind bind;
 };
 
+// Takes a client data connection to the worker whose TcpRelay holds its peer connection
+// (TcpRelay::worker_of): the worker group, which knows every worker's loop.
+class DataConnectionRouter {
+  public:
+    virtual ~DataConnectionRouter() = default;
+    virtual void hand_to_worker(unsigned worker_index, DetachedStream stream) = 0;
+};
+
 class TcpRelay {
   public:
     // RFC 6062 §5.3: a peer connection not bound within 30 seconds is closed.
@@ -53,18 +45,29 @@ class TcpRelay {
     static constexpr int connect_timeout_seconds = 10;
     static constexpr std::size_t max_connections_per_allocation = 32;
 
-    TcpRelay(Worker& worker, TcpPortRegistry& ports, std::size_t max_queued_bytes);
+    // One relayed TCP address: its listener for peers and its allocation.
+    struct RelayedAddress;
+
+    TcpRelay(event_base* base, const LoopClock& clock, unsigned worker_index,
+             TcpPortRegistry& ports, std::size_t max_queued_bytes);
     ~TcpRelay();
+    TcpRelay(const TcpRelay&) = delete;
+    TcpRelay& operator=(const TcpRelay&) = delete;
+    // The state machine builds the late answers to Connect and ConnectionBind; it is made
+    // after the relay sockets it uses, so it comes in here once it exists.
+    void attach(turn::TurnServer& server) { server_ = &server; }
 
     // Listens for the peers of `owner` on `bound_fd`, a TCP socket bound to `address`
     // whose port the caller claimed in the registry. Null on failure (the fd is closed).
-    void* open(int bound_fd, const TransportAddress& address, turn::Allocation& owner);
+    RelayedAddress* open(int bound_fd, const TransportAddress& address, turn::Allocation& owner);
     // Closes the listener and every connection of that allocation; releases the port.
-    void close(void* handle);
+    void close(RelayedAddress* relayed);
 
-    // `handle` is what open() returned for the allocation's relayed address.
-    void connect(void* handle, const turn::TurnServer::TcpConnect& request);
+    void connect(RelayedAddress* relayed, const turn::TurnServer::TcpConnect& request);
+    // RFC 6062 §5.4: pairs a client data connection with its peer connection.
     void adopt(DetachedStream stream);
+    // The 400 for a ConnectionBind that cannot be paired (RFC 6062 §5.4).
+    stun::Bytes bind_refusal(const turn::TurnServer::TcpConnectionBind& bind);
 
     static std::uint32_t worker_of(std::uint32_t connection_id) { return connection_id >> 24; }
 
@@ -74,7 +77,6 @@ class TcpRelay {
     std::uint64_t accept_out_of_descriptors = 0;  // a relayed address paused accepting
 
   private:
-    struct RelayedAddress;
     struct PeerConnection;
     static void on_peer_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int length,
                                void* context);
@@ -100,7 +102,10 @@ class TcpRelay {
     void refuse_stream(bufferevent* stream, stun::Bytes answer);
     std::uint32_t next_connection_id();
 
-    Worker& worker_;
+    event_base* base_;
+    const LoopClock& clock_;
+    unsigned worker_index_;
+    turn::TurnServer* server_ = nullptr;
     TcpPortRegistry& ports_;
     std::size_t max_queued_bytes_;
     std::uint32_t connection_counter_ = 0;

@@ -2,27 +2,29 @@
 
 // One event-loop thread (DESIGN.md "Share nothing"): its own event base, its own
 // SO_REUSEPORT listeners, and every allocation made through them with their relay
-// sockets and timers. Other threads reach it only through event_base_once/loopexit.
+// sockets and timers. The worker builds its parts and hands each what it needs; none of
+// them knows the worker. Other threads reach it only through post().
 
 #include <event2/event.h>
 
-#include <array>
-#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "relay/net/client_link.h"
 #include "relay/config/config.h"
-#include "relay/net/connection_limiter.h"
+#include "relay/loop/task_queue.h"
+#include "relay/net/client_dispatcher.h"
 #include "relay/net/credential_authenticator.h"
 #include "relay/net/log_events.h"
-#include "relay/loop/task_queue.h"
+#include "relay/net/loop_clock.h"
 #include "relay/net/relay_socket_pool.h"
+#include "relay/net/shared_state.h"
 #include "relay/net/snapshot.h"
+#include "relay/net/stream_parts.h"
+#include "relay/net/tcp_relay.h"
 #include "relay/net/tls_context.h"
-#include "relay/turn/shared_limits.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::relay {
@@ -30,24 +32,10 @@ namespace hearth::relay {
 class UdpListener;
 class TcpListener;
 
-// What every worker shares: the cross-worker caps, the nonce key, the session store,
-// the TCP relay ports, and the workers themselves (to hand an RFC 6062 data connection to
-// the worker that owns its peer connection).
-struct SharedState {
-    turn::SharedLimits limits;
-    std::array<std::byte, 32> nonce_key{};
-    auth::SessionStore* session_store = nullptr;
-    TcpPortRegistry tcp_ports;
-    ConnectionLimiter connections;
-    std::vector<Worker*> workers;
-    unsigned worker_count = 1;
-    std::uint32_t descriptor_allocation_cap = UINT32_MAX;  // what RLIMIT_NOFILE allows
-};
-
 class Worker {
   public:
     Worker(unsigned index, const config::Config& config, SharedState& shared,
-           SslContextPointer tls_context);
+           SslContextPointer tls_context, DataConnectionRouter& other_workers);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -56,74 +44,53 @@ class Worker {
     bool open_listeners(const config::Config& config, std::string& error);
     void run();   // the thread body: runs the loop until stop()
     void stop();  // safe from any thread
+    // Runs `task` on this worker's thread. Control plane only (it allocates).
+    void post(std::function<void(Worker&)> task);
 
-    unsigned index() const { return index_; }
-    SharedState& shared() { return shared_; }
-    const StreamLimits& stream_limits() const { return stream_limits_; }
-    event_base* base() const { return base_; }
-    turn::TurnServer& server() { return *server_; }
-    RelaySocketPool& relay_sockets() { return relay_sockets_; }
-    // The loop's cached time, read once per batch of packets.
-    turn::Now now() const;
-
-    // The TLS context new connections use. Swapped on the worker's own thread (reload);
-    // connections already up keep the context they started with.
-    SSL_CTX* tls_context() const { return tls_context_.get(); }
-    // Reload: limits and the peer policy from `config` (on this worker's own thread).
+    // Everything below runs on the worker's own thread (through post()).
+    WorkerSnapshot snapshot();
+    // Reload: limits and the peer policy from `config`; the TLS context new connections
+    // use (connections already up keep theirs); the secrets credentials are checked with.
     void apply_config(const config::Config& config);
-    // Reload: the TLS context new connections use (on this worker's own thread).
     void set_tls_context(SslContextPointer context) { tls_context_ = std::move(context); }
-    // Reload: the secrets this worker checks credentials with (on its own thread).
     void replace_secrets(auth::SecretRing secrets) {
         authenticator_.replace_secrets(std::move(secrets));
     }
-    // Runs `task` on this worker's thread. Control plane only (it allocates).
-    void post(std::function<void(Worker&)> task);
-    WorkerSnapshot snapshot();
-
-    // A request the session store has not answered yet (SessionRefusal::pending): kept,
-    // bounded, and handed in again when an answer comes.
-    void set_aside(stun::Bytes request, const turn::FiveTuple& tuple, ClientLink& link);
-    void forget_requests_of(const ClientLink& link);
-
-    // Scratch for one peer datagram with room to wrap it in place (turn_server.h).
-    // A peer datagram must still fit a Data indication's 16-bit length with its headers.
-    static constexpr std::size_t max_datagram = 65000;
-    // Room for a batch of peer datagrams (one recvmmsg), each with the headroom and
-    // tailroom wrap_peer_datagram writes into.
-    static constexpr std::size_t peer_batch = 32;
-    static constexpr std::size_t peer_buffer_size =
-        turn::peer_data_headroom + max_datagram + turn::peer_data_tailroom;
-    std::span<std::byte> peer_buffer(std::size_t index) {
-        return {peer_buffers_.data() + index * peer_buffer_size, peer_buffer_size};
-    }
+    // Draining: new Allocates are redirected (RFC 8489 §10) or refused.
+    void set_draining(bool draining, std::optional<turn::Redirect> redirect);
+    // Revocation: the allocations of a session (of one user when `user_id` is not empty).
+    std::size_t delete_session_allocations(const std::string& session_id,
+                                           const std::string& user_id);
+    // RFC 6062: a client data connection whose peer connection this worker holds.
+    void adopt_data_connection(DetachedStream stream) { tcp_relay_.adopt(std::move(stream)); }
 
   private:
-    static void on_expiry_timer(evutil_socket_t, short, void* context);
+    struct EventBaseDeleter {
+        void operator()(event_base* base) const { event_base_free(base); }
+    };
+    struct EventDeleter {
+        void operator()(event* owned) const { event_free(owned); }
+    };
+    static void on_housekeeping(evutil_socket_t, short, void* context);
 
+    // Declared in the order they are built; destroyed in reverse, the loop last.
     unsigned index_;
     SharedState& shared_;
+    std::unique_ptr<event_base, EventBaseDeleter> base_;
+    LoopClock clock_;
+    TaskQueue tasks_;
     StreamLimits stream_limits_;
-    event_base* base_;
+    SslContextPointer tls_context_;
     CredentialAuthenticator authenticator_;
     LogEvents events_;
+    TcpRelay tcp_relay_;
     RelaySocketPool relay_sockets_;
-    std::unique_ptr<turn::TurnServer> server_;
+    turn::TurnServer server_;
+    ClientDispatcher dispatcher_;
+    StreamParts stream_parts_;
     std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
     std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
-    event* expiry_timer_ = nullptr;
-    std::unique_ptr<TaskQueue> tasks_;
-    SslContextPointer tls_context_;
-    std::vector<std::byte> peer_buffers_;
-    struct SetAside {
-        std::vector<std::byte> request;
-        turn::FiveTuple tuple;
-        ClientLink* link;
-    };
-    static constexpr std::size_t max_set_aside = 4096;
-    std::vector<SetAside> set_aside_;
-    std::uint64_t set_aside_dropped_ = 0;  // requests dropped while the store's answers wait
-    void hand_in_set_aside();
+    std::unique_ptr<event, EventDeleter> housekeeping_timer_;
 };
 
 }  // namespace hearth::relay

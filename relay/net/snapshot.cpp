@@ -1,0 +1,49 @@
+#include "relay/net/snapshot.h"
+
+#include <algorithm>
+
+namespace hearth::relay {
+
+AllocationSnapshot snapshot_of(const turn::Allocation& allocation, turn::TimePoint now) {
+    AllocationSnapshot entry;
+    entry.id = allocation.id();
+    entry.session_id = allocation.owner().session_id;
+    entry.user_id = allocation.owner().user_id;
+    entry.client = allocation.five_tuple().client.to_string();
+    entry.transport = turn::to_string(allocation.five_tuple().transport);
+    for (const auto* relay :
+         {allocation.relay_for(AddressFamily::ipv4), allocation.relay_for(AddressFamily::ipv6)}) {
+        if (relay != nullptr) {
+            entry.relayed.push_back(relay->address.to_string());
+        }
+    }
+    entry.age_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(now - allocation.created).count();
+    entry.lifetime_remaining_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(allocation.expires - now).count();
+    entry.permissions = allocation.permission_count();
+    entry.channels = allocation.channel_count();
+    entry.client_to_peer = allocation.client_to_peer;
+    entry.peer_to_client = allocation.peer_to_client;
+    const auto second = turn::second_of(now);
+    entry.client_to_peer_bps = allocation.client_to_peer_media.rate().bits_per_second(second);
+    entry.peer_to_client_bps = allocation.peer_to_client_media.rate().bits_per_second(second);
+    entry.client_to_peer_media = allocation.client_to_peer_media.media();
+    entry.peer_to_client_media = allocation.peer_to_client_media.media();
+    const auto& up = entry.client_to_peer_media;
+    const auto& down = entry.peer_to_client_media;
+    const double expected = static_cast<double>(up.rtp_expected + down.rtp_expected);
+    const double lost = static_cast<double>(std::max<std::int64_t>(up.rtp_lost, 0) +
+                                            std::max<std::int64_t>(down.rtp_lost, 0));
+    const double packets =
+        static_cast<double>(allocation.client_to_peer.packets + allocation.peer_to_client.packets);
+    const double dropped = static_cast<double>(allocation.client_to_peer.dropped() +
+                                               allocation.peer_to_client.dropped());
+    entry.quality =
+        turn::quality_score(expected > 0 ? lost / expected : 0.0,
+                            std::max(up.jitter_milliseconds, down.jitter_milliseconds),
+                            packets + dropped > 0 ? dropped / (packets + dropped) : 0.0);
+    return entry;
+}
+
+}  // namespace hearth::relay

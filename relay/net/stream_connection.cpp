@@ -1,0 +1,190 @@
+#include "relay/net/stream_connection.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <variant>
+
+#include "relay/stun/stream_framing.h"
+
+namespace hearth::relay {
+
+void StreamConnections::add(bufferevent* stream, const turn::FiveTuple& tuple) {
+    auto connection = std::make_unique<StreamConnection>(*this, stream, tuple);
+    connections_.emplace(connection.get(), std::move(connection));
+}
+
+StreamConnection::StreamConnection(StreamConnections& owner, bufferevent* stream,
+                                   turn::FiveTuple tuple)
+    : owner_(owner), parts_(owner.parts()), stream_(stream), tuple_(tuple) {
+    bufferevent_setcb(stream_, &StreamConnection::on_read, nullptr, &StreamConnection::on_event,
+                      this);
+    if (tuple_.transport == turn::ClientTransport::tls) {
+        // The whole handshake gets a short deadline, so a client that opens connections and
+        // never finishes a handshake cannot hold them. A deadline, not the bufferevent's
+        // inactivity timeouts: those restart with every byte, so one byte every few seconds
+        // would hold a connection for ever.
+        const auto seconds = parts_.limits->tls_handshake_timeout.count();
+        const timeval handshake{static_cast<time_t>(seconds), 0};
+        handshake_deadline_ =
+            evtimer_new(parts_.base, &StreamConnection::on_handshake_deadline, this);
+        if (handshake_deadline_ == nullptr || evtimer_add(handshake_deadline_, &handshake) != 0) {
+            bufferevent_set_timeouts(stream_, &handshake, &handshake);  // the next best bound
+        }
+    } else {
+        set_idle_timeout();
+    }
+    // Never buffer more than one maximal frame of input ahead of handling it.
+    bufferevent_setwatermark(stream_, EV_READ, 0, 2 * 65540);
+    bufferevent_enable(stream_, EV_READ | EV_WRITE);
+}
+
+StreamConnection::~StreamConnection() {
+    if (handshake_deadline_ != nullptr) {
+        event_free(handshake_deadline_);
+    }
+    parts_.dispatcher->connection_closed(*this, tuple_);
+    parts_.connections->release(tuple_.client.ip);
+    if (stream_ != nullptr) {  // null once handed over to the TCP relay
+        bufferevent_free(stream_);
+    }
+}
+
+void StreamConnection::on_read(bufferevent*, void* context) {
+    auto* self = static_cast<StreamConnection*>(context);
+    if (self->read_frames() == ReadResult::close) {
+        self->owner_.close(self);
+    }
+}
+
+void StreamConnection::set_idle_timeout() {
+    const auto seconds = parts_.limits->idle_timeout.count();
+    const timeval idle{static_cast<time_t>(seconds), 0};
+    bufferevent_set_timeouts(stream_, &idle, nullptr);
+}
+
+void StreamConnection::on_handshake_deadline(evutil_socket_t, short, void* context) {
+    static_cast<StreamConnection*>(context)->close_for_unfinished_handshake();
+}
+
+void StreamConnection::close_for_unfinished_handshake() {
+    ++owner_.counters.tls_handshake_failures;
+    owner_.close(this);
+}
+
+void StreamConnection::on_event(bufferevent* stream, short events, void* context) {
+    auto* self = static_cast<StreamConnection*>(context);
+    SSL* ssl = bufferevent_openssl_get_ssl(stream);
+    if ((events & BEV_EVENT_CONNECTED) != 0) {  // the TLS handshake completed
+        if (self->handshake_deadline_ != nullptr) {
+            event_free(self->handshake_deadline_);
+            self->handshake_deadline_ = nullptr;
+        }
+        self->set_idle_timeout();
+        const char* server_name =
+            ssl != nullptr ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : nullptr;
+        spdlog::debug("TLS {} from {} (server name '{}')",
+                      ssl != nullptr ? SSL_get_version(ssl) : "?", self->tuple_.client.to_string(),
+                      server_name != nullptr ? server_name : "");
+        return;
+    }
+    if ((events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) != 0) {
+        if (ssl != nullptr && !SSL_is_init_finished(ssl)) {
+            self->close_for_unfinished_handshake();
+            return;
+        }
+        self->owner_.close(self);
+    }
+}
+
+StreamConnection::ReadResult StreamConnection::read_frames() {
+    evbuffer* input = bufferevent_get_input(stream_);
+    for (;;) {
+        const std::size_t available = evbuffer_get_length(input);
+        if (available < 4) {
+            return ReadResult::keep_open;
+        }
+        const auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(input, 4));
+        const auto result = stun::next_frame(stun::Bytes(head, 4));
+        if (std::holds_alternative<stun::FramingError>(result)) {
+            ++owner_.counters.not_stun;
+            return ReadResult::close;
+        }
+        if (std::holds_alternative<stun::NeedMoreBytes>(result)) {
+            return ReadResult::keep_open;
+        }
+        const auto frame = std::get<stun::Frame>(result);
+        if (available < frame.size) {
+            return ReadResult::keep_open;
+        }
+        const auto* bytes = reinterpret_cast<const std::byte*>(
+            evbuffer_pullup(input, static_cast<ssize_t>(frame.size)));
+        auto bind = parts_.dispatcher->on_frame(
+            *this, tuple_, stun::Bytes(bytes, frame.message_size), frame.kind, parts_.clock->now());
+        evbuffer_drain(input, frame.size);
+        if (bind) {
+            hand_over_after_callback(std::move(*bind));
+            return ReadResult::handed_over;
+        }
+    }
+}
+
+// The hand-over frees this bufferevent, which libevent would only defer from inside its
+// own callback: it runs from the loop once this callback is done.
+void StreamConnection::hand_over_after_callback(turn::TurnServer::TcpConnectionBind bind) {
+    bufferevent_disable(stream_, EV_READ | EV_WRITE);
+    bufferevent_setcb(stream_, nullptr, nullptr, nullptr, nullptr);
+    StreamConnections* owner = &owner_;
+    parts_.tasks->post([owner, this, bind = std::move(bind)]() mutable {
+        if (owner->holds(this)) {
+            hand_over(std::move(bind));
+            owner->close(this);
+        }
+    });
+}
+
+// RFC 6062 §5.4: this connection becomes the data connection of a peer connection. TCP
+// and TLS listeners steer every connection of a client address to one worker (see
+// tcp_listener.cpp), so the peer connection is normally this worker's and the
+// bufferevent itself changes hands. A plain TCP connection that landed elsewhere moves by
+// its socket; TLS state cannot move between loops, so such a TLS connection is refused.
+void StreamConnection::hand_over(turn::TurnServer::TcpConnectionBind bind) {
+    const std::uint32_t owner = TcpRelay::worker_of(bind.connection_id);
+    DetachedStream detached;
+    detached.bind = std::move(bind);
+    if (owner == parts_.worker_index) {
+        detached.stream = stream_;
+        stream_ = nullptr;  // the TcpRelay owns it now
+        parts_.tcp_relay->adopt(std::move(detached));
+        return;
+    }
+    const bool tls = bufferevent_openssl_get_ssl(stream_) != nullptr;
+    if (!tls && owner < parts_.worker_count) {
+        evbuffer* input = bufferevent_get_input(stream_);
+        detached.unread.resize(evbuffer_get_length(input));
+        evbuffer_remove(input, detached.unread.data(), detached.unread.size());
+        detached.fd = dup(bufferevent_getfd(stream_));
+        if (detached.fd >= 0) {
+            parts_.other_workers->hand_to_worker(owner, std::move(detached));
+            return;
+        }
+    }
+    spdlog::info("refused ConnectionBind from {}: connection {} is on another worker",
+                 tuple_.client.to_string(), detached.bind.connection_id);
+    send_to_client(tuple_.client, parts_.tcp_relay->bind_refusal(detached.bind));
+}
+
+bool StreamConnection::send_to_client(const TransportAddress&, stun::Bytes message) {
+    evbuffer* output = bufferevent_get_output(stream_);
+    if (evbuffer_get_length(output) + message.size() > parts_.limits->output_buffer_bytes) {
+        ++owner_.counters.output_full;  // a slow reader loses data, never our memory
+        return false;
+    }
+    return bufferevent_write(stream_, message.data(), message.size()) == 0;
+}
+
+}  // namespace hearth::relay
