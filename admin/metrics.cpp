@@ -104,6 +104,8 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         io.accept_out_of_descriptors += w.accept_out_of_descriptors;
         io.relay_out_of_descriptors += w.relay_out_of_descriptors;
         io.requests_dropped_waiting_for_store += w.requests_dropped_waiting_for_store;
+        io.requests_parked += w.requests_parked;
+        io.requests_resumed += w.requests_resumed;
     }
 
     Exposition out;
@@ -178,6 +180,13 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
     out.sample("hearth_peer_policy_refusals_total", "", total.peer_policy_refusals);
     out.family("hearth_session_refusals_total", "counter", "Allocations refused by the store.");
     out.sample("hearth_session_refusals_total", "", total.session_refusals);
+
+    out.family("hearth_requests_parked_total", "counter",
+               "Requests that waited for the session store's answer.");
+    out.sample("hearth_requests_parked_total", "", io.requests_parked);
+    out.family("hearth_requests_resumed_total", "counter",
+               "Parked requests handed in again when the store answered their question.");
+    out.sample("hearth_requests_resumed_total", "", io.requests_resumed);
 
     out.family("hearth_sessions_active", "gauge", "Sessions in the active state.");
     out.sample("hearth_sessions_active", "", node.sessions_active);

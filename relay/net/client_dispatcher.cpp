@@ -83,6 +83,7 @@ void ClientDispatcher::park(const turn::StoreQuestion& question, turn::ClientLin
 
 void ClientDispatcher::resume(const turn::StoreQuestion& question, const turn::Now& now) {
     for (auto& request : parked_.take(question)) {
+        ++counters_.resumed;
         // A ConnectionBind never waits for the store, so a resumed request never is one.
         dispatch_stun(*request.link, request.tuple, request.bytes, now);
     }

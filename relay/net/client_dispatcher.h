@@ -25,6 +25,7 @@ class ClientDispatcher {
         std::uint64_t udp_not_stun = 0;  // a datagram neither STUN nor ChannelData
         std::uint64_t malformed = 0;     // looked like STUN, did not parse (RFC 8489 §6.3)
         std::uint64_t parked = 0;        // requests that waited for the session store
+        std::uint64_t resumed = 0;       // ...and were handed in again by its answer
         // Requests dropped while waiting: table or source full, or waited past max_wait.
         std::uint64_t parked_dropped = 0;
         std::uint64_t parked_expired = 0;

@@ -48,7 +48,8 @@ struct IoCounters {
     std::uint64_t tcp_relay_bandwidth_pauses = 0;
     std::uint64_t accept_out_of_descriptors = 0;
     std::uint64_t relay_out_of_descriptors = 0;
-    std::uint64_t requests_parked = 0;  // waited for the session store
+    std::uint64_t requests_parked = 0;   // waited for the session store
+    std::uint64_t requests_resumed = 0;  // handed in again when it answered
     // Dropped while waiting for the store: the table or the source's share was full, or
     // the answer took too long.
     std::uint64_t requests_dropped_waiting_for_store = 0;

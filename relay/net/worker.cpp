@@ -148,6 +148,7 @@ WorkerSnapshot Worker::snapshot() {
     io.udp_dropped_not_stun = dispatch.udp_not_stun;
     io.dropped_malformed = dispatch.malformed;
     io.requests_parked = dispatch.parked;
+    io.requests_resumed = dispatch.resumed;
     io.requests_dropped_waiting_for_store = dispatch.parked_dropped + dispatch.parked_expired;
     for (const auto& listener : udp_listeners_) {
         io.udp_dropped_truncated += listener->dropped_truncated();

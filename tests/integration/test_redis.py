@@ -19,7 +19,9 @@ REDIS_CLI = shutil.which("redis-cli")
 ADMIN_TOKEN = "redis-test-admin-token-0123456789"
 
 
-class RedisTest(unittest.TestCase):
+class RedisFixture(unittest.TestCase):
+    """A real redis-server for the test and hearthd nodes that use it."""
+
     def setUp(self):
         if REDIS_SERVER is None or REDIS_CLI is None:
             self.fail("redis-server is missing: run ./test.sh (it installs redis-server)")
@@ -60,13 +62,14 @@ class RedisTest(unittest.TestCase):
 
     # --- hearthd nodes ---
 
-    def start_node(self, name):
+    def start_node(self, name, workers=2):
         port = harness.free_port()
         admin_port = harness.free_port((socket.SOCK_STREAM,))
         base = 47000 + 500 * (len(getattr(self, "nodes", [])))
         config = harness.config_text(port, (base, base + 499), extra=f"""
 admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
-""").replace('session_store = { kind = "embedded";',
+""").replace("workers = 2;", f"workers = {workers};").replace(
+            'session_store = { kind = "embedded";',
              f'session_store = {{ kind = "redis"; redis = {{ port = {self.redis_port}; '
              f'node_id = "{name}"; grace = 60; metrics_interval = 1; }};')
         path = os.path.join(self.directory.name, f"{name}.conf")
@@ -82,11 +85,21 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.nodes = getattr(self, "nodes", []) + [node]
         return node
 
-    def health(self, node):
-        request = urllib.request.Request(f"http://127.0.0.1:{node.admin_port}/health",
+    def admin(self, node, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{node.admin_port}{path}",
                                          headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            return response.read().decode()
+
+    def health(self, node):
+        return json.loads(self.admin(node, "/health"))
+
+    def metric(self, node, name):
+        """The value of one sample of /metrics, e.g. 'hearth_requests_parked_total'."""
+        for line in self.admin(node, "/metrics").splitlines():
+            if line.startswith(name + " "):
+                return int(line.split()[-1])
+        raise AssertionError(f"no sample {name}")
 
     def allocate(self, node, session="s1", user="alice"):
         """An allocation over TCP; returns the client, or the error code as an int."""
@@ -98,6 +111,8 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
             return int(str(refused).split()[-1])
         return client
 
+
+class RedisTest(RedisFixture):
     def test_sessions_come_from_redis(self):
         node = self.start_node("a")
         self.assertEqual(self.allocate(node), 401)
@@ -230,7 +245,7 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.assertEqual(self.cli("SISMEMBER", "hearth:session:s1:participants", "bob"), "0")
 
 
-class DrainTest(RedisTest):
+class DrainTest(RedisFixture):
     """Three nodes sharing one Redis: registry, drain with redirect, exit when done."""
 
     def hearthctl(self, node, *arguments):
