@@ -8,6 +8,7 @@
 #include "admin/admin_server.h"
 #include "admin/json_writer.h"
 #include "admin/metrics.h"
+#include "admin/reply.h"
 #include "auth/credential.h"
 #include "auth/redis_session_store.h"
 #include "auth/session_store.h"
@@ -25,12 +26,6 @@ std::int64_t now_unix() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-Reply error(int status, std::string_view message) {
-    JsonWriter json;
-    json.begin_object().field("error", message).end_object();
-    return {status, "application/json", json.take()};
 }
 
 void write_allocation(JsonWriter& json, const relay::AllocationSnapshot& allocation) {
@@ -166,7 +161,7 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
                         }
                     }
                 }
-                respond(error(404, "no such allocation"));
+                respond(error_reply(404, "no such allocation"));
                 return;
             }
             json.begin_object().key("allocations").begin_array();
@@ -210,7 +205,8 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
         const std::string user = query_parameter(query, "user");
         control.end_session(session, user, [&control, session, user, respond](bool known) {
             if (!known) {
-                respond(error(404, user.empty() ? "unknown session" : "unknown session or user"));
+                respond(
+                    error_reply(404, user.empty() ? "unknown session" : "unknown session or user"));
                 return;
             }
             control.delete_session_allocations(session, user, [=](std::size_t deleted) {
@@ -232,11 +228,11 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
         const auto parsed_ttl = ttl_text.empty() ? std::optional(default_credential_ttl)
                                                  : parse_decimal(ttl_text, 1, max_credential_ttl);
         if (!auth::is_valid_id(session) || !auth::is_valid_id(user)) {
-            respond(error(400, "session and user are required: [A-Za-z0-9._@-]{1,128}"));
+            respond(error_reply(400, "session and user are required: [A-Za-z0-9._@-]{1,128}"));
             return;
         }
         if (!parsed_ttl) {
-            respond(error(400, "ttl must be 1 to 86400 seconds"));
+            respond(error_reply(400, "ttl must be 1 to 86400 seconds"));
             return;
         }
         const std::int64_t ttl = *parsed_ttl;
@@ -244,10 +240,10 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
             session, user, now_unix(),
             [&control, session, user, ttl, respond](auth::SessionVerdict verdict) {
                 if (verdict != auth::SessionVerdict::allowed) {
-                    respond(error(verdict == auth::SessionVerdict::unknown_session     ? 404
-                                  : verdict == auth::SessionVerdict::store_unavailable ? 503
-                                                                                       : 409,
-                                  auth::to_string(verdict)));
+                    respond(error_reply(verdict == auth::SessionVerdict::unknown_session     ? 404
+                                        : verdict == auth::SessionVerdict::store_unavailable ? 503
+                                                                                             : 409,
+                                        auth::to_string(verdict)));
                     return;
                 }
                 const std::string username = auth::make_username(now_unix() + ttl, session, user);
@@ -275,7 +271,7 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
                     ? std::optional<std::int64_t>(control.config().drain_deadline.count())
                     : parse_decimal(deadline_text, 1, 7 * 86400);
             if (!deadline) {
-                respond(error(400, "deadline must be 1 to 604800 seconds"));
+                respond(error_reply(400, "deadline must be 1 to 604800 seconds"));
                 return;
             }
             control.drain(std::chrono::seconds(*deadline));
@@ -303,15 +299,17 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
         const std::string name = add ? query_parameter(query, "name") : request.path_id;
         const std::string value = query_parameter(query, "value");
         if (name.empty() || (add && value.size() < 16)) {
-            respond(error(400, "a name, and for a new secret a value of 16 characters or more"));
+            respond(
+                error_reply(400, "a name, and for a new secret a value of 16 characters or more"));
             return;
         }
         const auto answer = [respond, name, add](bool done) {
             if (!done) {
-                respond(error(409, add ? "secrets can be added only to Redis (session_store.kind "
-                                         "= redis); edit the config and reload otherwise"
-                                       : "no such secret in Redis; config-held secrets are "
-                                         "retired by editing the config and reloading"));
+                respond(
+                    error_reply(409, add ? "secrets can be added only to Redis (session_store.kind "
+                                           "= redis); edit the config and reload otherwise"
+                                         : "no such secret in Redis; config-held secrets are "
+                                           "retired by editing the config and reloading"));
                 return;
             }
             JsonWriter json;
@@ -364,7 +362,7 @@ void AdminServer::route(const AdminRequest& request, std::string_view query, Res
     }
     // Every route parse_admin_request returns is answered above; this keeps a route added
     // there but not here from leaving the request without an answer.
-    respond(error(500, "endpoint not wired"));
+    respond(error_reply(500, "endpoint not wired"));
 }
 
 }  // namespace hearth::admin

@@ -5,22 +5,14 @@
 
 #include <event2/http.h>
 
-#include <functional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "admin/admin_request.h"
+#include "admin/reply.h"
 #include "relay/daemon/daemon.h"
 
 namespace hearth::admin {
-
-struct Reply {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::string body;
-};
-using Respond = std::function<void(Reply)>;
 
 class AdminServer {
   public:
