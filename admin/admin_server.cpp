@@ -5,7 +5,10 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include "admin/admin_request.h"
 #include "admin/page_assets.h"
+#include "admin/reply.h"
+#include "admin/routes/route_table.h"
 
 namespace hearth::admin {
 
@@ -99,8 +102,8 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
         send(request, error_reply(parsed.error().status, parsed.error().message));
         return;
     }
-    self->route(*parsed, query != nullptr ? query : "",
-                [request](Reply reply) { send(request, reply); });
+    answer({self->control_, *parsed, query != nullptr ? query : "",
+            [request](Reply reply) { send(request, reply); }});
 }
 
 }  // namespace hearth::admin
