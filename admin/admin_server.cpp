@@ -5,8 +5,10 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
-#include "admin/json_writer.h"
+#include "admin/admin_request.h"
 #include "admin/page_assets.h"
+#include "admin/reply.h"
+#include "admin/routes/route_table.h"
 
 namespace hearth::admin {
 
@@ -85,7 +87,7 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
     const char* authorization =
         evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
     if (!token_matches(authorization, self->token_)) {
-        send(request, {401, "application/json", R"({"error":"missing or wrong bearer token"})"});
+        send(request, error_reply(401, "missing or wrong bearer token"));
         return;
     }
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
@@ -97,13 +99,11 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
                                                        : Method::other;
     const auto parsed = parse_admin_request(method, path != nullptr ? path : "/");
     if (!parsed) {
-        JsonWriter json;
-        json.begin_object().field("error", parsed.error().message).end_object();
-        send(request, {parsed.error().status, "application/json", json.take()});
+        send(request, error_reply(parsed.error().status, parsed.error().message));
         return;
     }
-    self->route(*parsed, query != nullptr ? query : "",
-                [request](Reply reply) { send(request, reply); });
+    answer({self->control_, *parsed, query != nullptr ? query : "",
+            [request](Reply reply) { send(request, reply); }});
 }
 
 }  // namespace hearth::admin

@@ -2,14 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "admin/admin_server.h"
 #include "admin/admin_token.h"
+#include "admin/unix_time.h"
 #include "relay/config/config.h"
 #include "relay/daemon/daemon.h"
 #include "relay/daemon/demo.h"
@@ -24,12 +26,103 @@ constexpr const char* usage =
     "                                    run on 127.0.0.1 with a demo session (./run.sh)\n"
     "       hearthd --help | --version\n";
 
+// What the command line asks for.
+struct Arguments {
+    bool show_usage = false;
+    bool show_version = false;
+    std::string config_path;
+    bool check_only = false;
+    bool demo = false;
+    std::uint16_t demo_port = 3478;
+    std::uint16_t demo_tls_port = 5349;
+    std::string tls_certificate;
+    std::string tls_private_key;
+};
+
 int fail(const std::string& message) {
     std::fprintf(stderr, "hearthd: %s\n%s", message.c_str(), usage);
     return 2;
 }
 
-// Starts the admin API on the running daemon; returns its token ("" when it is off).
+std::optional<std::uint16_t> parse_port(const char* text) {
+    char* end = nullptr;
+    const unsigned long port = std::strtoul(text, &end, 10);
+    if (*end != '\0' || port == 0 || port > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(port);
+}
+
+// Stores the value of a flag that takes one; the error says what is wrong with it.
+std::optional<std::string> take_value(std::string_view flag, const char* value,
+                                      Arguments& arguments) {
+    if (flag == "--config") {
+        arguments.config_path = value;
+    } else if (flag == "--tls-certificate") {
+        arguments.tls_certificate = value;
+    } else if (flag == "--tls-private-key") {
+        arguments.tls_private_key = value;
+    } else {
+        const auto port = parse_port(value);
+        if (!port) {
+            return std::string(flag) + " needs a number from 1 to 65535";
+        }
+        (flag == "--port" ? arguments.demo_port : arguments.demo_tls_port) = *port;
+    }
+    return std::nullopt;
+}
+
+// Flags that are fine one by one but not together, or a run with nothing to run.
+std::optional<std::string> combination_error(const Arguments& arguments) {
+    if (arguments.demo && (!arguments.config_path.empty() || arguments.check_only)) {
+        return "--demo takes no config file";
+    }
+    if (arguments.demo && arguments.tls_certificate.empty() != arguments.tls_private_key.empty()) {
+        return "--tls-certificate and --tls-private-key go together";
+    }
+    if (!arguments.demo && arguments.config_path.empty()) {
+        return "--config FILE or --demo is required";
+    }
+    return std::nullopt;
+}
+
+// Reads argv, stopping at --help or --version.
+std::expected<Arguments, std::string> parse_arguments(int argc, char** argv) {
+    Arguments arguments;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument == "--help" || argument == "-h") {
+            arguments.show_usage = true;
+            return arguments;
+        }
+        if (argument == "--version") {
+            arguments.show_version = true;
+            return arguments;
+        }
+        if (argument == "--check-config") {
+            arguments.check_only = true;
+        } else if (argument == "--demo") {
+            arguments.demo = true;
+        } else if (argument == "--config" || argument == "--port" || argument == "--tls-port" ||
+                   argument == "--tls-certificate" || argument == "--tls-private-key") {
+            if (i + 1 >= argc) {
+                return std::unexpected(std::string(argument) + " needs a value");
+            }
+            if (auto error = take_value(argument, argv[++i], arguments)) {
+                return std::unexpected(*error);
+            }
+        } else {
+            return std::unexpected("unknown argument '" + std::string(argument) + "'");
+        }
+    }
+    if (auto error = combination_error(arguments)) {
+        return std::unexpected(*error);
+    }
+    return arguments;
+}
+
+// Starts the admin API on the running daemon and puts its token in `token` (left "" when
+// the config turns the API off); false when it cannot start.
 bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
     const auto& config = control.config();
     if (!config.admin_listen) {
@@ -51,102 +144,63 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
     return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    std::string config_path;
-    bool check_only = false;
-    bool demo = false;
-    unsigned long demo_port = 3478;
-    unsigned long demo_tls_port = 5349;
-    std::string tls_certificate;
-    std::string tls_private_key;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view argument = argv[i];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        if (argument == "--version") {
-            std::puts("hearthd 0.1.0");
-            return 0;
-        }
-        if (argument == "--check-config") {
-            check_only = true;
-        } else if (argument == "--demo") {
-            demo = true;
-        } else if (argument == "--config" || argument == "--port" || argument == "--tls-port" ||
-                   argument == "--tls-certificate" || argument == "--tls-private-key") {
-            if (i + 1 >= argc) {
-                return fail(std::string(argument) + " needs a value");
+int run_demo(const Arguments& arguments) {
+    const auto now_unix = hearth::admin::now_unix();
+    auto config = hearth::relay::demo_config(arguments.demo_port);
+    if (!arguments.tls_certificate.empty()) {
+        config.listen_tls = {
+            hearth::TransportAddress{config.listen_udp.front().ip, arguments.demo_tls_port}};
+        config.tls_certificate = arguments.tls_certificate;
+        config.tls_private_key = arguments.tls_private_key;
+    }
+    return hearth::relay::run_daemon(
+        config, "", [&config, now_unix](hearth::relay::DaemonControl& control) {
+            std::string token;
+            if (!start_admin(control, token)) {
+                return false;
             }
-            const char* value = argv[++i];
-            if (argument == "--config") {
-                config_path = value;
-            } else if (argument == "--tls-certificate") {
-                tls_certificate = value;
-            } else if (argument == "--tls-private-key") {
-                tls_private_key = value;
-            } else {
-                char* end = nullptr;
-                const unsigned long port = std::strtoul(value, &end, 10);
-                if (*end != '\0' || port == 0 || port > 65535) {
-                    return fail(std::string(argument) + " needs a number from 1 to 65535");
-                }
-                (argument == "--port" ? demo_port : demo_tls_port) = port;
-            }
-        } else {
-            return fail("unknown argument '" + std::string(argument) + "'");
-        }
-    }
+            std::fputs(hearth::relay::demo_banner(config, now_unix, token).c_str(), stdout);
+            std::fflush(stdout);
+            return true;
+        });
+}
 
-    const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-    if (demo) {
-        if (!config_path.empty() || check_only) {
-            return fail("--demo takes no config file");
-        }
-        if (tls_certificate.empty() != tls_private_key.empty()) {
-            return fail("--tls-certificate and --tls-private-key go together");
-        }
-        auto config = hearth::relay::demo_config(static_cast<std::uint16_t>(demo_port));
-        if (!tls_certificate.empty()) {
-            config.listen_tls = {hearth::TransportAddress{
-                config.listen_udp.front().ip, static_cast<std::uint16_t>(demo_tls_port)}};
-            config.tls_certificate = tls_certificate;
-            config.tls_private_key = tls_private_key;
-        }
-        return hearth::relay::run_daemon(
-            config, "", [&config, now_unix](hearth::relay::DaemonControl& control) {
-                std::string token;
-                if (!start_admin(control, token)) {
-                    return false;
-                }
-                std::fputs(hearth::relay::demo_banner(config, now_unix, token).c_str(), stdout);
-                std::fflush(stdout);
-                return true;
-            });
-    }
-    if (config_path.empty()) {
-        return fail("--config FILE or --demo is required");
-    }
-    const auto loaded = hearth::config::load_config_file(config_path);
+// Runs with the config file, or with --check-config only says whether it is valid.
+int run_with_config_file(const Arguments& arguments) {
+    const auto loaded = hearth::config::load_config_file(arguments.config_path);
     for (const auto& error : loaded.errors) {
         std::fprintf(stderr, "%s\n", error.to_string().c_str());
     }
     if (!loaded.config) {
         std::fprintf(stderr, "hearthd: %zu error(s) in %s\n", loaded.errors.size(),
-                     config_path.c_str());
+                     arguments.config_path.c_str());
         return 1;
     }
-    if (check_only) {
-        std::printf("%s: ok\n", config_path.c_str());
+    if (arguments.check_only) {
+        std::printf("%s: ok\n", arguments.config_path.c_str());
         return 0;
     }
-    return hearth::relay::run_daemon(*loaded.config, config_path,
+    return hearth::relay::run_daemon(*loaded.config, arguments.config_path,
                                      [](hearth::relay::DaemonControl& control) {
                                          std::string token;
                                          return start_admin(control, token);
                                      });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto arguments = parse_arguments(argc, argv);
+    if (!arguments) {
+        return fail(arguments.error());
+    }
+    if (arguments->show_usage) {
+        std::fputs(usage, stdout);
+        return 0;
+    }
+    if (arguments->show_version) {
+        std::puts("hearthd 0.1.0");
+        return 0;
+    }
+    return arguments->demo ? run_demo(*arguments) : run_with_config_file(*arguments);
 }

@@ -1,0 +1,18 @@
+#include "admin/hearthctl/exit_codes.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace hearth::hearthctl {
+
+void usage_error(const std::string& message) {
+    std::fprintf(stderr, "hearthctl: %s (try hearthctl --help)\n", message.c_str());
+    std::exit(exit_bad_usage);
+}
+
+void node_error(const std::string& message) {
+    std::fprintf(stderr, "hearthctl: %s\n", message.c_str());
+    std::exit(exit_node_unreachable);
+}
+
+}  // namespace hearth::hearthctl

@@ -1,0 +1,44 @@
+#pragma once
+
+// hearthctl's command line: the global options before the command, the flags after it,
+// and where the node's address and token come from when no flag gives them.
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hearth::hearthctl {
+
+inline constexpr const char* default_admin = "127.0.0.1:9478";
+inline constexpr const char* default_config = "/etc/hearth/hearth.conf";
+inline constexpr const char* default_token_file = "/run/hearth/admin.token";
+
+struct Options {
+    std::string admin;  // HOST:PORT of the node's admin API
+    std::string token;
+    std::string config = default_config;
+    bool json = false;  // print the API's JSON instead of tables
+    bool usage_asked = false;
+    std::string command;
+    std::vector<std::string> arguments;  // everything after the command
+};
+
+// Reads argv; exits with exit_bad_usage on an unknown option or one missing its value.
+// Stops at --help, -h or help before the command, with usage_asked set.
+Options parse_command_line(int argc, char** argv);
+
+// Whether the command's own arguments ask for its help.
+bool asks_for_help(const std::vector<std::string>& arguments);
+
+// The address and token not given as flags come from HEARTH_ADMIN and HEARTH_ADMIN_TOKEN,
+// then the config file's admin group, then default_admin and default_token_file.
+void fill_address_and_token(Options& options);
+
+// The --name VALUE flags among a command's arguments; only names in `allowed` are taken.
+// Other words go to `positional`, and are a usage error when it is null.
+std::map<std::string, std::string> command_flags(const std::vector<std::string>& arguments,
+                                                 std::initializer_list<const char*> allowed,
+                                                 std::vector<std::string>* positional = nullptr);
+
+}  // namespace hearth::hearthctl

@@ -1,0 +1,45 @@
+// GET /metrics: the Prometheus exposition, rendered by admin/metrics.cpp from the workers'
+// snapshots and the node's own figures gathered here.
+
+#include "admin/metrics.h"
+
+#include "admin/routes/handlers.h"
+#include "auth/session_store.h"
+#include "relay/daemon/daemon.h"
+#include "relay/net/udp_socket_drops.h"
+#include "relay/net/worker.h"
+
+namespace hearth::admin::routes {
+
+namespace {
+
+NodeFigures node_figures(relay::DaemonControl& control,
+                         const std::vector<auth::Session>& sessions) {
+    NodeFigures node;
+    node.start_time_unix = control.started_unix();
+    node.udp_socket_drops = relay::udp_socket_drops();
+    node.connections_open = control.shared().connections.open();
+    node.connections_refused_total = control.shared().connections.refused_total();
+    node.connections_refused_per_source = control.shared().connections.refused_per_source();
+    node.per_allocation_series = control.config().metrics_per_allocation;
+    node.session_store_up = control.session_store_up();
+    for (const auto& session : sessions) {
+        node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
+    }
+    return node;
+}
+
+}  // namespace
+
+void serve_metrics(const RouteCall& call) {
+    auto& control = call.control;
+    control.collect([&control, respond = call.respond](std::vector<relay::WorkerSnapshot> workers) {
+        control.list_sessions(
+            [&control, respond, workers = std::move(workers)](std::vector<auth::Session> sessions) {
+                respond({200, "text/plain; version=0.0.4",
+                         render_metrics(workers, node_figures(control, sessions))});
+            });
+    });
+}
+
+}  // namespace hearth::admin::routes

@@ -1,0 +1,45 @@
+#pragma once
+
+// The admin API's route table: the one place that says which function answers each Route
+// (admin/admin_request.h). The functions are in this folder, one file per resource.
+
+#include <span>
+#include <string_view>
+
+#include "admin/admin_request.h"
+#include "admin/reply.h"
+
+namespace hearth::relay {
+class DaemonControl;
+}
+
+namespace hearth::admin {
+
+// What a route's handler is given. `request` and `query` last only for the call itself:
+// a handler copies what it needs into an answer that comes later (after the workers'
+// snapshots or the session store's reply).
+struct RouteCall {
+    relay::DaemonControl& control;
+    const AdminRequest& request;
+    std::string_view query;
+    Respond respond;
+};
+
+using RouteHandler = void (*)(const RouteCall& call);
+
+struct RouteEntry {
+    Route route;
+    RouteHandler handler;
+};
+
+std::span<const RouteEntry> route_table();
+
+// The handler the table gives `route`, or null when it has none.
+RouteHandler handler_for(Route route);
+
+// Answers `call` with its route's handler. The parser is written and fuzzed on its own, so
+// a Route can be added there and not here: such a request still gets an answer, 500
+// "endpoint not wired", instead of leaving its client waiting on an open connection.
+void answer(const RouteCall& call);
+
+}  // namespace hearth::admin

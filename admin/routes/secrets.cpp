@@ -1,0 +1,71 @@
+// GET /v1/secrets, POST /v1/secrets?name=N&value=V, POST /v1/secrets/{name}/retire: the
+// secrets credentials are checked with, by name and where each is held (never their
+// values), and adding or retiring those held in Redis.
+
+#include "admin/json_writer.h"
+#include "admin/routes/handlers.h"
+#include "relay/daemon/daemon.h"
+
+namespace hearth::admin::routes {
+
+namespace {
+
+constexpr std::size_t min_secret_length = 16;
+constexpr std::string_view secret_needed =
+    "a name, and for a new secret a value of 16 characters or more";
+
+// The answer once the daemon has added or retired `name`: {"<done_field>": name}, or 409
+// with `refusal` when it could not.
+std::function<void(bool)> answer_secret_change(Respond respond, std::string name,
+                                               std::string done_field, std::string refusal) {
+    return [respond = std::move(respond), name = std::move(name),
+            done_field = std::move(done_field), refusal = std::move(refusal)](bool done) {
+        if (!done) {
+            respond(error_reply(409, refusal));
+            return;
+        }
+        JsonWriter json;
+        json.begin_object().field(done_field, name).end_object();
+        respond({200, "application/json", json.take()});
+    };
+}
+
+}  // namespace
+
+void list_secrets(const RouteCall& call) {
+    JsonWriter json;
+    json.begin_object().key("secrets").begin_array();
+    for (const auto& secret : call.control.secret_names()) {
+        json.begin_object().field("name", secret.name).field("source", secret.source).end_object();
+    }
+    json.end_array().end_object();
+    call.respond({200, "application/json", json.take()});
+}
+
+void add_secret(const RouteCall& call) {
+    const std::string name = query_parameter(call.query, "name");
+    const std::string value = query_parameter(call.query, "value");
+    if (name.empty() || value.size() < min_secret_length) {
+        call.respond(error_reply(400, secret_needed));
+        return;
+    }
+    call.control.put_secret(
+        name, value,
+        answer_secret_change(call.respond, name, "added",
+                             "secrets can be added only to Redis (session_store.kind = redis); "
+                             "edit the config and reload otherwise"));
+}
+
+void retire_secret(const RouteCall& call) {
+    const std::string& name = call.request.path_id;
+    if (name.empty()) {
+        call.respond(error_reply(400, secret_needed));
+        return;
+    }
+    call.control.retire_secret(
+        name, answer_secret_change(call.respond, name, "retired",
+                                   "no such secret in Redis; config-held secrets are retired by "
+                                   "editing the config and reloading"));
+}
+
+}  // namespace hearth::admin::routes

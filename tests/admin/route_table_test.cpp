@@ -1,0 +1,62 @@
+// The admin API's route table answers every Route the request parser can return.
+
+#include "admin/routes/route_table.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace hearth::admin {
+namespace {
+
+// Whether `value` is one of Route's enumerators. The switch has no default so that
+// -Wswitch (an error in the test build) names any Route added to admin_request.h and not
+// here: a new Route cannot slip past the test below.
+bool names_a_route(int value) {
+    switch (static_cast<Route>(value)) {
+        case Route::health:
+        case Route::metrics:
+        case Route::list_allocations:
+        case Route::get_allocation:
+        case Route::list_sessions:
+        case Route::revoke_session:
+        case Route::mint_credentials:
+        case Route::drain:
+        case Route::undrain:
+        case Route::list_secrets:
+        case Route::add_secret:
+        case Route::retire_secret:
+        case Route::list_nodes:
+        case Route::reload:
+            return true;
+    }
+    return false;
+}
+
+// Route's enumerators take the values 0, 1, 2, ... as declared.
+std::vector<Route> every_route() {
+    std::vector<Route> routes;
+    for (int value = 0; names_a_route(value); ++value) {
+        routes.push_back(static_cast<Route>(value));
+    }
+    return routes;
+}
+
+TEST(RouteTable, HasAHandlerForEveryRoute) {
+    const auto routes = every_route();
+    ASSERT_FALSE(routes.empty());
+    for (const Route route : routes) {
+        EXPECT_NE(handler_for(route), nullptr) << "Route " << static_cast<int>(route);
+    }
+}
+
+TEST(RouteTable, ListsNothingButRoutes) {
+    EXPECT_EQ(route_table().size(), every_route().size());
+    for (const auto& entry : route_table()) {
+        EXPECT_TRUE(names_a_route(static_cast<int>(entry.route)));
+        EXPECT_NE(entry.handler, nullptr);
+    }
+}
+
+}  // namespace
+}  // namespace hearth::admin
