@@ -12,8 +12,8 @@
 namespace hearth::admin {
 
 std::string admin_token_for(const config::Config& config, std::string& error) {
-    if (!config.admin_token.empty()) {
-        return config.admin_token;
+    if (!config.admin.token.empty()) {
+        return config.admin.token;
     }
     unsigned char bytes[24];
     if (RAND_bytes(bytes, sizeof bytes) != 1) {
@@ -26,16 +26,16 @@ std::string admin_token_for(const config::Config& config, std::string& error) {
         token += digits[byte >> 4];
         token += digits[byte & 0xF];
     }
-    if (config.admin_token_file.empty()) {
+    if (config.admin.token_file.empty()) {
         return token;
     }
     std::error_code ignored;
     std::filesystem::create_directories(
-        std::filesystem::path(config.admin_token_file).parent_path(), ignored);
+        std::filesystem::path(config.admin.token_file).parent_path(), ignored);
     const int fd =
-        ::open(config.admin_token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ::open(config.admin.token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || ::write(fd, token.data(), token.size()) != static_cast<ssize_t>(token.size())) {
-        error = "cannot write " + config.admin_token_file + ": " + std::strerror(errno);
+        error = "cannot write " + config.admin.token_file + ": " + std::strerror(errno);
         if (fd >= 0) {
             ::close(fd);
         }

@@ -125,7 +125,7 @@ std::expected<Arguments, std::string> parse_arguments(int argc, char** argv) {
 // the config turns the API off); false when it cannot start.
 bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
     const auto& config = control.config();
-    if (!config.admin_listen) {
+    if (!config.admin.listen) {
         return true;
     }
     std::string error;
@@ -135,12 +135,12 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
         return false;
     }
     auto server = std::make_shared<hearth::admin::AdminServer>(control, token);
-    if (!server->listen(*config.admin_listen, error)) {
+    if (!server->listen(*config.admin.listen, error)) {
         spdlog::error("admin API: {}", error);
         return false;
     }
     control.keep(server);
-    spdlog::info("admin API on http://{}", config.admin_listen->to_string());
+    spdlog::info("admin API on http://{}", config.admin.listen->to_string());
     return true;
 }
 
@@ -148,10 +148,10 @@ int run_demo(const Arguments& arguments) {
     const auto now_unix = hearth::admin::now_unix();
     auto config = hearth::relay::demo_config(arguments.demo_port);
     if (!arguments.tls_certificate.empty()) {
-        config.listen_tls = {
-            hearth::TransportAddress{config.listen_udp.front().ip, arguments.demo_tls_port}};
-        config.tls_certificate = arguments.tls_certificate;
-        config.tls_private_key = arguments.tls_private_key;
+        config.listen.tls = {
+            hearth::TransportAddress{config.listen.udp.front().ip, arguments.demo_tls_port}};
+        config.tls.certificate = arguments.tls_certificate;
+        config.tls.private_key = arguments.tls_private_key;
     }
     return hearth::relay::run_daemon(
         config, "", [&config, now_unix](hearth::relay::DaemonControl& control) {

@@ -10,6 +10,25 @@ void EmbeddedSessionStore::put(Session session) {
     entry.session = std::move(session);
 }
 
+void EmbeddedSessionStore::replace_sessions(const std::vector<Session>& sessions) {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, Entry, std::less<>> replaced;
+    for (const auto& session : sessions) {
+        const auto kept = sessions_.find(session.id);
+        replaced[session.id] =
+            Entry{session, kept == sessions_.end() ? 0 : kept->second.allocations};
+    }
+    sessions_ = std::move(replaced);
+}
+
+bool EmbeddedSessionStore::is_live(std::string_view session_id, std::string_view user_id,
+                                   std::int64_t now_unix) const {
+    std::lock_guard lock(mutex_);
+    const auto found = sessions_.find(session_id);
+    return found != sessions_.end() &&
+           judge(found->second.session, user_id, now_unix) == SessionVerdict::allowed;
+}
+
 bool EmbeddedSessionStore::end_session(std::string_view id) {
     std::lock_guard lock(mutex_);
     const auto found = sessions_.find(id);

@@ -16,6 +16,12 @@ namespace hearth::auth {
 class EmbeddedSessionStore final : public SessionStore {
   public:
     void put(Session session);
+    // Reload: these sessions from now on. A session that stays keeps its count of
+    // allocations; one that is gone is forgotten.
+    void replace_sessions(const std::vector<Session>& sessions);
+    // Whether `user_id` may hold an allocation of the session now (judge() says allowed).
+    bool is_live(std::string_view session_id, std::string_view user_id,
+                 std::int64_t now_unix) const;
     bool end_session(std::string_view id);
     bool remove_participant(std::string_view session_id, std::string_view user_id);
     std::vector<Session> sessions() const;

@@ -26,6 +26,8 @@ class NonceIssuer {
     // 16 hex digits of expiry, then 24 hex digits of HMAC-SHA256(key, expiry || client ip).
     std::string issue(const IpAddress& client, std::int64_t now_unix) const;
     NonceCheck check(std::string_view nonce, const IpAddress& client, std::int64_t now_unix) const;
+    // Reload: nonces issued from now on last this long; those out there keep their expiry.
+    void set_validity(std::chrono::seconds validity) { validity_ = validity; }
 
   private:
     std::string mac_hex(std::uint64_t expiry, const IpAddress& client) const;

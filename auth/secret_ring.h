@@ -13,6 +13,7 @@ namespace hearth::auth {
 struct NamedSecret {
     std::string name;  // shown in logs and by hearthctl; the value never is
     std::string value;
+    bool operator==(const NamedSecret&) const = default;
 };
 
 class SecretRing {

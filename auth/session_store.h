@@ -33,6 +33,7 @@ struct Session {
     std::int64_t not_before_unix = 0;  // 0: no lower bound
     std::int64_t not_after_unix = 0;   // 0: no upper bound
     std::uint32_t allocation_cap = 4;
+    bool operator==(const Session&) const = default;
 };
 
 // The checks every store applies to a session it found (DESIGN.md flow 3).

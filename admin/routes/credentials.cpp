@@ -20,18 +20,18 @@ constexpr std::int64_t max_credential_ttl = 86400;
 // turn: URLs for every configured transport, on the relay's advertised address.
 std::vector<std::string> ice_urls(const config::Config& config) {
     std::vector<std::string> urls;
-    const std::string address = config.relay_ipv4 ? config.relay_ipv4->to_string() : "localhost";
+    const std::string address = config.relay.ipv4 ? config.relay.ipv4->to_string() : "localhost";
     const std::string host = config.public_host.empty() ? address : config.public_host;
-    if (!config.listen_udp.empty()) {
-        urls.push_back("turn:" + host + ":" + std::to_string(config.listen_udp.front().port) +
+    if (!config.listen.udp.empty()) {
+        urls.push_back("turn:" + host + ":" + std::to_string(config.listen.udp.front().port) +
                        "?transport=udp");
     }
-    if (!config.listen_tcp.empty()) {
-        urls.push_back("turn:" + host + ":" + std::to_string(config.listen_tcp.front().port) +
+    if (!config.listen.tcp.empty()) {
+        urls.push_back("turn:" + host + ":" + std::to_string(config.listen.tcp.front().port) +
                        "?transport=tcp");
     }
-    if (!config.listen_tls.empty()) {
-        urls.push_back("turns:" + host + ":" + std::to_string(config.listen_tls.front().port) +
+    if (!config.listen.tls.empty()) {
+        urls.push_back("turns:" + host + ":" + std::to_string(config.listen.tls.front().port) +
                        "?transport=tcp");
     }
     return urls;

@@ -26,7 +26,7 @@ void drain(const RouteCall& call) {
     auto& control = call.control;
     const std::string deadline_text = query_parameter(call.query, "deadline");
     const auto deadline = deadline_text.empty()
-                              ? std::optional<std::int64_t>(control.config().drain_deadline.count())
+                              ? std::optional<std::int64_t>(control.config().drain.deadline.count())
                               : parse_decimal(deadline_text, 1, max_drain_deadline_seconds);
     if (!deadline) {
         call.respond(error_reply(400, "deadline must be 1 to 604800 seconds"));

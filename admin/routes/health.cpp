@@ -4,7 +4,6 @@
 #include "admin/routes/handlers.h"
 #include "admin/unix_time.h"
 #include "relay/daemon/daemon.h"
-#include "relay/net/worker.h"
 
 namespace hearth::admin::routes {
 
@@ -22,8 +21,8 @@ void report_health(const RouteCall& call) {
             .field("uptime_seconds", now_unix() - control.started_unix())
             .field("workers", static_cast<std::uint64_t>(workers.size()))
             .field("allocations", allocations)
-            .field("connections", control.shared().connections.open())
-            .field("session_store", control.config().session_store)
+            .field("connections", control.connections().open())
+            .field("session_store", config::to_string(control.config().session_store.kind))
             .field("session_store_state", control.session_store_up() ? "up" : "down")
             .end_object();
         respond({200, "application/json", json.take()});

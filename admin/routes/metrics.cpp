@@ -7,7 +7,6 @@
 #include "auth/session_store.h"
 #include "relay/daemon/daemon.h"
 #include "relay/net/udp_socket_drops.h"
-#include "relay/net/worker.h"
 
 namespace hearth::admin::routes {
 
@@ -18,10 +17,10 @@ NodeFigures node_figures(relay::DaemonControl& control,
     NodeFigures node;
     node.start_time_unix = control.started_unix();
     node.udp_socket_drops = relay::udp_socket_drops();
-    node.connections_open = control.shared().connections.open();
-    node.connections_refused_total = control.shared().connections.refused_total();
-    node.connections_refused_per_source = control.shared().connections.refused_per_source();
-    node.per_allocation_series = control.config().metrics_per_allocation;
+    node.connections_open = control.connections().open();
+    node.connections_refused_total = control.connections().refused_total();
+    node.connections_refused_per_source = control.connections().refused_per_source();
+    node.per_allocation_series = control.config().admin.per_allocation_metrics;
     node.session_store_up = control.session_store_up();
     for (const auto& session : sessions) {
         node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;

@@ -1,12 +1,14 @@
 #pragma once
 
-// hearthd's configuration: every key of etc/hearth.conf, with its default. Loaded once at
-// start-up (and on reload); the data plane only ever sees a copy owned by its worker.
+// hearthd's configuration: the sections of etc/hearth.conf, every key with its default.
+// Each section describes its keys once, in keys(): the name in the file, how a reload
+// treats it, and what values it takes. The loader reads a file from those descriptions,
+// reload compares a new file with the running one key by key from them, and the
+// effective configuration is printed from them: no other list of keys is kept.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,26 +20,77 @@
 namespace hearth::config {
 
 enum class LogLevel { trace, debug, info, warn, error };
+const char* to_string(LogLevel level);
 
-struct Config {
-    LogLevel log_level = LogLevel::info;
-    unsigned workers = 0;      // 0: one per core
-    bool pin_workers = false;  // worker i runs on CPU i (mod the CPUs this process may use)
-    std::string realm = "hearth";
-    std::string public_host;  // the name clients reach this node by (turns: URLs); "" = relay ipv4
-    std::string software = "hearth";
+enum class StoreKind { embedded, redis };
+const char* to_string(StoreKind kind);
 
-    std::vector<TransportAddress> listen_udp;  // default 0.0.0.0:3478
-    std::vector<TransportAddress> listen_tcp;  // default 0.0.0.0:3478
-    std::vector<TransportAddress> listen_tls;  // default none; e.g. 0.0.0.0:5349 or :443
-    std::string tls_certificate;               // PEM chain, leaf first
-    std::string tls_private_key;               // PEM
+// What a reload does with a changed key: apply it to what runs, or name it and keep the
+// running value until the next start (new sockets, threads or connections).
+enum class Reload : std::uint8_t { live, restart };
 
-    std::optional<IpAddress> relay_ipv4;  // bound and advertised for IPv4 relays; none: 440
-    std::optional<IpAddress> relay_ipv6;
-    std::uint16_t relay_port_min = 49152;
-    std::uint16_t relay_port_max = 65535;
+// A visitor's calls, each with the running value(s) last: `values` is one section for
+// the loader and the printer, two (running, new) for the reload's comparison.
+//   number(name, reload, min, max, values...)      integers of any width
+//   seconds(name, reload, min, max, values...)     std::chrono::seconds
+//   flag(name, reload, values...)                  bool
+//   text(name, reload, check, values...)           std::string; `check` may refuse it
+//   secret(name, reload, check, values...)         std::string never printed
+//   choice(name, reload, values...)                LogLevel or StoreKind, by its name
+//   addresses(name, reload, values...)             std::vector<TransportAddress>
+//   address(name, reload, values...)               std::optional<TransportAddress>, "" = none
+//   relay_ip(name, reload, family, values...)      std::optional<IpAddress> of `family`
+//   ranges(name, reload, values...)                std::vector<AddressRange>
+//   secrets(name, reload, values...)               std::vector<auth::NamedSecret>
+//   sessions(name, reload, values...)              std::vector<auth::Session>
+//   group(name, values...)                         a nested section
 
+// A text key's check: the error message for a value it refuses, or nullptr.
+using TextCheck = const char* (*)(const std::string& value);
+
+struct ListenSection {
+    std::vector<TransportAddress> udp{{IpAddress::v4(0), 3478}};
+    std::vector<TransportAddress> tcp{{IpAddress::v4(0), 3478}};
+    std::vector<TransportAddress> tls;  // e.g. 0.0.0.0:5349 or :443
+    bool operator==(const ListenSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.addresses("udp", Reload::restart, s.udp...);
+        visit.addresses("tcp", Reload::restart, s.tcp...);
+        visit.addresses("tls", Reload::restart, s.tls...);
+    }
+};
+
+struct TlsSection {
+    std::string certificate;  // PEM chain, leaf first
+    std::string private_key;  // PEM
+    bool operator==(const TlsSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.text("certificate", Reload::live, nullptr, s.certificate...);
+        visit.text("private_key", Reload::live, nullptr, s.private_key...);
+    }
+};
+
+struct RelaySection {
+    std::optional<IpAddress> ipv4;  // bound and advertised for IPv4 relays; none: 440
+    std::optional<IpAddress> ipv6;
+    std::uint16_t port_min = 49152;
+    std::uint16_t port_max = 65535;
+    bool operator==(const RelaySection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.relay_ip("ipv4", Reload::restart, AddressFamily::ipv4, s.ipv4...);
+        visit.relay_ip("ipv6", Reload::restart, AddressFamily::ipv6, s.ipv6...);
+        visit.number("port_min", Reload::restart, 1024, 65535, s.port_min...);
+        visit.number("port_max", Reload::restart, 1024, 65535, s.port_max...);
+    }
+};
+
+struct LimitsSection {
     std::chrono::seconds allocation_lifetime_default{600};  // RFC 8656 §3.2
     std::chrono::seconds allocation_lifetime_max{3600};
     std::chrono::seconds nonce_lifetime{600};
@@ -54,39 +107,187 @@ struct Config {
     // allocation's own, and each session's, shared by its allocations on this node.
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
     std::uint64_t session_bandwidth_bps = 30'000'000;
-
     // Bounds on TCP and TLS client connections (and RFC 6062 peer connections).
     std::uint32_t stream_output_buffer_bytes = 256 * 1024;  // per connection; past it, drops
     std::chrono::seconds stream_idle_timeout{660};          // no byte read for this long: closed
     std::chrono::seconds tls_handshake_timeout{10};
     std::uint32_t max_connections = 10000;          // per node
     std::uint32_t max_connections_per_source = 64;  // per client IP address
+    bool operator==(const LimitsSection&) const = default;
 
-    std::vector<auth::NamedSecret> secrets;  // newest last
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        const auto live = Reload::live;
+        visit.seconds("allocation_lifetime_default", live, 1, 86400,
+                      s.allocation_lifetime_default...);
+        visit.seconds("allocation_lifetime_max", live, 1, 86400, s.allocation_lifetime_max...);
+        visit.seconds("nonce_lifetime", live, 1, 86400, s.nonce_lifetime...);
+        visit.number("max_allocations", live, 1, 10'000'000, s.max_allocations...);
+        visit.number("max_allocations_per_user", live, 1, 100'000, s.max_allocations_per_user...);
+        visit.number("max_permissions_per_allocation", live, 1, 1024,
+                     s.max_permissions_per_allocation...);
+        visit.number("max_channels_per_allocation", live, 1, 4096,
+                     s.max_channels_per_allocation...);
+        visit.number("unauthenticated_requests_per_second", live, 0, 1'000'000,
+                     s.unauthenticated_requests_per_second...);
+        visit.number("allocate_requests_per_second", live, 0, 1'000'000,
+                     s.allocate_requests_per_second...);
+        visit.number("auth_failures_before_ban", live, 0, 1'000'000, s.auth_failures_before_ban...);
+        visit.seconds("auth_failure_window", live, 1, 86400, s.auth_failure_window...);
+        visit.seconds("auth_ban", live, 1, 86400, s.auth_ban...);
+        visit.number("allocation_bandwidth_bps", live, 0, 100'000'000'000LL,
+                     s.allocation_bandwidth_bps...);
+        visit.number("session_bandwidth_bps", live, 0, 100'000'000'000LL,
+                     s.session_bandwidth_bps...);
+        // New connections take these; connections already open keep theirs.
+        visit.number("stream_output_buffer_bytes", live, 4096, 64 * 1024 * 1024,
+                     s.stream_output_buffer_bytes...);
+        visit.seconds("stream_idle_timeout", live, 1, 86400, s.stream_idle_timeout...);
+        visit.seconds("tls_handshake_timeout", live, 1, 86400, s.tls_handshake_timeout...);
+        visit.number("max_connections", live, 1, 1'000'000, s.max_connections...);
+        visit.number("max_connections_per_source", live, 1, 100'000,
+                     s.max_connections_per_source...);
+    }
+};
 
-    std::string session_store = "embedded";  // embedded | redis
-    std::string redis_host = "127.0.0.1";
-    std::uint16_t redis_port = 6379;
-    std::string redis_password;
-    std::chrono::seconds redis_grace{60};  // a session seen active this recently survives an outage
-    std::string node_id;                   // this node's name in Redis; default hostname:pid
+// At least 16 characters, and not the shipped placeholder.
+const char* check_secret_value(const std::string& value);
+
+struct AuthSection {
+    std::vector<auth::NamedSecret> secrets;  // newest last; at least one
+    bool operator==(const AuthSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.secrets("secrets", Reload::live, s.secrets...);
+    }
+};
+
+struct RedisSection {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    std::string password;
+    std::chrono::seconds grace{60};  // a session seen active this recently survives an outage
+    std::string node_id;             // this node's name in Redis; default hostname:pid
     std::chrono::seconds metrics_interval{5};  // call quality written to Redis; 0 = never
-    std::vector<auth::Session> sessions;       // embedded store contents
+    bool operator==(const RedisSection&) const = default;
 
-    std::vector<AddressRange> peer_allow;  // ranges exempt from the peer policy
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.text("host", Reload::restart, nullptr, s.host...);
+        visit.number("port", Reload::restart, 1, 65535, s.port...);
+        visit.secret("password", Reload::restart, nullptr, s.password...);
+        visit.seconds("grace", Reload::restart, 0, 86400, s.grace...);
+        visit.text("node_id", Reload::restart, nullptr, s.node_id...);
+        visit.seconds("metrics_interval", Reload::restart, 0, 3600, s.metrics_interval...);
+    }
+};
 
-    // Drain: where new allocations go (RFC 8489 §10) and how long a drain may last.
+struct SessionStoreSection {
+    StoreKind kind = StoreKind::embedded;
+    RedisSection redis;
+    std::vector<auth::Session> sessions;  // the embedded store's contents
+    bool operator==(const SessionStoreSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.choice("kind", Reload::restart, s.kind...);
+        visit.group("redis", s.redis...);
+        visit.sessions("sessions", Reload::live, s.sessions...);
+    }
+};
+
+struct PeerPolicySection {
+    std::vector<AddressRange> allow;  // ranges exempt from the peer policy
+    bool operator==(const PeerPolicySection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.ranges("allow", Reload::live, s.allow...);
+    }
+};
+
+// Drain: where new allocations go (RFC 8489 §10) and how long a drain may last.
+struct DrainSection {
     std::optional<TransportAddress> alternate_server;  // none: a node found in Redis, else 508
     std::string alternate_domain;                      // ALTERNATE-DOMAIN for TLS clients
-    std::chrono::seconds drain_deadline{3600};         // hearthctl drain
-    std::chrono::seconds sigterm_drain_deadline{30};   // SIGTERM (systemctl stop)
+    std::chrono::seconds deadline{3600};               // hearthctl drain
+    std::chrono::seconds sigterm_deadline{30};         // SIGTERM (systemctl stop)
+    bool operator==(const DrainSection&) const = default;
 
-    // The admin API (loopback by default, bearer token required).
-    std::optional<TransportAddress> admin_listen =
-        TransportAddress{IpAddress::v4(0x7F000001), 9478};
-    std::string admin_token;              // empty: a random one is written to admin_token_file
-    std::string admin_token_file;         // where the token is written (mode 0600) when generated
-    bool metrics_per_allocation = false;  // per-allocation Prometheus series
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.address("alternate_server", Reload::live, s.alternate_server...);
+        visit.text("alternate_domain", Reload::live, nullptr, s.alternate_domain...);
+        visit.seconds("deadline", Reload::live, 1, 7 * 86400, s.deadline...);
+        visit.seconds("sigterm_deadline", Reload::live, 0, 86400, s.sigterm_deadline...);
+    }
+};
+
+// At least 16 characters, or "" for one generated at start.
+const char* check_admin_token(const std::string& value);
+
+// The admin API (loopback by default, bearer token required).
+struct AdminSection {
+    std::optional<TransportAddress> listen = TransportAddress{IpAddress::v4(0x7F000001), 9478};
+    std::string token;       // empty: a random one is written to token_file
+    std::string token_file;  // where the token is written (mode 0600) when generated
+    bool per_allocation_metrics = false;
+    bool operator==(const AdminSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.address("listen", Reload::restart, s.listen...);
+        visit.secret("token", Reload::live, &check_admin_token, s.token...);
+        visit.text("token_file", Reload::live, nullptr, s.token_file...);
+        visit.flag("per_allocation_metrics", Reload::live, s.per_allocation_metrics...);
+    }
+};
+
+// 1 to 64 characters: a longer realm would enlarge every 401 past
+// turn::max_unauthenticated_growth (RFC 8489 allows 127).
+const char* check_realm(const std::string& value);
+// RFC 8489 §14.14: SOFTWARE is fewer than 128 characters.
+const char* check_software(const std::string& value);
+
+struct Config {
+    // The top level of the file.
+    LogLevel log_level = LogLevel::info;
+    unsigned workers = 0;      // 0: one per core
+    bool pin_workers = false;  // worker i runs on CPU i (mod the CPUs this process may use)
+    std::string realm = "hearth";
+    std::string software = "hearth";
+    std::string public_host;  // the name clients reach this node by (turns: URLs); "" = relay ipv4
+
+    ListenSection listen;
+    TlsSection tls;
+    RelaySection relay;
+    LimitsSection limits;
+    AuthSection auth;
+    SessionStoreSection session_store;
+    PeerPolicySection peer_policy;
+    DrainSection drain;
+    AdminSection admin;
+    bool operator==(const Config&) const = default;
+
+    template <typename Visitor, typename... Configs>
+    static void keys(Visitor& visit, Configs&... c) {
+        visit.choice("log_level", Reload::live, c.log_level...);
+        visit.number("workers", Reload::restart, 0, 256, c.workers...);
+        visit.flag("pin_workers", Reload::restart, c.pin_workers...);
+        visit.text("realm", Reload::live, &check_realm, c.realm...);
+        visit.text("software", Reload::live, &check_software, c.software...);
+        visit.text("public_host", Reload::live, nullptr, c.public_host...);
+        visit.group("listen", c.listen...);
+        visit.group("tls", c.tls...);
+        visit.group("relay", c.relay...);
+        visit.group("limits", c.limits...);
+        visit.group("auth", c.auth...);
+        visit.group("session_store", c.session_store...);
+        visit.group("peer_policy", c.peer_policy...);
+        visit.group("drain", c.drain...);
+        visit.group("admin", c.admin...);
+    }
 };
 
 struct ConfigError {

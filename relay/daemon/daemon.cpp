@@ -3,22 +3,20 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <openssl/rand.h>
-#include <pthread.h>
-#include <sched.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <thread>
-#include <vector>
 
-#include "auth/embedded_session_store.h"
-#include "auth/redis_session_store.h"
+#include "relay/daemon/log_level.h"
+#include "relay/daemon/session_stores.h"
+#include "relay/daemon/signals.h"
 #include "relay/daemon/systemd_notify.h"
+#include "relay/daemon/watchdog.h"
 #include "relay/net/descriptor_limit.h"
 #include "relay/net/worker_group.h"
 
@@ -26,157 +24,57 @@ namespace hearth::relay {
 
 namespace {
 
-spdlog::level::level_enum spdlog_level(config::LogLevel level) {
-    switch (level) {
-        case config::LogLevel::trace:
-            return spdlog::level::trace;
-        case config::LogLevel::debug:
-            return spdlog::level::debug;
-        case config::LogLevel::info:
-            return spdlog::level::info;
-        case config::LogLevel::warn:
-            return spdlog::level::warn;
-        case config::LogLevel::error:
-            return spdlog::level::err;
-    }
-    return spdlog::level::info;
-}
-
-struct SignalContext {
-    event_base* main_base;
-    WorkerGroup* workers;
-    DaemonControl* control = nullptr;
+struct EventBaseDeleter {
+    void operator()(event_base* base) const { event_base_free(base); }
 };
 
-// SIGINT stops at once. SIGTERM (systemctl stop) drains first, for at most
-// drain.sigterm_deadline: allocations keep relaying while new ones go elsewhere.
-void on_stop_signal(evutil_socket_t signal_number, short, void* context) {
-    auto* signals = static_cast<SignalContext*>(context);
-    const auto deadline = signals->control != nullptr
-                              ? signals->control->config().sigterm_drain_deadline
-                              : std::chrono::seconds(0);
-    if (signal_number == SIGTERM && signals->control != nullptr && deadline.count() > 0 &&
-        !signals->control->draining()) {
-        spdlog::info("SIGTERM: draining for at most {} s (SIGINT stops at once)", deadline.count());
-        signals->control->drain(deadline);
-        return;
-    }
-    spdlog::info("signal {}: stopping", static_cast<int>(signal_number));
-    systemd_notify("STOPPING=1");
-    signals->workers->stop();
-    event_base_loopexit(signals->main_base, nullptr);
-}
-
-// WATCHDOG=1 only while every worker's loop turns: each tick posts a task to every worker,
-// and the keep-alive goes out only if all of them ran the previous one.
-struct Watchdog {
-    WorkerGroup* workers;
-    std::atomic<std::size_t> answered{0};
-    std::size_t expected = 0;
-};
-
-void on_watchdog_tick(evutil_socket_t, short, void* context) {
-    auto* watchdog = static_cast<Watchdog*>(context);
-    if (watchdog->answered.exchange(0) >= watchdog->expected) {
-        systemd_notify("WATCHDOG=1");
-    }
-    watchdog->expected = watchdog->workers->size();
-    for (std::size_t index = 0; index < watchdog->workers->size(); ++index) {
-        watchdog->workers->post(index, [watchdog](Worker&) { watchdog->answered.fetch_add(1); });
-    }
-}
-
-// SIGHUP: reload the config, the certificate and the secrets (DaemonControl::reload).
-void on_reload_signal(evutil_socket_t, short, void* context) {
-    auto* signals = static_cast<SignalContext*>(context);
-    if (signals->control != nullptr) {
-        signals->control->reload({});
-    }
-}
-
-}  // namespace
-
-int run_daemon(const config::Config& initial_config, const std::string& config_path,
-               const std::function<bool(DaemonControl&)>& on_ready) {
-    // The main thread's copy, which a reload updates; workers keep what they started with
-    // but for what reload posts to them (secrets, the TLS context).
-    config::Config config = initial_config;
+void start_logging(config::LogLevel level) {
     // Logs go to stderr so stdout stays free for what the user asked for (the demo banner).
     spdlog::set_default_logger(spdlog::stderr_color_mt("hearthd"));
-    spdlog::set_level(spdlog_level(config.log_level));
+    apply_log_level(level);
     evthread_use_pthreads();
     std::signal(SIGPIPE, SIG_IGN);
+}
 
-    event_base* main_base = event_base_new();
-    DaemonControl* control_pointer = nullptr;  // set once the workers exist
-
-    auth::EmbeddedSessionStore embedded_store;
-    for (const auto& seed : config.sessions) {
-        embedded_store.put(seed);
-    }
-    std::unique_ptr<auth::RedisSessionStore> redis_store;
-    if (config.session_store == "redis") {
-        auth::RedisSettings settings;
-        settings.host = config.redis_host;
-        settings.port = config.redis_port;
-        settings.password = config.redis_password;
-        settings.grace = config.redis_grace;
-        settings.node_id = config.node_id;
-        if (settings.node_id.empty()) {
-            char host[256] = {};
-            gethostname(host, sizeof host - 1);
-            settings.node_id = std::string(host) + ":" + std::to_string(getpid());
-        }
-        // A revocation on the channel, or a session found ended by the heartbeat, tears
-        // its allocations down on every worker of this node.
-        redis_store = std::make_unique<auth::RedisSessionStore>(
-            main_base, settings,
-            [&control_pointer](const std::string& session, const std::string& user) {
-                if (control_pointer != nullptr) {
-                    control_pointer->delete_session_allocations(session, user, [](std::size_t) {});
-                }
-            });
-    }
-    auth::SessionStore* session_store =
-        redis_store ? static_cast<auth::SessionStore*>(redis_store.get()) : &embedded_store;
-    SharedState shared{
+// The limits every worker shares, and the key every worker's nonces are made with.
+std::unique_ptr<SharedState> shared_state_for(const config::Config& config,
+                                              auth::SessionStore& store) {
+    const auto& limits = config.limits;
+    auto shared = std::unique_ptr<SharedState>(new SharedState{
         turn::SharedLimits{
-            turn::AllocationQuota(config.max_allocations, config.max_allocations_per_user),
-            turn::SessionBudgets(config.session_bandwidth_bps),
-            turn::SourceBanList(config.auth_failures_before_ban, config.auth_failure_window,
-                                config.auth_ban)},
+            turn::AllocationQuota(limits.max_allocations, limits.max_allocations_per_user),
+            turn::SessionBudgets(limits.session_bandwidth_bps),
+            turn::SourceBanList(limits.auth_failures_before_ban, limits.auth_failure_window,
+                                limits.auth_ban)},
         {},
-        session_store,
+        &store,
         {},
-        ConnectionLimiter(config.max_connections, config.max_connections_per_source)};
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(shared.nonce_key.data()),
-                   static_cast<int>(shared.nonce_key.size())) != 1) {
+        ConnectionLimiter(limits.max_connections, limits.max_connections_per_source)});
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(shared->nonce_key.data()),
+                   static_cast<int>(shared->nonce_key.size())) != 1) {
         spdlog::error("cannot draw a random nonce key");
-        return 1;
+        return nullptr;
     }
+    return shared;
+}
 
-    unsigned worker_count = config.workers;
-    if (worker_count == 0) {
-        worker_count = std::max(1u, std::thread::hardware_concurrency());
+// The TLS context, when there are TLS listeners: nullopt when it cannot be built.
+std::optional<SslContextPointer> tls_context_for(const config::Config& config) {
+    if (config.listen.tls.empty()) {
+        return SslContextPointer{};
     }
-    SslContextPointer tls_context;
-    if (!config.listen_tls.empty()) {
-        std::string error;
-        tls_context =
-            make_server_tls_context(config.tls_certificate, config.tls_private_key, error);
-        if (!tls_context) {
-            spdlog::error("cannot load the TLS certificate: {}", error);
-            return 1;
-        }
+    std::string error;
+    auto context = make_server_tls_context(config.tls.certificate, config.tls.private_key, error);
+    if (!context) {
+        spdlog::error("cannot load the TLS certificate: {}", error);
+        return std::nullopt;
     }
-    auto workers_holder = std::make_unique<WorkerGroup>(worker_count, config, shared, tls_context);
-    WorkerGroup& workers = *workers_holder;
-    if (std::string error; !workers.open_listeners(config, error)) {
-        spdlog::error("cannot open listeners: {}", error);
-        return 1;
-    }
-    // What is open now (listeners, the event bases, Redis) plus room for the admin API,
-    // logs and a burst of accepts is set aside; the rest bounds allocations.
+    return context;
+}
+
+// What is open now (listeners, the event bases, Redis) plus room for the admin API, logs
+// and a burst of accepts is set aside; the rest bounds allocations.
+bool cap_allocations_by_descriptors(const config::Config& config, SharedState& shared) {
     const std::uint64_t descriptor_limit = raise_descriptor_limit();
     shared.descriptor_allocation_cap =
         allocations_within(descriptor_limit, open_descriptor_count() + 64);
@@ -185,96 +83,99 @@ int run_daemon(const config::Config& initial_config, const std::string& config_p
             "the file descriptor limit ({}) leaves no room for allocations; raise "
             "LimitNOFILE (systemd) or ulimit -n",
             descriptor_limit);
-        return 1;
+        return false;
     }
-    if (shared.descriptor_allocation_cap < config.max_allocations) {
+    if (shared.descriptor_allocation_cap < config.limits.max_allocations) {
         spdlog::warn("limits.max_allocations {} lowered to {}: the file descriptor limit is {}",
-                     config.max_allocations, shared.descriptor_allocation_cap, descriptor_limit);
+                     config.limits.max_allocations, shared.descriptor_allocation_cap,
+                     descriptor_limit);
     }
     shared.limits.quota.set_limits(
-        std::min(config.max_allocations, shared.descriptor_allocation_cap),
-        config.max_allocations_per_user);
+        std::min(config.limits.max_allocations, shared.descriptor_allocation_cap),
+        config.limits.max_allocations_per_user);
+    return true;
+}
 
-    SignalContext signals{main_base, &workers};
-    event* sigint = evsignal_new(main_base, SIGINT, &on_stop_signal, &signals);
-    event* sigterm = evsignal_new(main_base, SIGTERM, &on_stop_signal, &signals);
-    event* sighup = evsignal_new(main_base, SIGHUP, &on_reload_signal, &signals);
-    for (event* signal_event : {sigint, sigterm, sighup}) {
-        event_add(signal_event, nullptr);
-    }
-
-    workers.start(config.pin_workers);
+std::string listening_summary(const config::Config& config) {
     std::string listening;
-    for (const auto& address : config.listen_udp) {
-        listening += " udp " + address.to_string();
+    for (const auto& [transport, addresses] :
+         {std::pair{"udp", &config.listen.udp}, std::pair{"tcp", &config.listen.tcp},
+          std::pair{"tls", &config.listen.tls}}) {
+        for (const auto& address : *addresses) {
+            listening += std::string(" ") + transport + " " + address.to_string();
+        }
     }
-    for (const auto& address : config.listen_tcp) {
-        listening += " tcp " + address.to_string();
-    }
-    for (const auto& address : config.listen_tls) {
-        listening += " tls " + address.to_string();
-    }
-    const auto started_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
-    // Destroyed explicitly below, before the event base it uses.
-    auto control_holder = std::make_unique<DaemonControl>(
-        main_base, workers, shared, config, config_path, redis_store ? nullptr : &embedded_store,
-        redis_store.get(), started_unix);
-    DaemonControl& control = *control_holder;
-    control_pointer = &control;
-    signals.control = &control;
-    control.register_node();
-    if (config.alternate_server) {
-        control.undrain();  // posts the capacity redirect to every worker
-    }
-    if (redis_store) {
-        // Secrets may live in Redis too: read them at every (re)connection.
-        redis_store->on_connected([&control, store = redis_store.get()] {
-            store->load_secrets([&control](std::vector<auth::NamedSecret> secrets) {
-                control.set_redis_secrets(std::move(secrets));
-            });
+    return listening;
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+int run_daemon(const config::Config& config, const std::string& config_path,
+               const std::function<bool(DaemonControl&)>& on_ready) {
+    start_logging(config.log_level);
+    const std::unique_ptr<event_base, EventBaseDeleter> main_base(event_base_new());
+    DaemonControl* control_for_revocations = nullptr;  // set once the control exists
+    SessionStores stores(
+        main_base.get(), config,
+        [&control_for_revocations](const std::string& session, const std::string& user) {
+            if (control_for_revocations != nullptr) {
+                control_for_revocations->delete_session_allocations(session, user,
+                                                                    [](std::size_t) {});
+            }
         });
-        redis_store->start();
+    auto shared = shared_state_for(config, stores.active());
+    const auto tls_context = tls_context_for(config);
+    if (!shared || !tls_context) {
+        return 1;
     }
+    const unsigned worker_count =
+        config.workers != 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+    auto workers = std::make_unique<WorkerGroup>(worker_count, config, *shared, *tls_context);
+    if (std::string error; !workers->open_listeners(config, error)) {
+        spdlog::error("cannot open listeners: {}", error);
+        return 1;
+    }
+    if (!cap_allocations_by_descriptors(config, *shared)) {
+        return 1;
+    }
+    workers->start(config.pin_workers);
+
+    auto control = std::make_unique<DaemonControl>(main_base.get(), *workers, *shared, config,
+                                                   config_path, stores.handles(), unix_now());
+    control_for_revocations = control.get();
+    auto signals = std::make_unique<DaemonSignals>(main_base.get(), *control);
+    auto watchdog = std::make_unique<SystemdWatchdog>(main_base.get(), *workers);
+    control->register_node();
+    if (config.drain.alternate_server) {
+        control->undrain();  // posts the capacity redirect to every worker
+    }
+    stores.start(*control);
     int exit_code = 0;
-    if (on_ready && !on_ready(control)) {
+    if (on_ready && !on_ready(*control)) {
         exit_code = 1;
-        workers.stop();
-        event_base_loopexit(main_base, nullptr);
+        control->stop();
     } else {
-        spdlog::info("hearthd ready: {} workers,{}", worker_count, listening);
+        spdlog::info("hearthd ready: {} workers,{}", worker_count, listening_summary(config));
         systemd_notify("READY=1");
     }
 
-    Watchdog watchdog{&workers};
-    event* watchdog_timer = nullptr;
-    if (const auto interval = systemd_watchdog_interval()) {
-        watchdog_timer = event_new(main_base, -1, EV_PERSIST, &on_watchdog_tick, &watchdog);
-        const auto half = *interval / 2;
-        const timeval every{static_cast<time_t>(half.count() / 1000000),
-                            static_cast<suseconds_t>(half.count() % 1000000)};
-        event_add(watchdog_timer, &every);
-    }
-
-    event_base_dispatch(main_base);
-    if (watchdog_timer != nullptr) {
-        event_free(watchdog_timer);
-    }
-    workers.join();
-    control.release_attachments();
-    control_pointer = nullptr;
-    signals.control = nullptr;
-    if (redis_store) {
-        redis_store->close();  // allocations ending now are not counted down: their counts expire
-    }
-    workers_holder.reset();
-    redis_store.reset();
-    control_holder.reset();
-    for (event* signal_event : {sigint, sigterm, sighup}) {
-        event_free(signal_event);
-    }
-    event_base_free(main_base);
+    event_base_dispatch(main_base.get());
+    // Nothing runs on the workers from here on; then what the control plane holds goes,
+    // then the workers with their allocations, then the store they counted with.
+    workers->join();
+    control->release_attachments();
+    control_for_revocations = nullptr;
+    stores.close();
+    watchdog.reset();
+    signals.reset();
+    workers.reset();
+    control.reset();
     spdlog::info("hearthd stopped");
     return exit_code;
 }

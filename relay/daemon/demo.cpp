@@ -27,31 +27,31 @@ std::string random_secret() {
 config::Config demo_config(std::uint16_t port) {
     config::Config config;
     const IpAddress loopback = *IpAddress::parse("127.0.0.1");
-    config.listen_udp = {TransportAddress{loopback, port}};
-    config.listen_tcp = {TransportAddress{loopback, port}};
-    config.relay_ipv4 = loopback;
+    config.listen.udp = {TransportAddress{loopback, port}};
+    config.listen.tcp = {TransportAddress{loopback, port}};
+    config.relay.ipv4 = loopback;
     config.workers = 1;
-    config.secrets = {{"demo", random_secret()}};
-    config.sessions = {
+    config.auth.secrets = {{"demo", random_secret()}};
+    config.session_store.sessions = {
         auth::Session{demo_session, auth::SessionState::active, {"therapist", "client"}, 0, 0, 16}};
-    config.peer_allow = {*AddressRange::parse("127.0.0.0/8")};
-    config.admin_token_file = "/run/hearth/admin.token";
+    config.peer_policy.allow = {*AddressRange::parse("127.0.0.0/8")};
+    config.admin.token_file = "/run/hearth/admin.token";
     config.public_host = "localhost";  // the demo certificate's name
     return config;
 }
 
 std::string demo_banner(const config::Config& config, std::int64_t now_unix,
                         const std::string& admin_token) {
-    const auto& listen = config.listen_udp.front();
+    const auto& listen = config.listen.udp.front();
     const std::string host = listen.to_string();
     std::string urls = fmt::format("\"turn:{0}?transport=udp\", \"turn:{0}?transport=tcp\"", host);
     std::string text = "hearthd demo: UDP and TCP on " + host;
-    if (!config.listen_tls.empty()) {
+    if (!config.listen.tls.empty()) {
         // turns: URLs name a host, not an address: the certificate is for "localhost".
-        const auto tls_port = config.listen_tls.front().port;
+        const auto tls_port = config.listen.tls.front().port;
         urls += fmt::format(", \"turns:localhost:{}?transport=tcp\"", tls_port);
         text += fmt::format(", TLS on {} (self-signed certificate for localhost)",
-                            config.listen_tls.front().to_string());
+                            config.listen.tls.front().to_string());
     }
     text += ", embedded session store, session '" + std::string(demo_session) + "'\n";
     text +=
@@ -60,17 +60,18 @@ std::string demo_banner(const config::Config& config, std::int64_t now_unix,
     for (const char* user : {"therapist", "client"}) {
         const std::string username =
             auth::make_username(now_unix + demo_credential_ttl, demo_session, user);
-        const std::string password = auth::mint_password(config.secrets.back().value, username);
+        const std::string password =
+            auth::mint_password(config.auth.secrets.back().value, username);
         text +=
             fmt::format("RTCIceServer for '{}' (valid {} h):\n", user, demo_credential_ttl / 3600);
         text += fmt::format("{{\"urls\": [{}], \"username\": \"{}\", \"credential\": \"{}\"}}\n\n",
                             urls, username, password);
     }
-    if (config.admin_listen) {
-        const auto admin = config.admin_listen->to_string();
+    if (config.admin.listen) {
+        const auto admin = config.admin.listen->to_string();
         text += fmt::format("Admin page: http://{}/#token={}\n", admin, admin_token);
         text += fmt::format("Admin API:  http://{} (bearer token above, also in {})\n", admin,
-                            config.admin_token_file);
+                            config.admin.token_file);
         text += "            ./build/admin/hearthctl status   (needs no flags on this machine)\n";
     }
     text += "Stop with Ctrl-C.\n";

@@ -39,4 +39,10 @@ std::uint32_t ConnectionLimiter::open() const {
     return total_;
 }
 
+void ConnectionLimiter::set_limits(std::uint32_t max_total, std::uint32_t max_per_source) {
+    std::lock_guard lock(mutex_);
+    max_total_ = max_total;
+    max_per_source_ = max_per_source;
+}
+
 }  // namespace hearth::relay

@@ -28,6 +28,8 @@ class ConnectionLimiter {
     enum class Result { admitted, total_reached, source_reached };
     Result admit(const IpAddress& source);
     void release(const IpAddress& source);
+    // Reload: the bounds new connections meet; connections open stay open.
+    void set_limits(std::uint32_t max_total, std::uint32_t max_per_source);
 
     std::uint64_t refused_total() const { return refused_total_.load(std::memory_order_relaxed); }
     std::uint64_t refused_per_source() const {

@@ -32,6 +32,11 @@ class CredentialAuthenticator final : public turn::Authenticator {
     std::string_view realm() const override { return realm_; }
     // Reload: the ring checked from now on (the owning worker's thread).
     void replace_secrets(auth::SecretRing secrets) { secrets_ = std::move(secrets); }
+    // Reload: the realm answered and checked, and how long new nonces last.
+    void configure(std::string realm, std::chrono::seconds nonce_lifetime) {
+        realm_ = std::move(realm);
+        nonces_.set_validity(nonce_lifetime);
+    }
     std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) override;
     std::expected<turn::Credentials, turn::AuthFailure> authenticate(
         const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix) override;

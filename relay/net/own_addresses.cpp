@@ -27,15 +27,15 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
             own.push_back(address);
         }
     };
-    for (const auto* listeners : {&config.listen_udp, &config.listen_tcp, &config.listen_tls}) {
+    for (const auto* listeners : {&config.listen.udp, &config.listen.tcp, &config.listen.tls}) {
         for (const auto& listener : *listeners) {
             add(listener.ip);
         }
     }
-    if (config.admin_listen) {
-        add(config.admin_listen->ip);
+    if (config.admin.listen) {
+        add(config.admin.listen->ip);
     }
-    for (const auto& relay : {config.relay_ipv4, config.relay_ipv6}) {
+    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6}) {
         if (relay) {
             add(*relay);
         }

@@ -62,12 +62,8 @@ struct TcpRelay::PeerConnection {
 };
 
 TcpRelay::TcpRelay(event_base* base, const LoopClock& clock, unsigned worker_index,
-                   TcpPortRegistry& ports, std::size_t max_queued_bytes)
-    : base_(base),
-      clock_(clock),
-      worker_index_(worker_index),
-      ports_(ports),
-      max_queued_bytes_(max_queued_bytes) {}
+                   TcpPortRegistry& ports, const StreamLimits& limits)
+    : base_(base), clock_(clock), worker_index_(worker_index), ports_(ports), limits_(limits) {}
 
 TcpRelay::~TcpRelay() {
     while (!addresses_.empty()) {
@@ -362,9 +358,9 @@ void TcpRelay::adopt(DetachedStream detached) {
         bufferevent_setcb(stream, &TcpRelay::on_pipe_read, &TcpRelay::on_pipe_drained,
                           &TcpRelay::on_pipe_event, connection);
         bufferevent_set_timeouts(stream, nullptr, nullptr);
-        bufferevent_setwatermark(stream, EV_WRITE, max_queued_bytes_ / 2, 0);
+        bufferevent_setwatermark(stream, EV_WRITE, max_queued_bytes() / 2, 0);
         // A side paused for bandwidth holds at most this much unread.
-        bufferevent_setwatermark(stream, EV_READ, 0, max_queued_bytes_);
+        bufferevent_setwatermark(stream, EV_READ, 0, max_queued_bytes());
         bufferevent_enable(stream, EV_READ | EV_WRITE);
     }
     // Bytes the client sent right behind its ConnectionBind are already buffered.
@@ -405,7 +401,7 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
         evtimer_add(connection->resume_timer, &bandwidth_retry);
     }
     if (evbuffer_get_length(bufferevent_get_output(other)) >=
-        connection->relay->max_queued_bytes_) {
+        connection->relay->max_queued_bytes()) {
         bufferevent_disable(stream, EV_READ);
     }
 }
@@ -441,7 +437,7 @@ void TcpRelay::on_resume_timer(evutil_socket_t, short, void* context) {
         }
         side.paused = false;
         if (!side.closed && evbuffer_get_length(bufferevent_get_output(other)) <
-                                connection->relay->max_queued_bytes_) {
+                                connection->relay->max_queued_bytes()) {
             bufferevent_enable(stream, EV_READ);
         }
         if (evbuffer_get_length(bufferevent_get_input(stream)) > 0) {

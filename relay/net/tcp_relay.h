@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "relay/net/connection_limiter.h"
 #include "relay/net/loop_clock.h"
 #include "relay/net/tcp_port_registry.h"
 #include "relay/turn/turn_server.h"
@@ -48,8 +49,9 @@ class TcpRelay {
     // One relayed TCP address: its listener for peers and its allocation.
     struct RelayedAddress;
 
+    // `limits.output_buffer_bytes` bounds what is queued towards either side.
     TcpRelay(event_base* base, const LoopClock& clock, unsigned worker_index,
-             TcpPortRegistry& ports, std::size_t max_queued_bytes);
+             TcpPortRegistry& ports, const StreamLimits& limits);
     ~TcpRelay();
     TcpRelay(const TcpRelay&) = delete;
     TcpRelay& operator=(const TcpRelay&) = delete;
@@ -107,7 +109,8 @@ class TcpRelay {
     unsigned worker_index_;
     turn::TurnServer* server_ = nullptr;
     TcpPortRegistry& ports_;
-    std::size_t max_queued_bytes_;
+    const StreamLimits& limits_;
+    std::size_t max_queued_bytes() const { return limits_.output_buffer_bytes; }
     std::uint32_t connection_counter_ = 0;
     std::unordered_map<std::uint32_t, std::unique_ptr<PeerConnection>> connections_;
     std::unordered_map<RelayedAddress*, std::unique_ptr<RelayedAddress>> addresses_;

@@ -12,7 +12,7 @@ namespace {
 
 auth::SecretRing ring_of(const config::Config& config) {
     auth::SecretRing ring;
-    for (const auto& secret : config.secrets) {
+    for (const auto& secret : config.auth.secrets) {
         ring.add({secret.name, secret.value});
     }
     return ring;
@@ -21,18 +21,24 @@ auth::SecretRing ring_of(const config::Config& config) {
 turn::ServerSettings settings_of(const config::Config& config) {
     turn::ServerSettings settings;
     settings.software = config.software;
-    settings.lifetime_default = config.allocation_lifetime_default;
-    settings.lifetime_max = config.allocation_lifetime_max;
-    settings.max_permissions_per_allocation = config.max_permissions_per_allocation;
-    settings.max_channels_per_allocation = config.max_channels_per_allocation;
-    settings.unauthenticated_requests_per_second = config.unauthenticated_requests_per_second;
-    settings.allocate_requests_per_second = config.allocate_requests_per_second;
-    settings.allocation_bandwidth_bps = config.allocation_bandwidth_bps;
+    settings.lifetime_default = config.limits.allocation_lifetime_default;
+    settings.lifetime_max = config.limits.allocation_lifetime_max;
+    settings.max_permissions_per_allocation = config.limits.max_permissions_per_allocation;
+    settings.max_channels_per_allocation = config.limits.max_channels_per_allocation;
+    settings.unauthenticated_requests_per_second =
+        config.limits.unauthenticated_requests_per_second;
+    settings.allocate_requests_per_second = config.limits.allocate_requests_per_second;
+    settings.allocation_bandwidth_bps = config.limits.allocation_bandwidth_bps;
     return settings;
 }
 
+StreamLimits stream_limits_of(const config::Config& config) {
+    return {config.limits.stream_output_buffer_bytes, config.limits.stream_idle_timeout,
+            config.limits.tls_handshake_timeout};
+}
+
 turn::PeerPolicy peer_policy_of(const config::Config& config) {
-    turn::PeerPolicy policy(config.peer_allow);
+    turn::PeerPolicy policy(config.peer_policy.allow);
     for (const auto& address : own_addresses(config, host_addresses())) {
         policy.add_own_address(address);
     }
@@ -48,20 +54,19 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       base_(event_base_new()),
       clock_(base_.get()),
       tasks_(base_.get()),
-      stream_limits_{config.stream_output_buffer_bytes, config.stream_idle_timeout,
-                     config.tls_handshake_timeout},
+      stream_limits_(stream_limits_of(config)),
       tls_context_(std::move(tls_context)),
       authenticator_(
-          config.realm, ring_of(config), shared.nonce_key, config.nonce_lifetime,
+          config.realm, ring_of(config), shared.nonce_key, config.limits.nonce_lifetime,
           *shared.session_store,
           [this](std::function<void()> task) { tasks_.post(std::move(task)); },
           [this](const turn::StoreQuestion& question) {
               dispatcher_.resume(question, clock_.now());
           }),
       events_(index),
-      tcp_relay_(base_.get(), clock_, index, shared.tcp_ports, config.stream_output_buffer_bytes),
-      relay_sockets_(base_.get(), clock_, config.relay_ipv4, config.relay_ipv6,
-                     RelayPortRange{config.relay_port_min, config.relay_port_max}, tcp_relay_,
+      tcp_relay_(base_.get(), clock_, index, shared.tcp_ports, stream_limits_),
+      relay_sockets_(base_.get(), clock_, config.relay.ipv4, config.relay.ipv6,
+                     RelayPortRange{config.relay.port_min, config.relay.port_max}, tcp_relay_,
                      shared.tcp_ports),
       // Allocation IDs stay unique across workers: the worker index in the top bits.
       server_(settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
@@ -81,7 +86,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
 Worker::~Worker() = default;
 
 bool Worker::open_listeners(const config::Config& config, std::string& error) {
-    for (const auto& address : config.listen_udp) {
+    for (const auto& address : config.listen.udp) {
         auto listener = std::make_unique<UdpListener>(base_.get(), clock_, dispatcher_, address);
         if (!listener->open(error)) {
             return false;
@@ -89,8 +94,8 @@ bool Worker::open_listeners(const config::Config& config, std::string& error) {
         udp_listeners_.push_back(std::move(listener));
     }
     for (const auto& [addresses, transport] :
-         {std::pair{&config.listen_tcp, turn::ClientTransport::tcp},
-          std::pair{&config.listen_tls, turn::ClientTransport::tls}}) {
+         {std::pair{&config.listen.tcp, turn::ClientTransport::tcp},
+          std::pair{&config.listen.tls, turn::ClientTransport::tls}}) {
         for (const auto& address : *addresses) {
             auto listener = std::make_unique<TcpListener>(stream_parts_, address, transport);
             if (!listener->open(error)) {
@@ -116,8 +121,11 @@ void Worker::post(std::function<void(Worker&)> task) {
     tasks_.post([this, task = std::move(task)] { task(*this); });
 }
 
+// Everything of `config` a worker holds, derived as the constructor derives it.
 void Worker::apply_config(const config::Config& config) {
     server_.apply(settings_of(config), peer_policy_of(config));
+    authenticator_.configure(config.realm, config.limits.nonce_lifetime);
+    stream_limits_ = stream_limits_of(config);
 }
 
 void Worker::set_draining(bool draining, std::optional<turn::Redirect> redirect) {
@@ -127,6 +135,20 @@ void Worker::set_draining(bool draining, std::optional<turn::Redirect> redirect)
 std::size_t Worker::delete_session_allocations(const std::string& session_id,
                                                const std::string& user_id) {
     return server_.delete_where_session(session_id, user_id, turn::DeleteReason::revoked);
+}
+
+std::size_t Worker::delete_allocations_if(const std::function<bool(const turn::Owner&)>& doomed) {
+    std::vector<turn::Owner> owners;
+    server_.for_each_allocation([&](const turn::Allocation& allocation) {
+        if (doomed(allocation.owner())) {
+            owners.push_back(allocation.owner());
+        }
+    });
+    std::size_t deleted = 0;
+    for (const auto& owner : owners) {
+        deleted += delete_session_allocations(owner.session_id, owner.user_id);
+    }
+    return deleted;
 }
 
 // Every second: allocations, permissions and channels whose time ran out; store answers

@@ -49,8 +49,9 @@ class Worker {
 
     // Everything below runs on the worker's own thread (through post()).
     WorkerSnapshot snapshot();
-    // Reload: limits and the peer policy from `config`; the TLS context new connections
-    // use (connections already up keep theirs); the secrets credentials are checked with.
+    // Reload: limits, the peer policy, the realm and the stream limits from `config`; the
+    // TLS context new connections use (connections already up keep theirs); the secrets
+    // credentials are checked with.
     void apply_config(const config::Config& config);
     void set_tls_context(SslContextPointer context) { tls_context_ = std::move(context); }
     void replace_secrets(auth::SecretRing secrets) {
@@ -61,6 +62,8 @@ class Worker {
     // Revocation: the allocations of a session (of one user when `user_id` is not empty).
     std::size_t delete_session_allocations(const std::string& session_id,
                                            const std::string& user_id);
+    // Deletes (as revoked) every allocation whose owner `doomed` names; returns how many.
+    std::size_t delete_allocations_if(const std::function<bool(const turn::Owner&)>& doomed);
     // RFC 6062: a client data connection whose peer connection this worker holds.
     void adopt_data_connection(DetachedStream stream) { tcp_relay_.adopt(std::move(stream)); }
 

@@ -62,4 +62,16 @@ bool SourceBanList::record_failure(const IpAddress& address, TimePoint now) {
     return true;
 }
 
+Seconds SourceBanList::ban_duration() const {
+    std::lock_guard lock(mutex_);
+    return ban_;
+}
+
+void SourceBanList::configure(std::uint32_t max_failures, Seconds window, Seconds ban) {
+    std::lock_guard lock(mutex_);
+    max_failures_ = max_failures;
+    window_ = window;
+    ban_ = ban;
+}
+
 }  // namespace hearth::turn

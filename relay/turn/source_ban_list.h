@@ -24,7 +24,9 @@ class SourceBanList {
     // Counts one failure; true when this one starts a ban.
     bool record_failure(const IpAddress& source, TimePoint now);
     bool banned(const IpAddress& source, TimePoint now) const;
-    Seconds ban_duration() const { return ban_; }
+    Seconds ban_duration() const;
+    // Reload: the thresholds for failures from now on; bans in force run their course.
+    void configure(std::uint32_t max_failures, Seconds window, Seconds ban);
 
   private:
     struct Entry {

@@ -24,15 +24,15 @@ TEST(ConfigLoader, AppliesDefaults) {
     ASSERT_TRUE(result.config.has_value());
     const auto& config = *result.config;
     EXPECT_EQ(config.realm, "hearth");
-    ASSERT_EQ(config.listen_udp.size(), 1u);
-    EXPECT_EQ(config.listen_udp[0].to_string(), "0.0.0.0:3478");
-    EXPECT_EQ(config.allocation_lifetime_default.count(), 600);
-    EXPECT_EQ(config.allocation_lifetime_max.count(), 3600);
-    EXPECT_TRUE(config.peer_allow.empty());
-    EXPECT_EQ(config.unauthenticated_requests_per_second, 20u);
-    EXPECT_EQ(config.allocate_requests_per_second, 20u);
-    EXPECT_EQ(config.admin_listen->to_string(), "127.0.0.1:9478");
-    ASSERT_EQ(config.secrets.size(), 1u);
+    ASSERT_EQ(config.listen.udp.size(), 1u);
+    EXPECT_EQ(config.listen.udp[0].to_string(), "0.0.0.0:3478");
+    EXPECT_EQ(config.limits.allocation_lifetime_default.count(), 600);
+    EXPECT_EQ(config.limits.allocation_lifetime_max.count(), 3600);
+    EXPECT_TRUE(config.peer_policy.allow.empty());
+    EXPECT_EQ(config.limits.unauthenticated_requests_per_second, 20u);
+    EXPECT_EQ(config.limits.allocate_requests_per_second, 20u);
+    EXPECT_EQ(config.admin.listen->to_string(), "127.0.0.1:9478");
+    ASSERT_EQ(config.auth.secrets.size(), 1u);
 }
 
 TEST(ConfigLoader, ReadsEveryGroup) {
@@ -53,19 +53,19 @@ admin = { listen = ""; per_allocation_metrics = true; };
     const auto& config = *result.config;
     EXPECT_EQ(config.log_level, LogLevel::debug);
     EXPECT_EQ(config.workers, 3u);
-    EXPECT_EQ(config.listen_udp.size(), 2u);
-    EXPECT_TRUE(config.listen_tcp.empty());
-    EXPECT_EQ(config.listen_tls.size(), 1u);
-    EXPECT_EQ(config.relay_ipv6->to_string(), "2001:db8::10");
-    EXPECT_EQ(config.relay_port_min, 50000);
-    EXPECT_EQ(config.allocation_lifetime_max.count(), 1800);
-    EXPECT_EQ(config.max_channels_per_allocation, 8u);
-    ASSERT_EQ(config.sessions.size(), 1u);
-    EXPECT_EQ(config.sessions[0].state, auth::SessionState::scheduled);
-    EXPECT_EQ(config.sessions[0].allocation_cap, 3u);
-    EXPECT_EQ(config.peer_allow[0].to_string(), "10.20.0.0/16");
-    EXPECT_FALSE(config.admin_listen.has_value());
-    EXPECT_TRUE(config.metrics_per_allocation);
+    EXPECT_EQ(config.listen.udp.size(), 2u);
+    EXPECT_TRUE(config.listen.tcp.empty());
+    EXPECT_EQ(config.listen.tls.size(), 1u);
+    EXPECT_EQ(config.relay.ipv6->to_string(), "2001:db8::10");
+    EXPECT_EQ(config.relay.port_min, 50000);
+    EXPECT_EQ(config.limits.allocation_lifetime_max.count(), 1800);
+    EXPECT_EQ(config.limits.max_channels_per_allocation, 8u);
+    ASSERT_EQ(config.session_store.sessions.size(), 1u);
+    EXPECT_EQ(config.session_store.sessions[0].state, auth::SessionState::scheduled);
+    EXPECT_EQ(config.session_store.sessions[0].allocation_cap, 3u);
+    EXPECT_EQ(config.peer_policy.allow[0].to_string(), "10.20.0.0/16");
+    EXPECT_FALSE(config.admin.listen.has_value());
+    EXPECT_TRUE(config.admin.per_allocation_metrics);
 }
 
 TEST(ConfigLoader, ReportsEachErrorWithItsLine) {

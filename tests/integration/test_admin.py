@@ -219,13 +219,17 @@ class ReloadTest(AdminTest):
         self.assertIn("needs a restart: listen.udp", reloaded.stdout)
         self.hearthd.wait_for_line("listen.udp changed but needs a restart")
 
-    def test_changed_ban_settings_are_named_as_needing_a_restart(self):
+    def test_changed_ban_settings_take_effect(self):
         with open(self.config_path, "a") as file:
-            file.write("limits = { auth_ban = 60; };\n")
+            file.write("limits = { auth_failures_before_ban = 2; auth_ban = 60; };\n")
         reloaded = self.hearthctl("reload")
         self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
-        self.assertIn("auth_ban", reloaded.stdout)
-        self.hearthd.wait_for_line("auth_ban changed but needs a restart")
+        self.assertIn("limits.auth_failures_before_ban", reloaded.stdout)
+        self.assertNotIn("needs a restart", reloaded.stdout)
+        # Two wrong passwords past a valid nonce now ban the source (ten did before).
+        for _ in range(2):
+            self.assertFalse(self.allocates("not-the-secret-0123456789abcdef"))
+        self.hearthd.wait_for_line("banned for 60 s")
 
 
 if __name__ == "__main__":

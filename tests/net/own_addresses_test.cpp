@@ -22,12 +22,12 @@ bool contains(const std::vector<IpAddress>& addresses, const char* text) {
 
 TEST(OwnAddresses, EveryListenerTheAdminApiAndTheRelayAddressesAreOwn) {
     config::Config config;
-    config.listen_udp = {at("198.51.100.1", 3478)};
-    config.listen_tcp = {at("198.51.100.2", 3478)};
-    config.listen_tls = {at("198.51.100.3", 443)};
-    config.admin_listen = at("10.0.0.4", 9478);
-    config.relay_ipv4 = ip("198.51.100.5");
-    config.relay_ipv6 = ip("2001:db8::6");
+    config.listen.udp = {at("198.51.100.1", 3478)};
+    config.listen.tcp = {at("198.51.100.2", 3478)};
+    config.listen.tls = {at("198.51.100.3", 443)};
+    config.admin.listen = at("10.0.0.4", 9478);
+    config.relay.ipv4 = ip("198.51.100.5");
+    config.relay.ipv6 = ip("2001:db8::6");
     const std::vector<IpAddress> host{ip("198.51.100.9")};
     const auto own = own_addresses(config, host);
     for (const char* address : {"198.51.100.1", "198.51.100.2", "198.51.100.3", "10.0.0.4",
@@ -41,10 +41,10 @@ TEST(OwnAddresses, EveryListenerTheAdminApiAndTheRelayAddressesAreOwn) {
 
 TEST(OwnAddresses, AWildcardListenerMakesEveryHostAddressOwn) {
     config::Config config;
-    config.listen_udp = {at("0.0.0.0", 3478)};
-    config.listen_tls = {at("::", 5349)};
-    config.admin_listen.reset();
-    config.relay_ipv4 = ip("198.51.100.5");
+    config.listen.udp = {at("0.0.0.0", 3478)};
+    config.listen.tls = {at("::", 5349)};
+    config.admin.listen.reset();
+    config.relay.ipv4 = ip("198.51.100.5");
     const std::vector<IpAddress> host{ip("198.51.100.5"), ip("203.0.113.8"), ip("2001:db8::8")};
     const auto own = own_addresses(config, host);
     EXPECT_TRUE(contains(own, "203.0.113.8"));

@@ -1,0 +1,194 @@
+#pragma once
+
+// What the control plane (the admin API, signals) may do with a running node. Every
+// method is called on the main thread; answers come back on the main thread's loop. The
+// methods live in files named for what they do: daemon_control.cpp (snapshots, sessions),
+// reload.cpp, secrets.cpp, drain.cpp and node_registry.cpp.
+
+#include <event2/event.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/secret_ring.h"
+#include "auth/session_store.h"
+#include "relay/config/config.h"
+#include "relay/loop/task_queue.h"
+#include "relay/net/connection_limiter.h"
+#include "relay/net/snapshot.h"
+#include "relay/net/worker_group.h"
+#include "relay/turn/turn_server.h"
+
+namespace hearth::auth {
+class EmbeddedSessionStore;
+class RedisSessionStore;
+struct NodeInfo;
+}  // namespace hearth::auth
+
+namespace hearth::relay {
+
+class DaemonControl {
+  public:
+    // The configured session store: exactly one of the two is set.
+    struct Stores {
+        auth::EmbeddedSessionStore* embedded = nullptr;
+        auth::RedisSessionStore* redis = nullptr;
+    };
+    DaemonControl(event_base* main_base, WorkerGroup& workers, SharedState& shared,
+                  config::Config config, std::string config_path, Stores stores,
+                  std::int64_t started_unix);
+    ~DaemonControl();
+    DaemonControl(const DaemonControl&) = delete;
+    DaemonControl& operator=(const DaemonControl&) = delete;
+
+    event_base* base() const { return main_base_; }
+    // The configuration in effect: the file as last loaded, but for keys that wait for a
+    // restart, which keep the value the node started with.
+    const config::Config& config() const { return config_; }
+    std::int64_t started_unix() const { return started_unix_; }
+    std::size_t worker_count() const;
+    const ConnectionLimiter& connections() const;
+    // Keeps a control-plane object (the admin server) alive until the loop has stopped.
+    void keep(std::shared_ptr<void> attachment) { attachments_.push_back(std::move(attachment)); }
+    void release_attachments() { attachments_.clear(); }
+    // Stops every worker and the main loop now.
+    void stop();
+
+    // Asks every worker for a snapshot; `done` gets them all, in worker order.
+    void collect(std::function<void(std::vector<WorkerSnapshot>)> done);
+
+    // --- sessions (daemon_control.cpp)
+    auth::SessionStore& session_store();
+    bool session_store_up() const;
+    void list_sessions(std::function<void(std::vector<auth::Session>)> done);
+    // Ends a session, or removes one participant, in the store (Redis publishes the
+    // revocation to every node); `done(false)` when the session or user is unknown.
+    void end_session(const std::string& session, const std::string& user,
+                     std::function<void(bool)> done);
+    // Deletes the allocations of a session (of one user when `user_id` is not empty) on
+    // every worker; `done` gets how many went.
+    void delete_session_allocations(std::string session_id, std::string user_id,
+                                    std::function<void(std::size_t)> done);
+
+    // --- reload (reload.cpp)
+    struct ReloadReport {
+        bool applied = false;
+        std::vector<std::string> errors;        // the new config's, when it was refused whole
+        std::vector<std::string> applied_keys;  // keys that changed and took effect
+        std::vector<std::string> restart_keys;  // keys that changed but need a restart
+    };
+    // SIGHUP and `hearthctl reload`: rereads the config file, the TLS certificate and the
+    // secrets (config and Redis). An invalid file is refused whole; allocations stay.
+    // `done` gets the report once every worker works with the new configuration.
+    void reload(std::function<void(ReloadReport)> done);
+    // Runs after every reload with the configuration in effect (the admin server takes
+    // its token from it).
+    void on_reload(std::function<void(const config::Config&)> hook) {
+        reload_hooks_.push_back(std::move(hook));
+    }
+
+    // --- secrets (secrets.cpp)
+    struct SecretName {
+        std::string name;
+        std::string source;  // "config" or "redis"
+    };
+    std::vector<SecretName> secret_names() const;
+    // Adds or retires a Redis-held secret, then reloads the secrets everywhere on this node
+    // (other nodes take it at their next reload or reconnection). Config-held secrets are
+    // changed by editing the file and reloading.
+    void put_secret(const std::string& name, const std::string& value,
+                    std::function<void(bool)> done);
+    void retire_secret(const std::string& name, std::function<void(bool)> done);
+    // The secret credentials are minted with: the newest of config and Redis.
+    const std::string& minting_secret() const { return minting_secret_; }
+    // Redis-held secrets arrived (start, reconnect, reload): every worker checks with them.
+    void set_redis_secrets(std::vector<auth::NamedSecret> secrets, std::function<void()> done = {});
+
+    // --- drain (drain.cpp)
+    // New Allocates are redirected (or refused with 508), existing allocations keep
+    // relaying, and hearthd exits when the last one ends or `deadline` passes.
+    void drain(std::chrono::seconds deadline);
+    void undrain();
+    bool draining() const { return draining_; }
+
+    // --- node registry (node_registry.cpp)
+    // The nodes registered in Redis (empty without Redis).
+    void list_nodes(std::function<void(std::vector<auth::NodeInfo>)> done);
+    // Registers this node in Redis with its heartbeat, and starts writing call quality
+    // there every metrics_interval.
+    void register_node();
+
+  private:
+    // Runs `task` on every worker, then `finish` on the main thread once all have run.
+    template <typename Result>
+    void fan_out(std::function<Result(Worker&)> task,
+                 std::function<void(std::vector<Result>)> finish);
+
+    // reload.cpp
+    void apply_limits();
+    void apply_tls(ReloadReport& report, const config::TlsSection& previous);
+    void apply_embedded_sessions();
+    // secrets.cpp
+    void apply_secrets(std::function<void()> done);
+    // drain.cpp
+    void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
+    std::optional<turn::Redirect> configured_redirect() const;
+    void refresh_redirect_from_registry();
+    void check_drain_done();
+    // node_registry.cpp
+    void write_quality();
+
+    event_base* main_base_;
+    TaskQueue main_tasks_;  // answers from the workers, run on the main thread
+    WorkerGroup& workers_;
+    SharedState& shared_;
+    config::Config config_;
+    std::string config_path_;
+    Stores stores_;
+    std::int64_t started_unix_;
+    std::vector<std::function<void(const config::Config&)>> reload_hooks_;
+    std::vector<std::shared_ptr<void>> attachments_;
+
+    std::vector<auth::NamedSecret> redis_secrets_;
+    std::string minting_secret_;
+
+    bool draining_ = false;
+    std::chrono::steady_clock::time_point drain_deadline_;
+    event* drain_timer_ = nullptr;
+    event* registry_timer_ = nullptr;
+    event* quality_timer_ = nullptr;
+};
+
+template <typename Result>
+void DaemonControl::fan_out(std::function<Result(Worker&)> task,
+                            std::function<void(std::vector<Result>)> finish) {
+    struct Gather {
+        std::mutex mutex;
+        std::vector<Result> results;
+        std::size_t pending;
+        std::function<void(std::vector<Result>)> finish;
+    };
+    auto gather = std::make_shared<Gather>();
+    gather->results.resize(workers_.size());
+    gather->pending = workers_.size();
+    gather->finish = std::move(finish);
+    TaskQueue* main_tasks = &main_tasks_;
+    for (std::size_t index = 0; index < workers_.size(); ++index) {
+        workers_.post(index, [gather, task, index, main_tasks](Worker& worker) {
+            Result result = task(worker);
+            std::lock_guard lock(gather->mutex);
+            gather->results[index] = std::move(result);
+            if (--gather->pending == 0) {
+                main_tasks->post([gather] { gather->finish(std::move(gather->results)); });
+            }
+        });
+    }
+}
+
+}  // namespace hearth::relay

@@ -1,0 +1,68 @@
+#include "relay/daemon/session_stores.h"
+
+#include <unistd.h>
+
+namespace hearth::relay {
+
+namespace {
+
+// session_store.redis.node_id, or this host's name and the process id.
+std::string node_id_of(const config::RedisSection& redis) {
+    if (!redis.node_id.empty()) {
+        return redis.node_id;
+    }
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return std::string(host) + ":" + std::to_string(getpid());
+}
+
+}  // namespace
+
+SessionStores::SessionStores(event_base* main_base, const config::Config& config, Revoked revoked) {
+    embedded_.replace_sessions(config.session_store.sessions);
+    if (config.session_store.kind != config::StoreKind::redis) {
+        return;
+    }
+    const auto& redis = config.session_store.redis;
+    auth::RedisSettings settings;
+    settings.host = redis.host;
+    settings.port = redis.port;
+    settings.password = redis.password;
+    settings.grace = redis.grace;
+    settings.node_id = node_id_of(redis);
+    redis_ = std::make_unique<auth::RedisSessionStore>(main_base, settings, std::move(revoked));
+}
+
+auth::SessionStore& SessionStores::active() {
+    if (redis_) {
+        return *redis_;
+    }
+    return embedded_;
+}
+
+DaemonControl::Stores SessionStores::handles() {
+    if (redis_) {
+        return {nullptr, redis_.get()};
+    }
+    return {&embedded_, nullptr};
+}
+
+void SessionStores::start(DaemonControl& control) {
+    if (!redis_) {
+        return;
+    }
+    redis_->on_connected([&control, store = redis_.get()] {
+        store->load_secrets([&control](std::vector<auth::NamedSecret> secrets) {
+            control.set_redis_secrets(std::move(secrets));
+        });
+    });
+    redis_->start();
+}
+
+void SessionStores::close() {
+    if (redis_) {
+        redis_->close();
+    }
+}
+
+}  // namespace hearth::relay
