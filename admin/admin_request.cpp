@@ -29,6 +29,7 @@ constexpr std::array fixed_routes{
     FixedRoute{Method::post, "/v1/secrets", Route::add_secret},
     FixedRoute{Method::get, "/v1/nodes", Route::list_nodes},
     FixedRoute{Method::post, "/v1/reload", Route::reload},
+    FixedRoute{Method::get, "/v1/config", Route::show_config},
 };
 
 // Routes of the form prefix{id}suffix.

@@ -28,6 +28,7 @@ enum class Route {
     retire_secret,
     list_nodes,
     reload,
+    show_config,
 };
 
 struct AdminRequest {

@@ -15,6 +15,8 @@ namespace hearth::admin {
 class AdminServer {
   public:
     AdminServer(relay::DaemonControl& control, std::string token);
+    // Reload: every request from now on must carry `token` (the old one is refused).
+    void set_token(std::string token) { token_ = std::move(token); }
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;

@@ -141,6 +141,24 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
     }
     control.keep(server);
     spdlog::info("admin API on http://{}", config.admin.listen->to_string());
+    // admin.token takes effect on reload: a leaked token is rotated without a restart. A
+    // generated one ("") is drawn again only when the configured token changed.
+    control.on_reload([weak = std::weak_ptr(server), configured = config.admin.token](
+                          const hearth::config::Config& reloaded) mutable {
+        const auto server = weak.lock();
+        if (!server || reloaded.admin.token == configured) {
+            return;
+        }
+        std::string error;
+        std::string token = hearth::admin::admin_token_for(reloaded, error);
+        if (token.empty()) {
+            spdlog::error("reload: admin API token: {}; the old token stays", error);
+            return;
+        }
+        configured = reloaded.admin.token;
+        server->set_token(std::move(token));
+        spdlog::info("reload: the admin API takes a new token");
+    });
     return true;
 }
 

@@ -226,6 +226,13 @@ int run_metrics(const Options& options) {
     return response.status == 200 ? exit_done : exit_refused;
 }
 
+int run_config(const Options& options) {
+    command_flags(options.arguments, {});
+    const auto response = ask_node(options, "GET", "/v1/config");
+    std::puts(response.body.c_str());
+    return response.status == 200 ? exit_done : exit_refused;
+}
+
 constexpr std::array table{
     Command{"status", "[--all]",
             "node health and counts; --all lists every node registered in Redis", run_status},
@@ -251,6 +258,8 @@ constexpr std::array table{
     Command{"secrets", "[list | add NAME VALUE | retire NAME]",
             "the secrets in use; add and retire change those held in Redis", run_secrets},
     Command{"metrics", "", "the Prometheus exposition", run_metrics},
+    Command{"config", "", "the configuration in effect, as JSON (secret values are never shown)",
+            run_config},
 };
 
 }  // namespace

@@ -39,4 +39,7 @@ void list_nodes(const RouteCall& call);
 // reload.cpp
 void reload(const RouteCall& call);
 
+// config.cpp
+void show_config(const RouteCall& call);
+
 }  // namespace hearth::admin::routes

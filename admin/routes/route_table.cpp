@@ -23,6 +23,7 @@ constexpr std::array table{
     RouteEntry{Route::retire_secret, routes::retire_secret},
     RouteEntry{Route::list_nodes, routes::list_nodes},
     RouteEntry{Route::reload, routes::reload},
+    RouteEntry{Route::show_config, routes::show_config},
 };
 
 constexpr bool each_route_listed_once() {

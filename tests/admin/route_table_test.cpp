@@ -28,6 +28,7 @@ bool names_a_route(int value) {
         case Route::retire_secret:
         case Route::list_nodes:
         case Route::reload:
+        case Route::show_config:
             return true;
     }
     return false;
