@@ -174,7 +174,7 @@ class TurnServer {
                                  std::optional<TurnError> additional_family_error);
     void destroy(Allocation& allocation, DeleteReason reason);
     // The peer policy and the relayed family for a peer named in a request.
-    std::optional<TurnError> vet_peer(Allocation& allocation, const TransportAddress& peer);
+    std::optional<RequestRefusal> vet_peer(Allocation& allocation, const TransportAddress& peer);
     void count_peer_refusal(Allocation& allocation, const IpAddress& peer, PeerRefusal refusal);
 
     ServerSettings settings_;

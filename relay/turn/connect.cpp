@@ -24,11 +24,8 @@ TurnServer::StunOutcome TurnServer::handle_connect(Request& request) {
         return StunOutcome::reply(
             error_response(request, TurnError::bad_request, "no valid XOR-PEER-ADDRESS"));
     }
-    if (const auto error = vet_peer(allocation, *peer)) {
-        return StunOutcome::reply(error_response(
-            request, *error,
-            *error == TurnError::forbidden ? "peer refused by the peer policy"
-                                           : "peer family differs from the relayed address"));
+    if (const auto refusal = vet_peer(allocation, *peer)) {
+        return StunOutcome::reply(error_response(request, refusal->error, refusal->why));
     }
     // The connection the client asks for is as good as a permission for its peer, so the
     // peer's own connections to the relayed address are accepted too.

@@ -1,10 +1,11 @@
-// Allocate (RFC 8656 §7.2) and Refresh (§7.3).
+// Allocate (RFC 8656 §7.2).
 
 #include <algorithm>
 #include <cstring>
 
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
+#include "relay/turn/lifetime.h"
 #include "relay/turn/request.h"
 #include "relay/turn/turn_server.h"
 
@@ -19,20 +20,6 @@ namespace {
 
 constexpr std::uint8_t protocol_udp = 17;
 constexpr std::uint8_t protocol_tcp = 6;
-
-// RFC 8656 §7.2: the requested lifetime, but never below the default nor above the maximum.
-Seconds granted_lifetime(const stun::MessageView& message, const ServerSettings& settings) {
-    const auto value = message.find(attribute::lifetime);
-    if (!value) {
-        return settings.lifetime_default;
-    }
-    const auto requested = stun::decode_u32(*value);
-    if (!requested) {
-        return settings.lifetime_default;
-    }
-    const Seconds asked{*requested};
-    return std::clamp(asked, settings.lifetime_default, settings.lifetime_max);
-}
 
 std::string quota_key(const Owner& owner) {
     return owner.session_id + "/" + owner.user_id;
@@ -178,7 +165,9 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     allocation->relay_protocol = tcp_relay ? RelayProtocol::tcp : RelayProtocol::udp;
     allocation->client_link = request.client_link;
     allocation->created = request.now.monotonic;
-    allocation->expires = request.now.monotonic + granted_lifetime(message, settings_);
+    allocation->expires = request.now.monotonic + granted_lifetime(requested_lifetime(message),
+                                                                   settings_.lifetime_default,
+                                                                   settings_.lifetime_max);
     allocation->client_to_peer_budget =
         TokenBucket(settings_.allocation_bandwidth_bps, request.now.monotonic);
     allocation->peer_to_client_budget =
@@ -268,55 +257,6 @@ stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& all
     builder.add_string(attribute::software, settings_.software);
     builder.add_message_integrity(request.credentials->key);
     builder.add_fingerprint();
-    return builder.finish();
-}
-
-stun::Bytes TurnServer::handle_refresh(Request& request) {
-    Allocation& allocation = *request.allocation;
-    const auto& message = request.message;
-    if (const auto value = message.find(attribute::requested_address_family)) {
-        const auto family = stun::decode_address_family(*value);
-        if (!family || allocation.relay_for(*family) == nullptr) {
-            return error_response(request, TurnError::peer_address_family_mismatch,
-                                  "no relayed address of that family");
-        }
-    }
-
-    std::optional<std::uint32_t> requested;
-    if (const auto value = message.find(attribute::lifetime)) {
-        requested = stun::decode_u32(*value);
-    }
-    Seconds lifetime{0};
-    if (!requested || *requested != 0) {
-        const SessionRefusal refusal =
-            authenticator_.check_session(allocation.owner(), request.now.unix_seconds);
-        if (refusal == SessionRefusal::pending) {
-            waiting_for_ = StoreQuestion{StoreQuestion::Kind::check, allocation.owner().session_id,
-                                         allocation.owner().user_id};
-            return {};
-        }
-        if (refusal != SessionRefusal::none) {
-            ++counters_.session_refusals;
-            auto response = error_response(request, TurnError::unauthorized, to_string(refusal));
-            destroy(allocation, DeleteReason::revoked);
-            return response;
-        }
-        lifetime = granted_lifetime(message, settings_);
-    }
-
-    MessageBuilder builder(response_buffer_, Method::refresh, MessageClass::success_response,
-                           message.transaction_id());
-    builder.add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime.count()));
-    builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(request.credentials->key);
-    builder.add_fingerprint();
-
-    if (lifetime.count() == 0) {
-        destroy(allocation, DeleteReason::client_request);  // RFC 8656 §7.3
-    } else {
-        allocation.expires = request.now.monotonic + lifetime;
-        events_.allocation_refreshed(allocation, lifetime);
-    }
     return builder.finish();
 }
 
