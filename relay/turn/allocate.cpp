@@ -40,7 +40,7 @@ void add_address_error_code(MessageBuilder& builder, AddressFamily family, TurnE
 
 }  // namespace
 
-stun::Bytes TurnServer::handle_allocate(Request& request) {
+TurnServer::StunOutcome TurnServer::handle_allocate(Request& request) {
     const auto& message = request.message;
     const auto& owner = request.credentials->owner;
 
@@ -145,8 +145,10 @@ stun::Bytes TurnServer::handle_allocate(Request& request) {
     if (refusal == SessionRefusal::pending) {
         shared_.quota.release(quota_key(owner));
         shared_.allocate_requests.give_back(request.tuple.client.ip);  // it comes again
-        waiting_for_ = StoreQuestion{StoreQuestion::Kind::admit, owner.session_id, owner.user_id};
-        return {};
+        StunOutcome parked;
+        parked.waiting_for =
+            StoreQuestion{StoreQuestion::Kind::admit, owner.session_id, owner.user_id};
+        return parked;
     }
     if (refusal != SessionRefusal::none) {
         shared_.quota.release(quota_key(owner));
@@ -210,7 +212,7 @@ void TurnServer::set_draining(bool draining, std::optional<Redirect> redirect) {
 
 // RFC 8489 §10: 300 with ALTERNATE-SERVER (the plain, non-XOR address form of §14.15),
 // after authentication so the answer carries MESSAGE-INTEGRITY. No alternate known: 508.
-stun::Bytes TurnServer::try_alternate(Request& request, std::string_view why) {
+TurnServer::StunOutcome TurnServer::try_alternate(Request& request, std::string_view why) {
     if (!redirect_) {
         return error_response(request, TurnError::insufficient_capacity, why);
     }
@@ -233,11 +235,12 @@ stun::Bytes TurnServer::try_alternate(Request& request, std::string_view why) {
     builder.add_string(attribute::software, settings_.software);
     builder.add_message_integrity(request.credentials->key);
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
-stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& allocation,
-                                         std::optional<TurnError> additional_family_error) {
+TurnServer::StunOutcome TurnServer::allocate_success(
+    Request& request, const Allocation& allocation,
+    std::optional<TurnError> additional_family_error) {
     MessageBuilder builder(response_buffer_, Method::allocate, MessageClass::success_response,
                            request.message.transaction_id());
     for (const auto* relay :
@@ -257,7 +260,7 @@ stun::Bytes TurnServer::allocate_success(Request& request, const Allocation& all
     builder.add_string(attribute::software, settings_.software);
     builder.add_message_integrity(request.credentials->key);
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 }  // namespace hearth::turn

@@ -3,6 +3,7 @@
 
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
+#include "relay/turn/request.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::turn {
@@ -12,10 +13,10 @@ using stun::MessageClass;
 using stun::Method;
 namespace attribute = stun::attribute;
 
-stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
-                                       TimePoint now) {
+TurnServer::StunOutcome TurnServer::handle_binding(Request& request) {
+    const auto& message = request.message;
     ++counters_.binding_requests;
-    if (!shared_.unauthenticated_requests.allow(tuple.client.ip, now)) {
+    if (!shared_.unauthenticated_requests.allow(request.tuple.client.ip, request.now.monotonic)) {
         ++counters_.rate_limited;
         return {};
     }
@@ -29,11 +30,11 @@ stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const F
         error.add_unknown_attributes(message.unknown_comprehension_required());
         error.add_fingerprint();
         ++counters_.error_responses;
-        return error.finish();
+        return StunOutcome::reply(error.finish());
     }
-    builder.add_xor_address(attribute::xor_mapped_address, tuple.client);
+    builder.add_xor_address(attribute::xor_mapped_address, request.tuple.client);
     builder.add_fingerprint();  // no SOFTWARE: see max_unauthenticated_growth
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 }  // namespace hearth::turn

@@ -12,7 +12,7 @@ using stun::MessageBuilder;
 using stun::MessageClass;
 namespace attribute = stun::attribute;
 
-stun::Bytes TurnServer::handle_channel_bind(Request& request) {
+TurnServer::StunOutcome TurnServer::handle_channel_bind(Request& request) {
     Allocation& allocation = *request.allocation;
     const auto& message = request.message;
     if (allocation.relay_protocol != RelayProtocol::udp) {
@@ -52,7 +52,7 @@ stun::Bytes TurnServer::handle_channel_bind(Request& request) {
     builder.add_string(attribute::software, settings_.software);
     builder.add_message_integrity(request.credentials->key);
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 }  // namespace hearth::turn

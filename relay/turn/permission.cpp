@@ -13,7 +13,7 @@ using stun::MessageBuilder;
 using stun::MessageClass;
 namespace attribute = stun::attribute;
 
-stun::Bytes TurnServer::handle_create_permission(Request& request) {
+TurnServer::StunOutcome TurnServer::handle_create_permission(Request& request) {
     Allocation& allocation = *request.allocation;
     const auto& message = request.message;
     // RFC 8656 §10.2: every XOR-PEER-ADDRESS is checked before any permission is installed.
@@ -46,7 +46,7 @@ stun::Bytes TurnServer::handle_create_permission(Request& request) {
     builder.add_string(attribute::software, settings_.software);
     builder.add_message_integrity(request.credentials->key);
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 }  // namespace hearth::turn

@@ -13,7 +13,7 @@ using stun::MessageClass;
 using stun::Method;
 namespace attribute = stun::attribute;
 
-stun::Bytes TurnServer::handle_refresh(Request& request) {
+TurnServer::StunOutcome TurnServer::handle_refresh(Request& request) {
     Allocation& allocation = *request.allocation;
     const auto& message = request.message;
     if (const auto value = message.find(attribute::requested_address_family)) {
@@ -30,15 +30,17 @@ stun::Bytes TurnServer::handle_refresh(Request& request) {
         const SessionRefusal refusal =
             authenticator_.check_session(allocation.owner(), request.now.unix_seconds);
         if (refusal == SessionRefusal::pending) {
-            waiting_for_ = StoreQuestion{StoreQuestion::Kind::check, allocation.owner().session_id,
-                                         allocation.owner().user_id};
-            return {};
+            StunOutcome parked;
+            parked.waiting_for =
+                StoreQuestion{StoreQuestion::Kind::check, allocation.owner().session_id,
+                              allocation.owner().user_id};
+            return parked;
         }
         if (refusal != SessionRefusal::none) {
             ++counters_.session_refusals;
-            auto response = error_response(request, TurnError::unauthorized, to_string(refusal));
+            auto refused = error_response(request, TurnError::unauthorized, to_string(refusal));
             destroy(allocation, DeleteReason::revoked);
-            return response;
+            return refused;
         }
         lifetime = granted_lifetime(requested, settings_.lifetime_default, settings_.lifetime_max);
     }
@@ -56,7 +58,7 @@ stun::Bytes TurnServer::handle_refresh(Request& request) {
         allocation.expires = request.now.monotonic + lifetime;
         events_.allocation_refreshed(allocation, lifetime);
     }
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 }  // namespace hearth::turn

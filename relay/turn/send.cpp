@@ -8,12 +8,12 @@ namespace hearth::turn {
 
 namespace attribute = stun::attribute;
 
-std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageView& message,
+TurnServer::StunOutcome TurnServer::handle_send_indication(const stun::MessageView& message,
                                                            const FiveTuple& tuple, TimePoint now) {
     Allocation* allocation = find(tuple);
     if (allocation == nullptr || allocation->relay_protocol != RelayProtocol::udp) {
         ++counters_.dropped_no_allocation;
-        return std::nullopt;
+        return {};
     }
     const auto peer_value = message.find(attribute::xor_peer_address);
     const auto data = message.find(attribute::data);
@@ -22,7 +22,7 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
     if (!peer || !data) {
         ++counters_.malformed_messages;
         ++allocation->client_to_peer.dropped_malformed;
-        return std::nullopt;
+        return {};
     }
     // RFC 8656 §11.2: without a permission for the peer the data is discarded. A refused
     // peer can never have one; on this drop path (only) the policy says which it was.
@@ -31,21 +31,23 @@ std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageVi
         if (const PeerRefusal refusal = peer_policy_.check(peer->ip);
             refusal != PeerRefusal::none) {
             count_peer_refusal(*allocation, peer->ip, refusal);
-            return std::nullopt;
+            return {};
         }
         ++allocation->client_to_peer.dropped_no_permission;
         ++counters_.dropped_no_permission;
-        return std::nullopt;
+        return {};
     }
     if (!allocation->within_client_to_peer_budget(data->size(), now)) {
         ++allocation->client_to_peer.dropped_bandwidth;
         ++counters_.dropped_bandwidth;
-        return std::nullopt;
+        return {};
     }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += data->size();
     allocation->client_to_peer_media.observe(*data, now);
-    return PeerSend{relay, *peer, *data};
+    StunOutcome outcome;
+    outcome.to_peer = PeerSend{relay, *peer, *data};
+    return outcome;
 }
 
 }  // namespace hearth::turn

@@ -1,6 +1,7 @@
 #include "relay/turn/turn_server.h"
 
-#include <cstring>
+#include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,14 +44,51 @@ void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
     peer_policy_ = std::move(peer_policy);
 }
 
+// Every request method hearth answers and what it needs before its handler runs. Only
+// Binding goes without credentials (RFC 8489 §9.2). Allocate makes the 5-tuple's allocation
+// and RFC 6062 §5.4's ConnectionBind comes on a new connection; every other method acts on
+// the allocation of the 5-tuple it arrives on (RFC 8656 §5).
+const TurnServer::RequestMethod* TurnServer::request_method(Method method) {
+    static constexpr std::array<RequestMethod, 7> methods{{
+        {.method = Method::binding,
+         .handle = &TurnServer::handle_binding,
+         .needs_authentication = false,
+         .needs_allocation = false},
+        {.method = Method::allocate,
+         .handle = &TurnServer::handle_allocate,
+         .needs_authentication = true,
+         .needs_allocation = false},
+        {.method = Method::refresh,
+         .handle = &TurnServer::handle_refresh,
+         .needs_authentication = true,
+         .needs_allocation = true},
+        {.method = Method::create_permission,
+         .handle = &TurnServer::handle_create_permission,
+         .needs_authentication = true,
+         .needs_allocation = true},
+        {.method = Method::channel_bind,
+         .handle = &TurnServer::handle_channel_bind,
+         .needs_authentication = true,
+         .needs_allocation = true},
+        {.method = Method::connect,
+         .handle = &TurnServer::handle_connect,
+         .needs_authentication = true,
+         .needs_allocation = true},
+        {.method = Method::connection_bind,
+         .handle = &TurnServer::handle_connection_bind,
+         .needs_authentication = true,
+         .needs_allocation = false},
+    }};
+    const auto found = std::ranges::find(methods, method, &RequestMethod::method);
+    return found == methods.end() ? nullptr : &*found;
+}
+
 TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message,
                                                 const FiveTuple& tuple, const Now& now,
                                                 ClientLink* client_link) {
     if (message.message_class() == MessageClass::indication) {
         if (message.method() == Method::send) {
-            StunOutcome outcome;
-            outcome.to_peer = handle_send_indication(message, tuple, now.monotonic);
-            return outcome;
+            return handle_send_indication(message, tuple, now.monotonic);
         }
         return {};  // RFC 8489 §6.3.2: other indications are dropped quietly
     }
@@ -61,87 +99,62 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         ++counters_.banned_drops;
         return {};
     }
-    if (message.method() == Method::binding) {
-        return StunOutcome::reply(handle_binding(message, tuple, now.monotonic));
+    const RequestMethod* method = request_method(message.method());
+    if (method == nullptr) {
+        // RFC 8489 §6.3.1: a request for a method the server does not know.
+        return unauthenticated_error(message, tuple, TurnError::bad_request, "unsupported method",
+                                     now);
     }
-
     Request request{message, tuple, now, client_link, std::nullopt};
-    switch (message.method()) {
-        case Method::allocate:
-        case Method::refresh:
-        case Method::create_permission:
-        case Method::channel_bind:
-        case Method::connect:
-        case Method::connection_bind:
-            break;
-        default:
-            // RFC 8489 §6.3.1: a request for a method the server does not know.
-            return StunOutcome::reply(unauthenticated_error(message, tuple, TurnError::bad_request,
-                                                            "unsupported method", now));
+    if (!method->needs_authentication) {
+        return (this->*method->handle)(request);
     }
 
     auto credentials = authenticator_.authenticate(message, tuple.client.ip, now.unix_seconds);
     if (!credentials) {
-        ++counters_.auth_failures;
-        const auto failure = credentials.error();
-        ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
-        // Wrong usernames and passwords count towards a ban of the source; failures before
-        // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
-        // come from anyone spoofing the source.
-        if (passed_the_nonce(failure) &&
-            shared_.auth_bans.record_failure(tuple.client.ip, now.monotonic)) {
-            ++counters_.bans;
-            events_.source_banned(tuple.client.ip, shared_.auth_bans.ban_duration());
-        }
-        const TurnError error = failure == AuthFailure::stale_nonce ? TurnError::stale_nonce
-                                : failure == AuthFailure::missing_attributes
-                                    ? TurnError::bad_request
-                                    : TurnError::unauthorized;
-        return StunOutcome::reply(
-            unauthenticated_error(message, tuple, error, to_string(failure), now));
+        return refuse_credentials(request, credentials.error());
     }
     request.credentials = std::move(*credentials);
 
     if (!message.unknown_comprehension_required().empty()) {
-        return StunOutcome::reply(error_response(request, TurnError::unknown_attribute,
-                                                 "unknown comprehension-required attribute"));
+        return error_response(request, TurnError::unknown_attribute,
+                              "unknown comprehension-required attribute");
     }
-    if (message.method() == Method::allocate) {
-        auto outcome = StunOutcome::reply(handle_allocate(request));
-        outcome.waiting_for = std::exchange(waiting_for_, std::nullopt);
-        return outcome;
-    }
-    if (message.method() == Method::connection_bind) {
-        return handle_connection_bind(request);  // on a new connection, without allocation
-    }
-
-    Allocation* allocation = find(tuple);
-    if (allocation == nullptr) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::allocation_mismatch, "no allocation"));
-    }
-    // RFC 8656 §5: every request on an allocation uses the username that created it.
-    if (allocation->owner().username != request.credentials->owner.username) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::wrong_credentials, "username differs"));
-    }
-    request.allocation = allocation;
-    switch (message.method()) {
-        case Method::refresh: {
-            auto outcome = StunOutcome::reply(handle_refresh(request));
-            outcome.waiting_for = std::exchange(waiting_for_, std::nullopt);
-            return outcome;
+    if (method->needs_allocation) {
+        Allocation* allocation = find(tuple);
+        if (allocation == nullptr) {
+            return error_response(request, TurnError::allocation_mismatch, "no allocation");
         }
-        case Method::create_permission:
-            return StunOutcome::reply(handle_create_permission(request));
-        case Method::connect:
-            return handle_connect(request);
-        default:
-            return StunOutcome::reply(handle_channel_bind(request));
+        // RFC 8656 §5: every request on an allocation uses the username that created it.
+        if (allocation->owner().username != request.credentials->owner.username) {
+            return error_response(request, TurnError::wrong_credentials, "username differs");
+        }
+        request.allocation = allocation;
     }
+    return (this->*method->handle)(request);
 }
 
-stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::string_view why) {
+TurnServer::StunOutcome TurnServer::refuse_credentials(Request& request, AuthFailure failure) {
+    const auto& source = request.tuple.client.ip;
+    ++counters_.auth_failures;
+    ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
+    // Wrong usernames and passwords count towards a ban of the source; failures before
+    // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
+    // come from anyone spoofing the source.
+    if (passed_the_nonce(failure) &&
+        shared_.auth_bans.record_failure(source, request.now.monotonic)) {
+        ++counters_.bans;
+        events_.source_banned(source, shared_.auth_bans.ban_duration());
+    }
+    const TurnError error = failure == AuthFailure::stale_nonce          ? TurnError::stale_nonce
+                            : failure == AuthFailure::missing_attributes ? TurnError::bad_request
+                                                                         : TurnError::unauthorized;
+    return unauthenticated_error(request.message, request.tuple, error, to_string(failure),
+                                 request.now);
+}
+
+TurnServer::StunOutcome TurnServer::error_response(Request& request, TurnError error,
+                                                   std::string_view why) {
     ++counters_.error_responses;
     // 403 is the peer policy's answer, logged once per allocation by count_peer_refusal.
     if (error != TurnError::forbidden) {
@@ -164,12 +177,12 @@ stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::s
         builder.add_message_integrity(request.credentials->key);
     }
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
-stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
-                                              const FiveTuple& tuple, TurnError error,
-                                              std::string_view why, const Now& now) {
+TurnServer::StunOutcome TurnServer::unauthenticated_error(const stun::MessageView& message,
+                                                          const FiveTuple& tuple, TurnError error,
+                                                          std::string_view why, const Now& now) {
     if (!shared_.unauthenticated_requests.allow(tuple.client.ip, now.monotonic)) {
         ++counters_.rate_limited;
         return {};
@@ -190,7 +203,7 @@ stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
                            authenticator_.issue_nonce(tuple.client.ip, now.unix_seconds));
     }
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 Allocation* TurnServer::find(const FiveTuple& tuple) {

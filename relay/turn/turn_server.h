@@ -156,22 +156,34 @@ class TurnServer {
 
   private:
     struct Request;  // the request being handled and where its answer goes
-    stun::Bytes handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
-                               TimePoint now);
-    stun::Bytes handle_allocate(Request& request);
-    stun::Bytes handle_refresh(Request& request);
-    stun::Bytes handle_create_permission(Request& request);
-    stun::Bytes handle_channel_bind(Request& request);
+    using RequestHandler = StunOutcome (TurnServer::*)(Request&);
+    // A request method and what it needs before its handler runs (the table is in
+    // turn_server.cpp, the checks in handle_stun).
+    struct RequestMethod {
+        stun::Method method;
+        RequestHandler handle;
+        bool needs_authentication;
+        bool needs_allocation;  // the 5-tuple's allocation, made with the same username
+    };
+    static const RequestMethod* request_method(stun::Method method);
+
+    StunOutcome handle_binding(Request& request);
+    StunOutcome handle_allocate(Request& request);
+    StunOutcome handle_refresh(Request& request);
+    StunOutcome handle_create_permission(Request& request);
+    StunOutcome handle_channel_bind(Request& request);
     StunOutcome handle_connect(Request& request);
     StunOutcome handle_connection_bind(Request& request);
-    std::optional<PeerSend> handle_send_indication(const stun::MessageView& message,
-                                                   const FiveTuple& tuple, TimePoint now);
+    StunOutcome handle_send_indication(const stun::MessageView& message, const FiveTuple& tuple,
+                                       TimePoint now);
 
-    stun::Bytes error_response(Request& request, TurnError error, std::string_view why);
-    stun::Bytes unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
+    StunOutcome refuse_credentials(Request& request, AuthFailure failure);
+    StunOutcome error_response(Request& request, TurnError error, std::string_view why);
+    StunOutcome unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
                                       TurnError error, std::string_view why, const Now& now);
-    stun::Bytes allocate_success(Request& request, const Allocation& allocation,
+    StunOutcome allocate_success(Request& request, const Allocation& allocation,
                                  std::optional<TurnError> additional_family_error);
+    StunOutcome try_alternate(Request& request, std::string_view why);
     void destroy(Allocation& allocation, DeleteReason reason);
     // The peer policy and the relayed family for a peer named in a request.
     std::optional<RequestRefusal> vet_peer(Allocation& allocation, const TransportAddress& peer);
@@ -187,11 +199,8 @@ class TurnServer {
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
     std::uint64_t indication_id_state_;
-    // Set by a handler that waits for the session store.
-    std::optional<StoreQuestion> waiting_for_;
     bool draining_ = false;
     std::optional<Redirect> redirect_;
-    stun::Bytes try_alternate(Request& request, std::string_view why);
     std::array<std::byte, stun::max_message_size> response_buffer_{};
 };
 
