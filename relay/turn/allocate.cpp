@@ -1,10 +1,12 @@
-// Allocate (RFC 8656 §7.2).
+// Allocate (RFC 8656 §7.2): the admission of a request whose attributes
+// allocate_request.cpp has read, the allocation's creation, and the answers.
 
 #include <algorithm>
 #include <cstring>
 
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
+#include "relay/turn/allocate_request.h"
 #include "relay/turn/lifetime.h"
 #include "relay/turn/request.h"
 #include "relay/turn/turn_server.h"
@@ -17,9 +19,6 @@ using stun::Method;
 namespace attribute = stun::attribute;
 
 namespace {
-
-constexpr std::uint8_t protocol_udp = 17;
-constexpr std::uint8_t protocol_tcp = 6;
 
 std::string quota_key(const Owner& owner) {
     return owner.session_id + "/" + owner.user_id;
@@ -41,13 +40,10 @@ void add_address_error_code(MessageBuilder& builder, AddressFamily family, TurnE
 }  // namespace
 
 TurnServer::StunOutcome TurnServer::handle_allocate(Request& request) {
-    const auto& message = request.message;
-    const auto& owner = request.credentials->owner;
-
     if (Allocation* existing = find(request.tuple)) {
         // RFC 8656 §7.2: a retransmitted Allocate gets the same success response.
-        if (existing->allocate_transaction == message.transaction_id() &&
-            existing->owner().username == owner.username) {
+        if (existing->allocate_transaction == request.message.transaction_id() &&
+            existing->owner().username == request.credentials->owner.username) {
             return allocate_success(request, *existing, std::nullopt);
         }
         return error_response(request, TurnError::allocation_mismatch,
@@ -67,71 +63,22 @@ TurnServer::StunOutcome TurnServer::handle_allocate(Request& request) {
         return try_alternate(request, "node is draining");
     }
 
-    const auto transport_value = message.find(attribute::requested_transport);
-    if (!transport_value) {
-        return error_response(request, TurnError::bad_request, "no REQUESTED-TRANSPORT");
+    const auto asked = read_allocate_request(request.message, request.tuple.transport);
+    if (!asked) {
+        return error_response(request, asked.error().error, asked.error().why);
     }
-    const auto transport = stun::decode_requested_transport(*transport_value);
-    if (!transport) {
-        return error_response(request, TurnError::bad_request, "malformed REQUESTED-TRANSPORT");
-    }
-    if (*transport != protocol_udp && *transport != protocol_tcp) {
-        return error_response(request, TurnError::unsupported_transport_protocol,
-                              "relays are UDP or TCP");
-    }
-    const bool tcp_relay = *transport == protocol_tcp;
-    // RFC 6062 §5.1: a TCP allocation is made over a TCP or TLS connection only.
-    if (tcp_relay && request.tuple.transport == ClientTransport::udp) {
-        return error_response(request, TurnError::bad_request, "TCP relays need a TCP client");
-    }
-    if (tcp_relay && message.has(attribute::additional_address_family)) {
-        return error_response(request, TurnError::bad_request, "no dual TCP allocations");
-    }
-
-    const bool has_requested_family = message.has(attribute::requested_address_family);
-    const bool has_additional_family = message.has(attribute::additional_address_family);
-    const bool has_reservation = message.has(attribute::reservation_token);
-    if (has_reservation &&
-        (has_requested_family || has_additional_family || message.has(attribute::even_port))) {
-        return error_response(request, TurnError::bad_request,
-                              "RESERVATION-TOKEN with a family or EVEN-PORT");
-    }
-    if (has_reservation) {
-        // hearth never hands out reservations, so no token can be valid.
-        return error_response(request, TurnError::insufficient_capacity, "unknown reservation");
-    }
-    if (has_requested_family && has_additional_family) {
-        return error_response(request, TurnError::bad_request,
-                              "REQUESTED- and ADDITIONAL-ADDRESS-FAMILY together");
-    }
-
-    AddressFamily family = AddressFamily::ipv4;
-    if (has_requested_family) {
-        const auto requested =
-            stun::decode_address_family(*message.find(attribute::requested_address_family));
-        if (!requested) {
-            return error_response(request, TurnError::address_family_not_supported,
-                                  "unknown address family");
-        }
-        family = *requested;
-    }
-    bool dual = false;
-    if (has_additional_family) {
-        // RFC 8656 §7.2: ADDITIONAL-ADDRESS-FAMILY may only ask for IPv6.
-        const auto additional =
-            stun::decode_address_family(*message.find(attribute::additional_address_family));
-        if (!additional || *additional != AddressFamily::ipv6) {
-            return error_response(request, TurnError::bad_request,
-                                  "ADDITIONAL-ADDRESS-FAMILY must be IPv6");
-        }
-        dual = true;
-    }
-    if (!relay_sockets_.family_available(family)) {
+    if (!relay_sockets_.family_available(asked->family)) {
         return error_response(request, TurnError::address_family_not_supported,
-                              family == AddressFamily::ipv4 ? "no IPv4 relay address configured"
-                                                            : "no IPv6 relay address configured");
+                              asked->family == AddressFamily::ipv4
+                                  ? "no IPv4 relay address configured"
+                                  : "no IPv6 relay address configured");
     }
+    return admit(request, *asked);
+}
 
+// A slot of the node's and the user's caps, then of the session's (the session store).
+TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateRequest& asked) {
+    const auto& owner = request.credentials->owner;
     switch (shared_.quota.acquire(quota_key(owner))) {
         case AllocationQuota::Result::granted:
             break;
@@ -159,36 +106,39 @@ TurnServer::StunOutcome TurnServer::handle_allocate(Request& request) {
                                                            : TurnError::unauthorized;
         return error_response(request, error, to_string(refusal));
     }
+    return create_allocation(request, asked);
+}
 
+// The allocation itself, once admitted: its relayed addresses, lifetime and budgets.
+TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
+                                                      const AllocateRequest& asked) {
+    const auto& owner = request.credentials->owner;
+    const TimePoint now = request.now.monotonic;
     auto allocation = std::make_unique<Allocation>(next_allocation_id_++, request.tuple, owner,
                                                    settings_.max_permissions_per_allocation,
                                                    settings_.max_channels_per_allocation);
-    allocation->allocate_transaction = message.transaction_id();
-    allocation->relay_protocol = tcp_relay ? RelayProtocol::tcp : RelayProtocol::udp;
+    allocation->allocate_transaction = request.message.transaction_id();
+    allocation->relay_protocol = asked.transport;
     allocation->client_link = request.client_link;
-    allocation->created = request.now.monotonic;
-    allocation->expires = request.now.monotonic + granted_lifetime(requested_lifetime(message),
-                                                                   settings_.lifetime_default,
-                                                                   settings_.lifetime_max);
-    allocation->client_to_peer_budget =
-        TokenBucket(settings_.allocation_bandwidth_bps, request.now.monotonic);
-    allocation->peer_to_client_budget =
-        TokenBucket(settings_.allocation_bandwidth_bps, request.now.monotonic);
-    allocation->session_budget =
-        shared_.session_budgets.budget_for(owner.session_id, request.now.monotonic);
+    allocation->created = now;
+    allocation->expires =
+        now + granted_lifetime(asked.lifetime, settings_.lifetime_default, settings_.lifetime_max);
+    allocation->client_to_peer_budget = TokenBucket(settings_.allocation_bandwidth_bps, now);
+    allocation->peer_to_client_budget = TokenBucket(settings_.allocation_bandwidth_bps, now);
+    allocation->session_budget = shared_.session_budgets.budget_for(owner.session_id, now);
 
-    const bool even_port = message.has(attribute::even_port);
-    auto primary = relay_sockets_.open(family, even_port, *allocation);
+    auto primary = relay_sockets_.open(asked.family, asked.even_port, *allocation);
     if (!primary) {
         shared_.quota.release(quota_key(owner));
         authenticator_.release_allocation(owner);
         return error_response(request, TurnError::insufficient_capacity,
                               "no relay port or file descriptor free");
     }
-    (family == AddressFamily::ipv4 ? allocation->relay_ipv4 : allocation->relay_ipv6) = *primary;
+    (asked.family == AddressFamily::ipv4 ? allocation->relay_ipv4 : allocation->relay_ipv6) =
+        *primary;
 
     std::optional<TurnError> additional_error;
-    if (dual) {
+    if (asked.dual) {
         if (!relay_sockets_.family_available(AddressFamily::ipv6)) {
             additional_error = TurnError::address_family_not_supported;
         } else if (auto secondary = relay_sockets_.open(AddressFamily::ipv6, false, *allocation)) {

@@ -25,6 +25,8 @@
 
 namespace hearth::turn {
 
+struct AllocateRequest;
+
 // Where a draining (or full) node sends new allocations: RFC 8489 §10, 300 Try Alternate
 // with ALTERNATE-SERVER, and ALTERNATE-DOMAIN (§14.16) for TLS clients.
 struct Redirect {
@@ -169,6 +171,8 @@ class TurnServer {
 
     StunOutcome handle_binding(Request& request);
     StunOutcome handle_allocate(Request& request);
+    StunOutcome admit(Request& request, const AllocateRequest& asked);
+    StunOutcome create_allocation(Request& request, const AllocateRequest& asked);
     StunOutcome handle_refresh(Request& request);
     StunOutcome handle_create_permission(Request& request);
     StunOutcome handle_channel_bind(Request& request);
