@@ -31,6 +31,7 @@ TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
       indication_id_state_(allocation_id_base | 1) {
     shared_.unauthenticated_requests.set_rate(settings_.unauthenticated_requests_per_second);
     shared_.allocate_requests.set_rate(settings_.allocate_requests_per_second);
+    shared_.upkeep_requests.set_rate(settings_.upkeep_requests_per_second);
 }
 
 TurnServer::~TurnServer() {
@@ -40,6 +41,7 @@ TurnServer::~TurnServer() {
 void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
     shared_.unauthenticated_requests.set_rate(settings.unauthenticated_requests_per_second);
     shared_.allocate_requests.set_rate(settings.allocate_requests_per_second);
+    shared_.upkeep_requests.set_rate(settings.upkeep_requests_per_second);
     settings_ = std::move(settings);
     peer_policy_ = std::move(peer_policy);
 }
@@ -47,37 +49,45 @@ void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
 // Every request method hearth answers and what it needs before its handler runs. Only
 // Binding goes without credentials (RFC 8489 §9.2). Allocate makes the 5-tuple's allocation
 // and RFC 6062 §5.4's ConnectionBind comes on a new connection; every other method acts on
-// the allocation of the 5-tuple it arrives on (RFC 8656 §5).
+// the allocation of the 5-tuple it arrives on (RFC 8656 §5) and keeps it up. Those upkeep
+// requests count against upkeep_requests_per_second; Allocate has its own rate (allocate.cpp).
 const TurnServer::RequestMethod* TurnServer::request_method(Method method) {
     static constexpr std::array<RequestMethod, 7> methods{{
         {.method = Method::binding,
          .handle = &TurnServer::handle_binding,
          .needs_authentication = false,
-         .needs_allocation = false},
+         .needs_allocation = false,
+         .counts_as_upkeep = false},
         {.method = Method::allocate,
          .handle = &TurnServer::handle_allocate,
          .needs_authentication = true,
-         .needs_allocation = false},
+         .needs_allocation = false,
+         .counts_as_upkeep = false},
         {.method = Method::refresh,
          .handle = &TurnServer::handle_refresh,
          .needs_authentication = true,
-         .needs_allocation = true},
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
         {.method = Method::create_permission,
          .handle = &TurnServer::handle_create_permission,
          .needs_authentication = true,
-         .needs_allocation = true},
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
         {.method = Method::channel_bind,
          .handle = &TurnServer::handle_channel_bind,
          .needs_authentication = true,
-         .needs_allocation = true},
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
         {.method = Method::connect,
          .handle = &TurnServer::handle_connect,
          .needs_authentication = true,
-         .needs_allocation = true},
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
         {.method = Method::connection_bind,
          .handle = &TurnServer::handle_connection_bind,
          .needs_authentication = true,
-         .needs_allocation = false},
+         .needs_allocation = false,
+         .counts_as_upkeep = false},
     }};
     const auto found = std::ranges::find(methods, method, &RequestMethod::method);
     return found == methods.end() ? nullptr : &*found;
@@ -120,6 +130,16 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         return error_response(request, TurnError::unknown_attribute,
                               "unknown comprehension-required attribute");
     }
+    // Each upkeep request costs a session-store check, a table update or a TCP connection: a
+    // source asking faster than any client needs gets 486 and is counted. An answer, not
+    // silence: over TCP a client does not retransmit. Checked before the allocation is looked
+    // up, so a source's answers to requests on no allocation of its own are bounded too.
+    if (method->counts_as_upkeep &&
+        !shared_.upkeep_requests.allow(tuple.client.ip, now.monotonic)) {
+        ++counters_.upkeep_rate_limited;
+        return error_response(request, TurnError::allocation_quota_reached,
+                              "request rate of this address");
+    }
     if (method->needs_allocation) {
         Allocation* allocation = find(tuple);
         if (allocation == nullptr) {
@@ -131,7 +151,11 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         }
         request.allocation = allocation;
     }
-    return (this->*method->handle)(request);
+    auto outcome = (this->*method->handle)(request);
+    if (method->counts_as_upkeep && outcome.waiting_for) {
+        shared_.upkeep_requests.give_back(tuple.client.ip);  // it comes again
+    }
+    return outcome;
 }
 
 TurnServer::StunOutcome TurnServer::refuse_credentials(Request& request, AuthFailure failure) {

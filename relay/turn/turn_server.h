@@ -42,6 +42,8 @@ struct ServerSettings {
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
     std::uint32_t allocate_requests_per_second = 20;         // authenticated Allocates, per source
+    // Refresh, CreatePermission, ChannelBind and Connect, per source; 0 = no limit.
+    std::uint32_t upkeep_requests_per_second = 200;
     // Relayed bandwidth per direction (token buckets, bits a second; 0 = no limit).
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
@@ -166,6 +168,7 @@ class TurnServer {
         RequestHandler handle;
         bool needs_authentication;
         bool needs_allocation;  // the 5-tuple's allocation, made with the same username
+        bool counts_as_upkeep;  // against the per-source upkeep_requests_per_second
     };
     static const RequestMethod* request_method(stun::Method method);
 
