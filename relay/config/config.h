@@ -47,6 +47,8 @@ struct Config {
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
     std::uint32_t allocate_requests_per_second = 20;         // authenticated, per source
+    // Refresh, CreatePermission, ChannelBind and Connect, authenticated, per source.
+    std::uint32_t upkeep_requests_per_second = 200;
     std::uint32_t auth_failures_before_ban = 10;  // within auth_failure_window; 0 = no bans
     std::chrono::seconds auth_failure_window{60};
     std::chrono::seconds auth_ban{300};

@@ -284,14 +284,26 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
     if (limits == nullptr) {
         return;
     }
-    reader.only_keys(
-        *limits, {"allocation_lifetime_default", "allocation_lifetime_max", "nonce_lifetime",
-                  "max_allocations", "max_allocations_per_user", "max_permissions_per_allocation",
-                  "max_channels_per_allocation", "unauthenticated_requests_per_second",
-                  "allocate_requests_per_second", "stream_output_buffer_bytes",
-                  "stream_idle_timeout", "tls_handshake_timeout", "max_connections",
-                  "max_connections_per_source", "auth_failures_before_ban", "auth_failure_window",
-                  "auth_ban", "allocation_bandwidth_bps", "session_bandwidth_bps"});
+    reader.only_keys(*limits, {"allocation_lifetime_default",
+                               "allocation_lifetime_max",
+                               "nonce_lifetime",
+                               "max_allocations",
+                               "max_allocations_per_user",
+                               "max_permissions_per_allocation",
+                               "max_channels_per_allocation",
+                               "unauthenticated_requests_per_second",
+                               "allocate_requests_per_second",
+                               "upkeep_requests_per_second",
+                               "stream_output_buffer_bytes",
+                               "stream_idle_timeout",
+                               "tls_handshake_timeout",
+                               "max_connections",
+                               "max_connections_per_source",
+                               "auth_failures_before_ban",
+                               "auth_failure_window",
+                               "auth_ban",
+                               "allocation_bandwidth_bps",
+                               "session_bandwidth_bps"});
     const auto seconds = [&](const char* key, std::chrono::seconds& out) {
         if (const auto value = reader.number(*limits, key, 1, 86400)) {
             out = std::chrono::seconds(*value);
@@ -316,6 +328,7 @@ void read_limits(const Setting& root, Reader& reader, Config& config) {
     count("unauthenticated_requests_per_second", config.unauthenticated_requests_per_second, 0,
           1'000'000);
     count("allocate_requests_per_second", config.allocate_requests_per_second, 0, 1'000'000);
+    count("upkeep_requests_per_second", config.upkeep_requests_per_second, 0, 1'000'000);
     count("stream_output_buffer_bytes", config.stream_output_buffer_bytes, 4096, 64 * 1024 * 1024);
     seconds("stream_idle_timeout", config.stream_idle_timeout);
     seconds("tls_handshake_timeout", config.tls_handshake_timeout);

@@ -193,6 +193,7 @@ void DaemonControl::reload(std::function<void(ReloadReport)> done) {
     config_.max_channels_per_allocation = next.max_channels_per_allocation;
     config_.unauthenticated_requests_per_second = next.unauthenticated_requests_per_second;
     config_.allocate_requests_per_second = next.allocate_requests_per_second;
+    config_.upkeep_requests_per_second = next.upkeep_requests_per_second;
     config_.max_allocations = next.max_allocations;
     config_.max_allocations_per_user = next.max_allocations_per_user;
     config_.allocation_bandwidth_bps = next.allocation_bandwidth_bps;

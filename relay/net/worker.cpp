@@ -27,6 +27,7 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.max_channels_per_allocation = config.max_channels_per_allocation;
     settings.unauthenticated_requests_per_second = config.unauthenticated_requests_per_second;
     settings.allocate_requests_per_second = config.allocate_requests_per_second;
+    settings.upkeep_requests_per_second = config.upkeep_requests_per_second;
     settings.allocation_bandwidth_bps = config.allocation_bandwidth_bps;
     return settings;
 }
