@@ -67,6 +67,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         total.dropped_bandwidth += c.dropped_bandwidth;
         total.rate_limited += c.rate_limited;
         total.allocate_rate_limited += c.allocate_rate_limited;
+        total.upkeep_rate_limited += c.upkeep_rate_limited;
         total.banned_drops += c.banned_drops;
         total.bans += c.bans;
         for (std::size_t i = 0; i < total.auth_failures_by_reason.size(); ++i) {
@@ -148,6 +149,7 @@ std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
         {"truncated", io.udp_dropped_truncated},
         {"rate_limit", total.rate_limited},
         {"allocate_rate_limit", total.allocate_rate_limited},
+        {"upkeep_rate_limit", total.upkeep_rate_limited},
         {"banned_source", total.banned_drops},
         {"queue_full", io.stream_dropped_output_full},
         {"send_failed", io.udp_send_failures + io.relay_send_failures},

@@ -110,7 +110,7 @@ session_store = {{ kind = "embedded"; sessions = (
     {{ id = "load"; state = "active"; participants = [ "load" ]; allocation_cap = 10000; }}
 ); }};
 limits = {{ max_allocations_per_user = 100000; unauthenticated_requests_per_second = 0;
-           allocate_requests_per_second = 0;
+           allocate_requests_per_second = 0; upkeep_requests_per_second = 0;
            allocation_bandwidth_bps = 0; session_bandwidth_bps = 0; }};
 peer_policy = {{ allow = [ "127.0.0.0/8" ]; }};
 admin = {{ listen = ""; }};

@@ -100,6 +100,8 @@ struct LimitsSection {
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
     std::uint32_t allocate_requests_per_second = 20;         // authenticated, per source
+    // Refresh, CreatePermission, ChannelBind and Connect, authenticated, per source.
+    std::uint32_t upkeep_requests_per_second = 200;
     std::uint32_t auth_failures_before_ban = 10;  // within auth_failure_window; 0 = no bans
     std::chrono::seconds auth_failure_window{60};
     std::chrono::seconds auth_ban{300};
@@ -132,6 +134,8 @@ struct LimitsSection {
                      s.unauthenticated_requests_per_second...);
         visit.number("allocate_requests_per_second", live, 0, 1'000'000,
                      s.allocate_requests_per_second...);
+        visit.number("upkeep_requests_per_second", live, 0, 1'000'000,
+                     s.upkeep_requests_per_second...);
         visit.number("auth_failures_before_ban", live, 0, 1'000'000, s.auth_failures_before_ban...);
         visit.seconds("auth_failure_window", live, 1, 86400, s.auth_failure_window...);
         visit.seconds("auth_ban", live, 1, 86400, s.auth_ban...);

@@ -28,6 +28,7 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.unauthenticated_requests_per_second =
         config.limits.unauthenticated_requests_per_second;
     settings.allocate_requests_per_second = config.limits.allocate_requests_per_second;
+    settings.upkeep_requests_per_second = config.limits.upkeep_requests_per_second;
     settings.allocation_bandwidth_bps = config.limits.allocation_bandwidth_bps;
     return settings;
 }

@@ -1,5 +1,6 @@
-// The packet path: Send and Data indications (RFC 8656 §11) and ChannelData (§12.6,
-// §12.7). No heap, no lock, no log: a few comparisons and a header written in place.
+// The packet path: ChannelData both ways (RFC 8656 §12.6, §12.7) and a peer's datagram
+// wrapped in a Data indication (§11.3); the Send indication is in send.cpp. No heap, no
+// lock, no log: a few comparisons and a header written in place.
 
 #include <cstring>
 
@@ -23,46 +24,6 @@ std::size_t padded(std::size_t length) {
 }
 
 }  // namespace
-
-std::optional<PeerSend> TurnServer::handle_send_indication(const stun::MessageView& message,
-                                                           const FiveTuple& tuple, TimePoint now) {
-    Allocation* allocation = find(tuple);
-    if (allocation == nullptr || allocation->relay_protocol != RelayProtocol::udp) {
-        ++counters_.dropped_no_allocation;
-        return std::nullopt;
-    }
-    const auto peer_value = message.find(attribute::xor_peer_address);
-    const auto data = message.find(attribute::data);
-    const auto peer =
-        peer_value ? stun::decode_xor_address(*peer_value, message.transaction_id()) : std::nullopt;
-    if (!peer || !data) {
-        ++counters_.malformed_messages;
-        ++allocation->client_to_peer.dropped_malformed;
-        return std::nullopt;
-    }
-    // RFC 8656 §11.2: without a permission for the peer the data is discarded. A refused
-    // peer can never have one; on this drop path (only) the policy says which it was.
-    const RelayEndpoint* relay = allocation->relay_for(peer->ip.family);
-    if (relay == nullptr || !allocation->has_permission(peer->ip, now)) {
-        if (const PeerRefusal refusal = peer_policy_.check(peer->ip);
-            refusal != PeerRefusal::none) {
-            count_peer_refusal(*allocation, peer->ip, refusal);
-            return std::nullopt;
-        }
-        ++allocation->client_to_peer.dropped_no_permission;
-        ++counters_.dropped_no_permission;
-        return std::nullopt;
-    }
-    if (!allocation->within_client_to_peer_budget(data->size(), now)) {
-        ++allocation->client_to_peer.dropped_bandwidth;
-        ++counters_.dropped_bandwidth;
-        return std::nullopt;
-    }
-    ++allocation->client_to_peer.packets;
-    allocation->client_to_peer.bytes += data->size();
-    allocation->client_to_peer_media.observe(*data, now);
-    return PeerSend{relay, *peer, *data};
-}
 
 std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
                                                         stun::Bytes datagram, TimePoint now) {

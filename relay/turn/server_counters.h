@@ -20,6 +20,7 @@ struct ServerCounters {
     std::uint64_t malformed_messages = 0;
     std::uint64_t rate_limited = 0;           // unauthenticated requests over the per-source limit
     std::uint64_t allocate_rate_limited = 0;  // authenticated Allocates over the per-source limit
+    std::uint64_t upkeep_rate_limited = 0;    // Refresh, CreatePermission, ChannelBind, Connect
     std::uint64_t banned_drops = 0;           // requests from a source banned for failing auth
     std::uint64_t bans = 0;
     std::array<std::uint64_t, 8> auth_failures_by_reason{};  // indexed by AuthFailure

@@ -19,6 +19,7 @@ struct SharedLimits {
     // Their rates are the workers' settings (TurnServer sets them, and again on reload).
     SourceRateLimiter unauthenticated_requests{};
     SourceRateLimiter allocate_requests{};
+    SourceRateLimiter upkeep_requests{};  // Refresh, CreatePermission, ChannelBind, Connect
 };
 
 }  // namespace hearth::turn

@@ -1,11 +1,12 @@
 #pragma once
 
-// Per-source-address token buckets for unauthenticated requests and for Allocates
-// (DESIGN.md "Security defaults"). A fixed table: a flood from many addresses evicts old
-// entries instead of growing memory, so the bound holds whatever the attacker does. An
-// IPv6 source counts as its /64 (source_prefix.h). Shared by the workers: the kernel spreads one
-// address's UDP datagrams over them by source port, and a limit per worker would be the limit times
-// the workers. Locked once per unauthenticated request or Allocate, never per relayed packet.
+// Per-source-address token buckets for unauthenticated requests, for Allocates and for
+// the requests that keep an allocation up (DESIGN.md "Security defaults"). A fixed table: a
+// flood from many addresses evicts old entries instead of growing memory, so the bound holds
+// whatever the attacker does. An IPv6 source counts as its /64 (source_prefix.h). Shared by
+// the workers: the kernel spreads one address's UDP datagrams over them by source port, and a
+// limit per worker would be the limit times the workers. Locked once per request it limits,
+// never per relayed packet.
 
 #include <array>
 #include <cstdint>

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 namespace hearth::turn {
 
 // Every error hearth answers with, and its code (RFC 8489 §14.8, RFC 8656 §19).
@@ -27,5 +29,11 @@ constexpr int code_of(TurnError error) {
     return static_cast<int>(error);
 }
 const char* reason_phrase(TurnError error);
+
+// A request refused: the error the client is answered with, and why in words for the log.
+struct RequestRefusal {
+    TurnError error;
+    std::string_view why;
+};
 
 }  // namespace hearth::turn

@@ -1,6 +1,7 @@
 #include "relay/turn/turn_server.h"
 
-#include <cstring>
+#include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,7 @@ TurnServer::TurnServer(ServerSettings settings, PeerPolicy peer_policy,
       indication_id_state_(allocation_id_base | 1) {
     shared_.unauthenticated_requests.set_rate(settings_.unauthenticated_requests_per_second);
     shared_.allocate_requests.set_rate(settings_.allocate_requests_per_second);
+    shared_.upkeep_requests.set_rate(settings_.upkeep_requests_per_second);
 }
 
 TurnServer::~TurnServer() {
@@ -39,8 +41,56 @@ TurnServer::~TurnServer() {
 void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
     shared_.unauthenticated_requests.set_rate(settings.unauthenticated_requests_per_second);
     shared_.allocate_requests.set_rate(settings.allocate_requests_per_second);
+    shared_.upkeep_requests.set_rate(settings.upkeep_requests_per_second);
     settings_ = std::move(settings);
     peer_policy_ = std::move(peer_policy);
+}
+
+// Every request method hearth answers and what it needs before its handler runs. Only
+// Binding goes without credentials (RFC 8489 §9.2). Allocate makes the 5-tuple's allocation
+// and RFC 6062 §5.4's ConnectionBind comes on a new connection; every other method acts on
+// the allocation of the 5-tuple it arrives on (RFC 8656 §5) and keeps it up. Those upkeep
+// requests count against upkeep_requests_per_second; Allocate has its own rate (allocate.cpp).
+const TurnServer::RequestMethod* TurnServer::request_method(Method method) {
+    static constexpr std::array<RequestMethod, 7> methods{{
+        {.method = Method::binding,
+         .handle = &TurnServer::handle_binding,
+         .needs_authentication = false,
+         .needs_allocation = false,
+         .counts_as_upkeep = false},
+        {.method = Method::allocate,
+         .handle = &TurnServer::handle_allocate,
+         .needs_authentication = true,
+         .needs_allocation = false,
+         .counts_as_upkeep = false},
+        {.method = Method::refresh,
+         .handle = &TurnServer::handle_refresh,
+         .needs_authentication = true,
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
+        {.method = Method::create_permission,
+         .handle = &TurnServer::handle_create_permission,
+         .needs_authentication = true,
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
+        {.method = Method::channel_bind,
+         .handle = &TurnServer::handle_channel_bind,
+         .needs_authentication = true,
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
+        {.method = Method::connect,
+         .handle = &TurnServer::handle_connect,
+         .needs_authentication = true,
+         .needs_allocation = true,
+         .counts_as_upkeep = true},
+        {.method = Method::connection_bind,
+         .handle = &TurnServer::handle_connection_bind,
+         .needs_authentication = true,
+         .needs_allocation = false,
+         .counts_as_upkeep = false},
+    }};
+    const auto found = std::ranges::find(methods, method, &RequestMethod::method);
+    return found == methods.end() ? nullptr : &*found;
 }
 
 TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message,
@@ -48,9 +98,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
                                                 ClientLink* client_link) {
     if (message.message_class() == MessageClass::indication) {
         if (message.method() == Method::send) {
-            StunOutcome outcome;
-            outcome.to_peer = handle_send_indication(message, tuple, now.monotonic);
-            return outcome;
+            return handle_send_indication(message, tuple, now.monotonic);
         }
         return {};  // RFC 8489 §6.3.2: other indications are dropped quietly
     }
@@ -61,111 +109,76 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         ++counters_.banned_drops;
         return {};
     }
-    if (message.method() == Method::binding) {
-        return StunOutcome::reply(handle_binding(message, tuple, now.monotonic));
+    const RequestMethod* method = request_method(message.method());
+    if (method == nullptr) {
+        // RFC 8489 §6.3.1: a request for a method the server does not know.
+        return unauthenticated_error(message, tuple, TurnError::bad_request, "unsupported method",
+                                     now);
     }
-
     Request request{message, tuple, now, client_link, std::nullopt};
-    switch (message.method()) {
-        case Method::allocate:
-        case Method::refresh:
-        case Method::create_permission:
-        case Method::channel_bind:
-        case Method::connect:
-        case Method::connection_bind:
-            break;
-        default:
-            // RFC 8489 §6.3.1: a request for a method the server does not know.
-            return StunOutcome::reply(unauthenticated_error(message, tuple, TurnError::bad_request,
-                                                            "unsupported method", now));
+    if (!method->needs_authentication) {
+        return (this->*method->handle)(request);
     }
 
     auto credentials = authenticator_.authenticate(message, tuple.client.ip, now.unix_seconds);
     if (!credentials) {
-        ++counters_.auth_failures;
-        const auto failure = credentials.error();
-        ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
-        // Wrong usernames and passwords count towards a ban of the source; failures before
-        // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
-        // come from anyone spoofing the source.
-        if (passed_the_nonce(failure) &&
-            shared_.auth_bans.record_failure(tuple.client.ip, now.monotonic)) {
-            ++counters_.bans;
-            events_.source_banned(tuple.client.ip, shared_.auth_bans.ban_duration());
-        }
-        const TurnError error = failure == AuthFailure::stale_nonce ? TurnError::stale_nonce
-                                : failure == AuthFailure::missing_attributes
-                                    ? TurnError::bad_request
-                                    : TurnError::unauthorized;
-        return StunOutcome::reply(
-            unauthenticated_error(message, tuple, error, to_string(failure), now));
+        return refuse_credentials(request, credentials.error());
     }
     request.credentials = std::move(*credentials);
 
     if (!message.unknown_comprehension_required().empty()) {
-        return StunOutcome::reply(error_response(request, TurnError::unknown_attribute,
-                                                 "unknown comprehension-required attribute"));
+        return error_response(request, TurnError::unknown_attribute,
+                              "unknown comprehension-required attribute");
     }
-    if (message.method() == Method::allocate) {
-        auto outcome = StunOutcome::reply(handle_allocate(request));
-        outcome.waiting_for = std::exchange(waiting_for_, std::nullopt);
-        return outcome;
+    // Each upkeep request costs a session-store check, a table update or a TCP connection: a
+    // source asking faster than any client needs gets 486 and is counted. An answer, not
+    // silence: over TCP a client does not retransmit. Checked before the allocation is looked
+    // up, so a source's answers to requests on no allocation of its own are bounded too.
+    if (method->counts_as_upkeep &&
+        !shared_.upkeep_requests.allow(tuple.client.ip, now.monotonic)) {
+        ++counters_.upkeep_rate_limited;
+        return error_response(request, TurnError::allocation_quota_reached,
+                              "request rate of this address");
     }
-    if (message.method() == Method::connection_bind) {
-        return handle_connection_bind(request);  // on a new connection, without allocation
-    }
-
-    Allocation* allocation = find(tuple);
-    if (allocation == nullptr) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::allocation_mismatch, "no allocation"));
-    }
-    // RFC 8656 §5: every request on an allocation uses the username that created it.
-    if (allocation->owner().username != request.credentials->owner.username) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::wrong_credentials, "username differs"));
-    }
-    request.allocation = allocation;
-    switch (message.method()) {
-        case Method::refresh: {
-            auto outcome = StunOutcome::reply(handle_refresh(request));
-            outcome.waiting_for = std::exchange(waiting_for_, std::nullopt);
-            return outcome;
+    if (method->needs_allocation) {
+        Allocation* allocation = find(tuple);
+        if (allocation == nullptr) {
+            return error_response(request, TurnError::allocation_mismatch, "no allocation");
         }
-        case Method::create_permission:
-            return StunOutcome::reply(handle_create_permission(request));
-        case Method::connect:
-            return handle_connect(request);
-        default:
-            return StunOutcome::reply(handle_channel_bind(request));
+        // RFC 8656 §5: every request on an allocation uses the username that created it.
+        if (allocation->owner().username != request.credentials->owner.username) {
+            return error_response(request, TurnError::wrong_credentials, "username differs");
+        }
+        request.allocation = allocation;
     }
+    auto outcome = (this->*method->handle)(request);
+    if (method->counts_as_upkeep && outcome.waiting_for) {
+        shared_.upkeep_requests.give_back(tuple.client.ip);  // it comes again
+    }
+    return outcome;
 }
 
-stun::Bytes TurnServer::handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
-                                       TimePoint now) {
-    ++counters_.binding_requests;
-    if (!shared_.unauthenticated_requests.allow(tuple.client.ip, now)) {
-        ++counters_.rate_limited;
-        return {};
+TurnServer::StunOutcome TurnServer::refuse_credentials(Request& request, AuthFailure failure) {
+    const auto& source = request.tuple.client.ip;
+    ++counters_.auth_failures;
+    ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
+    // Wrong usernames and passwords count towards a ban of the source; failures before
+    // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
+    // come from anyone spoofing the source.
+    if (passed_the_nonce(failure) &&
+        shared_.auth_bans.record_failure(source, request.now.monotonic)) {
+        ++counters_.bans;
+        events_.source_banned(source, shared_.auth_bans.ban_duration());
     }
-    MessageBuilder builder(response_buffer_, Method::binding, MessageClass::success_response,
-                           message.transaction_id());
-    if (!message.unknown_comprehension_required().empty()) {
-        MessageBuilder error(response_buffer_, Method::binding, MessageClass::error_response,
-                             message.transaction_id());
-        error.add_error_code(code_of(TurnError::unknown_attribute),
-                             reason_phrase(TurnError::unknown_attribute));
-        error.add_unknown_attributes(message.unknown_comprehension_required());
-        error.add_fingerprint();
-        ++counters_.error_responses;
-        return error.finish();
-    }
-    builder.add_xor_address(attribute::xor_mapped_address, tuple.client);
-    builder.add_fingerprint();  // no SOFTWARE: see max_unauthenticated_growth
-    return builder.finish();
+    const TurnError error = failure == AuthFailure::stale_nonce          ? TurnError::stale_nonce
+                            : failure == AuthFailure::missing_attributes ? TurnError::bad_request
+                                                                         : TurnError::unauthorized;
+    return unauthenticated_error(request.message, request.tuple, error, to_string(failure),
+                                 request.now);
 }
 
-stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::string_view why) {
+TurnServer::StunOutcome TurnServer::error_response(Request& request, TurnError error,
+                                                   std::string_view why) {
     ++counters_.error_responses;
     // 403 is the peer policy's answer, logged once per allocation by count_peer_refusal.
     if (error != TurnError::forbidden) {
@@ -188,12 +201,12 @@ stun::Bytes TurnServer::error_response(Request& request, TurnError error, std::s
         builder.add_message_integrity(request.credentials->key);
     }
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
-stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
-                                              const FiveTuple& tuple, TurnError error,
-                                              std::string_view why, const Now& now) {
+TurnServer::StunOutcome TurnServer::unauthenticated_error(const stun::MessageView& message,
+                                                          const FiveTuple& tuple, TurnError error,
+                                                          std::string_view why, const Now& now) {
     if (!shared_.unauthenticated_requests.allow(tuple.client.ip, now.monotonic)) {
         ++counters_.rate_limited;
         return {};
@@ -214,7 +227,7 @@ stun::Bytes TurnServer::unauthenticated_error(const stun::MessageView& message,
                            authenticator_.issue_nonce(tuple.client.ip, now.unix_seconds));
     }
     builder.add_fingerprint();
-    return builder.finish();
+    return StunOutcome::reply(builder.finish());
 }
 
 Allocation* TurnServer::find(const FiveTuple& tuple) {

@@ -25,6 +25,8 @@
 
 namespace hearth::turn {
 
+struct AllocateRequest;
+
 // Where a draining (or full) node sends new allocations: RFC 8489 §10, 300 Try Alternate
 // with ALTERNATE-SERVER, and ALTERNATE-DOMAIN (§14.16) for TLS clients.
 struct Redirect {
@@ -40,6 +42,8 @@ struct ServerSettings {
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
     std::uint32_t allocate_requests_per_second = 20;         // authenticated Allocates, per source
+    // Refresh, CreatePermission, ChannelBind and Connect, per source; 0 = no limit.
+    std::uint32_t upkeep_requests_per_second = 200;
     // Relayed bandwidth per direction (token buckets, bits a second; 0 = no limit).
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
@@ -156,25 +160,40 @@ class TurnServer {
 
   private:
     struct Request;  // the request being handled and where its answer goes
-    stun::Bytes handle_binding(const stun::MessageView& message, const FiveTuple& tuple,
-                               TimePoint now);
-    stun::Bytes handle_allocate(Request& request);
-    stun::Bytes handle_refresh(Request& request);
-    stun::Bytes handle_create_permission(Request& request);
-    stun::Bytes handle_channel_bind(Request& request);
+    using RequestHandler = StunOutcome (TurnServer::*)(Request&);
+    // A request method and what it needs before its handler runs (the table is in
+    // turn_server.cpp, the checks in handle_stun).
+    struct RequestMethod {
+        stun::Method method;
+        RequestHandler handle;
+        bool needs_authentication;
+        bool needs_allocation;  // the 5-tuple's allocation, made with the same username
+        bool counts_as_upkeep;  // against the per-source upkeep_requests_per_second
+    };
+    static const RequestMethod* request_method(stun::Method method);
+
+    StunOutcome handle_binding(Request& request);
+    StunOutcome handle_allocate(Request& request);
+    StunOutcome admit(Request& request, const AllocateRequest& asked);
+    StunOutcome create_allocation(Request& request, const AllocateRequest& asked);
+    StunOutcome handle_refresh(Request& request);
+    StunOutcome handle_create_permission(Request& request);
+    StunOutcome handle_channel_bind(Request& request);
     StunOutcome handle_connect(Request& request);
     StunOutcome handle_connection_bind(Request& request);
-    std::optional<PeerSend> handle_send_indication(const stun::MessageView& message,
-                                                   const FiveTuple& tuple, TimePoint now);
+    StunOutcome handle_send_indication(const stun::MessageView& message, const FiveTuple& tuple,
+                                       TimePoint now);
 
-    stun::Bytes error_response(Request& request, TurnError error, std::string_view why);
-    stun::Bytes unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
+    StunOutcome refuse_credentials(Request& request, AuthFailure failure);
+    StunOutcome error_response(Request& request, TurnError error, std::string_view why);
+    StunOutcome unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
                                       TurnError error, std::string_view why, const Now& now);
-    stun::Bytes allocate_success(Request& request, const Allocation& allocation,
+    StunOutcome allocate_success(Request& request, const Allocation& allocation,
                                  std::optional<TurnError> additional_family_error);
+    StunOutcome try_alternate(Request& request, std::string_view why);
     void destroy(Allocation& allocation, DeleteReason reason);
     // The peer policy and the relayed family for a peer named in a request.
-    std::optional<TurnError> vet_peer(Allocation& allocation, const TransportAddress& peer);
+    std::optional<RequestRefusal> vet_peer(Allocation& allocation, const TransportAddress& peer);
     void count_peer_refusal(Allocation& allocation, const IpAddress& peer, PeerRefusal refusal);
 
     ServerSettings settings_;
@@ -187,11 +206,8 @@ class TurnServer {
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations_;
     ServerCounters counters_;
     std::uint64_t indication_id_state_;
-    // Set by a handler that waits for the session store.
-    std::optional<StoreQuestion> waiting_for_;
     bool draining_ = false;
     std::optional<Redirect> redirect_;
-    stun::Bytes try_alternate(Request& request, std::string_view why);
     std::array<std::byte, stun::max_message_size> response_buffer_{};
 };
 

@@ -31,6 +31,7 @@ TEST(ConfigLoader, AppliesDefaults) {
     EXPECT_TRUE(config.peer_policy.allow.empty());
     EXPECT_EQ(config.limits.unauthenticated_requests_per_second, 20u);
     EXPECT_EQ(config.limits.allocate_requests_per_second, 20u);
+    EXPECT_EQ(config.limits.upkeep_requests_per_second, 200u);
     EXPECT_EQ(config.admin.listen->to_string(), "127.0.0.1:9478");
     ASSERT_EQ(config.auth.secrets.size(), 1u);
 }
@@ -42,7 +43,8 @@ workers = 3;
 listen = { udp = [ "127.0.0.1:3478", "[::1]:3478" ]; tcp = [ ]; tls = [ "127.0.0.1:5349" ]; };
 tls = { certificate = "/c.pem"; private_key = "/k.pem"; };
 relay = { ipv4 = "192.0.2.10"; ipv6 = "2001:db8::10"; port_min = 50000; port_max = 50100; };
-limits = { allocation_lifetime_max = 1800; max_channels_per_allocation = 8; };
+limits = { allocation_lifetime_max = 1800; max_channels_per_allocation = 8;
+           upkeep_requests_per_second = 0; };
 session_store = { kind = "embedded"; sessions = ( { id = "s1"; state = "scheduled";
     participants = [ "a", "b" ]; not_before = 10; not_after = 20; allocation_cap = 3; } ); };
 peer_policy = { allow = [ "10.20.0.0/16" ]; };
@@ -86,6 +88,8 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
          "test.conf:1: peer_policy.allow.[0]: '10.0.0.1/8' is not a CIDR range"},
         {"colour = \"blue\";\n", "test.conf:1: colour: unknown key"},
         {"limits = { lifetime = 5; };\n", "test.conf:1: limits.lifetime: unknown key"},
+        {"limits = { upkeep_requests_per_second = 1000001; };\n",
+         "test.conf:1: limits.upkeep_requests_per_second: must be between 0 and 1000000"},
         {"listen = { tls = [ \"127.0.0.1:5349\" ]; };\n",
          "listen.tls needs tls.certificate and tls.private_key"},
         {"session_store = { kind = \"etcd\"; };\n", "must be \"embedded\" or \"redis\""},

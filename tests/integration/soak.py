@@ -112,7 +112,7 @@ class Soak:
             tls=(self.tls_port, self.certificate, self.key), extra=f"""
 admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{TOKEN}"; }};
 limits = {{ allocation_lifetime_default = {LIFETIME}; unauthenticated_requests_per_second = 0;
-           allocate_requests_per_second = 0;
+           allocate_requests_per_second = 0; upkeep_requests_per_second = 0;
            max_allocations_per_user = 100000; max_connections_per_source = 100000;
            auth_failures_before_ban = 0; }};
 """).replace('session_store = { kind = "embedded";',

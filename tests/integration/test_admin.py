@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import unittest
 import urllib.error
@@ -218,6 +219,21 @@ class ReloadTest(AdminTest):
         self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
         self.assertIn("needs a restart: listen.udp", reloaded.stdout)
         self.hearthd.wait_for_line("listen.udp changed but needs a restart")
+
+    def test_the_upkeep_rate_changes_with_a_reload_and_its_refusals_are_counted(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        with open(self.config_path, "a") as file:
+            file.write("limits = { upkeep_requests_per_second = 1; };\n")
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.hearthd.wait_for_line("reload: done")
+        refresh = [(0x000D, struct.pack("!I", 600))]  # LIFETIME
+        self.assertEqual(harness.error_code(client.request(harness.REFRESH, refresh)), 0)
+        self.assertEqual(harness.error_code(client.request(harness.REFRESH, refresh)), 486)
+        self.assertIn('hearth_dropped_packets_total{reason="upkeep_rate_limit"} 1\n',
+                      self.get("/metrics")[1])
 
     def test_changed_ban_settings_take_effect(self):
         with open(self.config_path, "a") as file:

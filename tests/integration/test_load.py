@@ -15,7 +15,8 @@ class HearthLoadTest(harness.HearthTest):
     relay_ports = (46000, 46999)
     with_tls = True
     extra_config = ("limits = { max_allocations_per_user = 1000; "
-                    "unauthenticated_requests_per_second = 0; allocate_requests_per_second = 0; };")
+                    "unauthenticated_requests_per_second = 0; allocate_requests_per_second = 0; "
+                    "upkeep_requests_per_second = 0; };")
 
     def load(self, *arguments, port=None):
         if not HEARTH_LOAD:

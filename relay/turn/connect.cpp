@@ -14,27 +14,21 @@ TurnServer::StunOutcome TurnServer::handle_connect(Request& request) {
     Allocation& allocation = *request.allocation;
     const auto& message = request.message;
     if (allocation.relay_protocol != RelayProtocol::tcp) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::bad_request, "Connect on a UDP allocation"));
+        return error_response(request, TurnError::bad_request, "Connect on a UDP allocation");
     }
     const auto peer_value = message.find(attribute::xor_peer_address);
     const auto peer =
         peer_value ? stun::decode_xor_address(*peer_value, message.transaction_id()) : std::nullopt;
     if (!peer) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::bad_request, "no valid XOR-PEER-ADDRESS"));
+        return error_response(request, TurnError::bad_request, "no valid XOR-PEER-ADDRESS");
     }
-    if (const auto error = vet_peer(allocation, *peer)) {
-        return StunOutcome::reply(error_response(
-            request, *error,
-            *error == TurnError::forbidden ? "peer refused by the peer policy"
-                                           : "peer family differs from the relayed address"));
+    if (const auto refusal = vet_peer(allocation, *peer)) {
+        return error_response(request, refusal->error, refusal->why);
     }
     // The connection the client asks for is as good as a permission for its peer, so the
     // peer's own connections to the relayed address are accepted too.
     if (!allocation.install_permission(peer->ip, request.now.monotonic)) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::insufficient_capacity, "permission table full"));
+        return error_response(request, TurnError::insufficient_capacity, "permission table full");
     }
     StunOutcome outcome;
     outcome.tcp_connect =
@@ -45,18 +39,16 @@ TurnServer::StunOutcome TurnServer::handle_connect(Request& request) {
 TurnServer::StunOutcome TurnServer::handle_connection_bind(Request& request) {
     const auto& message = request.message;
     if (request.tuple.transport == ClientTransport::udp) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::bad_request, "ConnectionBind over UDP"));
+        return error_response(request, TurnError::bad_request, "ConnectionBind over UDP");
     }
     if (find(request.tuple) != nullptr) {
-        return StunOutcome::reply(error_response(request, TurnError::bad_request,
-                                                 "ConnectionBind on a control connection"));
+        return error_response(request, TurnError::bad_request,
+                              "ConnectionBind on a control connection");
     }
     const auto value = message.find(attribute::connection_id);
     const auto connection_id = value ? stun::decode_u32(*value) : std::nullopt;
     if (!connection_id) {
-        return StunOutcome::reply(
-            error_response(request, TurnError::bad_request, "no valid CONNECTION-ID"));
+        return error_response(request, TurnError::bad_request, "no valid CONNECTION-ID");
     }
     StunOutcome outcome;
     outcome.tcp_connection_bind =
