@@ -1,26 +1,63 @@
 #pragma once
 
-// Prometheus text exposition (format 0.0.4) of the workers' snapshots: a pure function,
-// so what /metrics says can be tested without a server.
+// Prometheus text exposition (format 0.0.4) of the workers' snapshots and the node's own
+// figures, rendered from the counter tables: a pure function, so what /metrics says can
+// be tested without a server.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "relay/net/snapshot.h"
+#include "relay/turn/counter_table.h"
 
 namespace hearth::admin {
 
+// What the node knows of itself, outside the workers' counters, with its table.
 struct NodeFigures {
-    std::int64_t start_time_unix = 0;
-    std::uint32_t connections_open = 0;
+    std::uint64_t start_time_unix = 0;
+    std::uint64_t allocations_active = 0;
+    std::uint64_t connections_open = 0;
     std::uint64_t connections_refused_total = 0;
     std::uint64_t connections_refused_per_source = 0;
-    bool per_allocation_series = false;
-    std::uint32_t sessions_active = 0;
-    bool session_store_up = true;        // the embedded store always is; Redis may not be
+    std::uint64_t sessions_active = 0;
+    std::uint64_t session_store_up = 1;  // the embedded store always is; Redis may not be
     std::uint64_t udp_socket_drops = 0;  // the kernel's, on the open UDP sockets
+    bool per_allocation_series = false;
 };
+
+namespace node_figure_detail {
+using Row = CounterRow<NodeFigures>;
+using N = NodeFigures;
+constexpr auto gauge = CounterKind::gauge;
+constexpr std::string_view refused_help = "TCP and TLS connections refused, by the bound reached.";
+}  // namespace node_figure_detail
+
+inline constexpr std::array node_figure_rows = [] {
+    using namespace node_figure_detail;
+    return std::array{
+        Row{"", "hearth_start_time_seconds", "", gauge, "Unix time hearthd started.",
+            &N::start_time_unix},
+        Row{"allocations", "hearth_allocations_active", "", gauge, "Allocations alive now.",
+            &N::allocations_active},
+        Row{"connections", "hearth_connections_open", "", gauge,
+            "TCP and TLS client connections open.", &N::connections_open},
+        Row{"connections_refused.total", "hearth_connections_refused_total", R"(limit="total")",
+            CounterKind::counter, refused_help, &N::connections_refused_total},
+        Row{"connections_refused.per_source", "hearth_connections_refused_total",
+            R"(limit="per_source")", CounterKind::counter, refused_help,
+            &N::connections_refused_per_source},
+        Row{"sessions_active", "hearth_sessions_active", "", gauge, "Sessions in the active state.",
+            &N::sessions_active},
+        Row{"", "hearth_session_store_up", "", gauge, "1 while the session store answers.",
+            &N::session_store_up},
+        Row{"udp_socket_drops", "hearth_udp_socket_drops", "", gauge,
+            "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), from "
+            "/proc/net/udp; closed sockets take theirs along.",
+            &N::udp_socket_drops},
+    };
+}();
 
 std::string render_metrics(const std::vector<relay::WorkerSnapshot>& workers,
                            const NodeFigures& node);

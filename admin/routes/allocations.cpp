@@ -1,6 +1,7 @@
 // GET /v1/allocations[?session=S&user=U] and GET /v1/allocations/{id}: the live
 // allocations of every worker with their counters.
 
+#include "admin/counter_rendering.h"
 #include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "relay/daemon/daemon.h"
@@ -11,20 +12,11 @@ namespace {
 
 void write_direction(JsonWriter& json, const char* name, const turn::DirectionCounters& counters,
                      std::uint64_t bits_per_second, const turn::MediaTotals& media) {
-    json.key(name)
-        .begin_object()
-        .field("packets", counters.packets)
-        .field("bytes", counters.bytes)
-        .field("bits_per_second", bits_per_second);
-    json.key("dropped")
-        .begin_object()
-        .field("no_permission", counters.dropped_no_permission)
-        .field("peer_policy", counters.dropped_peer_policy)
-        .field("bandwidth", counters.dropped_bandwidth)
-        .field("queue_full", counters.dropped_queue_full)
-        .field("malformed", counters.dropped_malformed)
-        .end_object();
-    json.field("paused_bandwidth", counters.paused_bandwidth);
+    CounterFields fields;
+    fields.add_rows(turn::direction_counter_rows, counters);
+    json.key(name).begin_object();
+    fields.write(json);
+    json.field("bits_per_second", bits_per_second);
     json.key("rtp")
         .begin_object()
         .field("sources", media.sources)

@@ -1,5 +1,7 @@
-// GET /health: whether the node is up, draining, and how busy.
+// GET /health: whether the node is up, draining, and how busy, with every counter of the
+// workers (the counter tables, summed).
 
+#include "admin/counter_rendering.h"
 #include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "admin/unix_time.h"
@@ -10,21 +12,23 @@ namespace hearth::admin::routes {
 void report_health(const RouteCall& call) {
     auto& control = call.control;
     control.collect([&control, respond = call.respond](std::vector<relay::WorkerSnapshot> workers) {
-        std::uint64_t allocations = 0;
-        for (const auto& worker : workers) {
-            allocations += worker.allocations.size();
-        }
+        const relay::NodeCounters totals = relay::sum_of(workers);
+        CounterFields counters;
+        counters.add_rows(turn::server_counter_rows, totals.server);
+        counters.add_rows(relay::io_counter_rows, totals.io);
         JsonWriter json;
         json.begin_object()
             .field("status", "ready")
             .field("draining", control.draining())
             .field("uptime_seconds", now_unix() - control.started_unix())
             .field("workers", static_cast<std::uint64_t>(workers.size()))
-            .field("allocations", allocations)
+            .field("allocations", totals.allocations_active)
             .field("connections", control.connections().open())
             .field("session_store", config::to_string(control.config().session_store.kind))
-            .field("session_store_state", control.session_store_up() ? "up" : "down")
-            .end_object();
+            .field("session_store_state", control.session_store_up() ? "up" : "down");
+        json.key("counters").begin_object();
+        counters.write(json);
+        json.end_object().end_object();
         respond({200, "application/json", json.take()});
     });
 }

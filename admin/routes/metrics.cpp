@@ -15,13 +15,13 @@ namespace {
 NodeFigures node_figures(relay::DaemonControl& control,
                          const std::vector<auth::Session>& sessions) {
     NodeFigures node;
-    node.start_time_unix = control.started_unix();
+    node.start_time_unix = static_cast<std::uint64_t>(control.started_unix());
     node.udp_socket_drops = relay::udp_socket_drops();
     node.connections_open = control.connections().open();
     node.connections_refused_total = control.connections().refused_total();
     node.connections_refused_per_source = control.connections().refused_per_source();
     node.per_allocation_series = control.config().admin.per_allocation_metrics;
-    node.session_store_up = control.session_store_up();
+    node.session_store_up = control.session_store_up() ? 1 : 0;
     for (const auto& session : sessions) {
         node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
     }

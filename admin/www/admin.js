@@ -97,6 +97,24 @@ function drawSessions(allocations) {
   }
 }
 
+// Every counter /health reports, as its tables name them ("dropped.no_permission"): a
+// counter added to a table shows up here with no change to the page.
+function drawCounters(counters) {
+  const rows = [];
+  const walk = (prefix, object) => {
+    for (const [name, value] of Object.entries(object)) {
+      if (typeof value === 'object') walk(`${prefix}${name}.`, value);
+      else if (value !== 0) rows.push([`${prefix}${name}`, value]);
+    }
+  };
+  walk('', counters);
+  document.getElementById('counter-rows').replaceChildren(...rows.map(([name, value]) => {
+    const row = document.createElement('tr');
+    row.append(cell(name), cell(String(value)));
+    return row;
+  }));
+}
+
 function drawHealth(health, metrics) {
   document.getElementById('status').textContent = health.draining ? 'draining' : health.status;
   document.getElementById('uptime').textContent = `${health.uptime_seconds} s`;
@@ -117,6 +135,7 @@ async function refresh() {
     const [health, list, metrics] = await Promise.all(
       [api('/health'), api('/v1/allocations'), api('/metrics')]);
     drawHealth(health, metrics);
+    drawCounters(health.counters);
     drawSessions(list.allocations);
     error.hidden = true;
   } catch (failure) {

@@ -11,6 +11,7 @@ AllocationSnapshot snapshot_of(const turn::Allocation& allocation, turn::TimePoi
     entry.user_id = allocation.owner().user_id;
     entry.client = allocation.five_tuple().client.to_string();
     entry.transport = turn::to_string(allocation.five_tuple().transport);
+    entry.client_transport = allocation.five_tuple().transport;
     for (const auto* relay :
          {allocation.relay_for(AddressFamily::ipv4), allocation.relay_for(AddressFamily::ipv6)}) {
         if (relay != nullptr) {
@@ -44,6 +45,31 @@ AllocationSnapshot snapshot_of(const turn::Allocation& allocation, turn::TimePoi
                             std::max(up.jitter_milliseconds, down.jitter_milliseconds),
                             packets + dropped > 0 ? dropped / (packets + dropped) : 0.0);
     return entry;
+}
+
+NodeCounters sum_of(const std::vector<WorkerSnapshot>& workers) {
+    NodeCounters total;
+    for (const auto& worker : workers) {
+        add_counters(total.server, worker.counters, turn::server_counter_rows);
+        add_counters(total.io, worker.io, io_counter_rows);
+        for (std::size_t transport = 0; transport < total.client_to_peer.size(); ++transport) {
+            add_counters(total.client_to_peer[transport],
+                         worker.counters.retired_client_to_peer[transport],
+                         turn::direction_counter_rows);
+            add_counters(total.peer_to_client[transport],
+                         worker.counters.retired_peer_to_client[transport],
+                         turn::direction_counter_rows);
+        }
+        for (const auto& allocation : worker.allocations) {
+            const auto transport = static_cast<std::size_t>(allocation.client_transport);
+            add_counters(total.client_to_peer[transport], allocation.client_to_peer,
+                         turn::direction_counter_rows);
+            add_counters(total.peer_to_client[transport], allocation.peer_to_client,
+                         turn::direction_counter_rows);
+        }
+        total.allocations_active += worker.allocations.size();
+    }
+    return total;
 }
 
 }  // namespace hearth::relay

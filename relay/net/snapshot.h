@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "relay/net/io_counters.h"
 #include "relay/turn/allocation.h"
 #include "relay/turn/media_stats.h"
 #include "relay/turn/server_counters.h"
@@ -19,6 +20,7 @@ struct AllocationSnapshot {
     std::string user_id;
     std::string client;     // "ip:port"
     std::string transport;  // udp, tcp, tls
+    turn::ClientTransport client_transport = turn::ClientTransport::udp;
     std::vector<std::string> relayed;
     std::int64_t age_seconds = 0;
     std::int64_t lifetime_remaining_seconds = 0;
@@ -33,28 +35,6 @@ struct AllocationSnapshot {
     int quality = 100;
 };
 
-// Drops and refusals counted by the I/O layer, by reason.
-struct IoCounters {
-    std::uint64_t udp_dropped_not_stun = 0;
-    std::uint64_t dropped_malformed = 0;  // looked like STUN, did not parse (any transport)
-    std::uint64_t udp_dropped_truncated = 0;
-    std::uint64_t udp_send_failures = 0;
-    std::uint64_t relay_send_failures = 0;
-    std::uint64_t stream_dropped_not_stun = 0;
-    std::uint64_t stream_dropped_output_full = 0;
-    std::uint64_t tls_handshake_failures = 0;
-    std::uint64_t tcp_peer_refused_without_permission = 0;
-    std::uint64_t tcp_peer_bind_timeouts = 0;
-    std::uint64_t tcp_relay_bandwidth_pauses = 0;
-    std::uint64_t accept_out_of_descriptors = 0;
-    std::uint64_t relay_out_of_descriptors = 0;
-    std::uint64_t requests_parked = 0;   // waited for the session store
-    std::uint64_t requests_resumed = 0;  // handed in again when it answered
-    // Dropped while waiting for the store: the table or the source's share was full, or
-    // the answer took too long.
-    std::uint64_t requests_dropped_waiting_for_store = 0;
-};
-
 // One allocation as the admin API shows it, at `now`.
 AllocationSnapshot snapshot_of(const turn::Allocation& allocation, turn::TimePoint now);
 
@@ -64,5 +44,16 @@ struct WorkerSnapshot {
     IoCounters io;
     std::vector<AllocationSnapshot> allocations;
 };
+
+// What every worker counted, summed by the counter tables; the relayed traffic by client
+// transport (udp, tcp, tls) is that of ended allocations and of those alive.
+struct NodeCounters {
+    turn::ServerCounters server;
+    IoCounters io;
+    std::array<turn::DirectionCounters, 3> client_to_peer{};
+    std::array<turn::DirectionCounters, 3> peer_to_client{};
+    std::uint64_t allocations_active = 0;
+};
+NodeCounters sum_of(const std::vector<WorkerSnapshot>& workers);
 
 }  // namespace hearth::relay

@@ -16,6 +16,7 @@
 #include "relay/stun/transport_address.h"
 #include "relay/turn/client_link.h"
 #include "relay/turn/clock.h"
+#include "relay/turn/direction_counters.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/media_stats.h"
 #include "relay/turn/session_budgets.h"
@@ -54,23 +55,6 @@ struct ChannelBinding {
     std::uint16_t number = 0;
     TransportAddress peer;
     TimePoint expires;  // live until then, quarantined for channel_quarantine after
-};
-
-// Per-direction traffic counters, kept by the owning worker without locks.
-struct DirectionCounters {
-    std::uint64_t packets = 0;
-    std::uint64_t bytes = 0;
-    std::uint64_t dropped_no_permission = 0;
-    std::uint64_t dropped_peer_policy = 0;  // requests naming a refused peer
-    std::uint64_t dropped_malformed = 0;
-    std::uint64_t dropped_queue_full = 0;  // a stream client too slow to read
-    std::uint64_t dropped_bandwidth = 0;   // over the allocation's or the session's bandwidth
-    // An RFC 6062 stream held back until the budgets refilled: delayed, nothing dropped.
-    std::uint64_t paused_bandwidth = 0;
-    std::uint64_t dropped() const {
-        return dropped_no_permission + dropped_peer_policy + dropped_malformed +
-               dropped_queue_full + dropped_bandwidth;
-    }
 };
 
 // Who the allocation belongs to, as proven by the long-term credential.

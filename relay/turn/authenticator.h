@@ -3,8 +3,8 @@
 // What the state machine needs from the credential layer. The I/O layer implements it
 // with auth/ (secrets, nonces, the session store); tests implement it directly.
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>

@@ -1,37 +1,125 @@
 #pragma once
 
+// What one worker's state machine counts, with its table (counter_table.h). Plain
+// integers: only the owning worker writes them; a snapshot is taken on that worker's
+// thread and summed over the workers by the table.
+
 #include <array>
 #include <cstdint>
 
-#include "relay/turn/allocation.h"
+#include "relay/turn/authenticator.h"
+#include "relay/turn/counter_table.h"
+#include "relay/turn/direction_counters.h"
 
 namespace hearth::turn {
 
-// Totals kept by one worker's state machine. Plain integers: only the owning worker
-// writes them; a snapshot is taken on that worker's thread.
 struct ServerCounters {
     std::uint64_t binding_requests = 0;
     std::uint64_t allocations_created = 0;
     std::uint64_t allocations_deleted = 0;
     std::uint64_t error_responses = 0;
     std::uint64_t auth_failures = 0;
+    std::uint64_t auth_failure_missing_integrity = 0;
+    std::uint64_t auth_failure_missing_attributes = 0;
+    std::uint64_t auth_failure_wrong_realm = 0;
+    std::uint64_t auth_failure_stale_nonce = 0;
+    std::uint64_t auth_failure_malformed_username = 0;
+    std::uint64_t auth_failure_expired_username = 0;
+    std::uint64_t auth_failure_bad_integrity = 0;
     std::uint64_t peer_policy_refusals = 0;
     std::uint64_t session_refusals = 0;
+    std::uint64_t bans = 0;
     std::uint64_t malformed_messages = 0;
     std::uint64_t rate_limited = 0;           // unauthenticated requests over the per-source limit
     std::uint64_t allocate_rate_limited = 0;  // authenticated Allocates over the per-source limit
     std::uint64_t upkeep_rate_limited = 0;    // Refresh, CreatePermission, ChannelBind, Connect
     std::uint64_t banned_drops = 0;           // requests from a source banned for failing auth
-    std::uint64_t bans = 0;
-    std::array<std::uint64_t, 8> auth_failures_by_reason{};  // indexed by AuthFailure
-    // Traffic of allocations that have ended, by client transport (udp, tcp, tls): the
-    // totals are these plus the counters of the allocations still alive.
-    std::array<DirectionCounters, 3> retired_client_to_peer{};
-    std::array<DirectionCounters, 3> retired_peer_to_client{};
     std::uint64_t dropped_no_allocation = 0;
     std::uint64_t dropped_no_permission = 0;
     std::uint64_t dropped_no_channel = 0;
     std::uint64_t dropped_bandwidth = 0;  // over an allocation's or a session's token bucket
+    // Traffic of allocations that have ended, by client transport (udp, tcp, tls): the
+    // totals are these plus the counters of the allocations still alive.
+    std::array<DirectionCounters, 3> retired_client_to_peer{};
+    std::array<DirectionCounters, 3> retired_peer_to_client{};
 };
+
+// The counter of each AuthFailure, in the enum's order.
+inline constexpr std::array<std::uint64_t ServerCounters::*, 7> auth_failure_counters{
+    &ServerCounters::auth_failure_missing_integrity,
+    &ServerCounters::auth_failure_missing_attributes,
+    &ServerCounters::auth_failure_wrong_realm,
+    &ServerCounters::auth_failure_stale_nonce,
+    &ServerCounters::auth_failure_malformed_username,
+    &ServerCounters::auth_failure_expired_username,
+    &ServerCounters::auth_failure_bad_integrity,
+};
+static_assert(auth_failure_counters.size() ==
+              static_cast<std::size_t>(AuthFailure::bad_integrity) + 1);
+
+namespace server_counter_detail {
+using Row = CounterRow<ServerCounters>;
+using S = ServerCounters;
+constexpr auto counter = CounterKind::counter;
+constexpr std::string_view auth_help = "Requests whose credentials failed, by reason.";
+constexpr std::string_view dropped = "hearth_dropped_packets_total";
+constexpr std::string_view dropped_help = "Packets and requests dropped, by reason.";
+}  // namespace server_counter_detail
+
+inline constexpr std::array server_counter_rows = [] {
+    using namespace server_counter_detail;
+    return std::array{
+        Row{"binding_requests", "hearth_binding_requests_total", "", counter,
+            "STUN Binding requests.", &S::binding_requests},
+        Row{"allocations_created", "hearth_allocations_created_total", "", counter,
+            "Allocations created.", &S::allocations_created},
+        Row{"allocations_deleted", "hearth_allocations_deleted_total", "", counter,
+            "Allocations deleted, any reason.", &S::allocations_deleted},
+        Row{"error_responses", "hearth_error_responses_total", "", counter, "Error responses sent.",
+            &S::error_responses},
+        Row{"auth_failures", "", "", counter, "", &S::auth_failures},
+        Row{"auth_failure.missing_integrity", "hearth_auth_failures_total",
+            R"(reason="missing_integrity")", counter, auth_help,
+            &S::auth_failure_missing_integrity},
+        Row{"auth_failure.missing_attributes", "hearth_auth_failures_total",
+            R"(reason="missing_attributes")", counter, auth_help,
+            &S::auth_failure_missing_attributes},
+        Row{"auth_failure.wrong_realm", "hearth_auth_failures_total", R"(reason="wrong_realm")",
+            counter, auth_help, &S::auth_failure_wrong_realm},
+        Row{"auth_failure.stale_nonce", "hearth_auth_failures_total", R"(reason="stale_nonce")",
+            counter, auth_help, &S::auth_failure_stale_nonce},
+        Row{"auth_failure.malformed_username", "hearth_auth_failures_total",
+            R"(reason="malformed_username")", counter, auth_help,
+            &S::auth_failure_malformed_username},
+        Row{"auth_failure.expired_username", "hearth_auth_failures_total",
+            R"(reason="expired_username")", counter, auth_help, &S::auth_failure_expired_username},
+        Row{"auth_failure.bad_integrity", "hearth_auth_failures_total", R"(reason="bad_integrity")",
+            counter, auth_help, &S::auth_failure_bad_integrity},
+        Row{"bans", "hearth_source_bans_total", "", counter,
+            "Source addresses banned after repeated authentication failures.", &S::bans},
+        Row{"peer_policy_refusals", "hearth_peer_policy_refusals_total", "", counter,
+            "Peers refused by the policy.", &S::peer_policy_refusals},
+        Row{"session_refusals", "hearth_session_refusals_total", "", counter,
+            "Allocations refused by the store.", &S::session_refusals},
+        Row{"dropped.no_allocation", dropped, R"(reason="no_allocation")", counter, dropped_help,
+            &S::dropped_no_allocation},
+        Row{"dropped.no_permission", dropped, R"(reason="no_permission")", counter, dropped_help,
+            &S::dropped_no_permission},
+        Row{"dropped.no_channel", dropped, R"(reason="no_channel")", counter, dropped_help,
+            &S::dropped_no_channel},
+        Row{"dropped.bandwidth", dropped, R"(reason="bandwidth")", counter, dropped_help,
+            &S::dropped_bandwidth},
+        Row{"dropped.malformed", dropped, R"(reason="malformed")", counter, dropped_help,
+            &S::malformed_messages},
+        Row{"dropped.rate_limit", dropped, R"(reason="rate_limit")", counter, dropped_help,
+            &S::rate_limited},
+        Row{"dropped.allocate_rate_limit", dropped, R"(reason="allocate_rate_limit")", counter,
+            dropped_help, &S::allocate_rate_limited},
+        Row{"dropped.upkeep_rate_limit", dropped, R"(reason="upkeep_rate_limit")", counter,
+            dropped_help, &S::upkeep_rate_limited},
+        Row{"dropped.banned_source", dropped, R"(reason="banned_source")", counter, dropped_help,
+            &S::banned_drops},
+    };
+}();
 
 }  // namespace hearth::turn

@@ -161,7 +161,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
 TurnServer::StunOutcome TurnServer::refuse_credentials(Request& request, AuthFailure failure) {
     const auto& source = request.tuple.client.ip;
     ++counters_.auth_failures;
-    ++counters_.auth_failures_by_reason[static_cast<std::size_t>(failure)];
+    ++(counters_.*auth_failure_counters[static_cast<std::size_t>(failure)]);
     // Wrong usernames and passwords count towards a ban of the source; failures before
     // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
     // come from anyone spoofing the source.
@@ -242,9 +242,7 @@ void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
     for (auto [retired, live] :
          {std::pair{&counters_.retired_client_to_peer[transport], &allocation.client_to_peer},
           std::pair{&counters_.retired_peer_to_client[transport], &allocation.peer_to_client}}) {
-        retired->packets += live->packets;
-        retired->bytes += live->bytes;
-        retired->dropped_no_permission += live->dropped_no_permission;
+        add_counters(*retired, *live, direction_counter_rows);
     }
     for (auto* relay : {&allocation.relay_ipv4, &allocation.relay_ipv6}) {
         if (*relay) {

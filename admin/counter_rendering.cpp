@@ -1,0 +1,74 @@
+#include "admin/counter_rendering.h"
+
+#include <algorithm>
+
+namespace hearth::admin {
+
+void Exposition::add(std::string_view family, CounterKind kind, std::string_view help,
+                     std::string labels, std::uint64_t value) {
+    auto found = std::find_if(families_.begin(), families_.end(),
+                              [family](const Family& known) { return known.name == family; });
+    if (found == families_.end()) {
+        families_.push_back({std::string(family), kind, std::string(help), {}});
+        found = std::prev(families_.end());
+    }
+    for (auto& sample : found->samples) {
+        if (sample.labels == labels) {
+            sample.value += value;
+            return;
+        }
+    }
+    found->samples.push_back({std::move(labels), value});
+}
+
+std::string Exposition::text() const {
+    std::string text;
+    for (const auto& family : families_) {
+        text += "# HELP " + family.name + " " + family.help + "\n# TYPE " + family.name + " " +
+                (family.kind == CounterKind::counter ? "counter" : "gauge") + "\n";
+        for (const auto& sample : family.samples) {
+            text += family.name;
+            if (!sample.labels.empty()) {
+                text += "{" + sample.labels + "}";
+            }
+            text += " " + std::to_string(sample.value) + "\n";
+        }
+    }
+    return text;
+}
+
+void CounterFields::add(std::string_view name, std::uint64_t value) {
+    for (auto& [known, sum] : fields_) {
+        if (known == name) {
+            sum += value;
+            return;
+        }
+    }
+    fields_.emplace_back(std::string(name), value);
+}
+
+void CounterFields::write(JsonWriter& json) const {
+    // Members of one nested object are written together, wherever their rows stood.
+    std::vector<std::string> objects;
+    for (const auto& [name, value] : fields_) {
+        const auto dot = name.find('.');
+        if (dot == std::string::npos) {
+            json.field(name, value);
+        } else if (std::find(objects.begin(), objects.end(), name.substr(0, dot)) ==
+                   objects.end()) {
+            objects.push_back(name.substr(0, dot));
+        }
+    }
+    for (const auto& object : objects) {
+        json.key(object).begin_object();
+        for (const auto& [name, value] : fields_) {
+            if (name.size() > object.size() && name.starts_with(object) &&
+                name[object.size()] == '.') {
+                json.field(name.substr(object.size() + 1), value);
+            }
+        }
+        json.end_object();
+    }
+}
+
+}  // namespace hearth::admin

@@ -1,0 +1,88 @@
+#pragma once
+
+// What a worker's socket layer counts (drops and refusals by reason, and the requests
+// parked on the session store), with its table (relay/turn/counter_table.h).
+
+#include <array>
+#include <cstdint>
+
+#include "relay/turn/counter_table.h"
+
+namespace hearth::relay {
+
+struct IoCounters {
+    std::uint64_t udp_dropped_not_stun = 0;
+    std::uint64_t dropped_malformed = 0;  // looked like STUN, did not parse (any transport)
+    std::uint64_t udp_dropped_truncated = 0;
+    std::uint64_t udp_send_failures = 0;
+    std::uint64_t relay_send_failures = 0;
+    std::uint64_t stream_dropped_not_stun = 0;
+    std::uint64_t stream_dropped_output_full = 0;
+    std::uint64_t tls_handshake_failures = 0;
+    std::uint64_t tcp_peer_refused_without_permission = 0;
+    std::uint64_t tcp_peer_bind_timeouts = 0;
+    std::uint64_t tcp_relay_bandwidth_pauses = 0;
+    std::uint64_t accept_out_of_descriptors = 0;
+    std::uint64_t relay_out_of_descriptors = 0;
+    std::uint64_t requests_parked = 0;   // waited for the session store
+    std::uint64_t requests_resumed = 0;  // handed in again when it answered
+    // Dropped while waiting for the store: the table or the source's share was full, or
+    // the answer took too long.
+    std::uint64_t requests_dropped_waiting_for_store = 0;
+};
+
+namespace io_counter_detail {
+using Row = CounterRow<IoCounters>;
+using I = IoCounters;
+constexpr auto counter = CounterKind::counter;
+constexpr std::string_view dropped = "hearth_dropped_packets_total";
+constexpr std::string_view dropped_help = "Packets and requests dropped, by reason.";
+constexpr std::string_view descriptors = "hearth_out_of_descriptors_total";
+constexpr std::string_view descriptors_help =
+    "Times a file descriptor was wanted and none was left: an accept paused, or a relay "
+    "socket refused (the Allocate got 508).";
+}  // namespace io_counter_detail
+
+inline constexpr std::array io_counter_rows = [] {
+    using namespace io_counter_detail;
+    return std::array{
+        Row{"dropped.not_stun", dropped, R"(reason="not_stun")", counter, dropped_help,
+            &I::udp_dropped_not_stun},
+        Row{"dropped.not_stun", dropped, R"(reason="not_stun")", counter, dropped_help,
+            &I::stream_dropped_not_stun},
+        Row{"dropped.malformed", dropped, R"(reason="malformed")", counter, dropped_help,
+            &I::dropped_malformed},
+        Row{"dropped.truncated", dropped, R"(reason="truncated")", counter, dropped_help,
+            &I::udp_dropped_truncated},
+        Row{"dropped.queue_full", dropped, R"(reason="queue_full")", counter, dropped_help,
+            &I::stream_dropped_output_full},
+        Row{"dropped.send_failed", dropped, R"(reason="send_failed")", counter, dropped_help,
+            &I::udp_send_failures},
+        Row{"dropped.send_failed", dropped, R"(reason="send_failed")", counter, dropped_help,
+            &I::relay_send_failures},
+        Row{"dropped.store_queue_full", dropped, R"(reason="store_queue_full")", counter,
+            dropped_help, &I::requests_dropped_waiting_for_store},
+        Row{"requests_parked", "hearth_requests_parked_total", "", counter,
+            "Requests that waited for the session store's answer.", &I::requests_parked},
+        Row{"requests_resumed", "hearth_requests_resumed_total", "", counter,
+            "Parked requests handed in again when the store answered their question.",
+            &I::requests_resumed},
+        Row{"tls_handshake_failures", "hearth_tls_handshake_failures_total", "", counter,
+            "TLS handshakes that failed or timed out.", &I::tls_handshake_failures},
+        Row{"tcp_peer_connections_refused", "hearth_tcp_peer_connections_refused_total", "",
+            counter, "RFC 6062 peer connections refused for want of a permission.",
+            &I::tcp_peer_refused_without_permission},
+        Row{"tcp_peer_bind_timeouts", "hearth_tcp_peer_bind_timeouts_total", "", counter,
+            "RFC 6062 peer connections closed unbound after 30 s.", &I::tcp_peer_bind_timeouts},
+        Row{"tcp_relay_bandwidth_pauses", "hearth_tcp_relay_bandwidth_pauses_total", "", counter,
+            "Times an RFC 6062 connection stopped reading until its allocation's or session's "
+            "bandwidth budget refilled (delayed, not dropped).",
+            &I::tcp_relay_bandwidth_pauses},
+        Row{"out_of_descriptors.accept", descriptors, R"(where="accept")", counter,
+            descriptors_help, &I::accept_out_of_descriptors},
+        Row{"out_of_descriptors.relay_socket", descriptors, R"(where="relay_socket")", counter,
+            descriptors_help, &I::relay_out_of_descriptors},
+    };
+}();
+
+}  // namespace hearth::relay
