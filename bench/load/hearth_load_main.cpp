@@ -25,6 +25,74 @@ int fail(const std::string& message) {
     return 1;
 }
 
+// Allocates for every client (not with --raw), with the setup's time and CPU in `report`.
+bool set_up(const LoadOptions& options, LoadClients& clients, LoadReport& report,
+            std::string& error) {
+    if (options.server_pid != 0) {
+        report.server_rss_before_kib = process_rss_kib(options.server_pid);
+    }
+    std::chrono::duration<double> setup{};
+    const auto server_before_setup =
+        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
+    const double own_before_setup = own_cpu_seconds();
+    if (!options.raw && !clients.allocate(setup, error)) {
+        return false;
+    }
+    report.setup_seconds = setup.count();
+    report.own_setup_cpu_seconds = own_cpu_seconds() - own_before_setup;
+    if (server_before_setup) {
+        if (const auto after = process_cpu_seconds(options.server_pid)) {
+            report.server_setup_cpu_seconds = *after - *server_before_setup;
+        }
+    }
+    return true;
+}
+
+// Where each client's packets go: its partner's relayed address (--client-to-client), or
+// an echo peer on the address the clients reach the server from. Null echo when none.
+bool choose_peers(const LoadOptions& options, std::vector<LoadClient>& all,
+                  std::unique_ptr<EchoPeer>& echo, std::string& error) {
+    if (options.client_to_client) {
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            const std::size_t partner = i % 2 == 0 ? (i + 1) % all.size() : i - 1;
+            all[i].peer = all[partner].relayed;
+        }
+        return true;
+    }
+    const auto local = all.front().connection->local_address();
+    if (!local) {
+        error = "cannot tell the local address";
+        return false;
+    }
+    echo = std::make_unique<EchoPeer>(local->ip, options.echo_port, error);
+    if (!error.empty()) {
+        return false;
+    }
+    for (auto& client : all) {
+        client.peer = echo->address();
+    }
+    return true;
+}
+
+// The paced traffic, with the server's CPU and RSS around it in `report`.
+TrafficResult measure_traffic(const LoadOptions& options, std::vector<LoadClient>& all,
+                              EchoPeer* echo, LoadReport& report) {
+    if (options.server_pid != 0) {
+        report.server_rss_allocated_kib = process_rss_kib(options.server_pid);
+    }
+    const auto server_before =
+        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
+    const double own_before = own_cpu_seconds();
+    TrafficResult traffic = run_traffic(options, all, echo);
+    report.own_cpu_seconds = own_cpu_seconds() - own_before;
+    if (server_before) {
+        if (const auto server_after = process_cpu_seconds(options.server_pid)) {
+            report.server_cpu_seconds = *server_after - *server_before;
+        }
+    }
+    return traffic;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,73 +113,18 @@ int main(int argc, char** argv) {
 
     std::string error;
     LoadClients clients(options, error);
-    if (!error.empty()) {
-        return fail(error);
-    }
     LoadReport report;
-    if (options.server_pid != 0) {
-        report.server_rss_before_kib = process_rss_kib(options.server_pid);
-    }
-    std::chrono::duration<double> setup{};
-    const auto server_before_setup =
-        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
-    const double own_before_setup = own_cpu_seconds();
-    if (!options.raw && !clients.allocate(setup, error)) {
-        return fail(error);
-    }
-    report.setup_seconds = setup.count();
-    report.own_setup_cpu_seconds = own_cpu_seconds() - own_before_setup;
-    if (server_before_setup) {
-        if (const auto after = process_cpu_seconds(options.server_pid)) {
-            report.server_setup_cpu_seconds = *after - *server_before_setup;
-        }
-    }
-
     std::unique_ptr<EchoPeer> echo;
-    auto& all = clients.all();
-    if (options.client_to_client) {
-        // Pairs: each client's peer is its partner's relayed address.
-        for (std::size_t i = 0; i < all.size(); ++i) {
-            const std::size_t partner = i % 2 == 0 ? (i + 1) % all.size() : i - 1;
-            all[i].peer = all[partner].relayed;
-        }
-    } else {
-        // The address the clients reach the server from: the echo peer listens there too.
-        const auto local = all.front().connection->local_address();
-        if (!local) {
-            return fail("cannot tell the local address");
-        }
-        echo = std::make_unique<EchoPeer>(local->ip, options.echo_port, error);
-        if (!error.empty()) {
-            return fail(error);
-        }
-        for (auto& client : all) {
-            client.peer = echo->address();
-        }
-    }
-    if (!options.raw && !clients.open_paths(options.mode, error)) {
+    if (!error.empty() || !set_up(options, clients, report, error) ||
+        !choose_peers(options, clients.all(), echo, error) ||
+        (!options.raw && !clients.open_paths(options.mode, error))) {
         return fail(error);
     }
-
-    if (options.server_pid != 0) {
-        report.server_rss_allocated_kib = process_rss_kib(options.server_pid);
-    }
-    const auto server_before =
-        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
-    const double own_before = own_cpu_seconds();
-    const TrafficResult traffic = run_traffic(options, all, echo.get());
+    const TrafficResult traffic = measure_traffic(options, clients.all(), echo.get(), report);
     report.traffic = &traffic;
-    report.own_cpu_seconds = own_cpu_seconds() - own_before;
-    if (server_before) {
-        const auto server_after = process_cpu_seconds(options.server_pid);
-        if (server_after) {
-            report.server_cpu_seconds = *server_after - *server_before;
-        }
-    }
     if (!options.raw) {
         clients.release();
     }
-
     const std::string text =
         options.json ? format_json(options, report) : format_table(options, report);
     std::fputs(text.c_str(), stdout);

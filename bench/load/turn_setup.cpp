@@ -104,102 +104,108 @@ std::vector<std::byte> LoadClients::request_for(Step step, LoadClient& client,
     return {bytes.begin(), bytes.end()};
 }
 
+void LoadClients::send(Round& round, std::size_t index, bool fresh) {
+    Pending& entry = round.pending[index];
+    if (fresh) {
+        entry.id = random_transaction();
+        entry.bytes = request_for(round.step, clients_[index], entry.id);
+        entry.sends = 0;
+    }
+    clients_[index].connection->send(stun::Bytes(entry.bytes));
+    // RFC 8489 §6.2.2: over a stream nothing is sent again; the answer has Ti (39.5 s).
+    entry.resend_at = Clock::now() + (clients_[index].connection->is_stream()
+                                          ? std::chrono::milliseconds(39'500)
+                                          : first_timeout * (1 << entry.sends));
+    ++entry.sends;
+}
+
+template <typename OnAnswer>
+bool LoadClients::take_answers(Round& round, std::size_t index, OnAnswer& on_answer,
+                               std::string& error) {
+    Pending& entry = round.pending[index];
+    bool failed = false;
+    bool reconnect = false;
+    const bool open = clients_[index].connection->receive([&](stun::Bytes bytes) {
+        const auto answer = stun::MessageView::parse(bytes);
+        if (failed || reconnect || !answer || entry.done || answer->transaction_id() != entry.id) {
+            return;  // a late answer to a retransmission, or not STUN
+        }
+        switch (on_answer(clients_[index], *answer)) {
+            case Verdict::done:
+                entry.done = true;
+                ++round.finished;
+                break;
+            case Verdict::again:
+                send(round, index, true);
+                break;
+            case Verdict::again_from_new_port:
+                reconnect = true;
+                break;
+            case Verdict::failed:
+                failed = true;
+                break;
+        }
+    });
+    const std::string which = "allocation " + std::to_string(index) + ": ";
+    if (failed) {
+        error = which + error;
+        return false;
+    }
+    if (reconnect) {
+        if (++entry.reopens > 10) {
+            error = which + "437 from ten ports in a row";
+            return false;
+        }
+        if (!reopen(index, error)) {
+            return false;
+        }
+        send(round, index, true);
+        return true;
+    }
+    if (!open) {
+        error = which + "the server closed the connection";
+        return false;
+    }
+    return true;
+}
+
+bool LoadClients::resend_overdue(Round& round, std::string& error) {
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < round.started; ++i) {
+        Pending& entry = round.pending[i];
+        if (entry.done || now < entry.resend_at) {
+            continue;
+        }
+        if (entry.sends == max_sends || clients_[i].connection->is_stream()) {
+            error = "no answer from " + options_.server.to_string() + " for allocation " +
+                    std::to_string(i) + " after " + std::to_string(entry.sends) + " tries";
+            return false;
+        }
+        send(round, i, false);
+    }
+    return true;
+}
+
 template <typename OnAnswer>
 bool LoadClients::exchange(Step step, OnAnswer on_answer, std::string& error) {
-    struct Pending {
-        stun::TransactionId id{};
-        std::vector<std::byte> bytes;
-        Clock::time_point resend_at{};
-        int sends = 0;
-        int reopens = 0;
-        bool done = false;
-    };
-    std::vector<Pending> pending(clients_.size());
-    std::size_t started = 0;
-    std::size_t finished = 0;
-    const auto send = [&](std::size_t i, bool fresh) {
-        Pending& entry = pending[i];
-        if (fresh) {
-            entry.id = random_transaction();
-            entry.bytes = request_for(step, clients_[i], entry.id);
-            entry.sends = 0;
-        }
-        clients_[i].connection->send(stun::Bytes(entry.bytes));
-        // RFC 8489 §6.2.2: over a stream nothing is sent again; the answer has Ti (39.5 s).
-        entry.resend_at = Clock::now() + (clients_[i].connection->is_stream()
-                                              ? std::chrono::milliseconds(39'500)
-                                              : first_timeout * (1 << entry.sends));
-        ++entry.sends;
-    };
-    std::vector<bool> reconnect(clients_.size(), false);
+    Round round{step, std::vector<Pending>(clients_.size())};
     std::array<epoll_event, 256> events{};
     auto next_scan = Clock::now();
-    while (finished < clients_.size()) {
-        while (started < clients_.size() && started - finished < window) {
-            send(started++, true);
+    while (round.finished < clients_.size()) {
+        while (round.started < clients_.size() && round.started - round.finished < window) {
+            send(round, round.started++, true);
         }
         const int ready = epoll_wait(epoll_fd_, events.data(), events.size(), 10);
         for (int e = 0; e < ready; ++e) {
-            const std::uint32_t i = events[e].data.u32;
-            bool failed = false;
-            const bool open = clients_[i].connection->receive([&](stun::Bytes bytes) {
-                const auto answer = stun::MessageView::parse(bytes);
-                if (failed || !answer || pending[i].done ||
-                    answer->transaction_id() != pending[i].id) {
-                    return;  // a late answer to a retransmission, or not STUN
-                }
-                switch (on_answer(clients_[i], *answer)) {
-                    case Verdict::done:
-                        pending[i].done = true;
-                        ++finished;
-                        break;
-                    case Verdict::again:
-                        send(i, true);
-                        break;
-                    case Verdict::again_from_new_port:
-                        reconnect[i] = true;
-                        break;
-                    case Verdict::failed:
-                        failed = true;
-                        break;
-                }
-            });
-            if (failed) {
-                error = "allocation " + std::to_string(i) + ": " + error;
-                return false;
-            }
-            if (reconnect[i]) {
-                reconnect[i] = false;
-                if (++pending[i].reopens > 10) {
-                    error = "allocation " + std::to_string(i) + ": 437 from ten ports in a row";
-                    return false;
-                }
-                if (!reopen(i, error)) {
-                    return false;
-                }
-                send(i, true);
-                continue;
-            }
-            if (!open) {
-                error = "allocation " + std::to_string(i) + ": the server closed the connection";
+            if (!take_answers(round, events[e].data.u32, on_answer, error)) {
                 return false;
             }
         }
-        const auto now = Clock::now();
-        if (now < next_scan) {
-            continue;
-        }
-        next_scan = now + std::chrono::milliseconds(50);
-        for (std::size_t i = 0; i < started; ++i) {
-            if (pending[i].done || now < pending[i].resend_at) {
-                continue;
-            }
-            if (pending[i].sends == max_sends || clients_[i].connection->is_stream()) {
-                error = "no answer from " + options_.server.to_string() + " for allocation " +
-                        std::to_string(i) + " after " + std::to_string(pending[i].sends) + " tries";
+        if (Clock::now() >= next_scan) {
+            next_scan = Clock::now() + std::chrono::milliseconds(50);
+            if (!resend_overdue(round, error)) {
                 return false;
             }
-            send(i, false);
         }
     }
     return true;

@@ -52,10 +52,33 @@ class LoadClients {
 
   private:
     enum class Step { allocate, bind, release };
+    // One client's request of a round: its bytes, and when it is sent again.
+    struct Pending {
+        stun::TransactionId id{};
+        std::vector<std::byte> bytes;
+        std::chrono::steady_clock::time_point resend_at{};
+        int sends = 0;
+        int reopens = 0;
+        bool done = false;
+    };
+    // One step for every client: at most `window` requests in flight at once.
+    struct Round {
+        Step step;
+        std::vector<Pending> pending;
+        std::size_t started = 0;
+        std::size_t finished = 0;
+    };
     // Sends `step`'s request for every client, many at a time, until each is answered or
     // has been sent seven times; calls `answer` with each answer.
     template <typename OnAnswer>
     bool exchange(Step step, OnAnswer answer, std::string& error);
+    // Sends client `index`'s request; `fresh` builds a new one (new transaction).
+    void send(Round& round, std::size_t index, bool fresh);
+    // Reads what client `index`'s connection has; false with `error` when the round fails.
+    template <typename OnAnswer>
+    bool take_answers(Round& round, std::size_t index, OnAnswer& on_answer, std::string& error);
+    // Sends again what has waited past its timeout; false when a request ran out of tries.
+    bool resend_overdue(Round& round, std::string& error);
     std::vector<std::byte> request_for(Step step, LoadClient& client,
                                        const stun::TransactionId& id) const;
     // A new connection (so a new local port) for client `index`.
