@@ -51,7 +51,6 @@ turn::PeerPolicy peer_policy_of(const config::Config& config) {
 Worker::Worker(unsigned index, const config::Config& config, SharedState& shared,
                SslContextPointer tls_context, DataConnectionRouter& other_workers)
     : index_(index),
-      shared_(shared),
       base_(event_base_new()),
       clock_(base_.get()),
       tasks_(base_.get()),

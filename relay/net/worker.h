@@ -78,7 +78,6 @@ class Worker {
 
     // Declared in the order they are built; destroyed in reverse, the loop last.
     unsigned index_;
-    SharedState& shared_;
     std::unique_ptr<event_base, EventBaseDeleter> base_;
     LoopClock clock_;
     TaskQueue tasks_;
