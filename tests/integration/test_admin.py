@@ -17,7 +17,9 @@ TOKEN = "admin-test-token-0123456789abcdef"
 HEARTHCTL = os.environ.get("HEARTHCTL", "")
 
 
-class AdminTest(harness.HearthTest):
+class AdminFixture(harness.HearthTest):
+    """A hearthd with its admin API on, and hearthctl pointed at it."""
+
     relay_ports = (46000, 46999)
 
     def setUp(self):
@@ -39,6 +41,8 @@ class AdminTest(harness.HearthTest):
                                "--config", "/nonexistent", *arguments],
                               capture_output=True, text=True, timeout=30)
 
+
+class AdminTest(AdminFixture):
     def test_every_request_needs_the_token(self):
         for token in ("", "wrong-token"):
             with self.assertRaises(urllib.error.HTTPError) as refused:
@@ -153,7 +157,7 @@ class AdminTest(harness.HearthTest):
         self.assertIn("unreachable", unreachable.stderr)
 
 
-class ReloadTest(AdminTest):
+class ReloadTest(AdminFixture):
     relay_ports = (48000, 48999)
     NEW_SECRET = "rotated-secret-abcdefghijklmnop"
 
@@ -246,6 +250,66 @@ class ReloadTest(AdminTest):
         for _ in range(2):
             self.assertFalse(self.allocates("not-the-secret-0123456789abcdef"))
         self.hearthd.wait_for_line("banned for 60 s")
+
+
+    def effective(self):
+        return json.loads(self.get("/v1/config")[1])
+
+    def test_each_changed_key_is_applied_or_named_and_the_effective_config_says_which(self):
+        before = self.effective()
+        self.rewrite_config('log_level = "debug";', 'log_level = "info";')
+        self.rewrite_config('realm = "hearth";', 'realm = "clinic";')
+        self.rewrite_config('workers = 2;', 'workers = 3;')
+        self.rewrite_config('allow = [ "127.0.0.0/8" ]', 'allow = [ "127.0.0.0/8", "10.9.0.0/16" ]')
+        self.rewrite_config('port_min = 48000;', 'port_min = 48100;')
+        with open(self.config_path, "a") as file:
+            file.write("limits = { max_allocations_per_user = 5; nonce_lifetime = 90; };\n"
+                       "drain = { deadline = 77; };\n")
+        reloaded = json.loads(self.get("/v1/reload", method="POST")[1])
+        self.assertEqual(sorted(reloaded["applied_live"]),
+                         ["drain.deadline", "limits.max_allocations_per_user",
+                          "limits.nonce_lifetime", "log_level", "peer_policy.allow", "realm"])
+        self.assertEqual(sorted(reloaded["needs_restart"]), ["relay.port_min", "workers"])
+        after = self.effective()
+        self.assertEqual((after["log_level"], after["realm"]), ("info", "clinic"))
+        self.assertEqual(after["limits"]["max_allocations_per_user"], 5)
+        self.assertEqual(after["drain"]["deadline"], 77)
+        self.assertEqual(after["peer_policy"]["allow"], ["127.0.0.0/8", "10.9.0.0/16"])
+        # What waits for a restart runs as before.
+        self.assertEqual(after["workers"], before["workers"])
+        self.assertEqual(after["relay"]["port_min"], before["relay"]["port_min"])
+        # The new realm is the one a 401 now names.
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        first = client.request(harness.ALLOCATE, [(0x0019, bytes([17, 0, 0, 0]))])
+        realm = [value for kind, value, _ in harness.attributes(first) if kind == 0x0014]
+        self.assertEqual(realm, [b"clinic"])
+
+    def test_a_new_admin_token_is_the_only_one_taken_after_a_reload(self):
+        new_token = "rotated-admin-token-0123456789ab"
+        self.rewrite_config(f'token = "{TOKEN}"', f'token = "{new_token}"')
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertIn("admin.token", reloaded.stdout)
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            self.get("/health")
+        self.assertEqual(refused.exception.code, 401)
+        self.assertEqual(self.get("/health", token=new_token)[0], 200)
+        self.assertEqual(json.loads(self.get("/v1/config", token=new_token)[1])["admin"]["token"],
+                         "(set)")  # never the value
+
+    def test_a_session_ended_in_the_file_loses_its_allocations_at_once(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        self.assertEqual(len(json.loads(self.get("/v1/allocations?session=s1")[1])["allocations"]), 1)
+        self.rewrite_config('id = "s1"; state = "active";', 'id = "s1"; state = "ended";')
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertIn("session_store.sessions", reloaded.stdout)
+        self.hearthd.wait_for_line("allocation(s) of sessions no longer live deleted")
+        self.assertEqual(json.loads(self.get("/v1/allocations?session=s1")[1])["allocations"], [])
+        self.assertFalse(self.allocates(harness.SECRET))  # and its credentials are refused
 
 
 if __name__ == "__main__":
