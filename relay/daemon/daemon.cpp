@@ -5,18 +5,22 @@
 #include <openssl/rand.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <csignal>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "relay/daemon/log_level.h"
 #include "relay/daemon/session_stores.h"
 #include "relay/daemon/signals.h"
 #include "relay/daemon/systemd_notify.h"
 #include "relay/daemon/watchdog.h"
+#include "relay/net/address_in_use.h"
 #include "relay/net/descriptor_limit.h"
 #include "relay/net/worker_group.h"
 
@@ -108,6 +112,32 @@ std::string listening_summary(const config::Config& config) {
     return listening;
 }
 
+// Refuses to start beside another process that holds one of the addresses to listen on
+// (address_in_use.h says why a second hearthd could otherwise bind them).
+bool listen_addresses_free(const config::Config& config) {
+    std::vector<std::tuple<const char*, TransportAddress, int>> wanted;
+    for (const auto& address : config.listen.udp) {
+        wanted.emplace_back("listen.udp", address, SOCK_DGRAM);
+    }
+    for (const auto& address : config.listen.tcp) {
+        wanted.emplace_back("listen.tcp", address, SOCK_STREAM);
+    }
+    for (const auto& address : config.listen.tls) {
+        wanted.emplace_back("listen.tls", address, SOCK_STREAM);
+    }
+    if (config.admin.listen) {
+        wanted.emplace_back("admin.listen", *config.admin.listen, SOCK_STREAM);
+    }
+    for (const auto& [key, address, type] : wanted) {
+        if (const auto why = address_in_use(address, type)) {
+            spdlog::error("cannot listen on {} ({}): {}; is another hearthd running?",
+                          address.to_string(), key, *why);
+            return false;
+        }
+    }
+    return true;
+}
+
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -119,6 +149,9 @@ std::int64_t unix_now() {
 int run_daemon(const config::Config& config, const std::string& config_path,
                const std::function<bool(DaemonControl&)>& on_ready) {
     start_logging(config.log_level);
+    if (!listen_addresses_free(config)) {
+        return 1;
+    }
     const std::unique_ptr<event_base, EventBaseDeleter> main_base(event_base_new());
     DaemonControl* control_for_revocations = nullptr;  // set once the control exists
     SessionStores stores(
