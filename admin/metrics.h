@@ -23,6 +23,8 @@ struct NodeFigures {
     std::uint64_t connections_refused_per_source = 0;
     std::uint64_t sessions_active = 0;
     std::uint64_t session_store_up = 1;  // the embedded store always is; Redis may not be
+    std::uint64_t session_store_outages = 0;
+    std::uint64_t session_store_timeouts = 0;
     std::uint64_t udp_socket_drops = 0;  // the kernel's, on the open UDP sockets
     bool per_allocation_series = false;
 };
@@ -52,6 +54,15 @@ inline constexpr std::array node_figure_rows = [] {
             &N::sessions_active},
         Row{"", "hearth_session_store_up", "", gauge, "1 while the session store answers.",
             &N::session_store_up},
+        Row{"session_store_outages", "hearth_session_store_outages_total", "",
+            CounterKind::counter,
+            "Times the session store (Redis) was lost: closed, refused, or silent past the "
+            "command timeout.",
+            &N::session_store_outages},
+        Row{"session_store_timeouts", "hearth_session_store_timeouts_total", "",
+            CounterKind::counter,
+            "Commands the session store left unanswered past the command timeout.",
+            &N::session_store_timeouts},
         Row{"udp_socket_drops", "hearth_udp_socket_drops", "", gauge,
             "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), from "
             "/proc/net/udp; closed sockets take theirs along.",

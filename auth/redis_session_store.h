@@ -2,33 +2,40 @@
 
 // The Redis session store (README "Redis schema"): sessions written by the signaling
 // backend, allocation caps counted across every node, revocations published on a channel.
-// hiredis' asynchronous API on the event base of hearthd's main thread: no call blocks.
-// Workers call in from their threads; their answers come back on the main thread.
+// Redis is reached through a RedisConnection on the event base of hearthd's main thread:
+// no call blocks, none waits longer than the command timeout. Workers call in from their
+// threads; their answers come back on the main thread.
+//
+// When Redis cannot answer, calls in progress never end because of it: an allocation's
+// own requests are the state machine's to honour (refresh.cpp); a new allocation is
+// admitted for a session and user this node knew to be live within `grace` (the
+// heartbeat confirms every session it serves every few seconds, so the grace runs from
+// the start of the outage); an unknown one is refused (fail closed). Once Redis answers
+// again, every session this node serves is read again, so a revocation published
+// meanwhile takes effect then.
 
 #include <event2/event.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "auth/redis_connection.h"
 #include "auth/secret_ring.h"
 #include "auth/session_store.h"
 #include "relay/loop/task_queue.h"
 
-struct redisAsyncContext;
 struct redisReply;
 
 namespace hearth::auth {
 
 struct RedisSettings {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 6379;
-    std::string password;
-    // A session seen active this recently is still honoured while Redis is unreachable.
+    RedisConnectionSettings connection;
+    // A session and user seen live this recently is still admitted while Redis is out.
     std::chrono::seconds grace{60};
     // This node's name in the per-node allocation counts.
     std::string node_id;
@@ -66,10 +73,12 @@ class RedisSessionStore final : public SessionStore {
     // Ends a session (or removes one participant) and publishes the revocation; main thread.
     void revoke(const std::string& session, const std::string& user,
                 std::function<void(bool)> done);
-    // The secrets in hearth:secrets (name -> value), sorted by name; main thread.
-    void load_secrets(std::function<void(std::vector<NamedSecret>)> done);
     // Called on the main thread each time the connection to Redis is (re)established.
     void on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
+
+    // redis_store_records.cpp: secrets, the node registry, call quality, the session list.
+    // The secrets in hearth:secrets (name -> value), sorted by name; main thread.
+    void load_secrets(std::function<void(std::vector<NamedSecret>)> done);
     // hearth:secrets: adds (or replaces) and removes one; `done(false)` on failure.
     void put_secret(const std::string& name, const std::string& value,
                     std::function<void(bool)> done);
@@ -87,39 +96,42 @@ class RedisSessionStore final : public SessionStore {
     // The sessions listed in hearth:sessions; main thread.
     void list(std::function<void(std::vector<Session>)> done);
 
-    bool connected() const { return connected_.load(std::memory_order_relaxed); }
+    bool connected() const { return connection_.up(); }
+    std::uint64_t outages() const { return connection_.outages(); }
+    std::uint64_t timeouts() const { return connection_.timeouts(); }
     const std::string& node_id() const { return settings_.node_id; }
-    std::uint64_t outages() const { return outages_.load(std::memory_order_relaxed); }
 
   private:
-    using Reply = std::function<void(redisReply*)>;
-    void connect();
-    void schedule_reconnect();
-    void command(std::vector<std::string> arguments, Reply on_reply);
+    // What this node knows of a session it has seen live: when, and its participants.
+    struct KnownLive {
+        std::chrono::steady_clock::time_point seen;
+        std::set<std::string, std::less<>> participants;
+    };
     void judge(bool reserve, std::string session, std::string user, std::int64_t now_unix,
                VerdictCallback done);
+    SessionVerdict verdict_without_store(const std::string& session, const std::string& user);
+    void learn(const std::string& session, const std::string& user, SessionVerdict verdict,
+               const redisReply* reply);
     void heartbeat();
-    static void on_connect(const redisAsyncContext* context, int status);
-    static void on_disconnect(const redisAsyncContext* context, int status);
-    static void on_reply(redisAsyncContext* context, void* reply, void* privdata);
-    static void on_revocation(redisAsyncContext* context, void* reply, void* privdata);
+    void check_served(const std::string& session);
+    void revocation(const std::string& payload);
+    void revoked(const std::string& session, const std::string& user);
+    void command(std::vector<std::string> arguments, RedisConnection::Reply on_reply) {
+        connection_.command(std::move(arguments), std::move(on_reply));
+    }
 
     event_base* base_;
     RedisSettings settings_;
     Revoked on_revoked_;
     std::function<void()> on_connected_;
     std::function<NodeInfo()> node_info_;
-    redisAsyncContext* commands_ = nullptr;
-    redisAsyncContext* subscriber_ = nullptr;
-    event* reconnect_timer_ = nullptr;
     event* heartbeat_timer_ = nullptr;
-    std::chrono::milliseconds backoff_{500};
-    std::atomic<bool> connected_{false};
     std::atomic<bool> closing_{false};
-    std::atomic<std::uint64_t> outages_{0};
     // Main thread only.
-    std::map<std::string, std::chrono::steady_clock::time_point> last_allowed_;  // session\nuser
-    std::map<std::string, std::uint32_t> local_allocations_;                     // session
+    // The allocations this node holds, by session and user.
+    std::map<std::string, std::map<std::string, std::uint32_t>, std::less<>> served_;
+    std::map<std::string, KnownLive, std::less<>> known_live_;
+    RedisConnection connection_;
     // The workers' calls, run on the main thread. Last, so destroyed first: a call still
     // queued at shutdown is dropped with it (not leaked, not run on a half-destroyed store).
     relay::TaskQueue tasks_;

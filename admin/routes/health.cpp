@@ -18,14 +18,18 @@ void report_health(const RouteCall& call) {
         counters.add_rows(relay::io_counter_rows, totals.io);
         JsonWriter json;
         json.begin_object()
-            .field("status", "ready")
+            // A node whose store is out still relays every call, but refuses new sessions
+            // it does not know: a load balancer may prefer another.
+            .field("status", control.session_store_up() ? "ready" : "degraded")
             .field("draining", control.draining())
             .field("uptime_seconds", now_unix() - control.started_unix())
             .field("workers", static_cast<std::uint64_t>(workers.size()))
             .field("allocations", totals.allocations_active)
             .field("connections", control.connections().open())
             .field("session_store", config::to_string(control.config().session_store.kind))
-            .field("session_store_state", control.session_store_up() ? "up" : "down");
+            .field("session_store_state", control.session_store_up() ? "up" : "down")
+            .field("session_store_outages", control.session_store_outages())
+            .field("session_store_timeouts", control.session_store_timeouts());
         json.key("counters").begin_object();
         counters.write(json);
         json.end_object().end_object();

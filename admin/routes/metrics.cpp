@@ -22,6 +22,8 @@ NodeFigures node_figures(relay::DaemonControl& control,
     node.connections_refused_per_source = control.connections().refused_per_source();
     node.per_allocation_series = control.config().admin.per_allocation_metrics;
     node.session_store_up = control.session_store_up() ? 1 : 0;
+    node.session_store_outages = control.session_store_outages();
+    node.session_store_timeouts = control.session_store_timeouts();
     for (const auto& session : sessions) {
         node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
     }

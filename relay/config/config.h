@@ -174,6 +174,11 @@ struct RedisSection {
     std::chrono::seconds grace{60};  // a session seen active this recently survives an outage
     std::string node_id;             // this node's name in Redis; default hostname:pid
     std::chrono::seconds metrics_interval{5};  // call quality written to Redis; 0 = never
+    // Redis Sentinel: where to ask for the master named master_name (none: host is it).
+    std::vector<TransportAddress> sentinels;
+    std::string master_name = "hearth";
+    // A command unanswered this long is an outage (a hung or unreachable Redis).
+    std::uint32_t command_timeout_ms = 2000;
     bool operator==(const RedisSection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -184,6 +189,9 @@ struct RedisSection {
         visit.seconds("grace", Reload::restart, 0, 86400, s.grace...);
         visit.text("node_id", Reload::restart, nullptr, s.node_id...);
         visit.seconds("metrics_interval", Reload::restart, 0, 3600, s.metrics_interval...);
+        visit.addresses("sentinels", Reload::restart, s.sentinels...);
+        visit.text("master_name", Reload::restart, nullptr, s.master_name...);
+        visit.number("command_timeout_ms", Reload::restart, 50, 60000, s.command_timeout_ms...);
     }
 };
 

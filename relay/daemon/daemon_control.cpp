@@ -55,6 +55,14 @@ bool DaemonControl::session_store_up() const {
     return stores_.redis == nullptr || stores_.redis->connected();
 }
 
+std::uint64_t DaemonControl::session_store_outages() const {
+    return stores_.redis == nullptr ? 0 : stores_.redis->outages();
+}
+
+std::uint64_t DaemonControl::session_store_timeouts() const {
+    return stores_.redis == nullptr ? 0 : stores_.redis->timeouts();
+}
+
 void DaemonControl::list_sessions(std::function<void(std::vector<auth::Session>)> done) {
     if (stores_.redis != nullptr) {
         stores_.redis->list(std::move(done));

@@ -66,6 +66,9 @@ class DaemonControl {
     // --- sessions (daemon_control.cpp)
     auth::SessionStore& session_store();
     bool session_store_up() const;
+    // Times the store was lost, and commands it left unanswered past the timeout (Redis).
+    std::uint64_t session_store_outages() const;
+    std::uint64_t session_store_timeouts() const;
     void list_sessions(std::function<void(std::vector<auth::Session>)> done);
     // Ends a session, or removes one participant, in the store (Redis publishes the
     // revocation to every node); `done(false)` when the session or user is unknown.

@@ -25,9 +25,13 @@ SessionStores::SessionStores(event_base* main_base, const config::Config& config
     }
     const auto& redis = config.session_store.redis;
     auth::RedisSettings settings;
-    settings.host = redis.host;
-    settings.port = redis.port;
-    settings.password = redis.password;
+    settings.connection.server = {redis.host, redis.port};
+    settings.connection.password = redis.password;
+    for (const auto& sentinel : redis.sentinels) {
+        settings.connection.sentinels.push_back({sentinel.ip.to_string(), sentinel.port});
+    }
+    settings.connection.master_name = redis.master_name;
+    settings.connection.command_timeout = std::chrono::milliseconds(redis.command_timeout_ms);
     settings.grace = redis.grace;
     settings.node_id = node_id_of(redis);
     redis_ = std::make_unique<auth::RedisSessionStore>(main_base, settings, std::move(revoked));

@@ -36,7 +36,13 @@ TurnServer::StunOutcome TurnServer::handle_refresh(Request& request) {
                               allocation.owner().user_id};
             return parked;
         }
-        if (refusal != SessionRefusal::none) {
+        // The session was live when this allocation was admitted, and a revocation tears
+        // it down when one comes (even one published while the store was out: the store
+        // reads every session again once it answers). So a store that cannot answer never
+        // ends a call in progress: its Refresh is honoured, and counted.
+        if (refusal == SessionRefusal::store_unavailable) {
+            ++counters_.refreshes_without_store;
+        } else if (refusal != SessionRefusal::none) {
             ++counters_.session_refusals;
             auto refused = error_response(request, TurnError::unauthorized, to_string(refusal));
             destroy(allocation, DeleteReason::revoked);

@@ -28,6 +28,7 @@ struct ServerCounters {
     std::uint64_t auth_failure_bad_integrity = 0;
     std::uint64_t peer_policy_refusals = 0;
     std::uint64_t session_refusals = 0;
+    std::uint64_t refreshes_without_store = 0;  // honoured while the session store was out
     std::uint64_t bans = 0;
     std::uint64_t malformed_messages = 0;
     std::uint64_t rate_limited = 0;           // unauthenticated requests over the per-source limit
@@ -101,6 +102,10 @@ inline constexpr std::array server_counter_rows = [] {
             "Peers refused by the policy.", &S::peer_policy_refusals},
         Row{"session_refusals", "hearth_session_refusals_total", "", counter,
             "Allocations refused by the store.", &S::session_refusals},
+        Row{"refreshes_without_store", "hearth_refreshes_without_store_total", "", counter,
+            "Refreshes of existing allocations honoured while the session store could not "
+            "answer.",
+            &S::refreshes_without_store},
         Row{"dropped.no_allocation", dropped, R"(reason="no_allocation")", counter, dropped_help,
             &S::dropped_no_allocation},
         Row{"dropped.no_permission", dropped, R"(reason="no_permission")", counter, dropped_help,

@@ -37,10 +37,25 @@ class RedisFixture(unittest.TestCase):
     # --- redis-server ---
 
     def start_redis(self):
+        # Kept on disk only when asked (SHUTDOWN SAVE): a restart then finds every session,
+        # as a production Redis with persistence or a replica would.
         self.redis = harness.Process([REDIS_SERVER, "--port", str(self.redis_port), "--bind",
-                                      "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                      "127.0.0.1", "--save", "", "--appendonly", "no",
+                                      "--dir", self.directory.name],
                                      "redis-server")
         self.redis.wait_for_line("Ready to accept connections")
+
+    def restart_redis_keeping_its_data(self):
+        """Stops Redis as an operator would (SHUTDOWN SAVE), then starts it again."""
+        self.shut_redis_down()
+        self.start_redis()
+
+    def shut_redis_down(self):
+        """SHUTDOWN SAVE: the next start_redis finds every session again."""
+        self.cli("SHUTDOWN", "SAVE")
+        self.assertEqual(self.redis.process.wait(timeout=20), 0)
+        self.redis.stop()
+        self.redis = None
 
     def stop_redis(self):
         if self.redis is not None:
@@ -62,7 +77,7 @@ class RedisFixture(unittest.TestCase):
 
     # --- hearthd nodes ---
 
-    def start_node(self, name, workers=2):
+    def start_node(self, name, workers=2, grace=60, redis_settings=""):
         port = harness.free_port()
         admin_port = harness.free_port((socket.SOCK_STREAM,))
         base = 47000 + 500 * (len(getattr(self, "nodes", [])))
@@ -71,7 +86,7 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
 """).replace("workers = 2;", f"workers = {workers};").replace(
             'session_store = { kind = "embedded";',
              f'session_store = {{ kind = "redis"; redis = {{ port = {self.redis_port}; '
-             f'node_id = "{name}"; grace = 60; metrics_interval = 1; }};')
+             f'node_id = "{name}"; grace = {grace}; metrics_interval = 1; {redis_settings} }};')
         path = os.path.join(self.directory.name, f"{name}.conf")
         with open(path, "w") as file:
             file.write(config)

@@ -1,0 +1,96 @@
+#pragma once
+
+// The Lua scripts hearthd runs in Redis (README "Redis schema"): each one atomic step.
+
+namespace hearth::auth::redis_scripts {
+
+// The checks of DESIGN.md flow 3, and for an Allocate the cap, counted over every node's
+// unexpired count, in one atomic step. Returns the verdict, and when it is 'allowed' the
+// session's participants after it (what a node may go on trusting while Redis is out).
+// KEYS: session hash, participants, nodes. ARGV: user, now, node, count ttl, reserve (1|0).
+inline constexpr const char* judge = R"lua(
+local f = redis.call('HMGET', KEYS[1], 'state', 'not_before', 'not_after', 'allocation_cap')
+if not f[1] then return 'unknown_session' end
+if f[1] ~= 'active' then return 'not_active' end
+local now = tonumber(ARGV[2])
+local not_before = tonumber(f[2]) or 0
+local not_after = tonumber(f[3]) or 0
+if (not_before ~= 0 and now < not_before) or (not_after ~= 0 and now > not_after) then
+  return 'outside_window'
+end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'not_participant' end
+local allowed = {'allowed'}
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[2])) do table.insert(allowed, user) end
+if ARGV[5] ~= '1' then return allowed end
+local cap = tonumber(f[4]) or 4
+local total = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local count = redis.call('GET', KEYS[1] .. ':allocations:' .. node)
+  if count then total = total + tonumber(count) else redis.call('SREM', KEYS[3], node) end
+end
+if total >= cap then return 'cap_reached' end
+local mine = KEYS[1] .. ':allocations:' .. ARGV[3]
+redis.call('INCR', mine)
+redis.call('EXPIRE', mine, tonumber(ARGV[4]))
+redis.call('SADD', KEYS[3], ARGV[3])
+return allowed
+)lua";
+
+// What the heartbeat reads of a session this node serves: whether it is still on, and
+// who its participants are now. KEYS: session hash, participants. ARGV: now.
+// Returns {'active', user...}, or {'ended'} (ended, past its window, or gone).
+inline constexpr const char* served = R"lua(
+local f = redis.call('HMGET', KEYS[1], 'state', 'not_after')
+if not f[1] or f[1] ~= 'active' then return {'ended'} end
+local not_after = tonumber(f[2]) or 0
+if not_after ~= 0 and tonumber(ARGV[1]) > not_after then return {'ended'} end
+local out = {'active'}
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[2])) do table.insert(out, user) end
+return out
+)lua";
+
+inline constexpr const char* release = R"lua(
+local left = redis.call('DECR', KEYS[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) end
+return left
+)lua";
+
+inline constexpr const char* revoke = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '' then
+  redis.call('HSET', KEYS[1], 'state', 'ended')
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  return 1
+end
+if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' ' .. ARGV[1])
+return 1
+)lua";
+
+inline constexpr const char* nodes = R"lua(
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', 'hearth:nodes')) do
+  local fields = redis.call('HMGET', 'hearth:node:' .. id, 'turn', 'admin', 'draining',
+                            'allocations', 'seen')
+  if fields[1] then
+    table.insert(out, {id, fields[1], fields[2] or '', fields[3] or '0', fields[4] or '0',
+                       fields[5] or '0'})
+  else
+    redis.call('SREM', 'hearth:nodes', id)
+  end
+end
+return out
+)lua";
+
+inline constexpr const char* list = R"lua(
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', 'hearth:sessions')) do
+  local key = 'hearth:session:' .. id
+  local f = redis.call('HMGET', key, 'state', 'not_before', 'not_after', 'allocation_cap')
+  table.insert(out, {id, f[1] or 'unknown', f[2] or '0', f[3] or '0', f[4] or '4',
+                     redis.call('SMEMBERS', key .. ':participants')})
+end
+return out
+)lua";
+
+}  // namespace hearth::auth::redis_scripts

@@ -1,0 +1,127 @@
+// What hearthd keeps in Redis beside sessions (README "Redis schema"): the secrets held
+// there, this node's registration and the live nodes, call quality for the backend, and
+// the list of sessions for the admin API.
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+
+#include "auth/redis_scripts.h"
+#include "auth/redis_session_store.h"
+
+namespace hearth::auth {
+
+namespace {
+
+std::string session_key(std::string_view session) {
+    return "hearth:session:" + std::string(session);
+}
+
+SessionState state_of(std::string_view text) {
+    if (text == "active")
+        return SessionState::active;
+    if (text == "scheduled")
+        return SessionState::scheduled;
+    return SessionState::ended;
+}
+
+}  // namespace
+
+void RedisSessionStore::announce() {
+    if (!node_info_) {
+        return;
+    }
+    const NodeInfo info = node_info_();
+    const std::string key = "hearth:node:" + settings_.node_id;
+    command(
+        {"HSET", key, "turn", info.turn, "admin", info.admin, "draining", info.draining ? "1" : "0",
+         "allocations", std::to_string(info.allocations), "seen", std::to_string(info.seen_unix)},
+        [](redisReply*) {});
+    command({"EXPIRE", key, std::to_string(settings_.count_ttl.count())}, [](redisReply*) {});
+    command({"SADD", "hearth:nodes", settings_.node_id}, [](redisReply*) {});
+}
+void RedisSessionStore::list_nodes(std::function<void(std::vector<NodeInfo>)> done) {
+    command({"EVAL", redis_scripts::nodes, "0"}, [done](redisReply* reply) {
+        std::vector<NodeInfo> nodes;
+        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t i = 0; i < reply->elements; ++i) {
+                const redisReply* row = reply->element[i];
+                if (row->type != REDIS_REPLY_ARRAY || row->elements != 6) {
+                    continue;
+                }
+                NodeInfo node;
+                node.id = row->element[0]->str;
+                node.turn = row->element[1]->str;
+                node.admin = row->element[2]->str;
+                node.draining = std::string_view(row->element[3]->str) == "1";
+                node.allocations = std::strtoull(row->element[4]->str, nullptr, 10);
+                node.seen_unix = std::atoll(row->element[5]->str);
+                nodes.push_back(std::move(node));
+            }
+        }
+        done(std::move(nodes));
+    });
+}
+void RedisSessionStore::load_secrets(std::function<void(std::vector<NamedSecret>)> done) {
+    command({"HGETALL", "hearth:secrets"}, [done](redisReply* reply) {
+        std::vector<NamedSecret> secrets;
+        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+                secrets.push_back(
+                    {std::string(reply->element[i]->str, reply->element[i]->len),
+                     std::string(reply->element[i + 1]->str, reply->element[i + 1]->len)});
+            }
+        }
+        std::sort(secrets.begin(), secrets.end(),
+                  [](const NamedSecret& a, const NamedSecret& b) { return a.name < b.name; });
+        done(std::move(secrets));
+    });
+}
+
+void RedisSessionStore::write_quality(const std::string& session, const std::string& field,
+                                      const std::string& json, std::chrono::seconds ttl) {
+    const std::string key = session_key(session) + ":quality";
+    command({"HSET", key, field, json}, [](redisReply*) {});
+    command({"EXPIRE", key, std::to_string(ttl.count())}, [](redisReply*) {});
+}
+
+void RedisSessionStore::put_secret(const std::string& name, const std::string& value,
+                                   std::function<void(bool)> done) {
+    command({"HSET", "hearth:secrets", name, value}, [done](redisReply* reply) {
+        done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER);
+    });
+}
+
+void RedisSessionStore::remove_secret(const std::string& name, std::function<void(bool)> done) {
+    command({"HDEL", "hearth:secrets", name}, [done](redisReply* reply) {
+        done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
+    });
+}
+
+void RedisSessionStore::list(std::function<void(std::vector<Session>)> done) {
+    command({"EVAL", redis_scripts::list, "0"}, [done](redisReply* reply) {
+        std::vector<Session> sessions;
+        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t i = 0; i < reply->elements; ++i) {
+                const redisReply* row = reply->element[i];
+                if (row->type != REDIS_REPLY_ARRAY || row->elements != 6) {
+                    continue;
+                }
+                Session session;
+                session.id = row->element[0]->str;
+                session.state = state_of(row->element[1]->str);
+                session.not_before_unix = std::atoll(row->element[2]->str);
+                session.not_after_unix = std::atoll(row->element[3]->str);
+                session.allocation_cap =
+                    static_cast<std::uint32_t>(std::atol(row->element[4]->str));
+                for (std::size_t p = 0; p < row->element[5]->elements; ++p) {
+                    session.participants.emplace_back(row->element[5]->element[p]->str);
+                }
+                sessions.push_back(std::move(session));
+            }
+        }
+        done(std::move(sessions));
+    });
+}
+
+}  // namespace hearth::auth
