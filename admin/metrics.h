@@ -54,8 +54,7 @@ inline constexpr std::array node_figure_rows = [] {
             &N::sessions_active},
         Row{"", "hearth_session_store_up", "", gauge, "1 while the session store answers.",
             &N::session_store_up},
-        Row{"session_store_outages", "hearth_session_store_outages_total", "",
-            CounterKind::counter,
+        Row{"session_store_outages", "hearth_session_store_outages_total", "", CounterKind::counter,
             "Times the session store (Redis) was lost: closed, refused, or silent past the "
             "command timeout.",
             &N::session_store_outages},

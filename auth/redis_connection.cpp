@@ -35,11 +35,11 @@ void forget(redisAsyncContext*& context) {
 
 }  // namespace
 
-RedisConnection::RedisConnection(event_base* base, RedisConnectionSettings settings,
-                                 Events events)
+RedisConnection::RedisConnection(event_base* base, RedisConnectionSettings settings, Events events)
     : base_(base), settings_(std::move(settings)), events_(std::move(events)) {
     reconnect_timer_ = evtimer_new(
-        base_, [](evutil_socket_t, short, void* self) { static_cast<RedisConnection*>(self)->connect(); },
+        base_,
+        [](evutil_socket_t, short, void* self) { static_cast<RedisConnection*>(self)->connect(); },
         this);
     deadline_timer_ = event_new(
         base_, -1, EV_PERSIST,
@@ -48,8 +48,8 @@ RedisConnection::RedisConnection(event_base* base, RedisConnectionSettings setti
         },
         this);
     if (!settings_.sentinels.empty()) {
-        sentinels_ = std::make_unique<RedisSentinels>(base_, settings_.sentinels, settings_.master_name,
-                                                 settings_.command_timeout);
+        sentinels_ = std::make_unique<RedisSentinels>(
+            base_, settings_.sentinels, settings_.master_name, settings_.command_timeout);
     }
 }
 
@@ -71,8 +71,8 @@ std::string RedisConnection::master() const {
 }
 
 void RedisConnection::start() {
-    const auto interval = std::chrono::duration_cast<std::chrono::microseconds>(
-        deadline_check_interval);
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline_check_interval);
     const timeval every{0, static_cast<suseconds_t>(interval.count())};
     event_add(deadline_timer_, &every);
     connect();

@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-
 struct redisAsyncContext;
 struct redisReply;
 

@@ -69,9 +69,9 @@ void RedisSentinels::ask_next() {
     ++tried_;
     const RedisEndpoint& sentinel = sentinels_[next_++ % sentinels_.size()];
     asking_ = open_context(base_, sentinel, this);
-    if (asking_ == nullptr ||
-        redisAsyncCommand(asking_, &RedisSentinels::on_master_address, nullptr,
-                          "SENTINEL get-master-addr-by-name %s", master_name_.c_str()) != REDIS_OK) {
+    if (asking_ == nullptr || redisAsyncCommand(asking_, &RedisSentinels::on_master_address,
+                                                nullptr, "SENTINEL get-master-addr-by-name %s",
+                                                master_name_.c_str()) != REDIS_OK) {
         ask_next();
         return;
     }

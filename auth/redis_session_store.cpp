@@ -42,25 +42,24 @@ std::int64_t unix_now() {
 
 }  // namespace
 
-RedisSessionStore::RedisSessionStore(event_base* base, RedisSettings settings,
-                                     Revoked on_revoked)
+RedisSessionStore::RedisSessionStore(event_base* base, RedisSettings settings, Revoked on_revoked)
     : base_(base),
       settings_(std::move(settings)),
       on_revoked_(std::move(on_revoked)),
       connection_(base, settings_.connection,
-                  RedisConnection::Events{
-                      [this] {
-                          // Back: restore this node's counts, and read again every session
-                          // it serves (a revocation published meanwhile lands now).
-                          heartbeat();
-                          if (on_connected_) {
-                              on_connected_();
-                          }
-                      },
-                      {},
-                      [this](const std::string&, const std::string& payload) {
-                          revocation(payload);
-                      }}),
+                  RedisConnection::Events{[this] {
+                                              // Back: restore this node's counts, and read again
+                                              // every session it serves (a revocation published
+                                              // meanwhile lands now).
+                                              heartbeat();
+                                              if (on_connected_) {
+                                                  on_connected_();
+                                              }
+                                          },
+                                          {},
+                                          [this](const std::string&, const std::string& payload) {
+                                              revocation(payload);
+                                          }}),
       tasks_(base) {
     heartbeat_timer_ = event_new(
         base_, -1, EV_PERSIST,
@@ -118,9 +117,8 @@ void RedisSessionStore::judge(bool reserve, std::string session, std::string use
                     head = reply->element[0];  // 'allowed', then the participants
                 }
                 const bool answered = head != nullptr && head->type == REDIS_REPLY_STRING;
-                const auto verdict = answered
-                                         ? verdict_of(std::string_view(head->str, head->len))
-                                         : verdict_without_store(session, user);
+                const auto verdict = answered ? verdict_of(std::string_view(head->str, head->len))
+                                              : verdict_without_store(session, user);
                 if (answered) {
                     learn(session, user, verdict, reply);
                 }
@@ -250,9 +248,10 @@ void RedisSessionStore::check_served(const std::string& session) {
                     }
                 }
                 for (const auto& user : gone) {
-                    spdlog::info("user {} is no longer a participant of session {} in Redis: "
-                                 "tearing its allocations down",
-                                 user, session);
+                    spdlog::info(
+                        "user {} is no longer a participant of session {} in Redis: "
+                        "tearing its allocations down",
+                        user, session);
                     revoked(session, user);
                 }
             });
@@ -283,8 +282,7 @@ void RedisSessionStore::revoke(const std::string& session, const std::string& us
     command({"EVAL", redis_scripts::revoke, "2", key, key + ":participants", user,
              revocation_channel, session},
             [done](redisReply* reply) {
-                done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER &&
-                     reply->integer == 1);
+                done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
             });
 }
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 hearth_run_packages=(libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl)
-hearth_test_packages=(redis-server coturn chromium clang-16 libclang-rt-16-dev llvm python3)
+hearth_test_packages=(redis-server redis-sentinel coturn chromium clang-16 libclang-rt-16-dev llvm python3)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")
@@ -31,5 +31,6 @@ install_packages() {
     if command -v systemctl >/dev/null 2>&1; then
         $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
+        $sudo systemctl disable --now redis-sentinel >/dev/null 2>&1 || true
     fi
 }

@@ -100,8 +100,9 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
         self.nodes = getattr(self, "nodes", []) + [node]
         return node
 
-    def admin(self, node, path):
+    def admin(self, node, path, method="GET"):
         request = urllib.request.Request(f"http://127.0.0.1:{node.admin_port}{path}",
+                                         method=method,
                                          headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
