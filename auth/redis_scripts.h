@@ -7,7 +7,8 @@ namespace hearth::auth::redis_scripts {
 // The checks of DESIGN.md flow 3, and for an Allocate the cap, counted over every node's
 // unexpired count, in one atomic step. Returns the verdict, and when it is 'allowed' the
 // session's participants after it (what a node may go on trusting while Redis is out).
-// KEYS: session hash, participants, nodes. ARGV: user, now, node, count ttl, reserve (1|0).
+// KEYS: session hash, participants, nodes, this node's counted sessions.
+// ARGV: user, now, node, count ttl, reserve (1|0), session id.
 inline constexpr const char* judge = R"lua(
 local f = redis.call('HMGET', KEYS[1], 'state', 'not_before', 'not_after', 'allocation_cap')
 if not f[1] then return 'unknown_session' end
@@ -33,6 +34,8 @@ local mine = KEYS[1] .. ':allocations:' .. ARGV[3]
 redis.call('INCR', mine)
 redis.call('EXPIRE', mine, tonumber(ARGV[4]))
 redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('SADD', KEYS[4], ARGV[6])
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[4]))
 return allowed
 )lua";
 
@@ -47,6 +50,19 @@ if not_after ~= 0 and tonumber(ARGV[1]) > not_after then return {'ended'} end
 local out = {'active'}
 for _, user in ipairs(redis.call('SMEMBERS', KEYS[2])) do table.insert(out, user) end
 return out
+)lua";
+
+// A node that starts again under the same id (a crash, kill -9, a restart) holds no
+// allocation yet: what its earlier run counted is given back at once, not when it expires.
+// KEYS: the node's set of counted sessions. ARGV: node id.
+inline constexpr const char* forget_counts = R"lua(
+for _, session in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = 'hearth:session:' .. session
+  redis.call('DEL', key .. ':allocations:' .. ARGV[1])
+  redis.call('SREM', key .. ':nodes', ARGV[1])
+end
+redis.call('DEL', KEYS[1])
+return 1
 )lua";
 
 inline constexpr const char* release = R"lua(

@@ -47,15 +47,7 @@ RedisSessionStore::RedisSessionStore(event_base* base, RedisSettings settings, R
       settings_(std::move(settings)),
       on_revoked_(std::move(on_revoked)),
       connection_(base, settings_.connection,
-                  RedisConnection::Events{[this] {
-                                              // Back: restore this node's counts, and read again
-                                              // every session it serves (a revocation published
-                                              // meanwhile lands now).
-                                              heartbeat();
-                                              if (on_connected_) {
-                                                  on_connected_();
-                                              }
-                                          },
+                  RedisConnection::Events{[this] { reached(); },
                                           {},
                                           [this](const std::string&, const std::string& payload) {
                                               revocation(payload);
@@ -108,9 +100,9 @@ void RedisSessionStore::check_session(std::string_view session_id, std::string_v
 void RedisSessionStore::judge(bool reserve, std::string session, std::string user,
                               std::int64_t now_unix, VerdictCallback done) {
     const std::string key = session_key(session);
-    command({"EVAL", redis_scripts::judge, "3", key, key + ":participants", key + ":nodes", user,
-             std::to_string(now_unix), settings_.node_id,
-             std::to_string(settings_.count_ttl.count()), reserve ? "1" : "0"},
+    command({"EVAL", redis_scripts::judge, "4", key, key + ":participants", key + ":nodes",
+             counted_sessions_key(), user, std::to_string(now_unix), settings_.node_id,
+             std::to_string(settings_.count_ttl.count()), reserve ? "1" : "0", session},
             [this, reserve, session, user, done](redisReply* reply) {
                 const redisReply* head = reply;
                 if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
@@ -211,12 +203,40 @@ void RedisSessionStore::heartbeat() {
                  std::to_string(settings_.count_ttl.count())},
                 [](redisReply*) {});
         command({"SADD", key + ":nodes", settings_.node_id}, [](redisReply*) {});
+        command({"SADD", counted_sessions_key(), session}, [](redisReply*) {});
         check_served(session);
+    }
+    if (!served_.empty()) {
+        command({"EXPIRE", counted_sessions_key(), std::to_string(settings_.count_ttl.count())},
+                [](redisReply*) {});
     }
     const auto now = std::chrono::steady_clock::now();
     std::erase_if(known_live_, [&](const auto& entry) {
         return !served_.contains(entry.first) && now - entry.second.seen >= settings_.grace;
     });
+}
+
+// Redis answers (at start, or back after an outage): the counts of an earlier run of this
+// node go, this node's are written again, and every session it serves is read again, so
+// a revocation published meanwhile lands now.
+void RedisSessionStore::reached() {
+    if (!connected_once_) {
+        connected_once_ = true;
+        forget_counts_of_an_earlier_run();
+    }
+    heartbeat();
+    if (on_connected_) {
+        on_connected_();
+    }
+}
+
+void RedisSessionStore::forget_counts_of_an_earlier_run() {
+    command({"EVAL", redis_scripts::forget_counts, "1", counted_sessions_key(), settings_.node_id},
+            [](redisReply*) {});
+}
+
+std::string RedisSessionStore::counted_sessions_key() const {
+    return "hearth:node:" + settings_.node_id + ":sessions";
 }
 
 void RedisSessionStore::check_served(const std::string& session) {

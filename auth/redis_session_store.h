@@ -112,8 +112,11 @@ class RedisSessionStore final : public SessionStore {
     SessionVerdict verdict_without_store(const std::string& session, const std::string& user);
     void learn(const std::string& session, const std::string& user, SessionVerdict verdict,
                const redisReply* reply);
+    void reached();
     void heartbeat();
     void check_served(const std::string& session);
+    void forget_counts_of_an_earlier_run();
+    std::string counted_sessions_key() const;  // hearth:node:{id}:sessions
     void revocation(const std::string& payload);
     void revoked(const std::string& session, const std::string& user);
     void command(std::vector<std::string> arguments, RedisConnection::Reply on_reply) {
@@ -127,6 +130,7 @@ class RedisSessionStore final : public SessionStore {
     std::function<NodeInfo()> node_info_;
     event* heartbeat_timer_ = nullptr;
     std::atomic<bool> closing_{false};
+    bool connected_once_ = false;
     // Main thread only.
     // The allocations this node holds, by session and user.
     std::map<std::string, std::map<std::string, std::uint32_t>, std::less<>> served_;

@@ -3,6 +3,7 @@ written with redis-cli, caps across nodes, revocation, and Redis going away and 
 
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -92,13 +93,21 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
             file.write(config)
         node = harness.Process([harness.HEARTHD, "--config", path], f"hearthd {name}",
                                harness.signal.SIGINT)
-        self.addCleanup(harness.stop_cleanly, self, node)
+        node.killed = False
+        self.addCleanup(lambda: node.killed or harness.stop_cleanly(self, node))
         node.wait_for_line("hearthd ready:")
         node.wait_for_line("Redis 127.0.0.1")
         node.port = port
         node.admin_port = admin_port
         self.nodes = getattr(self, "nodes", []) + [node]
         return node
+
+    def kill_node(self, node):
+        """kill -9: no drain, no goodbye to Redis."""
+        node.process.send_signal(signal.SIGKILL)
+        node.process.wait(timeout=10)
+        node.stop()
+        node.killed = True
 
     def admin(self, node, path, method="GET"):
         request = urllib.request.Request(f"http://127.0.0.1:{node.admin_port}{path}",

@@ -112,6 +112,19 @@ class RedisOutageTest(test_redis.RedisFixture):
         self.assertIn(harness.error_code(self.refresh(bob)), (401, 437))
         self.assertEqual(struct.unpack("!H", self.refresh(alice)[0:2])[0], 0x0104)
 
+    def test_a_node_killed_and_started_again_gives_its_slots_back_at_once(self):
+        self.open_session(participants=("alice", "bob"), cap=2)
+        node = self.start_node("a")
+        self.allocate(node)
+        self.allocate(node, user="bob")
+        self.assertEqual(self.allocate(node), 486)  # the session's cap
+        self.kill_node(node)
+        # Its counts would hold the cap for 30 s; started again under the same id, it
+        # gives them back as soon as it reaches Redis.
+        again = self.start_node("a")
+        self.assertIsInstance(self.allocate(again), harness.StreamTurnClient)
+        self.assertIsInstance(self.allocate(again, user="bob"), harness.StreamTurnClient)
+
 
 if __name__ == "__main__":
     unittest.main()
