@@ -122,6 +122,13 @@ void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
 
 // The accepted socket as a bufferevent: plain, or a TLS server side with the worker's
 // current context. Null on failure (the socket is still the caller's).
+//
+// TLS is an OpenSSL filter over a socket bufferevent rather than a socket bufferevent of
+// its own, so that every message is encrypted the moment it is written: each STUN or
+// ChannelData message leaves in a TLS record of its own. A socket-mode bufferevent
+// encrypts what a turn of the loop queued in one record, and clients that read a record
+// as one message (turnutils_uclient, and embedded TURN clients) then lose all but the
+// first (RFC 8656 §12.5 makes TLS a byte stream, but nothing is gained by testing them).
 bufferevent* TcpListener::wrap(evutil_socket_t fd) {
     if (transport_ != turn::ClientTransport::tls) {
         return bufferevent_socket_new(parts_.base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -131,9 +138,22 @@ bufferevent* TcpListener::wrap(evutil_socket_t fd) {
     if (ssl == nullptr) {
         return nullptr;
     }
-    bufferevent* stream = bufferevent_openssl_socket_new(
-        parts_.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent* socket = bufferevent_socket_new(parts_.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (socket == nullptr) {
+        SSL_free(ssl);
+        return nullptr;
+    }
+    // The filter writes to the socket's buffer until this much waits there, then keeps
+    // the rest in its own (bounded by StreamConnection::send_to_client); and the socket
+    // reads no further ahead than a few records.
+    const auto limit = parts_.limits->output_buffer_bytes;
+    bufferevent_setwatermark(socket, EV_WRITE, 0, limit / 2);
+    bufferevent_setwatermark(socket, EV_READ, 0, 64 * 1024);
+    bufferevent* stream = bufferevent_openssl_filter_new(
+        parts_.base, socket, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     if (stream == nullptr) {
+        bufferevent_setfd(socket, -1);  // the socket is still the caller's to close
+        bufferevent_free(socket);
         SSL_free(ssl);
         return nullptr;
     }

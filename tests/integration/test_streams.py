@@ -145,6 +145,39 @@ class BanTest(harness.HearthTest):
                 udp.recvfrom(2048)
 
 
+class TlsRecordTest(harness.HearthTest):
+    """Each message to a TLS client leaves in a TLS record of its own: clients that read
+    a record at a time as one message (turnutils_uclient) lose none of a burst."""
+
+    with_tls = True
+    relay_ports = (44000, 44999)
+
+    def test_a_burst_from_a_peer_reaches_a_tls_client_one_record_per_message(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
+        tls = context.wrap_socket(raw, server_hostname="localhost")
+        client = harness.TurnClient(tls)
+        client.transmit = tls.sendall
+        client.exchange = lambda request: (tls.sendall(request),
+                                           harness.read_stun_from_stream(tls))[1]
+        self.addCleanup(client.close)
+        relayed = client.allocate()
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        client.permit(*peer.getsockname())
+        burst = 20
+        for index in range(burst):  # faster than the relay wakes: one recvmmsg takes several
+            peer.sendto(struct.pack("!I", index) + bytes(156), relayed)
+        for index in range(burst):
+            record = tls.recv(65536)  # what one TLS record carried
+            self.assertEqual(struct.unpack("!H", record[0:2])[0], 0x0017)  # a Data indication
+            self.assertEqual(len(record), 20 + struct.unpack("!H", record[2:4])[0],
+                             f"record {index} carries more than one message")
+
+
 class ReloadTest(harness.HearthTest):
     with_tls = True
     relay_ports = (45000, 45999)
