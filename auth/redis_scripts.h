@@ -1,6 +1,18 @@
 #pragma once
 
-// The Lua scripts hearthd runs in Redis (README "Redis schema"): each one atomic step.
+// The Lua scripts hearthd runs in Redis (README "Redis schema"): each one atomic step;
+// and the name of a session's key, from which the scripts derive the others.
+
+#include <string>
+#include <string_view>
+
+namespace hearth::auth {
+
+inline std::string session_key(std::string_view session) {
+    return "hearth:session:" + std::string(session);
+}
+
+}  // namespace hearth::auth
 
 namespace hearth::auth::redis_scripts {
 

@@ -13,10 +13,6 @@ namespace {
 
 constexpr const char* revocation_channel = "hearth:revocations";
 
-std::string session_key(std::string_view session) {
-    return "hearth:session:" + std::string(session);
-}
-
 // The judge script's answers.
 SessionVerdict verdict_of(std::string_view text) {
     if (text == "allowed")

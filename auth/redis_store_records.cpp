@@ -13,10 +13,6 @@ namespace hearth::auth {
 
 namespace {
 
-std::string session_key(std::string_view session) {
-    return "hearth:session:" + std::string(session);
-}
-
 SessionState state_of(std::string_view text) {
     if (text == "active")
         return SessionState::active;
