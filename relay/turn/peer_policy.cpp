@@ -13,11 +13,15 @@ struct RefusedRange {
     PeerRefusal refusal;
 };
 
-// Where an IPv6 form keeps an IPv4 address: the range that marks the form and the
-// offset of the four IPv4 bytes inside the IPv6 address.
+// Where an IPv6 form keeps an IPv4 address: the range that marks the form, the offset of
+// the four IPv4 bytes inside the IPv6 address, whether they are stored inverted, and
+// whether a packet sent to the IPv6 address goes to the IPv4 one (what the peer checks
+// need) or the IPv4 address only names the host behind it (what per-source limits need).
 struct EmbeddingForm {
     AddressRange range;
     std::size_t ipv4_offset;
+    bool inverted = false;
+    bool reaches_ipv4 = true;
 };
 
 constexpr AddressRange v4_range(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
@@ -92,6 +96,9 @@ constexpr std::array embedding_forms{
     EmbeddingForm{v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 96), 12},
     EmbeddingForm{v6_range({0x2002, 0, 0, 0, 0, 0, 0, 0}, 16), 2},  // 6to4, RFC 3056 §2
     EmbeddingForm{v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 96), 12},  // compatible, RFC 4291 §2.5.5.1
+    // Teredo (RFC 4380 §4): the client's public IPv4 address, every bit inverted, in the last
+    // 32 bits. It names the client's host; as a peer Teredo is refused outright (above).
+    EmbeddingForm{v6_range({0x2001, 0, 0, 0, 0, 0, 0, 0}, 32), 12, true, false},
 };
 
 constexpr AddressRange local_use_nat64 = v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 48);
@@ -154,21 +161,35 @@ void PeerPolicy::add_own_address(const IpAddress& address) {
     }
 }
 
-std::optional<IpAddress> PeerPolicy::embedded_ipv4(const IpAddress& address) {
+namespace {
+
+std::optional<IpAddress> carried_ipv4(const IpAddress& address, bool reached_only) {
     if (address.family != AddressFamily::ipv6) {
         return std::nullopt;
     }
     for (const auto& form : embedding_forms) {
-        if (!form.range.contains(address)) {
+        if (!form.range.contains(address) || (reached_only && !form.reaches_ipv4)) {
             continue;
         }
         IpAddress ipv4;
         ipv4.family = AddressFamily::ipv4;
-        std::copy_n(address.bytes.begin() + static_cast<std::ptrdiff_t>(form.ipv4_offset), 4,
-                    ipv4.bytes.begin());
+        const auto first = address.bytes.begin() + static_cast<std::ptrdiff_t>(form.ipv4_offset);
+        std::transform(first, first + 4, ipv4.bytes.begin(), [&form](std::uint8_t byte) {
+            return form.inverted ? static_cast<std::uint8_t>(~byte) : byte;
+        });
         return ipv4;
     }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<IpAddress> PeerPolicy::embedded_ipv4(const IpAddress& address) {
+    return carried_ipv4(address, true);
+}
+
+std::optional<IpAddress> PeerPolicy::ipv4_host_of(const IpAddress& address) {
+    return carried_ipv4(address, false);
 }
 
 PeerRefusal PeerPolicy::check(const IpAddress& peer) const {

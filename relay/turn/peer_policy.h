@@ -46,6 +46,9 @@ class PeerPolicy {
     // The IPv4 address an IPv6 address carries in an IPv4-mapped, IPv4-compatible,
     // IPv4-translated, NAT64 or 6to4 form; nullopt for other addresses (and for IPv4).
     static std::optional<IpAddress> embedded_ipv4(const IpAddress& address);
+    // The IPv4 host an IPv6 address stands for: embedded_ipv4(), and also a Teredo
+    // client's own IPv4 address (RFC 4380 §4), which a packet to it does not go to directly.
+    static std::optional<IpAddress> ipv4_host_of(const IpAddress& address);
 
   private:
     bool allowed(const IpAddress& address) const;

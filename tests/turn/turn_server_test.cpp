@@ -1,6 +1,7 @@
 // The TURN state machine, request by request (RFC 8656 §7-§12).
 
 #include <cstring>
+#include <string>
 
 #include "relay/stun/channel_data.h"
 #include "tests/turn/turn_test_fixture.h"
@@ -527,6 +528,22 @@ TEST_F(TurnServerTest, TheUnauthenticatedRateOfASourceHoldsAcrossWorkers) {
     EXPECT_FALSE(binding(server_));  // 20 a second from this address, on both together
     EXPECT_FALSE(binding(other_worker));
     EXPECT_EQ(server_.counters().rate_limited + other_worker.counters().rate_limited, 2u);
+}
+
+TEST_F(TurnServerTest, OneIpv4HolderBehind6to4AddressesMeetsOneUnauthenticatedRate) {
+    // 100 Bindings, each from another address of 2002:c633:6407::/48 (all 198.51.100.7's,
+    // RFC 3056): 20 a second are answered, as for the IPv4 address itself.
+    int answered = 0;
+    for (int i = 0; i < 100; ++i) {
+        const auto subnet = std::to_string(i);
+        client_ = *TransportAddress::parse("[2002:c633:6407:" + subnet + "::" + subnet + "]:40000");
+        // A request over the rate is dropped: no answer at all.
+        answered += !request(
+                         stun::Method::binding, [](auto&, const auto&) {}, false)
+                         .bytes.empty();
+    }
+    EXPECT_EQ(answered, 20);
+    EXPECT_EQ(server_.counters().rate_limited, 80u);
 }
 
 TEST_F(TurnServerTest, ABanHoldsOnEveryWorker) {
