@@ -19,11 +19,8 @@ bool is_wildcard(const IpAddress& address) {
 std::vector<IpAddress> own_addresses(const config::Config& config,
                                      std::span<const IpAddress> host_addresses) {
     std::vector<IpAddress> own;
-    bool wildcard = false;
     const auto add = [&](const IpAddress& address) {
-        if (is_wildcard(address)) {
-            wildcard = true;
-        } else if (std::ranges::find(own, address) == own.end()) {
+        if (!is_wildcard(address) && std::ranges::find(own, address) == own.end()) {
             own.push_back(address);
         }
     };
@@ -40,10 +37,11 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
             add(*relay);
         }
     }
-    if (wildcard) {
-        for (const auto& address : host_addresses) {
-            add(address);
-        }
+    // Every address of the host, whatever the listeners bind: the services beside hearthd
+    // (sshd, a metrics agent, Redis) listen on them too, and a listener bound to one address
+    // says nothing about what listens on the others.
+    for (const auto& address : host_addresses) {
+        add(address);
     }
     return own;
 }

@@ -13,8 +13,8 @@
 namespace hearth::relay {
 
 // Every address hearthd listens on (TURN over UDP, TCP and TLS, the admin API) or relays
-// from. A wildcard listener (0.0.0.0, ::) listens on every address of the host, so it
-// brings in all of `host_addresses`.
+// from, and every address of the host's interfaces (`host_addresses`), whether or not a
+// listener is a wildcard.
 std::vector<IpAddress> own_addresses(const config::Config& config,
                                      std::span<const IpAddress> host_addresses);
 

@@ -49,6 +49,11 @@ constexpr std::array ipv4_refused{
     RefusedRange{v4_range(255, 255, 255, 255, 32), PeerRefusal::broadcast},  // RFC 919
     // The cloud metadata service hands out instance credentials to whoever asks.
     RefusedRange{v4_range(169, 254, 169, 254, 32), PeerRefusal::metadata},
+    // Azure's platform address (WireServer, DNS, health probes): a public address that only
+    // the VM reaches, and that serves it its extension settings and certificates.
+    RefusedRange{v4_range(168, 63, 129, 16, 32), PeerRefusal::metadata},
+    // Alibaba Cloud's metadata service, inside the CGNAT range below: named for what it is.
+    RefusedRange{v4_range(100, 100, 100, 200, 32), PeerRefusal::metadata},
     RefusedRange{v4_range(0, 0, 0, 0, 8), PeerRefusal::unspecified},     // "this network"; Linux
                                                                          // delivers 0.0.0.0 locally
     RefusedRange{v4_range(10, 0, 0, 0, 8), PeerRefusal::private_range},  // RFC 1918

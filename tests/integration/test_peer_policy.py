@@ -14,10 +14,12 @@ import harness
 
 TOKEN = "peer-policy-test-token-0123456789"
 
-# Loopback, unspecified, cloud metadata, the private and shared ranges, link-local,
-# multicast, broadcast, and IPv4 hidden in IPv6 (mapped, compatible, NAT64, 6to4).
+# Loopback, unspecified, cloud metadata and platform addresses (AWS, GCP, Azure, Alibaba),
+# the private and shared ranges, link-local, multicast, broadcast, and IPv4 hidden in IPv6
+# (mapped, compatible, NAT64, 6to4).
 TRICKS = [
-    "127.0.0.1", "127.1.2.3", "0.0.0.0", "169.254.169.254", "169.254.1.1", "10.0.0.1",
+    "127.0.0.1", "127.1.2.3", "0.0.0.0", "169.254.169.254", "168.63.129.16", "100.100.100.200",
+    "169.254.1.1", "10.0.0.1",
     "172.16.0.1", "172.31.255.254", "192.168.1.1", "100.64.0.1", "224.0.0.1",
     "239.255.255.250", "255.255.255.255", "240.0.0.1",
     "::1", "::", "::ffff:127.0.0.1", "::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::",

@@ -28,15 +28,30 @@ TEST(OwnAddresses, EveryListenerTheAdminApiAndTheRelayAddressesAreOwn) {
     config.admin.listen = at("10.0.0.4", 9478);
     config.relay.ipv4 = ip("198.51.100.5");
     config.relay.ipv6 = ip("2001:db8::6");
-    const std::vector<IpAddress> host{ip("198.51.100.9")};
+    const std::vector<IpAddress> host{};
     const auto own = own_addresses(config, host);
     for (const char* address : {"198.51.100.1", "198.51.100.2", "198.51.100.3", "10.0.0.4",
                                 "198.51.100.5", "2001:db8::6"}) {
         EXPECT_TRUE(contains(own, address)) << address;
     }
-    // No wildcard listener: the host's other addresses are not the relay's.
-    EXPECT_FALSE(contains(own, "198.51.100.9"));
     EXPECT_EQ(own.size(), 6u);
+}
+
+TEST(OwnAddresses, EveryHostAddressIsOwnWhenNoListenerIsAWildcard) {
+    config::Config config;
+    config.listen.udp = {at("198.51.100.1", 3478)};
+    config.listen.tcp = {at("198.51.100.1", 3478)};
+    config.admin.listen = at("127.0.0.1", 9478);
+    config.relay.ipv4 = ip("198.51.100.1");
+    // sshd, a metrics agent or Redis listen on the host's other addresses all the same.
+    const std::vector<IpAddress> host{ip("198.51.100.1"), ip("10.0.0.9"), ip("127.0.0.1"),
+                                      ip("fe80::1"), ip("2001:db8::9")};
+    const auto own = own_addresses(config, host);
+    for (const char* address :
+         {"198.51.100.1", "10.0.0.9", "127.0.0.1", "fe80::1", "2001:db8::9"}) {
+        EXPECT_TRUE(contains(own, address)) << address;
+    }
+    EXPECT_EQ(own.size(), 5u);
 }
 
 TEST(OwnAddresses, AWildcardListenerMakesEveryHostAddressOwn) {

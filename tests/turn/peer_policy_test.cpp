@@ -40,6 +40,12 @@ TEST(PeerPolicy, RefusesEverySpecialRangeByDefault) {
         {"fd00::1", PeerRefusal::unique_local},
         {"ff02::1", PeerRefusal::multicast},
         {"fd00:ec2::254", PeerRefusal::metadata},
+        // Azure's platform address, public and yet only the VM's (WireServer, DNS); Alibaba
+        // Cloud's metadata service, inside CGNAT.
+        {"168.63.129.16", PeerRefusal::metadata},
+        {"100.100.100.200", PeerRefusal::metadata},
+        {"::ffff:168.63.129.16", PeerRefusal::embedded_ipv4},
+        {"64:ff9b::a83f:8110", PeerRefusal::embedded_ipv4},
         // IPv4 written inside IPv6: mapped, compatible, NAT64, 6to4.
         {"::ffff:127.0.0.1", PeerRefusal::embedded_ipv4},
         {"::ffff:169.254.169.254", PeerRefusal::embedded_ipv4},
@@ -56,8 +62,9 @@ TEST(PeerPolicy, RefusesEverySpecialRangeByDefault) {
 
 TEST(PeerPolicy, PermitsPublicAddressesInEveryForm) {
     const PeerPolicy policy;
-    for (const char* address : {"8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111",
-                                "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"}) {
+    for (const char* address :
+         {"8.8.8.8", "1.1.1.1", "93.184.216.34", "168.63.129.15", "168.63.129.17",
+          "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"}) {
         EXPECT_EQ(check(policy, address), PeerRefusal::none) << address;
     }
 }
