@@ -46,6 +46,15 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
     return own;
 }
 
+std::vector<std::uint16_t> tcp_denied_ports(const config::Config& config) {
+    auto denied = config.relay.tcp_denied_ports;
+    if (config.admin.listen &&
+        std::ranges::find(denied, config.admin.listen->port) == denied.end()) {
+        denied.push_back(config.admin.listen->port);
+    }
+    return denied;
+}
+
 std::vector<IpAddress> host_addresses() {
     std::vector<IpAddress> addresses;
     ifaddrs* interfaces = nullptr;

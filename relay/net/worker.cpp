@@ -30,6 +30,8 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.allocate_requests_per_second = config.limits.allocate_requests_per_second;
     settings.upkeep_requests_per_second = config.limits.upkeep_requests_per_second;
     settings.allocation_bandwidth_bps = config.limits.allocation_bandwidth_bps;
+    settings.tcp_allocations = config.relay.tcp_allocations;
+    settings.tcp_denied_ports = tcp_denied_ports(config);
     return settings;
 }
 

@@ -55,7 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     policy.add_own_address(server_address.ip);
     SharedLimits limits{AllocationQuota(64, 3), SessionBudgets(30'000'000),
                         SourceBanList(10, Seconds{60}, Seconds{300})};
-    TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, limits, 1);
+    ServerSettings settings;
+    settings.tcp_allocations = true;  // so that scripts reach RFC 6062 Connect
+    TurnServer server(settings, policy, authenticator, relay_sockets, events, limits, 1);
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     testing::FakeClientLink link;
     std::array<std::byte, peer_data_headroom + 4096 + peer_data_tailroom> peer_buffer{};

@@ -30,6 +30,7 @@ TRICKS = [
 
 class PeerPolicyTricksTest(harness.HearthTest):
     allow_loopback = False
+    relay_extra = harness.TCP_ALLOCATIONS  # Connect is checked too
 
     def setUp(self):
         self.admin_port = harness.free_port((socket.SOCK_STREAM,))

@@ -68,6 +68,16 @@ TEST(OwnAddresses, AWildcardListenerMakesEveryHostAddressOwn) {
     EXPECT_EQ(own.size(), 3u);               // 198.51.100.5 once
 }
 
+TEST(TcpDeniedPorts, MailByDefaultAndTheAdminApisPortAlways) {
+    config::Config config;
+    EXPECT_EQ(tcp_denied_ports(config), (std::vector<std::uint16_t>{25, 465, 587, 9478}));
+    config.relay.tcp_denied_ports = {};
+    config.admin.listen = at("127.0.0.1", 8080);
+    EXPECT_EQ(tcp_denied_ports(config), (std::vector<std::uint16_t>{8080}));
+    config.admin.listen.reset();  // no admin API
+    EXPECT_TRUE(tcp_denied_ports(config).empty());
+}
+
 TEST(OwnAddresses, TheHostHasAddressesToReadIncludingLoopback) {
     const auto addresses = host_addresses();
     EXPECT_TRUE(contains(addresses, "127.0.0.1"));

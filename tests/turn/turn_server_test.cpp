@@ -572,7 +572,15 @@ namespace {
 // RFC 6062: what the state machine decides before the I/O layer opens any connection.
 class TcpRelayTest : public TurnServerTest {
   protected:
-    TcpRelayTest() { transport_ = ClientTransport::tcp; }
+    TcpRelayTest() {
+        transport_ = ClientTransport::tcp;
+        server_.apply(tcp_on(), PeerPolicy{});
+    }
+    static ServerSettings tcp_on() {
+        ServerSettings settings;
+        settings.tcp_allocations = true;
+        return settings;
+    }
     Answer allocate_tcp() {
         return request(stun::Method::allocate, [](stun::MessageBuilder& builder, const auto&) {
             const std::array<std::byte, 4> tcp{std::byte{6}, {}, {}, {}};
@@ -599,6 +607,33 @@ TEST_F(TcpRelayTest, ConnectToARefusedPeerGets403) {
     ASSERT_TRUE(allocate_tcp().is_success());
     EXPECT_EQ(connect(*TransportAddress::parse("10.0.0.1:80")).error_code(), 403);
     EXPECT_FALSE(last_outcome_.tcp_connect.has_value());
+}
+
+TEST_F(TcpRelayTest, TcpAllocationsAreOffByDefaultWith442Counted) {
+    server_.apply(ServerSettings{}, PeerPolicy{});
+    const auto refused = allocate_tcp();
+    EXPECT_EQ(refused.error_code(), 442);  // RFC 6062 §5.1: the server does not do TCP relays
+    EXPECT_TRUE(refused.message().has(stun::attribute::message_integrity));
+    EXPECT_EQ(server_.counters().tcp_allocations_refused, 1u);
+    EXPECT_EQ(server_.allocation_count(), 0u);
+    EXPECT_EQ(relay_sockets_.open_count, 0);
+    EXPECT_TRUE(allocate().is_success());  // UDP relays over the same connection still work
+}
+
+TEST_F(TcpRelayTest, ConnectToADeniedPortGets403CountedAndNothingOpened) {
+    ASSERT_TRUE(allocate_tcp().is_success());
+    for (const char* peer : {"8.8.8.8:25", "8.8.8.8:465", "1.1.1.1:587"}) {
+        EXPECT_EQ(connect(*TransportAddress::parse(peer)).error_code(), 403) << peer;
+        EXPECT_FALSE(last_outcome_.tcp_connect.has_value()) << peer;
+    }
+    EXPECT_EQ(server_.counters().tcp_connect_denied_port, 3u);
+    EXPECT_FALSE(server_.find(tuple())->has_permission(peer_.ip, now_.monotonic));
+    // The list is the operator's: a port taken off it may be reached.
+    auto settings = tcp_on();
+    settings.tcp_denied_ports = {465};
+    server_.apply(settings, PeerPolicy{});
+    EXPECT_TRUE(connect(*TransportAddress::parse("8.8.8.8:25")).bytes.empty());
+    EXPECT_TRUE(last_outcome_.tcp_connect.has_value());
 }
 
 TEST_F(TcpRelayTest, ChannelsAndSendNeedAUdpAllocation) {
