@@ -46,6 +46,28 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
     return own;
 }
 
+std::vector<std::uint16_t> service_ports(const config::Config& config) {
+    std::vector<std::uint16_t> ports;
+    const auto add = [&ports](std::uint16_t port) {
+        if (std::ranges::find(ports, port) == ports.end()) {
+            ports.push_back(port);
+        }
+    };
+    for (const auto* listeners : {&config.listen.udp, &config.listen.tcp, &config.listen.tls}) {
+        for (const auto& listener : *listeners) {
+            add(listener.port);
+        }
+    }
+    if (config.admin.listen) {
+        add(config.admin.listen->port);
+    }
+    // Redis holds the sessions and secrets: it trusts whoever reaches it, often on loopback.
+    if (config.session_store.kind == config::StoreKind::redis) {
+        add(config.session_store.redis.port);
+    }
+    return ports;
+}
+
 std::vector<std::uint16_t> tcp_denied_ports(const config::Config& config) {
     auto denied = config.relay.tcp_denied_ports;
     if (config.admin.listen &&

@@ -45,6 +45,14 @@ turn::PeerPolicy peer_policy_of(const config::Config& config) {
     for (const auto& address : own_addresses(config, host_addresses())) {
         policy.add_own_address(address);
     }
+    for (const auto port : service_ports(config)) {
+        policy.add_service_port(port);
+    }
+    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6}) {
+        if (relay) {
+            policy.add_relayed_range(*relay, config.relay.port_min, config.relay.port_max);
+        }
+    }
     return policy;
 }
 

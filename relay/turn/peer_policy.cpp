@@ -106,6 +106,16 @@ constexpr std::array embedding_forms{
     EmbeddingForm{v6_range({0x2001, 0, 0, 0, 0, 0, 0, 0}, 32), 12, true, false},
 };
 
+// Addresses the kernel delivers to this host whatever its interfaces say: all of
+// 127.0.0.0/8 (not only 127.0.0.1), ::1, and the unspecified address, which Linux takes
+// as this host.
+constexpr std::array this_host{
+    v4_range(127, 0, 0, 0, 8),
+    v4_range(0, 0, 0, 0, 32),
+    v6_range({0, 0, 0, 0, 0, 0, 0, 1}, 128),
+    v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 128),
+};
+
 constexpr AddressRange local_use_nat64 = v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 48);
 // IANA has allocated only 2000::/3 for global unicast; the rest of the space is reserved.
 constexpr AddressRange global_unicast = v6_range({0x2000, 0, 0, 0, 0, 0, 0, 0}, 3);
@@ -150,6 +160,8 @@ const char* to_string(PeerRefusal refusal) {
             return "embedded_ipv4";
         case PeerRefusal::relay_self:
             return "relay_self";
+        case PeerRefusal::relay_service:
+            return "relay_service";
     }
     return "unknown";
 }
@@ -197,25 +209,66 @@ std::optional<IpAddress> PeerPolicy::ipv4_host_of(const IpAddress& address) {
     return carried_ipv4(address, false);
 }
 
-PeerRefusal PeerPolicy::check(const IpAddress& peer) const {
-    const auto embedded = embedded_ipv4(peer);
+void PeerPolicy::add_service_port(std::uint16_t port) {
+    if (std::ranges::find(service_ports_, port) == service_ports_.end()) {
+        service_ports_.push_back(port);
+    }
+}
+
+void PeerPolicy::add_relayed_range(const IpAddress& address, std::uint16_t port_min,
+                                   std::uint16_t port_max) {
+    add_own_address(address);
+    relayed_ranges_.push_back({address, port_min, port_max});
+}
+
+PeerRefusal PeerPolicy::check(const TransportAddress& peer) const {
+    const auto embedded = embedded_ipv4(peer.ip);
+    // The relay itself before the allow-list: a list that covers the relay's own address
+    // (127.0.0.0/8 in the demo, 10.0.0.0/8 beside a media server) must not open hearthd's
+    // listeners and admin API to its clients.
+    if (const auto refusal = check_relay_self(peer, embedded); refusal != PeerRefusal::none) {
+        return refusal;
+    }
     // The allow-list names what the operator means to reach, in whichever spelling the
     // client uses: 127.0.0.0/8 allowed also allows ::ffff:127.0.0.1.
-    if (allowed(peer) || (embedded && allowed(*embedded))) {
+    if (allowed(peer.ip, embedded)) {
         return PeerRefusal::none;
     }
-    if (peer.family == AddressFamily::ipv4) {
-        return check_ipv4(peer);
+    return check_address(peer.ip, embedded);
+}
+
+PeerRefusal PeerPolicy::check_port(const TransportAddress& peer) const {
+    return check_relay_self(peer, embedded_ipv4(peer.ip));
+}
+
+PeerRefusal PeerPolicy::check_relay_self(const TransportAddress& peer,
+                                         const std::optional<IpAddress>& embedded) const {
+    const IpAddress& reached = embedded ? *embedded : peer.ip;
+    const bool own = is_own_address(peer.ip) || (embedded && is_own_address(*embedded));
+    if (std::ranges::find(service_ports_, peer.port) != service_ports_.end() &&
+        (own || std::ranges::any_of(this_host, [&reached](const AddressRange& range) {
+             return range.contains(reached);
+         }))) {
+        return PeerRefusal::relay_service;
     }
-    if (is_own_address(peer)) {
-        return PeerRefusal::relay_self;
+    if (!own || is_relayed_port(reached, peer.port) || allowed(peer.ip, embedded)) {
+        return PeerRefusal::none;
+    }
+    return PeerRefusal::relay_self;
+}
+
+PeerRefusal PeerPolicy::check_address(const IpAddress& peer,
+                                      const std::optional<IpAddress>& embedded) const {
+    if (peer.family == AddressFamily::ipv4) {
+        return first_refusal(ipv4_refused, peer);
     }
     if (const auto refusal = first_refusal(ipv6_refused, peer); refusal != PeerRefusal::none) {
         return refusal;
     }
     if (embedded) {
-        return check_ipv4(*embedded) == PeerRefusal::none ? PeerRefusal::none
-                                                          : PeerRefusal::embedded_ipv4;
+        return first_refusal(ipv4_refused, *embedded) == PeerRefusal::none
+                   ? PeerRefusal::none
+                   : PeerRefusal::embedded_ipv4;
     }
     if (local_use_nat64.contains(peer)) {
         return PeerRefusal::embedded_ipv4;
@@ -226,20 +279,20 @@ PeerRefusal PeerPolicy::check(const IpAddress& peer) const {
     return PeerRefusal::none;
 }
 
-bool PeerPolicy::allowed(const IpAddress& address) const {
-    return std::ranges::any_of(
-        allow_, [&address](const AddressRange& range) { return range.contains(address); });
+bool PeerPolicy::allowed(const IpAddress& address, const std::optional<IpAddress>& embedded) const {
+    return std::ranges::any_of(allow_, [&](const AddressRange& range) {
+        return range.contains(address) || (embedded && range.contains(*embedded));
+    });
 }
 
 bool PeerPolicy::is_own_address(const IpAddress& address) const {
     return std::ranges::find(own_addresses_, address) != own_addresses_.end();
 }
 
-PeerRefusal PeerPolicy::check_ipv4(const IpAddress& peer) const {
-    if (is_own_address(peer)) {
-        return PeerRefusal::relay_self;
-    }
-    return first_refusal(ipv4_refused, peer);
+bool PeerPolicy::is_relayed_port(const IpAddress& address, std::uint16_t port) const {
+    return std::ranges::any_of(relayed_ranges_, [&](const RelayedRange& range) {
+        return range.address == address && port >= range.port_min && port <= range.port_max;
+    });
 }
 
 }  // namespace hearth::turn

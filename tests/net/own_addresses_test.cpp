@@ -68,6 +68,19 @@ TEST(OwnAddresses, AWildcardListenerMakesEveryHostAddressOwn) {
     EXPECT_EQ(own.size(), 3u);               // 198.51.100.5 once
 }
 
+TEST(ServicePorts, EveryListenerTheAdminApiAndRedisWhenItIsTheStore) {
+    config::Config config;
+    config.listen.udp = {at("0.0.0.0", 3478), at("0.0.0.0", 3479)};
+    config.listen.tcp = {at("0.0.0.0", 3478)};
+    config.listen.tls = {at("0.0.0.0", 443)};
+    config.admin.listen = at("127.0.0.1", 9478);
+    EXPECT_EQ(service_ports(config), (std::vector<std::uint16_t>{3478, 3479, 443, 9478}));
+    config.session_store.kind = config::StoreKind::redis;
+    config.session_store.redis.port = 6380;
+    config.admin.listen.reset();
+    EXPECT_EQ(service_ports(config), (std::vector<std::uint16_t>{3478, 3479, 443, 6380}));
+}
+
 TEST(TcpDeniedPorts, MailByDefaultAndTheAdminApisPortAlways) {
     config::Config config;
     EXPECT_EQ(tcp_denied_ports(config), (std::vector<std::uint16_t>{25, 465, 587, 9478}));

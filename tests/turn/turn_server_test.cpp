@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "relay/stun/channel_data.h"
 #include "tests/turn/turn_test_fixture.h"
@@ -325,6 +326,31 @@ TEST_F(TurnServerTest, SendToARefusedPeerIsDroppedAndCountedAsPolicy) {
     EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_peer_policy, 1u);
     EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_no_permission, 0u);
     EXPECT_EQ(events_.peer_refusals, 1);
+}
+
+TEST_F(TurnServerTest, APermittedAddressOfTheRelayStillKeepsItsServicePortsShut) {
+    // The demo's policy: loopback allowed, and hearthd listening on 127.0.0.1.
+    PeerPolicy policy({*AddressRange::parse("127.0.0.0/8")});
+    policy.add_own_address(*IpAddress::parse("127.0.0.1"));
+    policy.add_service_port(9478);  // the admin API
+    server_.apply(ServerSettings{}, std::move(policy));
+    allocate();
+    EXPECT_EQ(create_permission(*TransportAddress::parse("127.0.0.1:9478")).error_code(), 403);
+    ASSERT_TRUE(create_permission(*TransportAddress::parse("127.0.0.1:5000")).is_success());
+    const auto send = [&](const char* peer) {
+        std::array<std::byte, 256> buffer{};
+        stun::MessageBuilder builder(buffer, stun::Method::send, stun::MessageClass::indication,
+                                     next_transaction());
+        builder.add_xor_address(attribute::xor_peer_address, *TransportAddress::parse(peer));
+        builder.add(attribute::data, as_bytes("GET /v1/sessions"));
+        const auto parsed = stun::MessageView::parse(builder.finish());
+        return server_.handle_stun(*parsed, tuple(), now_, &link_).to_peer;
+    };
+    // The permission for 127.0.0.1 covers its every port (RFC 8656 §9) but the admin API's.
+    EXPECT_FALSE(send("127.0.0.1:9478").has_value());
+    EXPECT_TRUE(send("127.0.0.1:5001").has_value());
+    EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_peer_policy, 2u);
+    EXPECT_EQ(server_.counters().peer_policy_refusals, 2u);
 }
 
 TEST_F(TurnServerTest, CreatePermissionForTheOtherFamilyGets443) {
