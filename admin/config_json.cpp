@@ -51,6 +51,13 @@ class JsonPrinter {
         }
         json_.end_array();
     }
+    void ports(const char* name, config::Reload, const std::vector<std::uint16_t>& value) {
+        json_.key(name).begin_array();
+        for (const auto port : value) {
+            json_.value(static_cast<unsigned>(port));
+        }
+        json_.end_array();
+    }
     void secrets(const char* name, config::Reload, const std::vector<auth::NamedSecret>& value) {
         json_.key(name).begin_array();
         for (const auto& secret : value) {

@@ -41,6 +41,7 @@ enum class Reload : std::uint8_t { live, restart };
 //   address(name, reload, values...)               std::optional<TransportAddress>, "" = none
 //   relay_ip(name, reload, family, values...)      std::optional<IpAddress> of `family`
 //   ranges(name, reload, values...)                std::vector<AddressRange>
+//   ports(name, reload, values...)                 std::vector<std::uint16_t>, each 1..65535
 //   secrets(name, reload, values...)               std::vector<auth::NamedSecret>
 //   sessions(name, reload, values...)              std::vector<auth::Session>
 //   group(name, values...)                         a nested section
@@ -79,6 +80,12 @@ struct RelaySection {
     std::optional<IpAddress> ipv6;
     std::uint16_t port_min = 49152;
     std::uint16_t port_max = 65535;
+    // RFC 6062 TCP relays: off, a TCP REQUESTED-TRANSPORT gets 442. Browsers never ask for
+    // one, and each is a TCP proxy from the relay's address.
+    bool tcp_allocations = false;
+    // Ports no RFC 6062 Connect may reach, on any address (the admin API's port is added):
+    // mail submission and relay, so the relay's address is not a spammer's.
+    std::vector<std::uint16_t> tcp_denied_ports{25, 465, 587};
     bool operator==(const RelaySection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -87,6 +94,9 @@ struct RelaySection {
         visit.relay_ip("ipv6", Reload::restart, AddressFamily::ipv6, s.ipv6...);
         visit.number("port_min", Reload::restart, 1024, 65535, s.port_min...);
         visit.number("port_max", Reload::restart, 1024, 65535, s.port_max...);
+        // New allocations and Connects take these; TCP allocations already made keep going.
+        visit.flag("tcp_allocations", Reload::live, s.tcp_allocations...);
+        visit.ports("tcp_denied_ports", Reload::live, s.tcp_denied_ports...);
     }
 };
 

@@ -84,6 +84,11 @@ class Loader {
             value = reader_.ranges(*setting);
         }
     }
+    void ports(const char* name, Reload, std::vector<std::uint16_t>& value) {
+        if (const Setting* setting = found(name)) {
+            value = reader_.ports(*setting);
+        }
+    }
     void secrets(const char* name, Reload, std::vector<auth::NamedSecret>& value) {
         if (const Setting* setting = found(name)) {
             value = reader_.secrets(*setting);

@@ -176,6 +176,20 @@ std::vector<AddressRange> SettingReader::ranges(const Setting& setting) {
     return found;
 }
 
+std::vector<std::uint16_t> SettingReader::ports(const Setting& setting) {
+    std::vector<std::uint16_t> found;
+    if (!setting.isArray() && !setting.isList()) {
+        error(setting, "must be an array of ports [ 25, 465 ]");
+        return found;
+    }
+    for (int i = 0; i < setting.getLength(); ++i) {
+        if (const auto port = number(&setting[i], 1, 65535)) {
+            found.push_back(static_cast<std::uint16_t>(*port));
+        }
+    }
+    return found;
+}
+
 std::vector<auth::NamedSecret> SettingReader::secrets(const Setting& setting) {
     std::vector<auth::NamedSecret> found;
     if (!setting.isList() || setting.getLength() == 0) {

@@ -33,6 +33,7 @@ class SettingReader {
     void relay_ip(const libconfig::Setting& setting, AddressFamily family,
                   std::optional<IpAddress>& value);
     std::vector<AddressRange> ranges(const libconfig::Setting& setting);
+    std::vector<std::uint16_t> ports(const libconfig::Setting& setting);
     std::vector<auth::NamedSecret> secrets(const libconfig::Setting& setting);
     std::vector<auth::Session> sessions(const libconfig::Setting& setting);
 

@@ -19,11 +19,8 @@ bool is_wildcard(const IpAddress& address) {
 std::vector<IpAddress> own_addresses(const config::Config& config,
                                      std::span<const IpAddress> host_addresses) {
     std::vector<IpAddress> own;
-    bool wildcard = false;
     const auto add = [&](const IpAddress& address) {
-        if (is_wildcard(address)) {
-            wildcard = true;
-        } else if (std::ranges::find(own, address) == own.end()) {
+        if (!is_wildcard(address) && std::ranges::find(own, address) == own.end()) {
             own.push_back(address);
         }
     };
@@ -40,12 +37,44 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
             add(*relay);
         }
     }
-    if (wildcard) {
-        for (const auto& address : host_addresses) {
-            add(address);
-        }
+    // Every address of the host, whatever the listeners bind: the services beside hearthd
+    // (sshd, a metrics agent, Redis) listen on them too, and a listener bound to one address
+    // says nothing about what listens on the others.
+    for (const auto& address : host_addresses) {
+        add(address);
     }
     return own;
+}
+
+std::vector<std::uint16_t> service_ports(const config::Config& config) {
+    std::vector<std::uint16_t> ports;
+    const auto add = [&ports](std::uint16_t port) {
+        if (std::ranges::find(ports, port) == ports.end()) {
+            ports.push_back(port);
+        }
+    };
+    for (const auto* listeners : {&config.listen.udp, &config.listen.tcp, &config.listen.tls}) {
+        for (const auto& listener : *listeners) {
+            add(listener.port);
+        }
+    }
+    if (config.admin.listen) {
+        add(config.admin.listen->port);
+    }
+    // Redis holds the sessions and secrets: it trusts whoever reaches it, often on loopback.
+    if (config.session_store.kind == config::StoreKind::redis) {
+        add(config.session_store.redis.port);
+    }
+    return ports;
+}
+
+std::vector<std::uint16_t> tcp_denied_ports(const config::Config& config) {
+    auto denied = config.relay.tcp_denied_ports;
+    if (config.admin.listen &&
+        std::ranges::find(denied, config.admin.listen->port) == denied.end()) {
+        denied.push_back(config.admin.listen->port);
+    }
+    return denied;
 }
 
 std::vector<IpAddress> host_addresses() {

@@ -67,9 +67,15 @@ SslContextPointer make_server_tls_context(const std::string& certificate_chain_f
                             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                             "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
                             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-    SSL_CTX_set_options(
-        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // No resumption at all: no session cache, and no session tickets (SSL_OP_NO_TICKET for
+    // TLS 1.2, no NewSessionTicket for 1.3). A ticket key would live as long as the
+    // process, and whoever later reads it from memory decrypts every TLS 1.2 session it
+    // sealed (a 1.2 ticket carries the master secret). A TURN connection lasts a call, so
+    // a full handshake per connection costs little.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(ctx, 0);
     if (SSL_CTX_use_certificate_chain_file(ctx, certificate_chain_file.c_str()) != 1) {
         error = "certificate " + certificate_chain_file + ": " + openssl_reason();
         return nullptr;

@@ -1,8 +1,9 @@
 #pragma once
 
 // The server's TLS settings (RFC 8656 §3.1, RFC 7443): TLS 1.2 and 1.3 only, modern
-// ciphers, ALPN "stun.turn", SNI logged. A context is immutable once built; reloading a
-// certificate builds a new one and swaps it in, so connections in flight keep theirs.
+// ciphers, no session resumption, ALPN "stun.turn", SNI logged. A context is immutable
+// once built; reloading a certificate builds a new one and swaps it in, so connections in
+// flight keep theirs.
 
 #include <openssl/ssl.h>
 

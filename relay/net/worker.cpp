@@ -30,6 +30,8 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.allocate_requests_per_second = config.limits.allocate_requests_per_second;
     settings.upkeep_requests_per_second = config.limits.upkeep_requests_per_second;
     settings.allocation_bandwidth_bps = config.limits.allocation_bandwidth_bps;
+    settings.tcp_allocations = config.relay.tcp_allocations;
+    settings.tcp_denied_ports = tcp_denied_ports(config);
     return settings;
 }
 
@@ -42,6 +44,14 @@ turn::PeerPolicy peer_policy_of(const config::Config& config) {
     turn::PeerPolicy policy(config.peer_policy.allow);
     for (const auto& address : own_addresses(config, host_addresses())) {
         policy.add_own_address(address);
+    }
+    for (const auto port : service_ports(config)) {
+        policy.add_service_port(port);
+    }
+    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6}) {
+        if (relay) {
+            policy.add_relayed_range(*relay, config.relay.port_min, config.relay.port_max);
+        }
     }
     return policy;
 }

@@ -67,6 +67,14 @@ TurnServer::StunOutcome TurnServer::handle_allocate(Request& request) {
     if (!asked) {
         return error_response(request, asked.error().error, asked.error().why);
     }
+    // RFC 8656 §7.2 / RFC 6062 §5.1: a transport the server does not relay gets 442. A TCP
+    // relay is a TCP proxy from the relay's address that no browser asks for: off unless
+    // the operator turns it on (relay.tcp_allocations).
+    if (asked->transport == RelayProtocol::tcp && !settings_.tcp_allocations) {
+        ++counters_.tcp_allocations_refused;
+        return error_response(request, TurnError::unsupported_transport_protocol,
+                              "TCP relays are off (relay.tcp_allocations)");
+    }
     if (!relay_sockets_.family_available(asked->family)) {
         return error_response(request, TurnError::address_family_not_supported,
                               asked->family == AddressFamily::ipv4

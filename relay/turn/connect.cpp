@@ -1,6 +1,8 @@
 // RFC 6062 TCP relays: Connect (§5.2) and ConnectionBind (§5.4). The state machine checks
 // what the request may do; the I/O layer opens and pairs the TCP connections and answers.
 
+#include <algorithm>
+
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
 #include "relay/turn/request.h"
@@ -24,6 +26,13 @@ TurnServer::StunOutcome TurnServer::handle_connect(Request& request) {
     }
     if (const auto refusal = vet_peer(allocation, *peer)) {
         return error_response(request, refusal->error, refusal->why);
+    }
+    // Mail and the admin API's port are no TCP relay's business, whatever the address: the
+    // relay's address must not become a spammer's, nor reach another node's admin API.
+    if (std::ranges::find(settings_.tcp_denied_ports, peer->port) !=
+        settings_.tcp_denied_ports.end()) {
+        ++counters_.tcp_connect_denied_port;
+        return error_response(request, TurnError::forbidden, "peer port denied for TCP relays");
     }
     // The connection the client asks for is as good as a permission for its peer, so the
     // peer's own connections to the relayed address are accepted too.

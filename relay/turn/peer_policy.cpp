@@ -13,11 +13,15 @@ struct RefusedRange {
     PeerRefusal refusal;
 };
 
-// Where an IPv6 form keeps an IPv4 address: the range that marks the form and the
-// offset of the four IPv4 bytes inside the IPv6 address.
+// Where an IPv6 form keeps an IPv4 address: the range that marks the form, the offset of
+// the four IPv4 bytes inside the IPv6 address, whether they are stored inverted, and
+// whether a packet sent to the IPv6 address goes to the IPv4 one (what the peer checks
+// need) or the IPv4 address only names the host behind it (what per-source limits need).
 struct EmbeddingForm {
     AddressRange range;
     std::size_t ipv4_offset;
+    bool inverted = false;
+    bool reaches_ipv4 = true;
 };
 
 constexpr AddressRange v4_range(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
@@ -45,6 +49,11 @@ constexpr std::array ipv4_refused{
     RefusedRange{v4_range(255, 255, 255, 255, 32), PeerRefusal::broadcast},  // RFC 919
     // The cloud metadata service hands out instance credentials to whoever asks.
     RefusedRange{v4_range(169, 254, 169, 254, 32), PeerRefusal::metadata},
+    // Azure's platform address (WireServer, DNS, health probes): a public address that only
+    // the VM reaches, and that serves it its extension settings and certificates.
+    RefusedRange{v4_range(168, 63, 129, 16, 32), PeerRefusal::metadata},
+    // Alibaba Cloud's metadata service, inside the CGNAT range below: named for what it is.
+    RefusedRange{v4_range(100, 100, 100, 200, 32), PeerRefusal::metadata},
     RefusedRange{v4_range(0, 0, 0, 0, 8), PeerRefusal::unspecified},     // "this network"; Linux
                                                                          // delivers 0.0.0.0 locally
     RefusedRange{v4_range(10, 0, 0, 0, 8), PeerRefusal::private_range},  // RFC 1918
@@ -92,6 +101,19 @@ constexpr std::array embedding_forms{
     EmbeddingForm{v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 96), 12},
     EmbeddingForm{v6_range({0x2002, 0, 0, 0, 0, 0, 0, 0}, 16), 2},  // 6to4, RFC 3056 §2
     EmbeddingForm{v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 96), 12},  // compatible, RFC 4291 §2.5.5.1
+    // Teredo (RFC 4380 §4): the client's public IPv4 address, every bit inverted, in the last
+    // 32 bits. It names the client's host; as a peer Teredo is refused outright (above).
+    EmbeddingForm{v6_range({0x2001, 0, 0, 0, 0, 0, 0, 0}, 32), 12, true, false},
+};
+
+// Addresses the kernel delivers to this host whatever its interfaces say: all of
+// 127.0.0.0/8 (not only 127.0.0.1), ::1, and the unspecified address, which Linux takes
+// as this host.
+constexpr std::array this_host{
+    v4_range(127, 0, 0, 0, 8),
+    v4_range(0, 0, 0, 0, 32),
+    v6_range({0, 0, 0, 0, 0, 0, 0, 1}, 128),
+    v6_range({0, 0, 0, 0, 0, 0, 0, 0}, 128),
 };
 
 constexpr AddressRange local_use_nat64 = v6_range({0x64, 0xff9b, 1, 0, 0, 0, 0, 0}, 48);
@@ -138,6 +160,8 @@ const char* to_string(PeerRefusal refusal) {
             return "embedded_ipv4";
         case PeerRefusal::relay_self:
             return "relay_self";
+        case PeerRefusal::relay_service:
+            return "relay_service";
     }
     return "unknown";
 }
@@ -154,42 +178,97 @@ void PeerPolicy::add_own_address(const IpAddress& address) {
     }
 }
 
-std::optional<IpAddress> PeerPolicy::embedded_ipv4(const IpAddress& address) {
+namespace {
+
+std::optional<IpAddress> carried_ipv4(const IpAddress& address, bool reached_only) {
     if (address.family != AddressFamily::ipv6) {
         return std::nullopt;
     }
     for (const auto& form : embedding_forms) {
-        if (!form.range.contains(address)) {
+        if (!form.range.contains(address) || (reached_only && !form.reaches_ipv4)) {
             continue;
         }
         IpAddress ipv4;
         ipv4.family = AddressFamily::ipv4;
-        std::copy_n(address.bytes.begin() + static_cast<std::ptrdiff_t>(form.ipv4_offset), 4,
-                    ipv4.bytes.begin());
+        const auto first = address.bytes.begin() + static_cast<std::ptrdiff_t>(form.ipv4_offset);
+        std::transform(first, first + 4, ipv4.bytes.begin(), [&form](std::uint8_t byte) {
+            return form.inverted ? static_cast<std::uint8_t>(~byte) : byte;
+        });
         return ipv4;
     }
     return std::nullopt;
 }
 
-PeerRefusal PeerPolicy::check(const IpAddress& peer) const {
-    const auto embedded = embedded_ipv4(peer);
+}  // namespace
+
+std::optional<IpAddress> PeerPolicy::embedded_ipv4(const IpAddress& address) {
+    return carried_ipv4(address, true);
+}
+
+std::optional<IpAddress> PeerPolicy::ipv4_host_of(const IpAddress& address) {
+    return carried_ipv4(address, false);
+}
+
+void PeerPolicy::add_service_port(std::uint16_t port) {
+    if (std::ranges::find(service_ports_, port) == service_ports_.end()) {
+        service_ports_.push_back(port);
+    }
+}
+
+void PeerPolicy::add_relayed_range(const IpAddress& address, std::uint16_t port_min,
+                                   std::uint16_t port_max) {
+    add_own_address(address);
+    relayed_ranges_.push_back({address, port_min, port_max});
+}
+
+PeerRefusal PeerPolicy::check(const TransportAddress& peer) const {
+    const auto embedded = embedded_ipv4(peer.ip);
+    // The relay itself before the allow-list: a list that covers the relay's own address
+    // (127.0.0.0/8 in the demo, 10.0.0.0/8 beside a media server) must not open hearthd's
+    // listeners and admin API to its clients.
+    if (const auto refusal = check_relay_self(peer, embedded); refusal != PeerRefusal::none) {
+        return refusal;
+    }
     // The allow-list names what the operator means to reach, in whichever spelling the
     // client uses: 127.0.0.0/8 allowed also allows ::ffff:127.0.0.1.
-    if (allowed(peer) || (embedded && allowed(*embedded))) {
+    if (allowed(peer.ip, embedded)) {
         return PeerRefusal::none;
     }
-    if (peer.family == AddressFamily::ipv4) {
-        return check_ipv4(peer);
+    return check_address(peer.ip, embedded);
+}
+
+PeerRefusal PeerPolicy::check_port(const TransportAddress& peer) const {
+    return check_relay_self(peer, embedded_ipv4(peer.ip));
+}
+
+PeerRefusal PeerPolicy::check_relay_self(const TransportAddress& peer,
+                                         const std::optional<IpAddress>& embedded) const {
+    const IpAddress& reached = embedded ? *embedded : peer.ip;
+    const bool own = is_own_address(peer.ip) || (embedded && is_own_address(*embedded));
+    if (std::ranges::find(service_ports_, peer.port) != service_ports_.end() &&
+        (own || std::ranges::any_of(this_host, [&reached](const AddressRange& range) {
+             return range.contains(reached);
+         }))) {
+        return PeerRefusal::relay_service;
     }
-    if (is_own_address(peer)) {
-        return PeerRefusal::relay_self;
+    if (!own || is_relayed_port(reached, peer.port) || allowed(peer.ip, embedded)) {
+        return PeerRefusal::none;
+    }
+    return PeerRefusal::relay_self;
+}
+
+PeerRefusal PeerPolicy::check_address(const IpAddress& peer,
+                                      const std::optional<IpAddress>& embedded) const {
+    if (peer.family == AddressFamily::ipv4) {
+        return first_refusal(ipv4_refused, peer);
     }
     if (const auto refusal = first_refusal(ipv6_refused, peer); refusal != PeerRefusal::none) {
         return refusal;
     }
     if (embedded) {
-        return check_ipv4(*embedded) == PeerRefusal::none ? PeerRefusal::none
-                                                          : PeerRefusal::embedded_ipv4;
+        return first_refusal(ipv4_refused, *embedded) == PeerRefusal::none
+                   ? PeerRefusal::none
+                   : PeerRefusal::embedded_ipv4;
     }
     if (local_use_nat64.contains(peer)) {
         return PeerRefusal::embedded_ipv4;
@@ -200,20 +279,20 @@ PeerRefusal PeerPolicy::check(const IpAddress& peer) const {
     return PeerRefusal::none;
 }
 
-bool PeerPolicy::allowed(const IpAddress& address) const {
-    return std::ranges::any_of(
-        allow_, [&address](const AddressRange& range) { return range.contains(address); });
+bool PeerPolicy::allowed(const IpAddress& address, const std::optional<IpAddress>& embedded) const {
+    return std::ranges::any_of(allow_, [&](const AddressRange& range) {
+        return range.contains(address) || (embedded && range.contains(*embedded));
+    });
 }
 
 bool PeerPolicy::is_own_address(const IpAddress& address) const {
     return std::ranges::find(own_addresses_, address) != own_addresses_.end();
 }
 
-PeerRefusal PeerPolicy::check_ipv4(const IpAddress& peer) const {
-    if (is_own_address(peer)) {
-        return PeerRefusal::relay_self;
-    }
-    return first_refusal(ipv4_refused, peer);
+bool PeerPolicy::is_relayed_port(const IpAddress& address, std::uint16_t port) const {
+    return std::ranges::any_of(relayed_ranges_, [&](const RelayedRange& range) {
+        return range.address == address && port >= range.port_min && port <= range.port_max;
+    });
 }
 
 }  // namespace hearth::turn

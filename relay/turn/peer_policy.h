@@ -26,34 +26,65 @@ enum class PeerRefusal : std::uint8_t {
     metadata,
     reserved,
     embedded_ipv4,  // v4 in a mapped/compat/NAT64/6to4 form that is itself refused; Teredo
-    relay_self,
+    relay_self,     // an address of the relay's host, not allow-listed
+    relay_service,  // a port hearthd listens on, at an address of its host: never allowed
 };
 const char* to_string(PeerRefusal refusal);
 
 class PeerPolicy {
   public:
-    // `allow` exempts ranges from every refusal (config `peer_allow`).
+    // `allow` exempts ranges from every refusal (config `peer_policy.allow`) but the relay's
+    // own ports.
     explicit PeerPolicy(std::vector<AddressRange> allow = {});
 
     // What refuses this peer, or PeerRefusal::none. Checked on CreatePermission,
     // ChannelBind, Send, Connect. No heap allocation.
-    PeerRefusal check(const IpAddress& peer) const;
+    PeerRefusal check(const TransportAddress& peer) const;
+    // What check() says about the port alone, for a peer whose address has a permission
+    // (a permission covers every port of an address, RFC 8656 §9): on the relay's own
+    // addresses the port decides. The Send indication's path: no heap allocation.
+    PeerRefusal check_port(const TransportAddress& peer) const;
 
-    // The relay's listening/relayed addresses: refused (relay_self) unless allowed, so a
-    // client cannot loop traffic through the relay back into itself.
+    // An address of the relay's host (its listeners, relayed addresses and interfaces):
+    // refused (relay_self) unless allowed, so a client cannot reach the host's own services
+    // through the relay from the host's own address.
     void add_own_address(const IpAddress& address);
+    // A port hearthd listens on (a TURN listener, the admin API): refused (relay_service)
+    // at any address of the relay's host, loopback included, whatever the allow-list says.
+    void add_service_port(std::uint16_t port);
+    // Allocations are relayed from `address` (also an own address), ports `port_min` to
+    // `port_max`: a peer there is another allocation, which two clients of this relay need
+    // to reach each other (relayed candidates on both sides). It is judged like any peer of
+    // that address: reachable when the address is public or allow-listed.
+    void add_relayed_range(const IpAddress& address, std::uint16_t port_min,
+                           std::uint16_t port_max);
 
     // The IPv4 address an IPv6 address carries in an IPv4-mapped, IPv4-compatible,
     // IPv4-translated, NAT64 or 6to4 form; nullopt for other addresses (and for IPv4).
     static std::optional<IpAddress> embedded_ipv4(const IpAddress& address);
+    // The IPv4 host an IPv6 address stands for: embedded_ipv4(), and also a Teredo
+    // client's own IPv4 address (RFC 4380 §4), which a packet to it does not go to directly.
+    static std::optional<IpAddress> ipv4_host_of(const IpAddress& address);
 
   private:
-    bool allowed(const IpAddress& address) const;
+    struct RelayedRange {
+        IpAddress address;
+        std::uint16_t port_min = 0;
+        std::uint16_t port_max = 0;
+    };
+    // The relay itself: its service ports, and its own addresses unless allowed or relayed.
+    PeerRefusal check_relay_self(const TransportAddress& peer,
+                                 const std::optional<IpAddress>& embedded) const;
+    PeerRefusal check_address(const IpAddress& peer,
+                              const std::optional<IpAddress>& embedded) const;
+    bool allowed(const IpAddress& address, const std::optional<IpAddress>& embedded) const;
     bool is_own_address(const IpAddress& address) const;
-    PeerRefusal check_ipv4(const IpAddress& peer) const;
+    bool is_relayed_port(const IpAddress& address, std::uint16_t port) const;
 
     std::vector<AddressRange> allow_;
     std::vector<IpAddress> own_addresses_;
+    std::vector<std::uint16_t> service_ports_;
+    std::vector<RelayedRange> relayed_ranges_;
 };
 
 }  // namespace hearth::turn

@@ -20,7 +20,7 @@ void TurnServer::count_peer_refusal(Allocation& allocation, const IpAddress& pee
 std::optional<RequestRefusal> TurnServer::vet_peer(Allocation& allocation,
                                                    const TransportAddress& peer) {
     // The policy first: a refused address gets 403 in whatever form it is written.
-    const PeerRefusal refusal = peer_policy_.check(peer.ip);
+    const PeerRefusal refusal = peer_policy_.check(peer);
     if (refusal != PeerRefusal::none) {
         count_peer_refusal(allocation, peer.ip, refusal);
         return RequestRefusal{TurnError::forbidden, "peer refused by the peer policy"};

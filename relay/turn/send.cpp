@@ -25,16 +25,21 @@ TurnServer::StunOutcome TurnServer::handle_send_indication(const stun::MessageVi
         return {};
     }
     // RFC 8656 §11.2: without a permission for the peer the data is discarded. A refused
-    // peer can never have one; on this drop path (only) the policy says which it was.
+    // address can never have one; on this drop path the policy says which it was.
     const RelayEndpoint* relay = allocation->relay_for(peer->ip.family);
     if (relay == nullptr || !allocation->has_permission(peer->ip, now)) {
-        if (const PeerRefusal refusal = peer_policy_.check(peer->ip);
-            refusal != PeerRefusal::none) {
+        if (const PeerRefusal refusal = peer_policy_.check(*peer); refusal != PeerRefusal::none) {
             count_peer_refusal(*allocation, peer->ip, refusal);
             return {};
         }
         ++allocation->client_to_peer.dropped_no_permission;
         ++counters_.dropped_no_permission;
+        return {};
+    }
+    // A permission is for an address, any port (RFC 8656 §9): on the relay's own addresses
+    // the port still decides (a listener, the admin API).
+    if (const PeerRefusal refusal = peer_policy_.check_port(*peer); refusal != PeerRefusal::none) {
+        count_peer_refusal(*allocation, peer->ip, refusal);
         return {};
     }
     if (!allocation->within_client_to_peer_budget(data->size(), now)) {

@@ -27,6 +27,8 @@ struct ServerCounters {
     std::uint64_t auth_failure_expired_username = 0;
     std::uint64_t auth_failure_bad_integrity = 0;
     std::uint64_t peer_policy_refusals = 0;
+    std::uint64_t tcp_allocations_refused = 0;  // 442: relay.tcp_allocations is off
+    std::uint64_t tcp_connect_denied_port = 0;  // 403: relay.tcp_denied_ports or the admin port
     std::uint64_t session_refusals = 0;
     std::uint64_t refreshes_without_store = 0;  // honoured while the session store was out
     std::uint64_t bans = 0;
@@ -100,6 +102,12 @@ inline constexpr std::array server_counter_rows = [] {
             "Source addresses banned after repeated authentication failures.", &S::bans},
         Row{"peer_policy_refusals", "hearth_peer_policy_refusals_total", "", counter,
             "Peers refused by the policy.", &S::peer_policy_refusals},
+        Row{"tcp_allocations_refused", "hearth_tcp_allocations_refused_total", "", counter,
+            "RFC 6062 TCP allocations refused with 442: relay.tcp_allocations is off.",
+            &S::tcp_allocations_refused},
+        Row{"tcp_connect_denied_port", "hearth_tcp_connect_denied_port_total", "", counter,
+            "RFC 6062 Connects refused with 403 for the peer's port (relay.tcp_denied_ports).",
+            &S::tcp_connect_denied_port},
         Row{"session_refusals", "hearth_session_refusals_total", "", counter,
             "Allocations refused by the store.", &S::session_refusals},
         Row{"refreshes_without_store", "hearth_refreshes_without_store_total", "", counter,

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "relay/stun/message.h"
 #include "relay/turn/allocation.h"
@@ -46,6 +47,10 @@ struct ServerSettings {
     std::uint32_t upkeep_requests_per_second = 200;
     // Relayed bandwidth per direction (token buckets, bits a second; 0 = no limit).
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
+    // RFC 6062 TCP relays; off: a TCP REQUESTED-TRANSPORT gets 442.
+    bool tcp_allocations = false;
+    // Ports an RFC 6062 Connect may not reach, on any peer address (403).
+    std::vector<std::uint16_t> tcp_denied_ports{25, 465, 587};
 };
 
 // The most an answer to an unauthenticated request (Binding, the first Allocate, any

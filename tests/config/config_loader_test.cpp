@@ -34,6 +34,9 @@ TEST(ConfigLoader, AppliesDefaults) {
     EXPECT_EQ(config.limits.upkeep_requests_per_second, 200u);
     EXPECT_EQ(config.admin.listen->to_string(), "127.0.0.1:9478");
     ASSERT_EQ(config.auth.secrets.size(), 1u);
+    // RFC 6062 TCP relays are off unless asked for; when on, mail ports stay closed.
+    EXPECT_FALSE(config.relay.tcp_allocations);
+    EXPECT_EQ(config.relay.tcp_denied_ports, (std::vector<std::uint16_t>{25, 465, 587}));
 }
 
 TEST(ConfigLoader, ReadsEveryGroup) {
@@ -42,7 +45,8 @@ log_level = "debug";
 workers = 3;
 listen = { udp = [ "127.0.0.1:3478", "[::1]:3478" ]; tcp = [ ]; tls = [ "127.0.0.1:5349" ]; };
 tls = { certificate = "/c.pem"; private_key = "/k.pem"; };
-relay = { ipv4 = "192.0.2.10"; ipv6 = "2001:db8::10"; port_min = 50000; port_max = 50100; };
+relay = { ipv4 = "192.0.2.10"; ipv6 = "2001:db8::10"; port_min = 50000; port_max = 50100;
+          tcp_allocations = true; tcp_denied_ports = [ 25, 6379 ]; };
 limits = { allocation_lifetime_max = 1800; max_channels_per_allocation = 8;
            upkeep_requests_per_second = 0; };
 session_store = { kind = "embedded"; sessions = ( { id = "s1"; state = "scheduled";
@@ -60,6 +64,8 @@ admin = { listen = ""; per_allocation_metrics = true; };
     EXPECT_EQ(config.listen.tls.size(), 1u);
     EXPECT_EQ(config.relay.ipv6->to_string(), "2001:db8::10");
     EXPECT_EQ(config.relay.port_min, 50000);
+    EXPECT_TRUE(config.relay.tcp_allocations);
+    EXPECT_EQ(config.relay.tcp_denied_ports, (std::vector<std::uint16_t>{25, 6379}));
     EXPECT_EQ(config.limits.allocation_lifetime_max.count(), 1800);
     EXPECT_EQ(config.limits.max_channels_per_allocation, 8u);
     ASSERT_EQ(config.session_store.sessions.size(), 1u);
@@ -84,6 +90,10 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
         {"relay = { ipv4 = \"::1\"; };\n", "test.conf:1: relay.ipv4: '::1' is not an IPv4 address"},
         {"relay = {\n port_min = 60000;\n port_max = 50000; };\n",
          "relay: port_min must not be above port_max"},
+        {"relay = { tcp_denied_ports = [ 25, 0 ]; };\n",
+         "test.conf:1: relay.tcp_denied_ports.[1]: must be between 1 and 65535"},
+        {"relay = { tcp_denied_ports = 25; };\n",
+         "test.conf:1: relay.tcp_denied_ports: must be an array of ports"},
         {"peer_policy = { allow = [ \"10.0.0.1/8\" ]; };\n",
          "test.conf:1: peer_policy.allow.[0]: '10.0.0.1/8' is not a CIDR range"},
         {"colour = \"blue\";\n", "test.conf:1: colour: unknown key"},

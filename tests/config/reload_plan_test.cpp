@@ -72,6 +72,9 @@ class ChangeOneKey {
     void ranges(const char* name, Reload reload, std::vector<AddressRange>& value) {
         visit(name, reload, [&] { value.push_back(*AddressRange::parse("10.9.0.0/16")); });
     }
+    void ports(const char* name, Reload reload, std::vector<std::uint16_t>& value) {
+        visit(name, reload, [&] { value.push_back(2525); });
+    }
     void secrets(const char* name, Reload reload, std::vector<auth::NamedSecret>& value) {
         visit(name, reload, [&] { value.push_back({"added", std::string(32, 'a')}); });
     }

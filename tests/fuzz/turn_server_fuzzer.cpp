@@ -27,7 +27,7 @@ const std::array peers{*TransportAddress::parse("8.8.8.8:5000"),
                        *TransportAddress::parse("[2001:4860::8888]:5000")};
 
 void require_allowed(const PeerPolicy& policy, const TransportAddress& peer) {
-    if (policy.check(peer.ip) != PeerRefusal::none) {
+    if (policy.check(peer) != PeerRefusal::none) {
         std::abort();
     }
 }
@@ -51,11 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     relay_sockets.ipv6_available = true;
     testing::RecordingEvents events;
     PeerPolicy policy;
-    policy.add_own_address(*IpAddress::parse("203.0.113.5"));
+    policy.add_relayed_range(*IpAddress::parse("203.0.113.5"), 50000, 50999);
     policy.add_own_address(server_address.ip);
+    policy.add_service_port(server_address.port);
     SharedLimits limits{AllocationQuota(64, 3), SessionBudgets(30'000'000),
                         SourceBanList(10, Seconds{60}, Seconds{300})};
-    TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, limits, 1);
+    ServerSettings settings;
+    settings.tcp_allocations = true;  // so that scripts reach RFC 6062 Connect
+    TurnServer server(settings, policy, authenticator, relay_sockets, events, limits, 1);
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     testing::FakeClientLink link;
     std::array<std::byte, peer_data_headroom + 4096 + peer_data_tailroom> peer_buffer{};

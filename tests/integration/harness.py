@@ -22,6 +22,8 @@ import zlib
 HEARTHD = os.environ.get("HEARTHD", "")
 SECRET = "integration-test-secret-0123456789"
 READY_TIMEOUT = 20.0
+# RFC 6062 TCP relays are off unless the config turns them on (relay.tcp_allocations).
+TCP_ALLOCATIONS = "tcp_allocations = true;"
 
 
 def free_port(kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)):
@@ -64,9 +66,11 @@ def make_certificate(directory, name="cert"):
     return certificate, key
 
 
-def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, relay_ipv6=""):
+def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, relay_ipv6="",
+                relay_extra=""):
     """`tls` is (port, certificate, key) to add a TLS listener; `relay_ipv6` enables IPv6
-    relays (and allows that address as a peer)."""
+    relays (and allows that address as a peer); `relay_extra` is more of the relay group,
+    e.g. TCP_ALLOCATIONS."""
     allow = '[ "127.0.0.0/8" ]' if allow_loopback else "[ ]"
     if allow_loopback and relay_ipv6:
         allow = f'[ "127.0.0.0/8", "{relay_ipv6}/128" ]'
@@ -78,7 +82,7 @@ workers = 2;
 realm = "hearth";
 listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; {tls_listen} }};
 {tls_files}
-relay = {{ ipv4 = "127.0.0.1"; ipv6 = "{relay_ipv6}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
+relay = {{ ipv4 = "127.0.0.1"; ipv6 = "{relay_ipv6}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; {relay_extra} }};
 auth = {{ secrets = ( {{ name = "test"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = (
     {{ id = "s1"; state = "active"; participants = [ "alice", "bob" ]; allocation_cap = 64; }},
@@ -169,6 +173,7 @@ class HearthTest(unittest.TestCase):
     extra_config = ""
     with_tls = False
     relay_ipv6 = ""
+    relay_extra = ""  # more keys of the relay group, e.g. TCP_ALLOCATIONS
     descriptor_limit = None  # RLIMIT_NOFILE for hearthd
 
     def setUp(self):
@@ -185,7 +190,8 @@ class HearthTest(unittest.TestCase):
         self.config_path = os.path.join(self.directory.name, "hearth.conf")
         with open(self.config_path, "w") as config:
             config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
-                                     self.extra_config, tls, self.relay_ipv6))
+                                     self.extra_config, tls, self.relay_ipv6,
+                                     self.relay_extra))
         # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
         self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT,
                                self.descriptor_limit)

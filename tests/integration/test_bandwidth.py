@@ -16,6 +16,8 @@ RATE_BPS = 400_000
 
 
 class BandwidthTest(harness.HearthTest):
+    relay_extra = harness.TCP_ALLOCATIONS  # one test relays over RFC 6062
+
     def setUp(self):
         self.admin_port = harness.free_port((socket.SOCK_STREAM,))
         self.extra_config = (

@@ -13,6 +13,7 @@ import harness
 
 class DescriptorExhaustionTest(harness.HearthTest):
     descriptor_limit = 160
+    relay_extra = harness.TCP_ALLOCATIONS  # a relayed TCP address pauses accepting too
     extra_config = """
 limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
            unauthenticated_requests_per_second = 1000;

@@ -14,10 +14,12 @@ import harness
 
 TOKEN = "peer-policy-test-token-0123456789"
 
-# Loopback, unspecified, cloud metadata, the private and shared ranges, link-local,
-# multicast, broadcast, and IPv4 hidden in IPv6 (mapped, compatible, NAT64, 6to4).
+# Loopback, unspecified, cloud metadata and platform addresses (AWS, GCP, Azure, Alibaba),
+# the private and shared ranges, link-local, multicast, broadcast, and IPv4 hidden in IPv6
+# (mapped, compatible, NAT64, 6to4).
 TRICKS = [
-    "127.0.0.1", "127.1.2.3", "0.0.0.0", "169.254.169.254", "169.254.1.1", "10.0.0.1",
+    "127.0.0.1", "127.1.2.3", "0.0.0.0", "169.254.169.254", "168.63.129.16", "100.100.100.200",
+    "169.254.1.1", "10.0.0.1",
     "172.16.0.1", "172.31.255.254", "192.168.1.1", "100.64.0.1", "224.0.0.1",
     "239.255.255.250", "255.255.255.255", "240.0.0.1",
     "::1", "::", "::ffff:127.0.0.1", "::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::",
@@ -28,6 +30,7 @@ TRICKS = [
 
 class PeerPolicyTricksTest(harness.HearthTest):
     allow_loopback = False
+    relay_extra = harness.TCP_ALLOCATIONS  # Connect is checked too
 
     def setUp(self):
         self.admin_port = harness.free_port((socket.SOCK_STREAM,))
@@ -123,6 +126,102 @@ class PeerPolicyTricksTest(harness.HearthTest):
         self.admin("/health")  # answered after the requests above were handled
         logged = [line for line in self.hearthd.lines[mark:] if "refused by the peer policy" in line]
         self.assertEqual(len(logged), 2, "\n".join(logged))
+
+
+class RelaySelfTest(harness.HearthTest):
+    """The harness's own allow-list, 127.0.0.0/8, covers every address hearthd listens on:
+    its TURN listeners and admin API must stay out of reach all the same, while relaying to
+    any other port of loopback, and between two allocations, works."""
+
+    relay_ports = (43000, 43999)
+    relay_extra = harness.TCP_ALLOCATIONS
+    with_tls = True
+
+    def setUp(self):
+        # Free for UDP as well: a UDP trap on the admin API's port number catches a Send.
+        self.admin_port = harness.free_port()
+        self.extra_config = (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
+                             f'token = "{TOKEN}"; }};')
+        super().setUp()
+
+    def admin(self, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def client(self, protocol=17):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        relayed = client.allocate(protocol)
+        return client, relayed
+
+    def own_services(self):
+        """hearthd's own ports, at its address and at others the kernel delivers here."""
+        return [("127.0.0.1", self.admin_port), ("127.0.0.1", self.port),
+                ("127.0.0.1", self.tls_port), ("127.0.0.2", self.admin_port),
+                ("::ffff:127.0.0.1", self.admin_port), ("0.0.0.0", self.port)]
+
+    def allocation(self):
+        return json.loads(self.admin("/v1/allocations"))["allocations"][0]
+
+    def test_the_admin_api_and_listeners_are_refused_with_403_though_allow_listed(self):
+        udp, _ = self.client()
+        tcp, _ = self.client(protocol=6)
+        for number, (host, port) in enumerate(self.own_services()):
+            for client, method, attributes in (
+                    (udp, harness.CREATE_PERMISSION, []),
+                    (udp, harness.CHANNEL_BIND, [(0x000C, struct.pack("!HH", 0x4000 + number, 0))]),
+                    (tcp, harness.CONNECT, [])):
+                transaction_id = os.urandom(12)
+                answer = client.request(
+                    method, attributes + [(0x0012, harness.xor_peer(host, port, transaction_id))],
+                    transaction_id)
+                self.assertEqual(harness.error_code(answer), 403, (method, host, port))
+        self.assertEqual(self.admin_metric("hearth_peer_policy_refusals_total"),
+                         3 * len(self.own_services()))
+
+    def admin_metric(self, name):
+        for line in self.admin("/metrics").splitlines():
+            if line.startswith(name + " "):
+                return int(float(line.split()[-1]))
+        self.fail(f"no {name}")
+
+    def test_a_send_to_the_admin_port_never_arrives_though_loopback_has_a_permission(self):
+        trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(trap.close)
+        trap.bind(("127.0.0.1", self.admin_port))
+        trap.settimeout(0.5)
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(10)
+        client, _ = self.client()
+        client.permit(*peer.getsockname())  # a permission for 127.0.0.1, every port
+        client.send_indication("127.0.0.1", self.admin_port, b"must not arrive")
+        client.send_indication("127.0.0.1", self.port, harness.binding_request(os.urandom(12)))
+        client.send_indication(*peer.getsockname(), b"another loopback port")
+        self.assertEqual(peer.recvfrom(64)[0], b"another loopback port")
+        with self.assertRaises(socket.timeout):
+            trap.recvfrom(64)
+        client.permit(*peer.getsockname())  # answered: every indication before it is handled
+        allocation = self.allocation()
+        self.assertEqual(allocation["client_to_peer"]["dropped"]["peer_policy"], 2)
+        self.assertEqual(allocation["client_to_peer"]["packets"], 1)
+        self.assertEqual(self.admin_metric("hearth_binding_requests_total"), 0)
+
+    def test_two_allocations_of_this_relay_reach_each_other(self):
+        # Both clients behind symmetric NATs: each one's relayed address is the other's peer.
+        first, first_relayed = self.client()
+        second, second_relayed = self.client()
+        first.permit(*second_relayed)
+        second.permit(*first_relayed)
+        first.send_indication(*second_relayed, b"hairpin")
+        data = harness.read_stun_from_stream(second.sock)
+        self.assertEqual(struct.unpack("!H", data[0:2])[0], 0x0017)  # a Data indication
+        attributes = {kind: value for kind, value, _ in harness.attributes(data)}
+        self.assertEqual(attributes[0x0013], b"hairpin")
+        self.assertEqual(harness.xor_address(attributes[0x0012], data[8:20]), first_relayed)
 
 
 if __name__ == "__main__":

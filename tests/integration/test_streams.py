@@ -91,6 +91,31 @@ class StreamTest(harness.HearthTest):
                 return
         self.fail("a handshake that never finishes held its connection past the deadline")
 
+    def tls_connection(self, context, session=None):
+        """A TLS connection to hearthd whose first request has been answered: a TLS 1.3
+        server sends its session tickets after the handshake, so any have arrived."""
+        sock = context.wrap_socket(self.tcp(self.tls_port), server_hostname="localhost",
+                                   session=session)
+        self.addCleanup(sock.close)
+        request = harness.binding_request(os.urandom(12))
+        sock.sendall(request)
+        self.assertEqual(harness.read_stun_from_stream(sock)[8:20], request[8:20])
+        return sock
+
+    def test_no_tls_session_is_resumed_neither_1_2_nor_1_3(self):
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            context.minimum_version = context.maximum_version = version
+            first = self.tls_connection(context)
+            self.assertEqual(first.version(), version.name.replace("_", "."))
+            session = first.session
+            if session is not None:
+                self.assertFalse(session.has_ticket, version)
+            second = self.tls_connection(context, session)
+            self.assertFalse(second.session_reused, version)
+
     def test_connections_per_source_address_are_bounded(self):
         kept = [self.tcp() for _ in range(6)]
         refused = self.tcp()

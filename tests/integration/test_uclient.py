@@ -23,6 +23,7 @@ class RelayTest(harness.HearthTest):
     extra_config = "limits = { auth_failures_before_ban = 1000; allocate_requests_per_second = 0; };"
 
     with_tls = True
+    relay_extra = harness.TCP_ALLOCATIONS  # uclient -T: RFC 6062 relays
 
     def uclient(self, *options, user="alice", session="s1", secret=harness.SECRET, port=None):
         if UCLIENT is None:

@@ -7,9 +7,16 @@
 namespace hearth::turn {
 namespace {
 
+// `address` at port 5000, which nothing in these tests listens on.
 PeerRefusal check(const PeerPolicy& policy, std::string_view address) {
     const auto parsed = IpAddress::parse(address);
     EXPECT_TRUE(parsed.has_value()) << address;
+    return policy.check(TransportAddress{*parsed, 5000});
+}
+
+PeerRefusal check_at(const PeerPolicy& policy, std::string_view address_and_port) {
+    const auto parsed = TransportAddress::parse(address_and_port);
+    EXPECT_TRUE(parsed.has_value()) << address_and_port;
     return policy.check(*parsed);
 }
 
@@ -40,6 +47,12 @@ TEST(PeerPolicy, RefusesEverySpecialRangeByDefault) {
         {"fd00::1", PeerRefusal::unique_local},
         {"ff02::1", PeerRefusal::multicast},
         {"fd00:ec2::254", PeerRefusal::metadata},
+        // Azure's platform address, public and yet only the VM's (WireServer, DNS); Alibaba
+        // Cloud's metadata service, inside CGNAT.
+        {"168.63.129.16", PeerRefusal::metadata},
+        {"100.100.100.200", PeerRefusal::metadata},
+        {"::ffff:168.63.129.16", PeerRefusal::embedded_ipv4},
+        {"64:ff9b::a83f:8110", PeerRefusal::embedded_ipv4},
         // IPv4 written inside IPv6: mapped, compatible, NAT64, 6to4.
         {"::ffff:127.0.0.1", PeerRefusal::embedded_ipv4},
         {"::ffff:169.254.169.254", PeerRefusal::embedded_ipv4},
@@ -56,8 +69,9 @@ TEST(PeerPolicy, RefusesEverySpecialRangeByDefault) {
 
 TEST(PeerPolicy, PermitsPublicAddressesInEveryForm) {
     const PeerPolicy policy;
-    for (const char* address : {"8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111",
-                                "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"}) {
+    for (const char* address :
+         {"8.8.8.8", "1.1.1.1", "93.184.216.34", "168.63.129.15", "168.63.129.17",
+          "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"}) {
         EXPECT_EQ(check(policy, address), PeerRefusal::none) << address;
     }
 }
@@ -75,8 +89,70 @@ TEST(PeerPolicy, RefusesTheRelaysOwnAddresses) {
     policy.add_own_address(*IpAddress::parse("203.0.113.7"));
     policy.add_own_address(*IpAddress::parse("2001:db8::7"));
     EXPECT_EQ(check(policy, "203.0.113.7"), PeerRefusal::relay_self);
-    EXPECT_EQ(check(policy, "::ffff:203.0.113.7"), PeerRefusal::embedded_ipv4);
-    EXPECT_NE(check(policy, "2001:db8::7"), PeerRefusal::none);
+    EXPECT_EQ(check(policy, "::ffff:203.0.113.7"), PeerRefusal::relay_self);
+    EXPECT_EQ(check(policy, "2001:db8::7"), PeerRefusal::relay_self);
+}
+
+// The policy of a relay whose allow-list covers its own addresses, as the demo's
+// 127.0.0.0/8 does, or a 10.0.0.0/8 opened for a media server beside a relay on 10.0.0.5.
+PeerPolicy relay_on_an_allowed_network() {
+    PeerPolicy policy({*AddressRange::parse("127.0.0.0/8"), *AddressRange::parse("10.0.0.0/8")});
+    for (const char* own : {"127.0.0.1", "10.0.0.5", "::1"}) {
+        policy.add_own_address(*IpAddress::parse(own));
+    }
+    for (const std::uint16_t port : {3478, 5349, 9478}) {  // TURN listeners, the admin API
+        policy.add_service_port(port);
+    }
+    policy.add_relayed_range(*IpAddress::parse("10.0.0.5"), 49152, 65535);
+    return policy;
+}
+
+TEST(PeerPolicy, RefusesTheRelaysOwnPortsWhateverTheAllowList) {
+    const auto policy = relay_on_an_allowed_network();
+    // Every address the kernel delivers to this host: its own, all of 127/8, ::1 and the
+    // unspecified address, in whichever spelling.
+    for (const char* peer : {"127.0.0.1:9478", "127.0.0.1:3478", "127.9.9.9:9478", "0.0.0.0:3478",
+                             "[::1]:9478", "[::]:3478", "[::ffff:127.0.0.1]:9478",
+                             "[64:ff9b::7f00:1]:9478", "10.0.0.5:5349", "[::ffff:10.0.0.5]:3478"}) {
+        EXPECT_EQ(check_at(policy, peer), PeerRefusal::relay_service) << peer;
+    }
+    // The same ports elsewhere are no business of this policy; other ports of the relay's
+    // host follow the allow-list.
+    for (const char* peer : {"10.0.0.6:9478", "8.8.8.8:3478", "127.0.0.1:5000", "10.0.0.5:22"}) {
+        EXPECT_EQ(check_at(policy, peer), PeerRefusal::none) << peer;
+    }
+}
+
+TEST(PeerPolicy, ThePortAloneRefusesASendToAPermittedAddress) {
+    // A permission is for an address, any port (RFC 8656 §9): a Send to 127.0.0.1 with a
+    // permission for it is checked on its port alone.
+    const auto policy = relay_on_an_allowed_network();
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("127.0.0.1:9478")),
+              PeerRefusal::relay_service);
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("10.0.0.5:3478")),
+              PeerRefusal::relay_service);
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("127.0.0.1:5000")), PeerRefusal::none);
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("8.8.8.8:9478")), PeerRefusal::none);
+}
+
+TEST(PeerPolicy, AnotherAllocationOfThisRelayIsReachableLikeAnyPeerOfItsAddress) {
+    // Two clients of one relay, each behind a symmetric NAT, reach each other only through
+    // each other's relayed addresses: on a public relay address (80.1.2.3) they are open...
+    PeerPolicy policy;
+    policy.add_relayed_range(*IpAddress::parse("80.1.2.3"), 49152, 65535);
+    policy.add_service_port(3478);
+    EXPECT_EQ(check_at(policy, "80.1.2.3:49152"), PeerRefusal::none);
+    EXPECT_EQ(check_at(policy, "80.1.2.3:65535"), PeerRefusal::none);
+    EXPECT_EQ(check_at(policy, "[::ffff:80.1.2.3]:50000"), PeerRefusal::none);
+    // ...while the relay host's other ports are not, nor are its listeners.
+    EXPECT_EQ(check_at(policy, "80.1.2.3:22"), PeerRefusal::relay_self);
+    EXPECT_EQ(check_at(policy, "80.1.2.3:49151"), PeerRefusal::relay_self);
+    EXPECT_EQ(check_at(policy, "80.1.2.3:3478"), PeerRefusal::relay_service);
+    // A relayed address in a refused range stays refused unless allow-listed.
+    PeerPolicy private_relay;
+    private_relay.add_relayed_range(*IpAddress::parse("10.0.0.5"), 49152, 65535);
+    EXPECT_EQ(check_at(private_relay, "10.0.0.5:50000"), PeerRefusal::private_range);
+    EXPECT_EQ(check_at(relay_on_an_allowed_network(), "10.0.0.5:50000"), PeerRefusal::none);
 }
 
 TEST(AddressRange, ParsesAndContains) {

@@ -1,6 +1,8 @@
 // The TURN state machine, request by request (RFC 8656 §7-§12).
 
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "relay/stun/channel_data.h"
 #include "tests/turn/turn_test_fixture.h"
@@ -326,6 +328,31 @@ TEST_F(TurnServerTest, SendToARefusedPeerIsDroppedAndCountedAsPolicy) {
     EXPECT_EQ(events_.peer_refusals, 1);
 }
 
+TEST_F(TurnServerTest, APermittedAddressOfTheRelayStillKeepsItsServicePortsShut) {
+    // The demo's policy: loopback allowed, and hearthd listening on 127.0.0.1.
+    PeerPolicy policy({*AddressRange::parse("127.0.0.0/8")});
+    policy.add_own_address(*IpAddress::parse("127.0.0.1"));
+    policy.add_service_port(9478);  // the admin API
+    server_.apply(ServerSettings{}, std::move(policy));
+    allocate();
+    EXPECT_EQ(create_permission(*TransportAddress::parse("127.0.0.1:9478")).error_code(), 403);
+    ASSERT_TRUE(create_permission(*TransportAddress::parse("127.0.0.1:5000")).is_success());
+    const auto send = [&](const char* peer) {
+        std::array<std::byte, 256> buffer{};
+        stun::MessageBuilder builder(buffer, stun::Method::send, stun::MessageClass::indication,
+                                     next_transaction());
+        builder.add_xor_address(attribute::xor_peer_address, *TransportAddress::parse(peer));
+        builder.add(attribute::data, as_bytes("GET /v1/sessions"));
+        const auto parsed = stun::MessageView::parse(builder.finish());
+        return server_.handle_stun(*parsed, tuple(), now_, &link_).to_peer;
+    };
+    // The permission for 127.0.0.1 covers its every port (RFC 8656 §9) but the admin API's.
+    EXPECT_FALSE(send("127.0.0.1:9478").has_value());
+    EXPECT_TRUE(send("127.0.0.1:5001").has_value());
+    EXPECT_EQ(server_.find(tuple())->client_to_peer.dropped_peer_policy, 2u);
+    EXPECT_EQ(server_.counters().peer_policy_refusals, 2u);
+}
+
 TEST_F(TurnServerTest, CreatePermissionForTheOtherFamilyGets443) {
     allocate();
     EXPECT_EQ(create_permission(*TransportAddress::parse("[2606:4700::1]:5000")).error_code(), 443);
@@ -529,6 +556,22 @@ TEST_F(TurnServerTest, TheUnauthenticatedRateOfASourceHoldsAcrossWorkers) {
     EXPECT_EQ(server_.counters().rate_limited + other_worker.counters().rate_limited, 2u);
 }
 
+TEST_F(TurnServerTest, OneIpv4HolderBehind6to4AddressesMeetsOneUnauthenticatedRate) {
+    // 100 Bindings, each from another address of 2002:c633:6407::/48 (all 198.51.100.7's,
+    // RFC 3056): 20 a second are answered, as for the IPv4 address itself.
+    int answered = 0;
+    for (int i = 0; i < 100; ++i) {
+        const auto subnet = std::to_string(i);
+        client_ = *TransportAddress::parse("[2002:c633:6407:" + subnet + "::" + subnet + "]:40000");
+        // A request over the rate is dropped: no answer at all.
+        answered += !request(
+                         stun::Method::binding, [](auto&, const auto&) {}, false)
+                         .bytes.empty();
+    }
+    EXPECT_EQ(answered, 20);
+    EXPECT_EQ(server_.counters().rate_limited, 80u);
+}
+
 TEST_F(TurnServerTest, ABanHoldsOnEveryWorker) {
     // Another worker's state machine, sharing this one's limits as hearthd's workers do.
     TurnServer other_worker(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_,
@@ -555,7 +598,15 @@ namespace {
 // RFC 6062: what the state machine decides before the I/O layer opens any connection.
 class TcpRelayTest : public TurnServerTest {
   protected:
-    TcpRelayTest() { transport_ = ClientTransport::tcp; }
+    TcpRelayTest() {
+        transport_ = ClientTransport::tcp;
+        server_.apply(tcp_on(), PeerPolicy{});
+    }
+    static ServerSettings tcp_on() {
+        ServerSettings settings;
+        settings.tcp_allocations = true;
+        return settings;
+    }
     Answer allocate_tcp() {
         return request(stun::Method::allocate, [](stun::MessageBuilder& builder, const auto&) {
             const std::array<std::byte, 4> tcp{std::byte{6}, {}, {}, {}};
@@ -582,6 +633,33 @@ TEST_F(TcpRelayTest, ConnectToARefusedPeerGets403) {
     ASSERT_TRUE(allocate_tcp().is_success());
     EXPECT_EQ(connect(*TransportAddress::parse("10.0.0.1:80")).error_code(), 403);
     EXPECT_FALSE(last_outcome_.tcp_connect.has_value());
+}
+
+TEST_F(TcpRelayTest, TcpAllocationsAreOffByDefaultWith442Counted) {
+    server_.apply(ServerSettings{}, PeerPolicy{});
+    const auto refused = allocate_tcp();
+    EXPECT_EQ(refused.error_code(), 442);  // RFC 6062 §5.1: the server does not do TCP relays
+    EXPECT_TRUE(refused.message().has(stun::attribute::message_integrity));
+    EXPECT_EQ(server_.counters().tcp_allocations_refused, 1u);
+    EXPECT_EQ(server_.allocation_count(), 0u);
+    EXPECT_EQ(relay_sockets_.open_count, 0);
+    EXPECT_TRUE(allocate().is_success());  // UDP relays over the same connection still work
+}
+
+TEST_F(TcpRelayTest, ConnectToADeniedPortGets403CountedAndNothingOpened) {
+    ASSERT_TRUE(allocate_tcp().is_success());
+    for (const char* peer : {"8.8.8.8:25", "8.8.8.8:465", "1.1.1.1:587"}) {
+        EXPECT_EQ(connect(*TransportAddress::parse(peer)).error_code(), 403) << peer;
+        EXPECT_FALSE(last_outcome_.tcp_connect.has_value()) << peer;
+    }
+    EXPECT_EQ(server_.counters().tcp_connect_denied_port, 3u);
+    EXPECT_FALSE(server_.find(tuple())->has_permission(peer_.ip, now_.monotonic));
+    // The list is the operator's: a port taken off it may be reached.
+    auto settings = tcp_on();
+    settings.tcp_denied_ports = {465};
+    server_.apply(settings, PeerPolicy{});
+    EXPECT_TRUE(connect(*TransportAddress::parse("8.8.8.8:25")).bytes.empty());
+    EXPECT_TRUE(last_outcome_.tcp_connect.has_value());
 }
 
 TEST_F(TcpRelayTest, ChannelsAndSendNeedAUdpAllocation) {
