@@ -44,16 +44,17 @@ std::uint64_t RateMeter::bits_per_second(std::int64_t now_second) const {
     return total * 8 / window_seconds;
 }
 
+// RFC 3550 A.1 init_seq, then the first packet counted: the sequence accounting starts
+// at whatever number the sender chose, 0 and 65535 like any other (a first packet
+// treated as the successor of 65535 would count a wrap that never happened).
 void RtpSource::start(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp,
                       TimePoint arrival) {
     *this = RtpSource{};
     ssrc_ = ssrc;
     restart(sequence);
-    max_sequence_ = static_cast<std::uint16_t>(sequence - 1);
-    received_ = 0;
     first_timestamp_ = timestamp;
     first_arrival_ = arrival;
-    update(sequence, timestamp, arrival);
+    count(timestamp, arrival);
 }
 
 void RtpSource::restart(std::uint16_t sequence) {
@@ -89,8 +90,12 @@ void RtpSource::update(std::uint16_t sequence, std::uint32_t timestamp, TimePoin
         }
     }
     // else: a duplicate or a reordered packet; counted as received, as A.3 does.
-    ++received_;
+    count(timestamp, arrival);
+}
 
+// One packet received: counted, and its transit taken into the jitter (A.8).
+void RtpSource::count(std::uint32_t timestamp, TimePoint arrival) {
+    ++received_;
     if (clock_rate_ == 0) {
         estimate_clock_rate(timestamp, arrival);
         return;

@@ -47,6 +47,7 @@ class RtpSource {
 
   private:
     void restart(std::uint16_t sequence);
+    void count(std::uint32_t timestamp, TimePoint arrival);
     void estimate_clock_rate(std::uint32_t timestamp, TimePoint arrival);
 
     std::uint32_t ssrc_ = 0;

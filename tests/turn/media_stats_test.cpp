@@ -49,6 +49,13 @@ TEST(RtpAccounting, CountsLossReorderingDuplicatesAndWraps) {
         {"duplicate", {1, 2, 2, 3}, 3, 0},  // A.3: duplicates count as received
         {"wraps past 65535", {65534, 65535, 0, 1}, 4, 0},
         {"loss across the wrap", {65534, 65535, 1, 2}, 5, 1},
+        // Every first sequence number is a start like any other, 0 and 65535 included.
+        {"starts at 0", {0, 1, 2, 3}, 4, 0},
+        {"starts at 0 with a loss", {0, 1, 3}, 4, 1},
+        {"starts at 65535", {65535, 0, 1}, 3, 0},
+        {"starts at 65535 and loses the wrap", {65535, 1, 2}, 4, 1},
+        {"starts at 0, the next reordered", {0, 2, 1, 3}, 4, 0},
+        {"starts at 1, reordered before it", {1, 0, 2}, 2, 0},
     };
     for (const auto& test : cases) {
         LegStats leg;
@@ -124,6 +131,25 @@ TEST(QualityScore, FallsWithLossJitterAndDrops) {
     EXPECT_EQ(quality_score(0, 70, 0), 75);
     EXPECT_EQ(quality_score(0, 0, 0.05), 85);
     EXPECT_EQ(quality_score(0.5, 500, 0.5), 0);
+}
+
+TEST(RtpAccounting, AStreamThatRestartsIsCountedFromItsRestart) {
+    // RFC 3550 A.1: a jump too large for reordering or loss, confirmed by the next
+    // packet, is a restarted sender (a new encoder, a renegotiation): counted afresh from
+    // that confirming packet, as if it were the first.
+    LegStats leg;
+    const auto totals = feed({100, 101, 102, 40000, 40001, 40002, 40004}, leg);
+    EXPECT_EQ(totals.rtp_expected, 4u);  // 40001..40004
+    EXPECT_EQ(totals.rtp_lost, 1);       // 40003
+    LegStats at_zero;
+    const auto restarted_at_zero = feed({30000, 30001, 0, 1, 2}, at_zero);
+    EXPECT_EQ(restarted_at_zero.rtp_expected, 2u);  // 1..2
+    EXPECT_EQ(restarted_at_zero.rtp_lost, 0);
+    // A lone stray packet far off is not a restart: the stream goes on.
+    LegStats stray;
+    const auto after_stray = feed({10, 11, 50000, 12, 13}, stray);
+    EXPECT_EQ(after_stray.rtp_expected, 4u);
+    EXPECT_EQ(after_stray.rtp_lost, 0);
 }
 
 }  // namespace
