@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <span>
 #include <vector>
 
 #include "bench_fakes.h"
@@ -81,16 +82,42 @@ struct Fixture {
     }
 };
 
+// The payload as media is: an RTP header (RFC 3550 §5.1, version 2, payload type 111)
+// whose sequence number and timestamp advance with `packet`, which the relay's RTP
+// statistics read on every packet; or opaque bytes, which they look at and pass.
+void write_payload(std::span<std::byte> payload, bool rtp, std::uint32_t packet) {
+    if (!rtp) {
+        return;  // zeros: not RTP (RFC 7983 first byte 0)
+    }
+    payload[0] = std::byte{0x80};
+    payload[1] = std::byte{111};
+    payload[2] = static_cast<std::byte>(packet >> 8);
+    payload[3] = static_cast<std::byte>(packet);
+    const std::uint32_t timestamp = packet * 960;
+    for (int i = 0; i < 4; ++i) {
+        payload[4 + static_cast<std::size_t>(i)] =
+            static_cast<std::byte>(timestamp >> (24 - 8 * i));
+        payload[8 + static_cast<std::size_t>(i)] = std::byte{0x5E};  // the SSRC
+    }
+}
+
+// Args: allocations, payload bytes, RTP (1) or opaque (0).
 void BM_ChannelDataToPeer(benchmark::State& state) {
     Fixture fixture(static_cast<int>(state.range(0)));
+    const bool rtp = state.range(2) != 0;
     std::vector<std::byte> datagram(4 + static_cast<std::size_t>(state.range(1)));
     datagram[0] = std::byte{0x40};
     datagram[1] = std::byte{0x01};
     datagram[2] = static_cast<std::byte>(state.range(1) >> 8);
     datagram[3] = static_cast<std::byte>(state.range(1));
+    const std::span<std::byte> payload(datagram.data() + 4, datagram.size() - 4);
     std::size_t next = 0;
+    std::uint32_t packet = 0;
     for (auto _ : state) {
         const auto& tuple = fixture.tuples[next];
+        if (next == 0) {
+            write_payload(payload, rtp, ++packet);  // each allocation sees one stream in order
+        }
         next = next + 1 == fixture.tuples.size() ? 0 : next + 1;
         // A millisecond a packet keeps every allocation well under its bandwidth limit.
         fixture.now.monotonic += std::chrono::milliseconds(1);
@@ -99,14 +126,25 @@ void BM_ChannelDataToPeer(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ChannelDataToPeer)->Args({10, 160})->Args({1000, 160})->Args({1000, 1200});
+BENCHMARK(BM_ChannelDataToPeer)
+    ->Args({10, 160, 0})
+    ->Args({1000, 160, 0})
+    ->Args({1000, 1200, 0})
+    ->Args({10, 160, 1})
+    ->Args({1000, 160, 1})
+    ->Args({1000, 1200, 1});
 
+// Args: payload bytes, RTP (1) or opaque (0).
 void BM_PeerDatagramToClient(benchmark::State& state) {
     Fixture fixture(1);
     Allocation& allocation = *fixture.server.find(fixture.tuples.front());
     const auto payload = static_cast<std::size_t>(state.range(0));
+    const bool rtp = state.range(1) != 0;
     std::vector<std::byte> buffer(peer_data_headroom + payload + peer_data_tailroom);
+    std::uint32_t packet = 0;
     for (auto _ : state) {
+        // Wrapping writes a header in front, never over the payload: rewritten each time.
+        write_payload(std::span(buffer).subspan(peer_data_headroom, payload), rtp, ++packet);
         fixture.now.monotonic += std::chrono::milliseconds(1);
         auto message = fixture.server.wrap_peer_datagram(allocation, fixture.peer, buffer, payload,
                                                          fixture.now.monotonic, false);
@@ -114,6 +152,10 @@ void BM_PeerDatagramToClient(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_PeerDatagramToClient)->Arg(160)->Arg(1200);
+BENCHMARK(BM_PeerDatagramToClient)
+    ->Args({160, 0})
+    ->Args({1200, 0})
+    ->Args({160, 1})
+    ->Args({1200, 1});
 
 }  // namespace
