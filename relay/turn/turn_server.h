@@ -23,6 +23,10 @@
 #include "relay/turn/server_counters.h"
 #include "relay/turn/shared_limits.h"
 
+namespace hearth::stun {
+class MessageBuilder;
+}
+
 namespace hearth::turn {
 
 struct AllocateRequest;
@@ -49,11 +53,12 @@ struct ServerSettings {
 };
 
 // The most an answer to an unauthenticated request (Binding, the first Allocate, any
-// error before MESSAGE-INTEGRITY is checked) may exceed the request by, in bytes: a 401
-// (ERROR-CODE, the longest realm the config allows, the 40-character nonce, FINGERPRINT)
-// to a bare 20-byte header. Unauthenticated answers carry no SOFTWARE to stay within it. With the
-// per-source rate (limits.unauthenticated_requests_per_second) this bounds what a spoofed source
-// can reflect at a victim.
+// error before the credentials are checked) may exceed the request by, in bytes: a 401
+// (ERROR-CODE, the longest realm the config allows, the 28-character nonce,
+// PASSWORD-ALGORITHMS, FINGERPRINT) to a bare 20-byte header. Unauthenticated answers carry
+// no SOFTWARE to stay within it. With the per-source rate
+// (limits.unauthenticated_requests_per_second) this bounds what a spoofed source can reflect
+// at a victim.
 constexpr std::size_t max_unauthenticated_growth = 140;
 
 // Where a datagram from the client goes: out of `relay` to `peer`.
@@ -84,14 +89,14 @@ class TurnServer {
         Allocation* allocation = nullptr;
         TransportAddress peer;
         stun::TransactionId transaction_id{};
-        stun::Md5Key key{};
+        stun::IntegrityKey key;
     };
     // RFC 6062 §5.4: pair this client connection with the peer connection `connection_id`.
     struct TcpConnectionBind {
         std::uint32_t connection_id = 0;
         std::string username;
         stun::TransactionId transaction_id{};
-        stun::Md5Key key{};
+        stun::IntegrityKey key;
     };
     struct StunOutcome {
         stun::Bytes response;             // to the client; empty: nothing to send
@@ -126,9 +131,10 @@ class TurnServer {
                                    TimePoint now, bool pad_to_four);
 
     // An answer the I/O layer sends later (RFC 6062 Connect and ConnectionBind): success,
-    // or `error`; CONNECTION-ID when given; always with MESSAGE-INTEGRITY.
+    // or `error`; CONNECTION-ID when given; always signed with the request's key, in the
+    // integrity attribute it calls for (MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256).
     stun::Bytes late_answer(stun::Method method, const stun::TransactionId& transaction_id,
-                            const stun::Md5Key& key, std::optional<TurnError> error,
+                            const stun::IntegrityKey& key, std::optional<TurnError> error,
                             std::optional<std::uint32_t> connection_id);
 
     // Deletes allocations whose lifetime ran out and prunes their tables.
@@ -188,6 +194,7 @@ class TurnServer {
     StunOutcome error_response(Request& request, TurnError error, std::string_view why);
     StunOutcome unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
                                       TurnError error, std::string_view why, const Now& now);
+    void add_challenge(stun::MessageBuilder& builder, const FiveTuple& tuple, const Now& now);
     StunOutcome allocate_success(Request& request, const Allocation& allocation,
                                  std::optional<TurnError> additional_family_error);
     StunOutcome try_alternate(Request& request, std::string_view why);
