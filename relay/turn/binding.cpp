@@ -1,5 +1,5 @@
 // Binding (RFC 8489 §6.3.1): the one request answered without credentials, so it is
-// rate-limited per source and its answer kept small (max_unauthenticated_growth).
+// rate-limited per source and its answer kept small (max_unauthenticated_answer).
 
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
@@ -32,7 +32,7 @@ TurnServer::StunOutcome TurnServer::handle_binding(Request& request) {
     if (request.credentials) {
         builder.add_integrity(request.credentials->key);
     }
-    builder.add_fingerprint();  // no SOFTWARE: see max_unauthenticated_growth
+    builder.add_fingerprint();  // no SOFTWARE: see max_unauthenticated_answer
     return StunOutcome::reply(builder.finish());
 }
 

@@ -234,17 +234,22 @@ TurnServer::StunOutcome TurnServer::unauthenticated_error(const stun::MessageVie
         message.has(attribute::message_integrity_sha256)) {
         events_.request_refused(tuple, message.method(), error, why);
     }
-    // Kept small on purpose: no SOFTWARE (see max_unauthenticated_growth).
+    // Kept small on purpose (max_unauthenticated_answer): no reason phrase (RFC 8489 §14.8
+    // makes it diagnostic text of fewer than 128 characters; none is fewer), no SOFTWARE,
+    // and FINGERPRINT only for a client that uses it (RFC 8489 §14.7 and RFC 8656 leave it
+    // optional; a client that demultiplexes by it puts it in its requests).
     MessageBuilder builder(response_buffer_, message.method(), MessageClass::error_response,
                            message.transaction_id());
-    builder.add_error_code(code_of(error), reason_phrase(error));
+    builder.add_error_code(code_of(error), "");
     if (error == TurnError::unknown_attribute) {
         builder.add_unknown_attributes(message.unknown_comprehension_required());
     }
     if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
         add_challenge(builder, tuple, now);
     }
-    builder.add_fingerprint();
+    if (message.fingerprint_offset()) {
+        builder.add_fingerprint();
+    }
     return StunOutcome::reply(builder.finish());
 }
 

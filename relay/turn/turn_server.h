@@ -4,6 +4,7 @@
 // allocations, answers requests with the bytes to send back, and tells the I/O layer
 // where relayed data goes. It takes the time as an argument and never touches a socket.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -52,14 +53,27 @@ struct ServerSettings {
     std::uint64_t allocation_bandwidth_bps = 10'000'000;
 };
 
-// The most an answer to an unauthenticated request (Binding, the first Allocate, any
-// error before the credentials are checked) may exceed the request by, in bytes: a 401
-// (ERROR-CODE, the longest realm the config allows, the 28-character nonce,
-// PASSWORD-ALGORITHMS, FINGERPRINT) to a bare 20-byte header. Unauthenticated answers carry
-// no SOFTWARE to stay within it. With the per-source rate
-// (limits.unauthenticated_requests_per_second) this bounds what a spoofed source can reflect
-// at a victim.
-constexpr std::size_t max_unauthenticated_growth = 140;
+// The longest nonce an Authenticator issues (auth::NonceIssuer::size; tests/net checks it).
+constexpr std::size_t max_nonce_size = 28;
+
+// The most an answer to an unauthenticated request (Binding, the first Allocate, any error
+// before the credentials are checked) may be, in bytes: three times the request, except
+// where the challenge the RFC requires is larger. A 401 or 438 (RFC 8489 §9.2.4) carries
+// ERROR-CODE (8 bytes: no reason phrase), REALM, NONCE and PASSWORD-ALGORITHMS (12), and
+// FINGERPRINT only when the request had one: 76 bytes and the realm (padded to 4) to a bare
+// 20-byte header. With the default realm "hearth" that is 84 bytes, exactly three times the
+// smallest Allocate (28); only requests of a bare header, or with one empty attribute, get
+// more than three times their size (84 bytes to 20 and 24; 92 to a header with FINGERPRINT).
+// Unauthenticated answers carry no SOFTWARE. With the per-source rate
+// (limits.unauthenticated_requests_per_second) this bounds what a spoofed source can reflect at a
+// victim (SECURITY.md, "No amplification").
+constexpr std::size_t max_unauthenticated_answer(std::size_t request_size, std::size_t realm_size,
+                                                 bool request_has_fingerprint) {
+    constexpr auto padded = [](std::size_t length) { return (length + 3) & ~std::size_t{3}; };
+    const std::size_t challenge = 20 + 8 + (4 + padded(realm_size)) + (4 + padded(max_nonce_size)) +
+                                  12 + (request_has_fingerprint ? 8 : 0);
+    return std::max(3 * request_size, challenge);
+}
 
 // Where a datagram from the client goes: out of `relay` to `peer`.
 struct PeerSend {

@@ -9,6 +9,7 @@
 
 #include "auth/credential.h"
 #include "relay/stun/message_builder.h"
+#include "relay/turn/turn_server.h"
 
 namespace hearth::relay {
 namespace {
@@ -193,9 +194,10 @@ class TurnRestCredentialsTest : public ::testing::Test {
     }
 };
 
-TEST_F(TurnRestCredentialsTest, ItsNoncesCarryTheCookieOfTheirFeatures) {
-    EXPECT_EQ(nonce(false).size(), auth::NonceIssuer::size);
-    EXPECT_EQ(nonce(true).size(), auth::NonceIssuer::size);
+// turn::max_unauthenticated_answer counts on nonces of this length.
+TEST_F(TurnRestCredentialsTest, ItsNoncesAreAsLongAsTheAmplificationBoundAssumes) {
+    EXPECT_EQ(nonce(false).size(), turn::max_nonce_size);
+    EXPECT_EQ(nonce(true).size(), turn::max_nonce_size);
     EXPECT_TRUE(nonce(false).starts_with("obMatJos2AAAB"));
     EXPECT_TRUE(nonce(true).starts_with("obMatJos2AAAD"));
 }
