@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "auth/base64.h"
@@ -31,11 +32,9 @@ std::string NonceIssuer::text(std::uint32_t expiry, std::string_view cookie,
     for (std::size_t i = 0; i < expiry_bytes; ++i) {
         input[i] = static_cast<std::byte>(expiry >> (24 - 8 * i));
     }
-    std::copy_n(reinterpret_cast<const std::byte*>(cookie.data()), stun::nonce_cookie_size,
-                input.begin() + expiry_bytes);
-    std::copy_n(
-        client.bytes.begin(), client.size(),
-        reinterpret_cast<std::uint8_t*>(input.data()) + expiry_bytes + stun::nonce_cookie_size);
+    std::memcpy(input.data() + expiry_bytes, cookie.data(), stun::nonce_cookie_size);
+    std::memcpy(input.data() + expiry_bytes + stun::nonce_cookie_size, client.bytes.data(),
+                client.size());
     const auto mac = stun::hmac_sha256(
         key_, std::span(input.data(), expiry_bytes + stun::nonce_cookie_size + client.size()));
     std::array<std::byte, expiry_bytes + mac_bytes> body{};
