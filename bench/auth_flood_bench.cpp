@@ -91,8 +91,9 @@ struct Fixture {
         fill(builder);
         builder.add_string(stun::attribute::username, username);
         builder.add_string(stun::attribute::realm, "hearth");
-        builder.add_string(stun::attribute::nonce,
-                           authenticator.issue_nonce(tuple.client.ip, now_unix));
+        builder.add_string(
+            stun::attribute::nonce,
+            authenticator.issue_nonce(tuple.client.ip, now_unix, {.password_algorithms = true}));
         builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", password));
         const auto bytes = builder.finish();
         return {bytes.begin(), bytes.end()};

@@ -21,9 +21,11 @@ using bench::NullRelaySockets;
 class OpenAuthenticator final : public Authenticator {
   public:
     std::string_view realm() const override { return "hearth"; }
-    std::string issue_nonce(const IpAddress&, std::int64_t) override { return "n"; }
+    std::string issue_nonce(const IpAddress&, std::int64_t, stun::SecurityFeatures) override {
+        return "n";
+    }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView&, const IpAddress&,
-                                                         std::int64_t) override {
+                                                         std::int64_t, std::string_view) override {
         return Credentials{Owner{"u", "s", "u", 0}, {}};
     }
     SessionRefusal admit_allocation(const Owner&, std::int64_t) override {

@@ -266,8 +266,9 @@ struct AdminSection {
     }
 };
 
-// 1 to 64 characters: a longer realm would enlarge every 401 past
-// turn::max_unauthenticated_growth (RFC 8489 allows 127).
+// 1 to 64 characters (RFC 8489 allows 127): every 401 carries the realm, and
+// turn::max_unauthenticated_answer grows with it; up to 8 characters keep the 401 to the
+// smallest Allocate within three times its size.
 const char* check_realm(const std::string& value);
 // RFC 8489 §14.14: SOFTWARE is fewer than 128 characters.
 const char* check_software(const std::string& value);

@@ -23,6 +23,8 @@ struct ServerCounters {
     std::uint64_t auth_failure_missing_attributes = 0;
     std::uint64_t auth_failure_wrong_realm = 0;
     std::uint64_t auth_failure_stale_nonce = 0;
+    std::uint64_t auth_failure_bid_down = 0;
+    std::uint64_t auth_failure_unknown_userhash = 0;
     std::uint64_t auth_failure_malformed_username = 0;
     std::uint64_t auth_failure_expired_username = 0;
     std::uint64_t auth_failure_bad_integrity = 0;
@@ -48,11 +50,13 @@ struct ServerCounters {
 };
 
 // The counter of each AuthFailure, in the enum's order.
-inline constexpr std::array<std::uint64_t ServerCounters::*, 7> auth_failure_counters{
+inline constexpr std::array<std::uint64_t ServerCounters::*, 9> auth_failure_counters{
     &ServerCounters::auth_failure_missing_integrity,
     &ServerCounters::auth_failure_missing_attributes,
     &ServerCounters::auth_failure_wrong_realm,
     &ServerCounters::auth_failure_stale_nonce,
+    &ServerCounters::auth_failure_bid_down,
+    &ServerCounters::auth_failure_unknown_userhash,
     &ServerCounters::auth_failure_malformed_username,
     &ServerCounters::auth_failure_expired_username,
     &ServerCounters::auth_failure_bad_integrity,
@@ -91,6 +95,10 @@ inline constexpr std::array server_counter_rows = [] {
             counter, auth_help, &S::auth_failure_wrong_realm},
         Row{"auth_failure.stale_nonce", "hearth_auth_failures_total", R"(reason="stale_nonce")",
             counter, auth_help, &S::auth_failure_stale_nonce},
+        Row{"auth_failure.bid_down", "hearth_auth_failures_total", R"(reason="bid_down")", counter,
+            auth_help, &S::auth_failure_bid_down},
+        Row{"auth_failure.unknown_userhash", "hearth_auth_failures_total",
+            R"(reason="unknown_userhash")", counter, auth_help, &S::auth_failure_unknown_userhash},
         Row{"auth_failure.malformed_username", "hearth_auth_failures_total",
             R"(reason="malformed_username")", counter, auth_help,
             &S::auth_failure_malformed_username},

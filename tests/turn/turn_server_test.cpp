@@ -34,42 +34,6 @@ TEST_F(TurnServerTest, BindingAnswersWithTheClientsAddress) {
     EXPECT_TRUE(stun::verify_fingerprint(answer.message()));
 }
 
-// RFC 8489 §16.1.2 / RFC 8656 §21: a server must not be an amplifier for spoofed sources.
-TEST_F(TurnServerTest, UnauthenticatedAnswersStayWithinTheGrowthMargin) {
-    authenticator_.realm_value = std::string(64, 'r');  // the longest realm the config allows
-    authenticator_.nonce_value = std::string(40, 'n');  // the nonce's real length
-    const auto answer_size = [&](stun::Method method, std::uint16_t extra_attributes,
-                                 bool with_transport, const TransportAddress& from) {
-        std::array<std::byte, 256> buffer{};
-        stun::MessageBuilder builder(buffer, method, stun::MessageClass::request,
-                                     next_transaction());
-        if (with_transport) {
-            const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
-            builder.add(attribute::requested_transport, udp);
-        }
-        for (std::uint16_t i = 0; i < extra_attributes; ++i) {
-            builder.add(static_cast<std::uint16_t>(0x0031 + i), {});  // unknown, required
-        }
-        const auto bytes = builder.finish();
-        client_ = from;
-        const auto outcome =
-            server_.handle_stun(*stun::MessageView::parse(bytes), tuple(), now_, &link_);
-        EXPECT_FALSE(outcome.response.empty());
-        EXPECT_LE(outcome.response.size(), bytes.size() + max_unauthenticated_growth)
-            << "method " << static_cast<int>(method) << ", request of " << bytes.size();
-        return outcome.response.size();
-    };
-    const auto v4 = *TransportAddress::parse("198.51.100.7:40000");
-    const auto v6 = *TransportAddress::parse("[2001:db8::7]:40000");
-    answer_size(stun::Method::binding, 0, false, v4);
-    answer_size(stun::Method::binding, 0, false, v6);
-    answer_size(stun::Method::binding, 8, false, v6);             // 420 listing unknown attributes
-    answer_size(static_cast<stun::Method>(0x00F), 0, false, v4);  // 400 unknown method
-    answer_size(stun::Method::allocate, 0, true, v4);             // 401 to the smallest Allocate
-    // The worst case the margin is drawn from: a 401 to a bare header.
-    EXPECT_EQ(answer_size(stun::Method::refresh, 0, false, v4), 20 + max_unauthenticated_growth);
-}
-
 TEST_F(TurnServerTest, AllocateWithoutCredentialsGets401WithRealmAndNonce) {
     const auto answer = request(stun::Method::allocate, udp_transport, false);
     EXPECT_EQ(answer.error_code(), 401);
