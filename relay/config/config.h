@@ -102,7 +102,11 @@ struct LimitsSection {
     std::uint32_t allocate_requests_per_second = 20;         // authenticated, per source
     // Refresh, CreatePermission, ChannelBind and Connect, authenticated, per source.
     std::uint32_t upkeep_requests_per_second = 200;
-    std::uint32_t auth_failures_before_ban = 10;  // within auth_failure_window; 0 = no bans
+    // Within auth_failure_window: failures of one username from one source before it is
+    // banned from there, and failures from one source, any usernames, before the source is
+    // throttled (relay/turn/source_ban_list.h). 0 = never.
+    std::uint32_t auth_failures_before_ban = 10;
+    std::uint32_t auth_failures_before_throttle = 30;
     std::chrono::seconds auth_failure_window{60};
     std::chrono::seconds auth_ban{300};
     // Relayed bandwidth per direction, bits a second (token buckets; 0 = no limit): each
@@ -137,6 +141,8 @@ struct LimitsSection {
         visit.number("upkeep_requests_per_second", live, 0, 1'000'000,
                      s.upkeep_requests_per_second...);
         visit.number("auth_failures_before_ban", live, 0, 1'000'000, s.auth_failures_before_ban...);
+        visit.number("auth_failures_before_throttle", live, 0, 1'000'000,
+                     s.auth_failures_before_throttle...);
         visit.seconds("auth_failure_window", live, 1, 86400, s.auth_failure_window...);
         visit.seconds("auth_ban", live, 1, 86400, s.auth_ban...);
         visit.number("allocation_bandwidth_bps", live, 0, 100'000'000'000LL,

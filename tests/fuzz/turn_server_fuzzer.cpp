@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     policy.add_own_address(*IpAddress::parse("203.0.113.5"));
     policy.add_own_address(server_address.ip);
     SharedLimits limits{AllocationQuota(64, 3), SessionBudgets(30'000'000),
-                        SourceBanList(10, Seconds{60}, Seconds{300})};
+                        SourceBanList(10, Seconds{60}, Seconds{300}, 30)};
     TurnServer server(ServerSettings{}, policy, authenticator, relay_sockets, events, limits, 1);
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     testing::FakeClientLink link;

@@ -246,9 +246,11 @@ class ReloadTest(AdminFixture):
         self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
         self.assertIn("limits.auth_failures_before_ban", reloaded.stdout)
         self.assertNotIn("needs a restart", reloaded.stdout)
-        # Two wrong passwords past a valid nonce now ban the source (ten did before).
-        for _ in range(2):
-            self.assertFalse(self.allocates("not-the-secret-0123456789abcdef"))
+        # Two wrong passwords past a valid nonce now ban their username (ten did before).
+        guesser = harness.StreamTurnClient(self.port, secret="not-the-secret-0123456789abcdef")
+        self.addCleanup(guesser.close)
+        self.assertEqual(harness.error_code(guesser.allocate_answer()), 401)
+        self.assertEqual(harness.error_code(guesser.request(harness.ALLOCATE, [])), 401)
         self.hearthd.wait_for_line("banned for 60 s")
 
 

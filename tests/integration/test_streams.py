@@ -7,6 +7,7 @@ import ssl
 import struct
 import time
 import unittest
+import urllib.request
 
 import harness
 
@@ -117,32 +118,80 @@ class StreamTest(harness.HearthTest):
         self.assertLess(grown_mib, 16, "hearthd buffered a slow reader's data")
 
 
-class BanTest(harness.HearthTest):
-    relay_ports = (49000, 49499)
-    extra_config = "limits = { auth_failures_before_ban = 3; auth_ban = 60; };"
+BAN_TOKEN = "ban-test-admin-token-0123456789"
+UDP = [(0x0019, bytes([17, 0, 0, 0]))]  # REQUESTED-TRANSPORT
 
-    def test_a_source_failing_authentication_is_banned_and_logged(self):
-        for _ in range(3):
-            client = harness.StreamTurnClient(self.port, secret="a-wrong-secret-0123456789")
-            self.addCleanup(client.close)
-            with self.assertRaises(AssertionError):
-                client.allocate()
+
+class BanTest(harness.HearthTest):
+    """Issue 17, point 1: behind one NAT address (here 127.0.0.1) a stranger's failures ban
+    what failed, never a participant's valid credential."""
+
+    relay_ports = (49000, 49499)
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (
+            "limits = { auth_failures_before_ban = 3; auth_ban = 60; };\n"
+            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{BAN_TOKEN}"; }};')
+        super().setUp()
+
+    def metric(self, name):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/metrics",
+                                         headers={"Authorization": f"Bearer {BAN_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return int(line.split()[1])
+        return 0
+
+    def stranger_until_banned(self):
+        """A stranger with no credential: a real nonce (any Allocate's 401 gives one), a
+        username of its own and wrong passwords, until the ban is logged."""
+        stranger = harness.StreamTurnClient(self.port, user="mallory",
+                                            secret="a-wrong-secret-0123456789")
+        self.addCleanup(stranger.close)
+        self.assertEqual(harness.error_code(stranger.allocate_answer()), 401)  # the 1st failure
+        for _ in range(2):
+            self.assertEqual(harness.error_code(stranger.request(harness.ALLOCATE, UDP)), 401)
         self.hearthd.wait_for_line("banned for 60 s after repeated authentication failures")
-        # Bans hold on every worker: a new TCP connection from here meets it, and so do
-        # UDP Bindings from several source ports (spread over the workers by SO_REUSEPORT).
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        self.addCleanup(sock.close)
-        sock.settimeout(1)
-        sock.sendall(harness.binding_request(os.urandom(12)))
-        with self.assertRaises(socket.timeout):  # ignored while banned
-            sock.recv(2048)
+        self.assertEqual(self.metric("hearth_source_bans_total"), 1)
+        return stranger
+
+    def stranger_over_udp(self, stranger):
+        """The stranger again, over UDP from a new source port: the kernel spreads those
+        over the workers, and the ban holds on every one."""
+        again = harness.DatagramTurnClient(self.port, user="mallory")
+        self.addCleanup(again.close)
+        again.sock.settimeout(0.5)
+        again.username, again.key, again.nonce = stranger.username, stranger.key, stranger.nonce
+        return again
+
+    def binding_answered(self, client):
+        request = harness.binding_request(os.urandom(12))
+        client.transmit(request)
+        if isinstance(client, harness.StreamTurnClient):
+            answer = harness.read_stun_from_stream(client.sock)
+        else:
+            answer = client.sock.recv(2048)
+        return struct.unpack("!H", answer[0:2])[0] == 0x0101 and answer[8:20] == request[8:20]
+
+    def test_a_stranger_on_a_shared_address_cannot_lock_out_a_participant(self):
+        stranger = self.stranger_until_banned()
+        # A participant on the same address, over TCP and over UDP: Binding answered,
+        # Allocate granted.
+        for transport in (harness.StreamTurnClient, harness.DatagramTurnClient):
+            participant = transport(self.port, user="alice")
+            self.addCleanup(participant.close)
+            self.assertTrue(self.binding_answered(participant), transport.__name__)
+            participant.allocate()
+        # The stranger stays refused, unanswered, on its connection and from any UDP port.
+        stranger.sock.settimeout(1)
+        with self.assertRaises(socket.timeout):
+            stranger.request(harness.ALLOCATE, UDP)
         for _ in range(4):
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.addCleanup(udp.close)
-            udp.settimeout(0.5)
-            udp.sendto(harness.binding_request(os.urandom(12)), ("127.0.0.1", self.port))
             with self.assertRaises(socket.timeout):
-                udp.recvfrom(2048)
+                self.stranger_over_udp(stranger).request(harness.ALLOCATE, UDP)
+        self.assertGreaterEqual(self.metric('hearth_dropped_packets_total{reason="banned_source"}'), 5)
 
 
 class ReloadTest(harness.HearthTest):

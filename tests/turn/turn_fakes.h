@@ -24,6 +24,7 @@ class FakeAuthenticator final : public Authenticator {
     std::string issue_nonce(const IpAddress&, std::int64_t) override { return nonce_value; }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
                                                          const IpAddress&, std::int64_t) override {
+        ++authentications;
         if (next_failure) {
             return std::unexpected(*next_failure);
         }
@@ -66,6 +67,7 @@ class FakeAuthenticator final : public Authenticator {
     SessionRefusal next_check = SessionRefusal::none;
     int admitted = 0;
     int released = 0;
+    int authentications = 0;  // calls to authenticate()
 };
 
 class FakeRelaySockets final : public RelaySockets {
@@ -117,8 +119,12 @@ class RecordingEvents final : public AllocationEvents {
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
     }
-    void source_banned(const IpAddress&, Seconds) override { ++bans; }
-    int bans = 0;
+    void username_banned(const IpAddress&, std::string_view username, Seconds) override {
+        banned_usernames.emplace_back(username);
+    }
+    void source_throttled(const IpAddress&, Seconds) override { ++throttles; }
+    std::vector<std::string> banned_usernames;
+    int throttles = 0;
     int created = 0;
     int refreshed = 0;
     std::vector<DeleteReason> deleted;
