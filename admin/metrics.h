@@ -21,6 +21,8 @@ struct NodeFigures {
     std::uint64_t connections_open = 0;
     std::uint64_t connections_refused_total = 0;
     std::uint64_t connections_refused_per_source = 0;
+    std::uint64_t connections_unauthenticated = 0;          // open, no allocation yet
+    std::uint64_t connections_refused_unauthenticated = 0;  // their share full, none to replace
     std::uint64_t sessions_active = 0;
     std::uint64_t session_store_up = 1;  // the embedded store always is; Redis may not be
     std::uint64_t udp_socket_drops = 0;  // the kernel's, on the open UDP sockets
@@ -48,6 +50,12 @@ inline constexpr std::array node_figure_rows = [] {
         Row{"connections_refused.per_source", "hearth_connections_refused_total",
             R"(limit="per_source")", CounterKind::counter, refused_help,
             &N::connections_refused_per_source},
+        Row{"connections_refused.unauthenticated", "hearth_connections_refused_total",
+            R"(limit="unauthenticated")", CounterKind::counter, refused_help,
+            &N::connections_refused_unauthenticated},
+        Row{"connections_unauthenticated", "hearth_connections_unauthenticated", "", gauge,
+            "TCP and TLS client connections open that have made no allocation yet.",
+            &N::connections_unauthenticated},
         Row{"sessions_active", "hearth_sessions_active", "", gauge, "Sessions in the active state.",
             &N::sessions_active},
         Row{"", "hearth_session_store_up", "", gauge, "1 while the session store answers.",

@@ -20,6 +20,8 @@ NodeFigures node_figures(relay::DaemonControl& control,
     node.connections_open = control.connections().open();
     node.connections_refused_total = control.connections().refused_total();
     node.connections_refused_per_source = control.connections().refused_per_source();
+    node.connections_refused_unauthenticated = control.connections().refused_unauthenticated();
+    node.connections_unauthenticated = control.connections().unauthenticated_open();
     node.per_allocation_series = control.config().admin.per_allocation_metrics;
     node.session_store_up = control.session_store_up() ? 1 : 0;
     for (const auto& session : sessions) {

@@ -119,6 +119,11 @@ struct LimitsSection {
     std::chrono::seconds tls_handshake_timeout{10};
     std::uint32_t max_connections = 10000;          // per node
     std::uint32_t max_connections_per_source = 64;  // per client IP address
+    // Connections that have made no allocation (or RFC 6062 data connections not yet bound):
+    // closed this long after they open, whatever they send; and the share of the two bounds
+    // above they may hold, the rest kept for connections with an allocation.
+    std::chrono::seconds unauthenticated_connection_timeout{30};
+    std::uint32_t unauthenticated_connections_percent = 50;
     bool operator==(const LimitsSection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -157,6 +162,10 @@ struct LimitsSection {
         visit.number("max_connections", live, 1, 1'000'000, s.max_connections...);
         visit.number("max_connections_per_source", live, 1, 100'000,
                      s.max_connections_per_source...);
+        visit.seconds("unauthenticated_connection_timeout", live, 1, 86400,
+                      s.unauthenticated_connection_timeout...);
+        visit.number("unauthenticated_connections_percent", live, 1, 100,
+                     s.unauthenticated_connections_percent...);
     }
 };
 

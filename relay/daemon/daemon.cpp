@@ -49,7 +49,8 @@ std::unique_ptr<SharedState> shared_state_for(const config::Config& config,
         {},
         &store,
         {},
-        ConnectionLimiter(limits.max_connections, limits.max_connections_per_source)});
+        ConnectionLimiter(limits.max_connections, limits.max_connections_per_source,
+                          limits.unauthenticated_connections_percent)});
     if (RAND_bytes(reinterpret_cast<unsigned char*>(shared->nonce_key.data()),
                    static_cast<int>(shared->nonce_key.size())) != 1) {
         spdlog::error("cannot draw a random nonce key");

@@ -93,13 +93,19 @@ class StreamTest(harness.HearthTest):
         self.fail("a handshake that never finishes held its connection past the deadline")
 
     def test_connections_per_source_address_are_bounded(self):
-        kept = [self.tcp() for _ in range(6)]
+        # Six per address (max_connections_per_source), three of them without an allocation
+        # (UnauthenticatedShareTest): six that made their allocations leave no room.
+        kept = []
+        for _ in range(6):
+            client = harness.StreamTurnClient(self.port)
+            self.addCleanup(client.close)
+            client.allocate()
+            kept.append(client)
         refused = self.tcp()
         self.assertTrue(closed_by_server(refused, 10))
-        for sock in kept:  # the first six still work
-            request = harness.binding_request(os.urandom(12))
-            sock.sendall(request)
-            self.assertEqual(harness.read_stun_from_stream(sock)[8:20], request[8:20])
+        for client in kept:  # the first six still work
+            answer = client.request(harness.REFRESH, [(0x000D, struct.pack("!I", 600))])
+            self.assertEqual(struct.unpack("!H", answer[0:2])[0], 0x0104)
 
     def test_a_client_that_never_reads_cannot_grow_hearthd(self):
         client = harness.StreamTurnClient(self.port)
@@ -116,6 +122,124 @@ class StreamTest(harness.HearthTest):
         self.assertTrue(binding_answered_over_udp(self.port))
         grown_mib = (harness.rss_kib(self.hearthd.process.pid) - before) / 1024
         self.assertLess(grown_mib, 16, "hearthd buffered a slow reader's data")
+
+
+UNAUTHENTICATED_TOKEN = "unauthenticated-admin-token-0123"
+
+
+class UnauthenticatedConnectionTest(harness.HearthTest):
+    """Issue 17, point 3: connections that make no allocation cannot fill the connection
+    table, hold buffers, or keep participants out."""
+
+    relay_ports = (43000, 43499)
+    limits = ""
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (
+            f"limits = {{ {self.limits} }};\n"
+            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{UNAUTHENTICATED_TOKEN}"; }};')
+        super().setUp()
+
+    def metric(self, name):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/metrics",
+                                         headers={"Authorization": f"Bearer {UNAUTHENTICATED_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return int(line.split()[1])
+        return 0
+
+    def tcp_from(self, source="127.0.0.1"):
+        """A TCP connection to hearthd from `source`, any address of 127/8."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10,
+                                        source_address=(source, 0))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.addCleanup(sock.close)
+        return sock
+
+    def binding_answered(self, sock):
+        request = harness.binding_request(os.urandom(12))
+        try:
+            sock.sendall(request)
+            return harness.read_stun_from_stream(sock)[8:20] == request[8:20]
+        except OSError:  # closed, reset or timed out
+            return False
+
+
+class DeadlineTest(UnauthenticatedConnectionTest):
+    limits = "unauthenticated_connection_timeout = 2;"
+
+    def test_a_connection_without_an_allocation_is_closed_at_its_deadline_bindings_or_not(self):
+        idle = self.tcp_from()
+        busy = self.tcp_from()
+        opened = time.monotonic()
+        closed_after = None
+        for _ in range(20):  # a Binding every half second, at most ten seconds
+            if not self.binding_answered(busy) or closed_by_server(busy, 0.5):
+                closed_after = time.monotonic() - opened
+                break
+        self.assertIsNotNone(closed_after, "Bindings kept a connection without allocation open")
+        self.assertGreaterEqual(closed_after, 1.5)  # the deadline, not at once
+        self.assertLess(closed_after, 4.0)          # a deadline, not an idle timer
+        self.assertTrue(closed_by_server(idle, 5))
+        self.assertEqual(
+            self.metric('hearth_connections_closed_total{reason="no_allocation_in_time"}'), 2)
+
+    def test_a_connection_that_allocated_outlives_the_deadline(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        self.assertFalse(closed_by_server(client.sock, 3))  # past the 2 s deadline
+        answer = client.request(harness.REFRESH, [(0x000D, struct.pack("!I", 600))])
+        self.assertEqual(struct.unpack("!H", answer[0:2])[0], 0x0104)
+
+    def test_channel_data_from_a_connection_without_allocation_is_refused(self):
+        sock = self.tcp_from()
+        # The header of a 65 532-byte ChannelData message, then a little of it: no
+        # unauthenticated client has a channel, so it is refused at the header rather than
+        # buffered for the deadline.
+        sock.sendall(b"\x40\x00\xff\xfc" + b"x" * 1000)
+        self.assertTrue(closed_by_server(sock, 1.5))
+        self.assertEqual(
+            self.metric('hearth_connections_closed_total{reason="unauthenticated_frame"}'), 1)
+
+
+class UnauthenticatedShareTest(UnauthenticatedConnectionTest):
+    # 24 connections on the node, 12 of them without an allocation: 6 on each of the two
+    # workers. 8 per source address, 4 of them without an allocation.
+    limits = ("max_connections = 24; max_connections_per_source = 8; "
+              "unauthenticated_connections_percent = 50;")
+
+    def test_a_stranger_on_a_participants_address_cannot_keep_it_out(self):
+        # The stranger's connections past its address's 4 take the place of its oldest,
+        # and so does the participant's.
+        strangers = [self.tcp_from() for _ in range(8)]
+        participant = harness.StreamTurnClient(self.port)
+        self.addCleanup(participant.close)
+        participant.allocate()
+        for sock in strangers[:5]:
+            self.assertTrue(closed_by_server(sock, 5))
+        for sock in strangers[5:]:
+            self.assertTrue(self.binding_answered(sock))
+        # Allocated, the participant no longer counts against the unauthenticated share.
+        second = harness.StreamTurnClient(self.port, user="bob")
+        self.addCleanup(second.close)
+        second.allocate()
+        self.assertTrue(all(self.binding_answered(sock) for sock in strangers[5:]))
+        self.assertEqual(self.metric(
+            'hearth_connections_closed_total{reason="evicted_unauthenticated"}'), 5)
+
+    def test_strangers_filling_the_node_cannot_keep_participants_out(self):
+        # Strangers from six addresses, spread over both workers, fill the node.
+        strangers = [self.tcp_from(f"127.0.0.{2 + i % 6}") for i in range(24)]
+        for user in ("alice", "bob", "alice"):
+            participant = harness.StreamTurnClient(self.port, user=user)
+            self.addCleanup(participant.close)
+            participant.allocate()
+        open_strangers = [sock for sock in strangers if self.binding_answered(sock)]
+        self.assertLessEqual(len(open_strangers), 12)
+        self.assertEqual(self.metric("hearth_connections_open"), 3 + len(open_strangers))
 
 
 BAN_TOKEN = "ban-test-admin-token-0123456789"
