@@ -24,8 +24,10 @@ struct NodeFigures {
     std::uint64_t connections_unauthenticated = 0;          // open, no allocation yet
     std::uint64_t connections_refused_unauthenticated = 0;  // their share full, none to replace
     std::uint64_t sessions_active = 0;
-    std::uint64_t session_store_up = 1;  // the embedded store always is; Redis may not be
-    std::uint64_t udp_socket_drops = 0;  // the kernel's, on the open UDP sockets
+    std::uint64_t session_store_up = 1;           // the embedded store always is; Redis may not be
+    std::uint64_t udp_socket_drops = 0;           // the kernel's, on the open UDP sockets
+    std::uint64_t admin_connections_refused = 0;  // past admin.max_connections
+    std::uint64_t admin_requests_cut = 0;         // at admin.request_deadline
     bool per_allocation_series = false;
 };
 
@@ -64,6 +66,13 @@ inline constexpr std::array node_figure_rows = [] {
             "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), from "
             "/proc/net/udp; closed sockets take theirs along.",
             &N::udp_socket_drops},
+        Row{"admin.connections_refused", "hearth_admin_connections_refused_total", "",
+            CounterKind::counter,
+            "Admin API connections cut as they opened, past admin.max_connections.",
+            &N::admin_connections_refused},
+        Row{"admin.requests_cut", "hearth_admin_requests_cut_total", "", CounterKind::counter,
+            "Admin API connections cut at admin.request_deadline, whatever bytes still came.",
+            &N::admin_requests_cut},
     };
 }();
 

@@ -252,6 +252,8 @@ struct AdminSection {
     std::string token;       // empty: a random one is written to token_file
     std::string token_file;  // where the token is written (mode 0600) when generated
     bool per_allocation_metrics = false;
+    std::uint32_t max_connections = 64;         // open at once; past it, cut at once
+    std::chrono::seconds request_deadline{10};  // from a connection's opening to its answer
     bool operator==(const AdminSection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -260,6 +262,9 @@ struct AdminSection {
         visit.secret("token", Reload::live, &check_admin_token, s.token...);
         visit.text("token_file", Reload::live, nullptr, s.token_file...);
         visit.flag("per_allocation_metrics", Reload::live, s.per_allocation_metrics...);
+        // New connections take these; those open keep theirs.
+        visit.number("max_connections", Reload::live, 1, 10'000, s.max_connections...);
+        visit.seconds("request_deadline", Reload::live, 1, 3600, s.request_deadline...);
     }
 };
 
