@@ -44,7 +44,7 @@ struct Fixture {
     NullEvents events;
     SharedLimits limits{AllocationQuota(1'000'000, 1'000'000),
                         SessionBudgets(ServerSettings{}.allocation_bandwidth_bps * 3),
-                        SourceBanList(0, Seconds{60}, Seconds{300})};  // no bans: worst case
+                        SourceBanList(0, Seconds{60}, Seconds{300}, 0)};  // no bans: worst case
     ServerSettings settings = [] {
         ServerSettings unlimited;
         unlimited.unauthenticated_requests_per_second = 0;  // the 401s all go out

@@ -25,7 +25,8 @@ class NullEvents final : public AllocationEvents {
     void allocation_deleted(const Allocation&, DeleteReason) override {}
     void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
-    void source_banned(const IpAddress&, Seconds) override {}
+    void username_banned(const IpAddress&, std::string_view, Seconds) override {}
+    void source_throttled(const IpAddress&, Seconds) override {}
 };
 
 }  // namespace hearth::turn::bench

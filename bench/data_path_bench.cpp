@@ -45,7 +45,7 @@ struct Fixture {
     // The default bandwidth limits stay on: each packet refills and spends two buckets.
     SharedLimits limits{AllocationQuota(1'000'000, 1'000'000),
                         SessionBudgets(ServerSettings{}.allocation_bandwidth_bps * 3),
-                        SourceBanList(10, Seconds{60}, Seconds{300})};
+                        SourceBanList(10, Seconds{60}, Seconds{300}, 30)};
     TurnServer server{ServerSettings{}, PeerPolicy{}, authenticator, sockets, events, limits, 1};
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     TransportAddress peer = *TransportAddress::parse("8.8.8.8:5000");

@@ -106,10 +106,6 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     if (message.message_class() != MessageClass::request) {
         return {};  // a client has no business sending responses to a server
     }
-    if (shared_.auth_bans.banned(tuple.client.ip, now.monotonic)) {
-        ++counters_.banned_drops;
-        return {};
-    }
     const RequestMethod* method = request_method(message.method());
     if (method == nullptr) {
         // RFC 8489 §6.3.1: a request for a method the server does not know.
@@ -126,13 +122,9 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     }
 
     Allocation* existing = find(tuple);
-    auto credentials = authenticator_.authenticate(
-        message, tuple.client.ip, now.unix_seconds,
-        existing != nullptr ? std::string_view(existing->owner().username) : std::string_view());
-    if (!credentials) {
-        return refuse_credentials(request, credentials.error());
+    if (auto refused = authenticate(request, existing)) {
+        return std::move(*refused);
     }
-    request.credentials = std::move(*credentials);
 
     if (!message.unknown_comprehension_required().empty()) {
         return error_response(request, TurnError::unknown_attribute,
@@ -164,22 +156,6 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
         shared_.upkeep_requests.give_back(tuple.client.ip);  // it comes again
     }
     return outcome;
-}
-
-TurnServer::StunOutcome TurnServer::refuse_credentials(Request& request, AuthFailure failure) {
-    const auto& source = request.tuple.client.ip;
-    ++counters_.auth_failures;
-    ++(counters_.*auth_failure_counters[static_cast<std::size_t>(failure)]);
-    // Only wrong usernames and passwords count towards a ban of the source: failures before
-    // the nonce are the protocol at work (the first Allocate, a stale nonce) or could come
-    // from anyone spoofing the source, and a bid-down or an unknown USERHASH guesses nothing.
-    if (counts_towards_a_ban(failure) &&
-        shared_.auth_bans.record_failure(source, request.now.monotonic)) {
-        ++counters_.bans;
-        events_.source_banned(source, shared_.auth_bans.ban_duration());
-    }
-    return unauthenticated_error(request.message, request.tuple, error_of(failure),
-                                 to_string(failure), request.now);
 }
 
 // RFC 8489 §9.2.4: what a 401 or 438 gives the client to retry with: the realm, a fresh

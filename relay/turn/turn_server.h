@@ -209,7 +209,10 @@ class TurnServer {
     StunOutcome handle_send_indication(const stun::MessageView& message, const FiveTuple& tuple,
                                        TimePoint now);
 
-    StunOutcome refuse_credentials(Request& request, AuthFailure failure);
+    // authentication.cpp: the credential check and the bans. Nullopt: authenticated.
+    std::optional<StunOutcome> authenticate(Request& request, const Allocation* existing);
+    StunOutcome refuse_credentials(Request& request, AuthFailure failure, std::string_view username,
+                                   bool throttled);
     StunOutcome error_response(Request& request, TurnError error, std::string_view why);
     StunOutcome unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
                                       TurnError error, std::string_view why, const Now& now);

@@ -34,6 +34,7 @@ class FakeAuthenticator final : public Authenticator, public CredentialSource {
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
                                                          const IpAddress& client, std::int64_t now,
                                                          std::string_view allocation) override {
+        ++authentications;
         if (next_failure) {
             return std::unexpected(*next_failure);
         }
@@ -82,6 +83,7 @@ class FakeAuthenticator final : public Authenticator, public CredentialSource {
     SessionRefusal next_check = SessionRefusal::none;
     int admitted = 0;
     int released = 0;
+    int authentications = 0;  // calls to authenticate()
 
   private:
     // The fuzzer's way past the HMAC: a request the check refused for its integrity alone
@@ -148,8 +150,12 @@ class RecordingEvents final : public AllocationEvents {
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
     }
-    void source_banned(const IpAddress&, Seconds) override { ++bans; }
-    int bans = 0;
+    void username_banned(const IpAddress&, std::string_view username, Seconds) override {
+        banned_usernames.emplace_back(username);
+    }
+    void source_throttled(const IpAddress&, Seconds) override { ++throttles; }
+    std::vector<std::string> banned_usernames;
+    int throttles = 0;
     int created = 0;
     int refreshed = 0;
     std::vector<DeleteReason> deleted;

@@ -31,7 +31,7 @@ class TurnServerTest : public ::testing::Test {
   protected:
     TurnServerTest()
         : limits_{AllocationQuota(100, 3), SessionBudgets(0),
-                  SourceBanList(10, Seconds{60}, Seconds{300})},
+                  SourceBanList(10, Seconds{60}, Seconds{300}, 30)},
           server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, limits_,
                   1) {}
 
@@ -112,6 +112,10 @@ class TurnServerTest : public ::testing::Test {
     }
 
     Answer allocate() { return request(stun::Method::allocate, udp_transport); }
+    Answer binding() {
+        return request(
+            stun::Method::binding, [](auto&, const auto&) {}, false);
+    }
 
     Answer create_permission(const TransportAddress& peer) {
         return request(stun::Method::create_permission,
