@@ -424,3 +424,66 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def sockets_described(targets, pid=None):
+    """For a failure message: each "socket:[inode]" among `targets` as its protocol,
+    local and remote address and TCP state, read from /proc/net; one /proc/net does not
+    list (a TCP socket reset or never connected) is read from a copy of process `pid`'s
+    descriptor instead."""
+    wanted = {target[len("socket:["):-1] for target in targets if target.startswith("socket:[")}
+    found = {}
+    for table in ("tcp", "tcp6", "udp", "udp6", "unix"):
+        try:
+            with open(f"/proc/net/{table}") as rows:
+                lines = list(rows)[1:]
+        except FileNotFoundError:
+            continue
+        for row in lines:
+            fields = row.split()
+            inode = fields[6] if table == "unix" else fields[9]
+            if inode in wanted:
+                found[inode] = (f"unix {fields[-1] if len(fields) > 7 else ''}" if table == "unix"
+                                else f"{table} {fields[1]} -> {fields[2]} state {fields[3]}")
+    if pid is not None and len(found) < len(wanted):
+        found.update({inode: description for inode, (_, description)
+                      in unlisted_sockets(pid, wanted - set(found)).items()})
+    return {inode: found.get(inode, "?") for inode in sorted(wanted)}
+
+
+def unlisted_sockets(pid, inodes):
+    """Copies of `pid`'s descriptors for the socket `inodes` (pidfd_getfd, Linux 5.6),
+    read by their own getsockname and getpeername: {inode: (local address, description)}."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = {}
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return found
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{name}")
+            except OSError:
+                continue
+            inode = target[len("socket:["):-1] if target.startswith("socket:[") else None
+            if inode not in inodes:
+                continue
+            fd = libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd
+            if fd < 0:
+                continue
+            copy = socket.socket(fileno=fd)
+            try:
+                local = copy.getsockname()
+                try:
+                    peer = copy.getpeername()
+                except OSError as unconnected:
+                    peer = f"none ({unconnected.strerror})"
+                found[inode] = (local, f"fd {name}: {copy.family.name} {copy.type.name} "
+                                       f"{local} -> {peer}")
+            finally:
+                copy.close()
+    finally:
+        os.close(pidfd)
+    return found
