@@ -25,9 +25,14 @@ class SentinelFailoverTest(test_redis.RedisFixture):
             self.fail("redis-sentinel is missing: run ./test.sh (it installs redis-sentinel)")
         super().setUp()  # the master, on self.redis_port
         self.replica_port = harness.free_port((socket.SOCK_STREAM,))
+        # The replica writes the master's snapshot to disk as it syncs: its own directory,
+        # never the working one.
+        replica_directory = os.path.join(self.directory.name, "replica")
+        os.mkdir(replica_directory)
         self.replica = harness.Process(
             [test_redis.REDIS_SERVER, "--port", str(self.replica_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", str(self.redis_port)],
+             "--save", "", "--appendonly", "no", "--dir", replica_directory,
+             "--replicaof", "127.0.0.1", str(self.redis_port)],
             "redis replica")
         self.addCleanup(self.replica.stop)
         self.replica.wait_for_line("MASTER <-> REPLICA sync: Finished with success")
