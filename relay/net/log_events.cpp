@@ -72,8 +72,7 @@ void LogEvents::allocation_deleted(const turn::Allocation& allocation, turn::Del
             allocation.peer_to_client.dropped_no_permission);
 }
 
-void LogEvents::request_refused(const turn::FiveTuple& tuple, stun::Method method,
-                                turn::TurnError error, std::string_view why) {
+void LogEvents::request_refused(const turn::RefusedRequest& refused) {
     std::uint64_t left_out = 0;
     if (!refusal_lines_.allow(turn::Clock::now(), left_out)) {
         return;
@@ -82,15 +81,27 @@ void LogEvents::request_refused(const turn::FiveTuple& tuple, stun::Method metho
         spdlog::info("worker {}: {} refused requests were not logged (at most {} a second)",
                      worker_index_, left_out, refusal_lines_per_second);
     }
-    spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(method),
-                 tuple.client.to_string(), turn::to_string(tuple.transport), turn::code_of(error),
-                 turn::reason_phrase(error), why);
+    spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(refused.method),
+                 refused.tuple.client.to_string(), turn::to_string(refused.tuple.transport),
+                 turn::code_of(refused.error), turn::reason_phrase(refused.error), refused.why);
 }
 
 void LogEvents::peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                              turn::PeerRefusal refusal) {
     spdlog::warn("allocation {} peer {} refused by the peer policy: {}", allocation.id(),
                  peer.to_string(), turn::to_string(refusal));
+}
+
+void LogEvents::permission_first_used(const turn::Allocation& allocation,
+                                      const TransportAddress& peer, turn::Direction direction) {
+    spdlog::debug("allocation {} permission for {} first used ({})", allocation.id(),
+                  peer.to_string(), turn::to_string(direction));
+}
+
+void LogEvents::channel_first_used(const turn::Allocation& allocation,
+                                   const turn::ChannelBinding& channel, turn::Direction direction) {
+    spdlog::debug("allocation {} channel {:#06x} to {} first used ({})", allocation.id(),
+                  channel.number, channel.peer.to_string(), turn::to_string(direction));
 }
 
 void LogEvents::source_banned(const IpAddress& source, turn::Seconds ban) {

@@ -13,11 +13,14 @@ class LogEvents final : public turn::AllocationEvents {
     void allocation_created(const turn::Allocation& allocation) override;
     void allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) override;
     void allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) override;
-    void request_refused(const turn::FiveTuple& tuple, stun::Method method, turn::TurnError error,
-                         std::string_view why) override;
+    void request_refused(const turn::RefusedRequest& refused) override;
     void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                       turn::PeerRefusal refusal) override;
     void source_banned(const IpAddress& source, turn::Seconds ban) override;
+    void permission_first_used(const turn::Allocation& allocation, const TransportAddress& peer,
+                               turn::Direction direction) override;
+    void channel_first_used(const turn::Allocation& allocation, const turn::ChannelBinding& channel,
+                            turn::Direction direction) override;
 
   private:
     unsigned worker_index_;

@@ -110,14 +110,28 @@ class RecordingEvents final : public AllocationEvents {
     void allocation_deleted(const Allocation&, DeleteReason reason) override {
         deleted.push_back(reason);
     }
-    void request_refused(const FiveTuple&, stun::Method, TurnError error,
-                         std::string_view why) override {
-        refusals.emplace_back(code_of(error), std::string(why));
+    void request_refused(const RefusedRequest& refused) override {
+        refusals.emplace_back(code_of(refused.error), std::string(refused.why));
+        refused_owners.push_back(refused.owner != nullptr ? refused.owner->session_id + "/" +
+                                                                refused.owner->user_id
+                                                          : "");
     }
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
     }
     void source_banned(const IpAddress&, Seconds) override { ++bans; }
+    void permission_first_used(const Allocation&, const TransportAddress& peer,
+                               Direction direction) override {
+        permissions_first_used.emplace_back(peer, direction);
+    }
+    void channel_first_used(const Allocation&, const ChannelBinding& channel,
+                            Direction direction) override {
+        channels_first_used.emplace_back(channel.number, direction);
+    }
+    // "session/user" of each refusal's credential, "" when it was not valid.
+    std::vector<std::string> refused_owners;
+    std::vector<std::pair<TransportAddress, Direction>> permissions_first_used;
+    std::vector<std::pair<std::uint16_t, Direction>> channels_first_used;
     int bans = 0;
     int created = 0;
     int refreshed = 0;
