@@ -14,15 +14,17 @@ namespace hearth::admin {
 
 namespace {
 
-// Bounds on what a client may send: the API takes no large input.
+// Bounds on what a client may send: the API takes no large input. Its time is bounded by
+// admin.request_deadline (admin_connections.h).
 constexpr std::size_t max_header_bytes = 8192;
 constexpr std::size_t max_body_bytes = 4096;
-constexpr int request_timeout_seconds = 10;
 
 void send(evhttp_request* request, const Reply& reply) {
     evkeyvalq* headers = evhttp_request_get_output_headers(request);
     evhttp_add_header(headers, "Content-Type", reply.content_type.c_str());
     evhttp_add_header(headers, "Cache-Control", "no-store");
+    // One request per connection, so that a connection's deadline is its request's.
+    evhttp_add_header(headers, "Connection", "close");
     if (reply.status == 401) {
         evhttp_add_header(headers, "WWW-Authenticate", "Bearer");
     }
@@ -46,10 +48,25 @@ bool token_matches(const char* header, const std::string& token) {
            CRYPTO_memcmp(offered.data(), token.data(), token.size()) == 0;
 }
 
+std::string body_of(evhttp_request* request) {
+    evbuffer* input = evhttp_request_get_input_buffer(request);
+    std::string body(evbuffer_get_length(input), '\0');
+    evbuffer_copyout(input, body.data(), body.size());
+    return body;
+}
+
 }  // namespace
 
-AdminServer::AdminServer(relay::DaemonControl& control, std::string token)
-    : control_(control), token_(std::move(token)) {}
+AdminServer::AdminServer(relay::DaemonControl& control, std::string token,
+                         AdminConnections::Limits limits)
+    : control_(control), token_(std::move(token)), connections_(control.base(), limits) {}
+
+void AdminServer::set_limits(AdminConnections::Limits limits) {
+    connections_.set_limits(limits);
+    if (http_ != nullptr) {
+        evhttp_set_timeout(http_, static_cast<int>(limits.request_deadline.count()));
+    }
+}
 
 AdminServer::~AdminServer() {
     if (http_ != nullptr) {
@@ -61,7 +78,9 @@ bool AdminServer::listen(const TransportAddress& address, std::string& error) {
     http_ = evhttp_new(control_.base());
     evhttp_set_max_headers_size(http_, max_header_bytes);
     evhttp_set_max_body_size(http_, max_body_bytes);
-    evhttp_set_timeout(http_, request_timeout_seconds);
+    // An inactivity timeout too; the deadline (AdminConnections) bounds the whole request.
+    evhttp_set_timeout(http_, static_cast<int>(connections_.limits().request_deadline.count()));
+    evhttp_set_bevcb(http_, &AdminConnections::open, &connections_);
     evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(http_, &AdminServer::on_request, this);
     if (evhttp_bind_socket(http_, address.ip.to_string().c_str(), address.port) != 0) {
@@ -73,6 +92,14 @@ bool AdminServer::listen(const TransportAddress& address, std::string& error) {
 
 void AdminServer::on_request(evhttp_request* request, void* context) {
     auto* self = static_cast<AdminServer*>(context);
+    // A connection past admin.max_connections is cut as soon as it opens; one whose request
+    // came in before that is refused here.
+    evhttp_connection* connection = evhttp_request_get_connection(request);
+    if (connection == nullptr ||
+        !self->connections_.within_cap(evhttp_connection_get_bufferevent(connection))) {
+        send(request, error_reply(503, "too many admin API connections"));
+        return;
+    }
     const evhttp_uri* request_uri = evhttp_request_get_evhttp_uri(request);
     const char* request_path = request_uri != nullptr ? evhttp_uri_get_path(request_uri) : nullptr;
     // The page itself holds no data: it is served without the token and asks for it.
@@ -102,8 +129,9 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
         send(request, error_reply(parsed.error().status, parsed.error().message));
         return;
     }
-    answer({self->control_, *parsed, query != nullptr ? query : "",
-            [request](Reply reply) { send(request, reply); }});
+    const std::string body = body_of(request);
+    answer({self->control_, *parsed, query != nullptr ? query : "", body,
+            self->connections_.counters(), [request](Reply reply) { send(request, reply); }});
 }
 
 }  // namespace hearth::admin

@@ -8,15 +8,18 @@
 
 #include <string>
 
+#include "admin/admin_connections.h"
 #include "relay/daemon/daemon.h"
 
 namespace hearth::admin {
 
 class AdminServer {
   public:
-    AdminServer(relay::DaemonControl& control, std::string token);
+    AdminServer(relay::DaemonControl& control, std::string token, AdminConnections::Limits limits);
     // Reload: every request from now on must carry `token` (the old one is refused).
     void set_token(std::string token) { token_ = std::move(token); }
+    // Reload: the connection cap and the request deadline, for new connections.
+    void set_limits(AdminConnections::Limits limits);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
@@ -28,6 +31,7 @@ class AdminServer {
 
     relay::DaemonControl& control_;
     std::string token_;
+    AdminConnections connections_;
     evhttp* http_ = nullptr;
 };
 

@@ -121,6 +121,10 @@ std::expected<Arguments, std::string> parse_arguments(int argc, char** argv) {
     return arguments;
 }
 
+hearth::admin::AdminConnections::Limits admin_limits(const hearth::config::AdminSection& admin) {
+    return {admin.max_connections, admin.request_deadline};
+}
+
 // Starts the admin API on the running daemon and puts its token in `token` (left "" when
 // the config turns the API off); false when it cannot start.
 bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
@@ -134,7 +138,8 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
         spdlog::error("admin API: {}", error);
         return false;
     }
-    auto server = std::make_shared<hearth::admin::AdminServer>(control, token);
+    auto server =
+        std::make_shared<hearth::admin::AdminServer>(control, token, admin_limits(config.admin));
     if (!server->listen(*config.admin.listen, error)) {
         spdlog::error("admin API: {}", error);
         return false;
@@ -146,7 +151,11 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
     control.on_reload([weak = std::weak_ptr(server), configured = config.admin.token](
                           const hearth::config::Config& reloaded) mutable {
         const auto server = weak.lock();
-        if (!server || reloaded.admin.token == configured) {
+        if (!server) {
+            return;
+        }
+        server->set_limits(admin_limits(reloaded.admin));
+        if (reloaded.admin.token == configured) {
             return;
         }
         std::string error;

@@ -21,11 +21,15 @@ struct NodeFigures {
     std::uint64_t connections_open = 0;
     std::uint64_t connections_refused_total = 0;
     std::uint64_t connections_refused_per_source = 0;
+    std::uint64_t connections_unauthenticated = 0;          // open, no allocation yet
+    std::uint64_t connections_refused_unauthenticated = 0;  // their share full, none to replace
     std::uint64_t sessions_active = 0;
     std::uint64_t session_store_up = 1;  // the embedded store always is; Redis may not be
     std::uint64_t session_store_outages = 0;
     std::uint64_t session_store_timeouts = 0;
-    std::uint64_t udp_socket_drops = 0;  // the kernel's, on the open UDP sockets
+    std::uint64_t udp_socket_drops = 0;           // the kernel's, on the open UDP sockets
+    std::uint64_t admin_connections_refused = 0;  // past admin.max_connections
+    std::uint64_t admin_requests_cut = 0;         // at admin.request_deadline
     bool per_allocation_series = false;
 };
 
@@ -50,6 +54,12 @@ inline constexpr std::array node_figure_rows = [] {
         Row{"connections_refused.per_source", "hearth_connections_refused_total",
             R"(limit="per_source")", CounterKind::counter, refused_help,
             &N::connections_refused_per_source},
+        Row{"connections_refused.unauthenticated", "hearth_connections_refused_total",
+            R"(limit="unauthenticated")", CounterKind::counter, refused_help,
+            &N::connections_refused_unauthenticated},
+        Row{"connections_unauthenticated", "hearth_connections_unauthenticated", "", gauge,
+            "TCP and TLS client connections open that have made no allocation yet.",
+            &N::connections_unauthenticated},
         Row{"sessions_active", "hearth_sessions_active", "", gauge, "Sessions in the active state.",
             &N::sessions_active},
         Row{"", "hearth_session_store_up", "", gauge, "1 while the session store answers.",
@@ -66,6 +76,13 @@ inline constexpr std::array node_figure_rows = [] {
             "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), from "
             "/proc/net/udp; closed sockets take theirs along.",
             &N::udp_socket_drops},
+        Row{"admin.connections_refused", "hearth_admin_connections_refused_total", "",
+            CounterKind::counter,
+            "Admin API connections cut as they opened, past admin.max_connections.",
+            &N::admin_connections_refused},
+        Row{"admin.requests_cut", "hearth_admin_requests_cut_total", "", CounterKind::counter,
+            "Admin API connections cut at admin.request_deadline, whatever bytes still came.",
+            &N::admin_requests_cut},
     };
 }();
 

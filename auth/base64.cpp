@@ -78,4 +78,30 @@ std::optional<std::vector<std::byte>> base64_decode(std::string_view text) {
     return bytes;
 }
 
+std::string base64url_encode(std::span<const std::byte> bytes) {
+    std::string text = base64_encode(bytes);
+    while (!text.empty() && text.back() == '=') {
+        text.pop_back();
+    }
+    for (char& c : text) {
+        c = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    return text;
+}
+
+std::optional<std::vector<std::byte>> base64url_decode(std::string_view text) {
+    if (text.size() % 4 == 1) {
+        return std::nullopt;  // no byte count leaves a single character over
+    }
+    std::string standard(text);
+    for (char& c : standard) {
+        if (c == '+' || c == '/' || c == '=') {
+            return std::nullopt;  // not in the base64url alphabet
+        }
+        c = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    standard.append((4 - standard.size() % 4) % 4, '=');
+    return base64_decode(standard);
+}
+
 }  // namespace hearth::auth

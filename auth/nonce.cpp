@@ -4,25 +4,17 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <cstring>
+#include <limits>
 
+#include "auth/base64.h"
 #include "relay/stun/integrity.h"
 
 namespace hearth::auth {
 
 namespace {
-constexpr std::size_t expiry_digits = 16;
-constexpr std::size_t mac_digits = 24;
-
-std::string hex(const unsigned char* bytes, std::size_t length) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string text(length * 2, '0');
-    for (std::size_t i = 0; i < length; ++i) {
-        text[2 * i] = digits[bytes[i] >> 4];
-        text[2 * i + 1] = digits[bytes[i] & 0xF];
-    }
-    return text;
-}
+constexpr std::size_t expiry_bytes = 4;
+constexpr std::size_t mac_bytes = 7;
 }  // namespace
 
 NonceIssuer::NonceIssuer(std::array<std::byte, 32> key, std::chrono::seconds validity)
@@ -34,44 +26,50 @@ std::array<std::byte, 32> NonceIssuer::random_key() {
     return key;
 }
 
-std::string NonceIssuer::mac_hex(std::uint64_t expiry, const IpAddress& client) const {
-    unsigned char input[8 + 16];
-    for (int i = 0; i < 8; ++i) {
-        input[i] = static_cast<unsigned char>(expiry >> (56 - 8 * i));
+std::string NonceIssuer::text(std::uint32_t expiry, std::string_view cookie,
+                              const IpAddress& client) const {
+    std::array<std::byte, expiry_bytes + stun::nonce_cookie_size + 16> input{};
+    for (std::size_t i = 0; i < expiry_bytes; ++i) {
+        input[i] = static_cast<std::byte>(expiry >> (24 - 8 * i));
     }
-    std::copy_n(client.bytes.begin(), client.size(), input + 8);
+    std::memcpy(input.data() + expiry_bytes, cookie.data(), stun::nonce_cookie_size);
+    std::memcpy(input.data() + expiry_bytes + stun::nonce_cookie_size, client.bytes.data(),
+                client.size());
     const auto mac = stun::hmac_sha256(
-        key_, std::span(reinterpret_cast<const std::byte*>(input), 8 + client.size()));
-    return hex(reinterpret_cast<const unsigned char*>(mac.data()), mac_digits / 2);
+        key_, std::span(input.data(), expiry_bytes + stun::nonce_cookie_size + client.size()));
+    std::array<std::byte, expiry_bytes + mac_bytes> body{};
+    std::copy_n(input.begin(), expiry_bytes, body.begin());
+    std::copy_n(mac.begin(), mac_bytes, body.begin() + expiry_bytes);
+    return std::string(cookie) + base64url_encode(body);
 }
 
-std::string NonceIssuer::issue(const IpAddress& client, std::int64_t now_unix) const {
-    const auto expiry = static_cast<std::uint64_t>(now_unix + validity_.count());
-    char expiry_text[expiry_digits + 1];
-    std::snprintf(expiry_text, sizeof expiry_text, "%016llx",
-                  static_cast<unsigned long long>(expiry));
-    return std::string(expiry_text) + mac_hex(expiry, client);
+std::string NonceIssuer::issue(const IpAddress& client, std::int64_t now_unix,
+                               stun::SecurityFeatures features) const {
+    const std::int64_t expiry = std::clamp<std::int64_t>(now_unix + validity_.count(), 0,
+                                                         std::numeric_limits<std::uint32_t>::max());
+    return text(static_cast<std::uint32_t>(expiry), stun::nonce_cookie_for(features), client);
 }
 
-NonceCheck NonceIssuer::check(std::string_view nonce, const IpAddress& client,
-                              std::int64_t now_unix) const {
-    if (nonce.size() != expiry_digits + mac_digits) {
-        return NonceCheck::invalid;
+CheckedNonce NonceIssuer::check(std::string_view nonce, const IpAddress& client,
+                                std::int64_t now_unix) const {
+    const auto features = stun::read_nonce_cookie(nonce);
+    if (nonce.size() != size || !features) {
+        return {};
     }
-    std::uint64_t expiry = 0;
-    for (std::size_t i = 0; i < expiry_digits; ++i) {
-        const char c = nonce[i];
-        const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (digit < 0) {
-            return NonceCheck::invalid;
-        }
-        expiry = (expiry << 4) | static_cast<std::uint64_t>(digit);
+    const auto body = base64url_decode(nonce.substr(stun::nonce_cookie_size));
+    if (!body || body->size() != expiry_bytes + mac_bytes) {
+        return {};
     }
-    const std::string expected = mac_hex(expiry, client);
-    if (CRYPTO_memcmp(expected.data(), nonce.data() + expiry_digits, mac_digits) != 0) {
-        return NonceCheck::invalid;
+    std::uint32_t expiry = 0;
+    for (std::size_t i = 0; i < expiry_bytes; ++i) {
+        expiry = (expiry << 8) | std::to_integer<std::uint32_t>((*body)[i]);
     }
-    return static_cast<std::int64_t>(expiry) < now_unix ? NonceCheck::stale : NonceCheck::valid;
+    // Rebuilt from what the nonce says and compared whole: the MAC, and the spelling too.
+    const std::string expected = text(expiry, nonce.substr(0, stun::nonce_cookie_size), client);
+    if (CRYPTO_memcmp(expected.data(), nonce.data(), size) != 0) {
+        return {};
+    }
+    return {expiry < now_unix ? NonceCheck::stale : NonceCheck::valid, *features};
 }
 
 }  // namespace hearth::auth

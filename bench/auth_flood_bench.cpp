@@ -44,7 +44,7 @@ struct Fixture {
     NullEvents events;
     SharedLimits limits{AllocationQuota(1'000'000, 1'000'000),
                         SessionBudgets(ServerSettings{}.allocation_bandwidth_bps * 3),
-                        SourceBanList(0, Seconds{60}, Seconds{300})};  // no bans: worst case
+                        SourceBanList(0, Seconds{60}, Seconds{300}, 0)};  // no bans: worst case
     ServerSettings settings = [] {
         ServerSettings unlimited;
         unlimited.unauthenticated_requests_per_second = 0;  // the 401s all go out
@@ -91,8 +91,9 @@ struct Fixture {
         fill(builder);
         builder.add_string(stun::attribute::username, username);
         builder.add_string(stun::attribute::realm, "hearth");
-        builder.add_string(stun::attribute::nonce,
-                           authenticator.issue_nonce(tuple.client.ip, now_unix));
+        builder.add_string(
+            stun::attribute::nonce,
+            authenticator.issue_nonce(tuple.client.ip, now_unix, {.password_algorithms = true}));
         builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", password));
         const auto bytes = builder.finish();
         return {bytes.begin(), bytes.end()};

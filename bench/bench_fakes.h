@@ -25,7 +25,8 @@ class NullEvents final : public AllocationEvents {
     void allocation_deleted(const Allocation&, DeleteReason) override {}
     void request_refused(const RefusedRequest&) override {}
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
-    void source_banned(const IpAddress&, Seconds) override {}
+    void username_banned(const IpAddress&, std::string_view, Seconds) override {}
+    void source_throttled(const IpAddress&, Seconds) override {}
     void permission_first_used(const Allocation&, const TransportAddress&, Direction) override {}
     void channel_first_used(const Allocation&, const ChannelBinding&, Direction) override {}
 };

@@ -21,9 +21,11 @@ using bench::NullRelaySockets;
 class OpenAuthenticator final : public Authenticator {
   public:
     std::string_view realm() const override { return "hearth"; }
-    std::string issue_nonce(const IpAddress&, std::int64_t) override { return "n"; }
+    std::string issue_nonce(const IpAddress&, std::int64_t, stun::SecurityFeatures) override {
+        return "n";
+    }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView&, const IpAddress&,
-                                                         std::int64_t) override {
+                                                         std::int64_t, std::string_view) override {
         return Credentials{Owner{"u", "s", "u", 0}, {}};
     }
     SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
@@ -43,7 +45,7 @@ struct Fixture {
     // The default bandwidth limits stay on: each packet refills and spends two buckets.
     SharedLimits limits{AllocationQuota(1'000'000, 1'000'000),
                         SessionBudgets(ServerSettings{}.allocation_bandwidth_bps * 3),
-                        SourceBanList(10, Seconds{60}, Seconds{300})};
+                        SourceBanList(10, Seconds{60}, Seconds{300}, 30)};
     TurnServer server{ServerSettings{}, PeerPolicy{}, authenticator, sockets, events, limits, 1};
     Now now{TimePoint{} + std::chrono::hours(1), 1'700'000'000};
     TransportAddress peer = *TransportAddress::parse("8.8.8.8:5000");

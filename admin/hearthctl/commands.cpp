@@ -189,12 +189,19 @@ int list_secrets(const Options& options) {
     });
 }
 
-int add_secret(const Options& options, const std::string& name, const std::string& value) {
-    const std::string target =
-        "/v1/secrets?name=" + url_encode(name) + "&value=" + url_encode(value);
-    return finish(options, ask_node(options, "POST", target), [&name](const JsonValue&) {
-        std::printf("added %s; minting uses it if its name sorts last\n", name.c_str());
-    });
+// The value from `value_file`'s first line, or stdin's: never from the command line, which
+// every user of the host can read. It travels in the request body, never in the URL.
+int add_secret(const Options& options, const std::string& name, const std::string& value_file) {
+    const auto value = first_line_of(value_file.empty() ? "-" : value_file);
+    if (!value || value->empty()) {
+        usage_error(value_file.empty() ? "secrets add NAME reads the value from stdin; none came"
+                                       : "cannot read a value from --value-file " + value_file);
+    }
+    const std::string form = "name=" + url_encode(name) + "&value=" + url_encode(*value);
+    return finish(
+        options, ask_node(options, "POST", "/v1/secrets", form), [&name](const JsonValue&) {
+            std::printf("added %s; minting uses it if its name sorts last\n", name.c_str());
+        });
 }
 
 int retire_secret(const Options& options, const std::string& name) {
@@ -205,18 +212,24 @@ int retire_secret(const Options& options, const std::string& name) {
 
 int run_secrets(const Options& options) {
     std::vector<std::string> positional;
-    command_flags(options.arguments, {}, &positional);
+    auto flags = command_flags(options.arguments, {"value-file"}, &positional);
     const std::string action = positional.empty() ? "list" : positional[0];
     if (action == "list" && positional.size() <= 1) {
         return list_secrets(options);
     }
     if (action == "add" && positional.size() == 3) {
-        return add_secret(options, positional[1], positional[2]);
+        usage_error(
+            "a secret's value is not taken on the command line, visible to every user (ps): "
+            "give it on stdin or with --value-file FILE");
+    }
+    if (action == "add" && positional.size() == 2) {
+        return add_secret(options, positional[1], flags["value-file"]);
     }
     if (action == "retire" && positional.size() == 2) {
         return retire_secret(options, positional[1]);
     }
-    usage_error("secrets takes list, add NAME VALUE, or retire NAME");
+    usage_error(
+        "secrets takes list, add NAME (the value on stdin or --value-file), or retire NAME");
 }
 
 int run_metrics(const Options& options) {
@@ -255,8 +268,10 @@ constexpr std::array table{
             "a live view of allocations, refreshed every 2 s; keys: r sort by rate, l sort by "
             "loss, q quit; --once prints one frame",
             run_top},
-    Command{"secrets", "[list | add NAME VALUE | retire NAME]",
-            "the secrets in use; add and retire change those held in Redis", run_secrets},
+    Command{"secrets", "[list | add NAME [--value-file FILE] | retire NAME]",
+            "the secrets in use; add (its value read from stdin or FILE, never the command line) "
+            "and retire change those held in Redis",
+            run_secrets},
     Command{"metrics", "", "the Prometheus exposition", run_metrics},
     Command{"config", "", "the configuration in effect, as JSON (secret values are never shown)",
             run_config},

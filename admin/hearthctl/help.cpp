@@ -17,7 +17,8 @@ std::string synopsis(const Command& command) {
 
 std::string usage_text() {
     std::string text =
-        "usage: hearthctl [--admin HOST:PORT] [--token TOKEN] [--config FILE] [--json] COMMAND\n"
+        "usage: hearthctl [--admin HOST:PORT] [--token-file FILE] [--config FILE] [--json] "
+        "COMMAND\n"
         "commands:\n";
     for (const auto& command : command_table()) {
         text += "  " + synopsis(command) + "\n      " + std::string(command.help) + "\n";
@@ -27,6 +28,8 @@ std::string usage_text() {
     text += "HEARTH_ADMIN_TOKEN, then the config file's admin group (default ";
     text += std::string(default_config) + "),\nthen " + default_admin + " and the token in " +
             default_token_file + ".\n";
+    text += "Tokens and secrets are never taken on the command line, which every user can\n";
+    text += "read (ps): --token is refused.\n";
     return text;
 }
 

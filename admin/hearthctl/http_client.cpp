@@ -54,11 +54,15 @@ std::string read_to_end(int fd) {
 
 }  // namespace
 
-Response ask_node(const Options& options, const std::string& method, const std::string& target) {
+Response ask_node(const Options& options, const std::string& method, const std::string& target,
+                  const std::string& form) {
     const int fd = connect_to(options.admin);
-    const std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + options.admin +
-                                "\r\nAuthorization: Bearer " + options.token +
-                                "\r\nContent-Length: 0\r\n\r\n";
+    std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + options.admin +
+                          "\r\nAuthorization: Bearer " + options.token + "\r\n";
+    if (!form.empty()) {
+        request += "Content-Type: application/x-www-form-urlencoded\r\n";
+    }
+    request += "Content-Length: " + std::to_string(form.size()) + "\r\n\r\n" + form;
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(request.size())) {
         ::close(fd);
@@ -74,7 +78,7 @@ Response ask_node(const Options& options, const std::string& method, const std::
     const auto body = answer.find("\r\n\r\n");
     response.body = body == std::string::npos ? "" : answer.substr(body + 4);
     if (response.status == 401) {
-        node_error("bad admin token (set --token, HEARTH_ADMIN_TOKEN or admin.token_file)");
+        node_error("bad admin token (set HEARTH_ADMIN_TOKEN, --token-file or admin.token_file)");
     }
     return response;
 }

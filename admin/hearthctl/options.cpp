@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <libconfig.h++>
 
 #include "admin/hearthctl/exit_codes.h"
@@ -11,11 +12,14 @@ namespace hearth::hearthctl {
 
 namespace {
 
-std::string first_line_of(const std::string& path) {
-    std::ifstream file(path);
-    std::string text;
-    std::getline(file, text);
-    return text;
+std::string first_line_or_empty(const std::string& path) {
+    return first_line_of(path).value_or("");
+}
+
+[[noreturn]] void refuse_token_on_command_line() {
+    usage_error(
+        "--token is not taken: the command line is visible to every user (ps); give the token "
+        "in HEARTH_ADMIN_TOKEN, with --token-file FILE, or in the config's admin.token_file");
 }
 
 // The admin group of the config file, read leniently: hearthctl needs only these keys.
@@ -39,11 +43,30 @@ void fill_from_config(Options& options) {
         options.token = value;
     }
     if (options.token.empty() && admin.lookupValue("token_file", value) && !value.empty()) {
-        options.token = first_line_of(value);
+        options.token = first_line_or_empty(value);
     }
 }
 
 }  // namespace
+
+std::optional<std::string> first_line_of(const std::string& path) {
+    std::ifstream file;
+    if (path != "-") {
+        file.open(path);
+        if (!file) {
+            return std::nullopt;
+        }
+    }
+    std::istream& input = path == "-" ? std::cin : file;
+    std::string text;
+    if (!std::getline(input, text) && text.empty()) {
+        return std::nullopt;
+    }
+    if (!text.empty() && text.back() == '\r') {
+        text.pop_back();
+    }
+    return text;
+}
 
 Options parse_command_line(int argc, char** argv) {
     Options options;
@@ -54,15 +77,18 @@ Options parse_command_line(int argc, char** argv) {
             options.usage_asked = true;
             return options;
         }
+        if (argument == "--token" || argument.starts_with("--token=")) {
+            refuse_token_on_command_line();
+        }
         if (argument == "--json") {
             options.json = true;
-        } else if (argument == "--admin" || argument == "--token" || argument == "--config") {
+        } else if (argument == "--admin" || argument == "--token-file" || argument == "--config") {
             if (i + 1 >= argc) {
                 usage_error(argument + " needs a value");
             }
-            (argument == "--admin"   ? options.admin
-             : argument == "--token" ? options.token
-                                     : options.config) = argv[++i];
+            (argument == "--admin"        ? options.admin
+             : argument == "--token-file" ? options.token_file
+                                          : options.config) = argv[++i];
         } else if (argument.starts_with("--") && options.command.empty()) {
             usage_error("unknown flag '" + argument + "'");
         } else if (options.command.empty()) {
@@ -80,6 +106,13 @@ bool asks_for_help(const std::vector<std::string>& arguments) {
 }
 
 void fill_address_and_token(Options& options) {
+    if (!options.token_file.empty()) {
+        const auto token = first_line_of(options.token_file);
+        if (!token || token->empty()) {
+            usage_error("cannot read a token from --token-file " + options.token_file);
+        }
+        options.token = *token;
+    }
     if (options.admin.empty() && std::getenv("HEARTH_ADMIN") != nullptr) {
         options.admin = std::getenv("HEARTH_ADMIN");
     }
@@ -91,7 +124,7 @@ void fill_address_and_token(Options& options) {
         options.admin = default_admin;
     }
     if (options.token.empty()) {
-        options.token = first_line_of(default_token_file);
+        options.token = first_line_or_empty(default_token_file);
     }
 }
 

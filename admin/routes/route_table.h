@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "admin/admin_connections.h"
 #include "admin/admin_request.h"
 #include "admin/reply.h"
 
@@ -15,13 +16,15 @@ class DaemonControl;
 
 namespace hearth::admin {
 
-// What a route's handler is given. `request` and `query` last only for the call itself:
-// a handler copies what it needs into an answer that comes later (after the workers'
-// snapshots or the session store's reply).
+// What a route's handler is given. `request`, `query` and `body` last only for the call
+// itself: a handler copies what it needs into an answer that comes later (after the
+// workers' snapshots or the session store's reply). `body` is at most 4 KiB.
 struct RouteCall {
     relay::DaemonControl& control;
     const AdminRequest& request;
     std::string_view query;
+    std::string_view body;
+    AdminConnectionCounters connections;  // the admin API's own, for /metrics
     Respond respond;
 };
 

@@ -1,5 +1,5 @@
-// GET /v1/secrets, POST /v1/secrets?name=N&value=V, POST /v1/secrets/{name}/retire: the
-// secrets credentials are checked with, by name and where each is held (never their
+// GET /v1/secrets, POST /v1/secrets (body name=N&value=V), POST /v1/secrets/{name}/retire:
+// the secrets credentials are checked with, by name and where each is held (never their
 // values), and adding or retiring those held in Redis.
 
 #include "admin/json_writer.h"
@@ -42,9 +42,19 @@ void list_secrets(const RouteCall& call) {
     call.respond({200, "application/json", json.take()});
 }
 
+// The secret comes in the body (application/x-www-form-urlencoded): a URL is written to
+// access logs, proxies' logs and shell history, so one in the query string is refused.
 void add_secret(const RouteCall& call) {
-    const std::string name = query_parameter(call.query, "name");
-    const std::string value = query_parameter(call.query, "value");
+    if (!query_parameter(call.query, "name").empty() ||
+        !query_parameter(call.query, "value").empty()) {
+        call.respond(error_reply(400,
+                                 "name and value go in the request body "
+                                 "(application/x-www-form-urlencoded name=N&value=V), never in "
+                                 "the URL"));
+        return;
+    }
+    const std::string name = query_parameter(call.body, "name");
+    const std::string value = query_parameter(call.body, "value");
     if (name.empty() || value.size() < min_secret_length) {
         call.respond(error_reply(400, secret_needed));
         return;

@@ -112,7 +112,11 @@ struct LimitsSection {
     std::uint32_t allocate_requests_per_second = 20;         // authenticated, per source
     // Refresh, CreatePermission, ChannelBind and Connect, authenticated, per source.
     std::uint32_t upkeep_requests_per_second = 200;
-    std::uint32_t auth_failures_before_ban = 10;  // within auth_failure_window; 0 = no bans
+    // Within auth_failure_window: failures of one username from one source before it is
+    // banned from there, and failures from one source, any usernames, before the source is
+    // throttled (relay/turn/source_ban_list.h). 0 = never.
+    std::uint32_t auth_failures_before_ban = 10;
+    std::uint32_t auth_failures_before_throttle = 30;
     std::chrono::seconds auth_failure_window{60};
     std::chrono::seconds auth_ban{300};
     // Relayed bandwidth per direction, bits a second (token buckets; 0 = no limit): each
@@ -125,6 +129,11 @@ struct LimitsSection {
     std::chrono::seconds tls_handshake_timeout{10};
     std::uint32_t max_connections = 10000;          // per node
     std::uint32_t max_connections_per_source = 64;  // per client IP address
+    // Connections that have made no allocation (or RFC 6062 data connections not yet bound):
+    // closed this long after they open, whatever they send; and the share of the two bounds
+    // above they may hold, the rest kept for connections with an allocation.
+    std::chrono::seconds unauthenticated_connection_timeout{30};
+    std::uint32_t unauthenticated_connections_percent = 50;
     bool operator==(const LimitsSection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -147,6 +156,8 @@ struct LimitsSection {
         visit.number("upkeep_requests_per_second", live, 0, 1'000'000,
                      s.upkeep_requests_per_second...);
         visit.number("auth_failures_before_ban", live, 0, 1'000'000, s.auth_failures_before_ban...);
+        visit.number("auth_failures_before_throttle", live, 0, 1'000'000,
+                     s.auth_failures_before_throttle...);
         visit.seconds("auth_failure_window", live, 1, 86400, s.auth_failure_window...);
         visit.seconds("auth_ban", live, 1, 86400, s.auth_ban...);
         visit.number("allocation_bandwidth_bps", live, 0, 100'000'000'000LL,
@@ -161,6 +172,10 @@ struct LimitsSection {
         visit.number("max_connections", live, 1, 1'000'000, s.max_connections...);
         visit.number("max_connections_per_source", live, 1, 100'000,
                      s.max_connections_per_source...);
+        visit.seconds("unauthenticated_connection_timeout", live, 1, 86400,
+                      s.unauthenticated_connection_timeout...);
+        visit.number("unauthenticated_connections_percent", live, 1, 100,
+                     s.unauthenticated_connections_percent...);
     }
 };
 
@@ -255,6 +270,8 @@ struct AdminSection {
     std::string token;       // empty: a random one is written to token_file
     std::string token_file;  // where the token is written (mode 0600) when generated
     bool per_allocation_metrics = false;
+    std::uint32_t max_connections = 64;         // open at once; past it, cut at once
+    std::chrono::seconds request_deadline{10};  // from a connection's opening to its answer
     bool operator==(const AdminSection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -263,11 +280,15 @@ struct AdminSection {
         visit.secret("token", Reload::live, &check_admin_token, s.token...);
         visit.text("token_file", Reload::live, nullptr, s.token_file...);
         visit.flag("per_allocation_metrics", Reload::live, s.per_allocation_metrics...);
+        // New connections take these; those open keep theirs.
+        visit.number("max_connections", Reload::live, 1, 10'000, s.max_connections...);
+        visit.seconds("request_deadline", Reload::live, 1, 3600, s.request_deadline...);
     }
 };
 
-// 1 to 64 characters: a longer realm would enlarge every 401 past
-// turn::max_unauthenticated_growth (RFC 8489 allows 127).
+// 1 to 64 characters (RFC 8489 allows 127): every 401 carries the realm, and
+// turn::max_unauthenticated_answer grows with it; up to 8 characters keep the 401 to the
+// smallest Allocate within three times its size.
 const char* check_realm(const std::string& value);
 // RFC 8489 §14.14: SOFTWARE is fewer than 128 characters.
 const char* check_software(const std::string& value);

@@ -49,11 +49,12 @@ std::unique_ptr<SharedState> shared_state_for(const config::Config& config,
             turn::AllocationQuota(limits.max_allocations, limits.max_allocations_per_user),
             turn::SessionBudgets(limits.session_bandwidth_bps),
             turn::SourceBanList(limits.auth_failures_before_ban, limits.auth_failure_window,
-                                limits.auth_ban)},
+                                limits.auth_ban, limits.auth_failures_before_throttle)},
         {},
         &store,
         {},
-        ConnectionLimiter(limits.max_connections, limits.max_connections_per_source)});
+        ConnectionLimiter(limits.max_connections, limits.max_connections_per_source,
+                          limits.unauthenticated_connections_percent)});
     if (RAND_bytes(reinterpret_cast<unsigned char*>(shared->nonce_key.data()),
                    static_cast<int>(shared->nonce_key.size())) != 1) {
         spdlog::error("cannot draw a random nonce key");

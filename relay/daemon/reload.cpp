@@ -90,8 +90,9 @@ void DaemonControl::apply_limits() {
         limits.max_allocations_per_user);
     shared_.limits.session_budgets.set_rate(limits.session_bandwidth_bps);
     shared_.limits.auth_bans.configure(limits.auth_failures_before_ban, limits.auth_failure_window,
-                                       limits.auth_ban);
-    shared_.connections.set_limits(limits.max_connections, limits.max_connections_per_source);
+                                       limits.auth_ban, limits.auth_failures_before_throttle);
+    shared_.connections.set_limits(limits.max_connections, limits.max_connections_per_source,
+                                   limits.unauthenticated_connections_percent);
 }
 
 // The certificate is read again even when its paths did not change: a renewed

@@ -53,6 +53,9 @@ class ClientDispatcher {
         parked_.forget(link);
         server_.client_gone(tuple);
     }
+    // Whether `tuple` holds an allocation: how a TCP or TLS connection learns that it has
+    // authenticated, also when its Allocate was parked and answered later.
+    bool holds_allocation(const turn::FiveTuple& tuple) { return server_.find(tuple) != nullptr; }
     // Drops requests that waited too long (run every second).
     void expire(turn::TimePoint now) { counters_.parked_expired += parked_.expire(now); }
 

@@ -5,12 +5,8 @@
 #include <optional>
 
 #include "auth/credential.h"
-#include "relay/stun/attributes.h"
-#include "relay/stun/integrity.h"
 
 namespace hearth::relay {
-
-namespace attribute = stun::attribute;
 
 namespace {
 
@@ -48,57 +44,54 @@ CredentialAuthenticator::CredentialAuthenticator(std::string realm, auth::Secret
       post_to_worker_(std::move(post_to_worker)),
       on_answer_(std::move(on_answer)) {}
 
-std::string CredentialAuthenticator::issue_nonce(const IpAddress& client, std::int64_t now_unix) {
-    return nonces_.issue(client, now_unix);
+std::string CredentialAuthenticator::issue_nonce(const IpAddress& client, std::int64_t now_unix,
+                                                 stun::SecurityFeatures features) {
+    return nonces_.issue(client, now_unix, features);
 }
 
 std::expected<turn::Credentials, turn::AuthFailure> CredentialAuthenticator::authenticate(
-    const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix) {
-    using turn::AuthFailure;
-    if (!request.has(attribute::message_integrity)) {
-        return std::unexpected(AuthFailure::missing_integrity);
+    const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix,
+    std::string_view allocation_username) {
+    const std::array<std::string_view, 1> allocation{allocation_username};
+    const turn::CredentialCheck check{
+        .realm = realm_,
+        .client = client,
+        .now_unix = now_unix,
+        .userhash_candidates = allocation_username.empty() ? std::span<const std::string_view>()
+                                                           : std::span(allocation)};
+    return turn::check_long_term_credentials(request, check, *this);
+}
+
+std::optional<stun::SecurityFeatures> CredentialAuthenticator::valid_nonce(std::string_view nonce,
+                                                                           const IpAddress& client,
+                                                                           std::int64_t now_unix) {
+    const auto checked = nonces_.check(nonce, client, now_unix);
+    if (checked.verdict != auth::NonceCheck::valid) {
+        return std::nullopt;
     }
-    const auto username_value = request.find(attribute::username);
-    const auto realm_value = request.find(attribute::realm);
-    const auto nonce_value = request.find(attribute::nonce);
-    if (!username_value || !realm_value || !nonce_value) {
-        return std::unexpected(AuthFailure::missing_attributes);
-    }
-    const auto username = stun::decode_username(*username_value);
-    const auto realm = stun::decode_realm(*realm_value);
-    const auto nonce = stun::decode_nonce(*nonce_value);
-    if (!username || !realm || !nonce) {
-        return std::unexpected(AuthFailure::missing_attributes);
-    }
-    if (*realm != realm_) {
-        return std::unexpected(AuthFailure::wrong_realm);
-    }
-    // RFC 8489 §9.2.4: a nonce we did not issue, or one that ran out, is stale: the
-    // client retries with the fresh one in the 438.
-    if (nonces_.check(*nonce, client, now_unix) != auth::NonceCheck::valid) {
-        return std::unexpected(AuthFailure::stale_nonce);
-    }
-    const auto parsed = auth::parse_username(*username);
+    return checked.features;
+}
+
+std::expected<turn::Owner, turn::AuthFailure> CredentialAuthenticator::owner_of(
+    std::string_view username, std::int64_t now_unix) {
+    const auto parsed = auth::parse_username(username);
     if (!parsed) {
-        return std::unexpected(AuthFailure::malformed_username);
+        return std::unexpected(turn::AuthFailure::malformed_username);
     }
     if (parsed->expiry_unix < now_unix) {
-        return std::unexpected(AuthFailure::expired_username);
+        return std::unexpected(turn::AuthFailure::expired_username);
     }
+    return turn::Owner{std::string(username), std::string(parsed->session_id),
+                       std::string(parsed->user_id), parsed->expiry_unix};
+}
+
+std::vector<std::string> CredentialAuthenticator::passwords_of(std::string_view username) {
+    std::vector<std::string> passwords;
+    passwords.reserve(secrets_.active().size());
     for (const auto& secret : secrets_.active()) {
-        const std::string password = auth::mint_password(secret.value, *username);
-        const auto key = stun::long_term_key_md5(*username, *realm, password);
-        if (stun::verify_message_integrity(request, key)) {
-            turn::Credentials credentials;
-            credentials.owner.username = std::string(*username);
-            credentials.owner.session_id = std::string(parsed->session_id);
-            credentials.owner.user_id = std::string(parsed->user_id);
-            credentials.owner.credential_expiry_unix = parsed->expiry_unix;
-            credentials.key = key;
-            return credentials;
-        }
+        passwords.push_back(auth::mint_password(secret.value, username));
     }
-    return std::unexpected(AuthFailure::bad_integrity);
+    return passwords;
 }
 
 turn::SessionRefusal CredentialAuthenticator::admit_allocation(const turn::Owner& owner,

@@ -14,10 +14,11 @@
 #include "auth/secret_ring.h"
 #include "auth/session_store.h"
 #include "relay/turn/authenticator.h"
+#include "relay/turn/long_term_credentials.h"
 
 namespace hearth::relay {
 
-class CredentialAuthenticator final : public turn::Authenticator {
+class CredentialAuthenticator final : public turn::Authenticator, private turn::CredentialSource {
   public:
     // `post_to_worker` runs a task on the owning worker's thread: a store that answers
     // later (Redis) answers on its own thread. `on_answer` then tells the worker which
@@ -37,9 +38,11 @@ class CredentialAuthenticator final : public turn::Authenticator {
         realm_ = std::move(realm);
         nonces_.set_validity(nonce_lifetime);
     }
-    std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) override;
+    std::string issue_nonce(const IpAddress& client, std::int64_t now_unix,
+                            stun::SecurityFeatures features) override;
     std::expected<turn::Credentials, turn::AuthFailure> authenticate(
-        const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix) override;
+        const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix,
+        std::string_view allocation_username) override;
     turn::SessionRefusal admit_allocation(const turn::Owner& owner, std::int64_t now_unix) override;
     void release_allocation(const turn::Owner& owner) override;
     turn::SessionRefusal check_session(const turn::Owner& owner, std::int64_t now_unix) override;
@@ -49,6 +52,15 @@ class CredentialAuthenticator final : public turn::Authenticator {
     void forget_unclaimed_answers(turn::Clock::time_point now);
 
   private:
+    // turn::CredentialSource: stateless nonces (auth/nonce.h), TURN REST usernames, and a
+    // password per active secret of the ring.
+    std::optional<stun::SecurityFeatures> valid_nonce(std::string_view nonce,
+                                                      const IpAddress& client,
+                                                      std::int64_t now_unix) override;
+    std::expected<turn::Owner, turn::AuthFailure> owner_of(std::string_view username,
+                                                           std::int64_t now_unix) override;
+    std::vector<std::string> passwords_of(std::string_view username) override;
+
     static constexpr std::chrono::seconds answer_lifetime{5};
     // A question asked this long ago without an answer is asked again: its call was lost.
     static constexpr std::chrono::seconds lost_after{10};

@@ -19,6 +19,10 @@ struct IoCounters {
     std::uint64_t stream_dropped_not_stun = 0;
     std::uint64_t stream_dropped_output_full = 0;
     std::uint64_t tls_handshake_failures = 0;
+    // TCP and TLS connections closed before making an allocation (issue 17).
+    std::uint64_t stream_closed_no_allocation = 0;          // at their deadline
+    std::uint64_t stream_closed_unauthenticated_frame = 0;  // for sending ChannelData
+    std::uint64_t stream_evicted_unauthenticated = 0;       // to make room for a newcomer
     std::uint64_t tcp_peer_refused_without_permission = 0;
     std::uint64_t tcp_peer_bind_timeouts = 0;
     std::uint64_t tcp_relay_bandwidth_pauses = 0;
@@ -37,6 +41,9 @@ using I = IoCounters;
 constexpr auto counter = CounterKind::counter;
 constexpr std::string_view dropped = "hearth_dropped_packets_total";
 constexpr std::string_view dropped_help = "Packets and requests dropped, by reason.";
+constexpr std::string_view closed = "hearth_connections_closed_total";
+constexpr std::string_view closed_help =
+    "TCP and TLS connections closed before making an allocation, by reason.";
 constexpr std::string_view descriptors = "hearth_out_of_descriptors_total";
 constexpr std::string_view descriptors_help =
     "Times a file descriptor was wanted and none was left: an accept paused, or a relay "
@@ -69,6 +76,13 @@ inline constexpr std::array io_counter_rows = [] {
             &I::requests_resumed},
         Row{"tls_handshake_failures", "hearth_tls_handshake_failures_total", "", counter,
             "TLS handshakes that failed or timed out.", &I::tls_handshake_failures},
+        Row{"connections_closed.no_allocation_in_time", closed, R"(reason="no_allocation_in_time")",
+            counter, closed_help, &I::stream_closed_no_allocation},
+        Row{"connections_closed.unauthenticated_frame", closed, R"(reason="unauthenticated_frame")",
+            counter, closed_help, &I::stream_closed_unauthenticated_frame},
+        Row{"connections_closed.evicted_unauthenticated", closed,
+            R"(reason="evicted_unauthenticated")", counter, closed_help,
+            &I::stream_evicted_unauthenticated},
         Row{"tcp_peer_connections_refused", "hearth_tcp_peer_connections_refused_total", "",
             counter, "RFC 6062 peer connections refused for want of a permission.",
             &I::tcp_peer_refused_without_permission},

@@ -44,6 +44,19 @@ std::string relayed(const turn::Allocation& allocation) {
     return text;
 }
 
+// A username as the client sent it, fit for a log line: at most 64 characters, anything
+// but printable ASCII as '?'.
+std::string printable(std::string_view text) {
+    constexpr std::size_t longest = 64;
+    std::string shown(text.substr(0, longest));
+    for (char& c : shown) {
+        if (c < 0x20 || c > 0x7E) {
+            c = '?';
+        }
+    }
+    return text.size() > longest ? shown + "..." : shown;
+}
+
 }  // namespace
 
 void LogEvents::allocation_created(const turn::Allocation& allocation) {
@@ -72,14 +85,21 @@ void LogEvents::allocation_deleted(const turn::Allocation& allocation, turn::Del
             allocation.peer_to_client.dropped_no_permission);
 }
 
-void LogEvents::request_refused(const turn::RefusedRequest& refused) {
+bool LogEvents::line_allowed() {
     std::uint64_t left_out = 0;
     if (!refusal_lines_.allow(turn::Clock::now(), left_out)) {
-        return;
+        return false;
     }
     if (left_out > 0) {
-        spdlog::info("worker {}: {} refused requests were not logged (at most {} a second)",
+        spdlog::info("worker {}: {} refusals and bans were not logged (at most {} a second)",
                      worker_index_, left_out, refusal_lines_per_second);
+    }
+    return true;
+}
+
+void LogEvents::request_refused(const turn::RefusedRequest& refused) {
+    if (!line_allowed()) {
+        return;
     }
     spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(refused.method),
                  refused.tuple.client.to_string(), turn::to_string(refused.tuple.transport),
@@ -104,9 +124,25 @@ void LogEvents::channel_first_used(const turn::Allocation& allocation,
                   channel.number, channel.peer.to_string(), turn::to_string(direction));
 }
 
-void LogEvents::source_banned(const IpAddress& source, turn::Seconds ban) {
-    spdlog::warn("source {} banned for {} s after repeated authentication failures",
-                 source.to_string(), ban.count());
+void LogEvents::username_banned(const IpAddress& source, std::string_view username,
+                                turn::Seconds ban) {
+    if (!line_allowed()) {
+        return;
+    }
+    spdlog::warn(
+        "username '{}' from {} banned for {} s after repeated authentication failures (other "
+        "usernames from there are still checked)",
+        printable(username), source.to_string(), ban.count());
+}
+
+void LogEvents::source_throttled(const IpAddress& source, turn::Seconds ban) {
+    if (!line_allowed()) {
+        return;
+    }
+    spdlog::warn(
+        "source {} throttled for {} s after authentication failures with many usernames: its "
+        "credentials are checked at the unauthenticated rate, its failures unanswered",
+        source.to_string(), ban.count());
 }
 
 }  // namespace hearth::relay

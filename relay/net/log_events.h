@@ -16,15 +16,20 @@ class LogEvents final : public turn::AllocationEvents {
     void request_refused(const turn::RefusedRequest& refused) override;
     void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                       turn::PeerRefusal refusal) override;
-    void source_banned(const IpAddress& source, turn::Seconds ban) override;
+    void username_banned(const IpAddress& source, std::string_view username,
+                         turn::Seconds ban) override;
+    void source_throttled(const IpAddress& source, turn::Seconds ban) override;
     void permission_first_used(const turn::Allocation& allocation, const TransportAddress& peer,
                                turn::Direction direction) override;
     void channel_first_used(const turn::Allocation& allocation, const turn::ChannelBinding& channel,
                             turn::Direction direction) override;
 
   private:
+    bool line_allowed();
+
     unsigned worker_index_;
-    // Refusals are answered to the client each time but logged at most this many a second.
+    // Refusals are answered to the client each time but logged, with the bans a guesser's
+    // fresh usernames start, at most this many a second.
     static constexpr std::uint32_t refusal_lines_per_second = 20;
     LogRateLimit refusal_lines_{refusal_lines_per_second};
 };

@@ -13,6 +13,16 @@
 
 namespace hearth::relay {
 
+namespace {
+
+// Input buffered ahead of handling it: one maximal frame once the connection has made its
+// allocation, one maximal STUN message before (the only thing an unauthenticated client
+// sends), so strangers cannot park 64 KiB of a partial frame in each connection they hold.
+constexpr std::size_t authenticated_input_limit = 2 * 65540;
+constexpr std::size_t unauthenticated_input_limit = stun::max_message_size;
+
+}  // namespace
+
 void StreamConnections::add(bufferevent* stream, const turn::FiveTuple& tuple) {
     auto connection = std::make_unique<StreamConnection>(*this, stream, tuple);
     connections_.emplace(connection.get(), std::move(connection));
@@ -38,8 +48,9 @@ StreamConnection::StreamConnection(StreamConnections& owner, bufferevent* stream
     } else {
         set_idle_timeout();
     }
-    // Never buffer more than one maximal frame of input ahead of handling it.
-    bufferevent_setwatermark(stream_, EV_READ, 0, 2 * 65540);
+    unauthenticated_position_ = parts_.unauthenticated->add(this);
+    start_unauthenticated_deadline();
+    bufferevent_setwatermark(stream_, EV_READ, 0, unauthenticated_input_limit);
     bufferevent_enable(stream_, EV_READ | EV_WRITE);
 }
 
@@ -47,11 +58,68 @@ StreamConnection::~StreamConnection() {
     if (handshake_deadline_ != nullptr) {
         event_free(handshake_deadline_);
     }
+    if (unauthenticated_deadline_ != nullptr) {
+        event_free(unauthenticated_deadline_);
+    }
+    const bool was_authenticated = !unauthenticated_position_.has_value();
+    if (unauthenticated_position_) {
+        parts_.unauthenticated->remove(*unauthenticated_position_);
+    }
     parts_.dispatcher->connection_closed(*this, tuple_);
-    parts_.connections->release(tuple_.client.ip);
+    parts_.connections->release(tuple_.client.ip, parts_.worker_index, was_authenticated);
     if (stream_ != nullptr) {  // null once handed over to the TCP relay
         bufferevent_free(stream_);
     }
+}
+
+// A deadline from the opening, not an inactivity timer: a client sending a Binding now and
+// then must not hold a connection it never allocates on.
+void StreamConnection::start_unauthenticated_deadline() {
+    const auto seconds = parts_.limits->unauthenticated_timeout.count();
+    const timeval deadline{static_cast<time_t>(seconds), 0};
+    unauthenticated_deadline_ =
+        evtimer_new(parts_.base, &StreamConnection::on_unauthenticated_deadline, this);
+    if (unauthenticated_deadline_ != nullptr) {
+        evtimer_add(unauthenticated_deadline_, &deadline);
+    }
+}
+
+void StreamConnection::on_unauthenticated_deadline(evutil_socket_t, short, void* context) {
+    auto* self = static_cast<StreamConnection*>(context);
+    if (self->authenticated()) {
+        return;
+    }
+    ++self->owner_.counters.no_allocation_in_time;
+    self->owner_.close(self);
+}
+
+bool StreamConnection::authenticated() {
+    if (!unauthenticated_position_) {
+        return true;
+    }
+    if (!parts_.dispatcher->holds_allocation(tuple_)) {
+        return false;
+    }
+    leave_unauthenticated();
+    return true;
+}
+
+// The connection made its allocation: no deadline, a full frame of input, and its place
+// moves from the unauthenticated share of the bounds to the rest.
+void StreamConnection::leave_unauthenticated() {
+    parts_.unauthenticated->remove(*unauthenticated_position_);
+    unauthenticated_position_.reset();
+    if (unauthenticated_deadline_ != nullptr) {
+        event_free(unauthenticated_deadline_);
+        unauthenticated_deadline_ = nullptr;
+    }
+    parts_.connections->authenticated(tuple_.client.ip, parts_.worker_index);
+    bufferevent_setwatermark(stream_, EV_READ, 0, authenticated_input_limit);
+}
+
+void StreamConnection::evict() {
+    ++owner_.counters.evicted_unauthenticated;
+    owner_.close(this);
 }
 
 void StreamConnection::on_read(bufferevent*, void* context) {
@@ -118,6 +186,9 @@ StreamConnection::ReadResult StreamConnection::read_frames() {
             return ReadResult::keep_open;
         }
         const auto frame = std::get<stun::Frame>(result);
+        if (refuse_before_authentication(frame)) {
+            return ReadResult::close;
+        }
         if (available < frame.size) {
             return ReadResult::keep_open;
         }
@@ -130,7 +201,20 @@ StreamConnection::ReadResult StreamConnection::read_frames() {
             hand_over_after_callback(std::move(*bind));
             return ReadResult::handed_over;
         }
+        if (unauthenticated_position_) {
+            authenticated();  // an Allocate may just have made the allocation
+        }
     }
+}
+
+// RFC 8656 §12: ChannelData travels on a channel bound on an allocation, so a connection
+// without one has none to send; its frame is refused at the header, not buffered.
+bool StreamConnection::refuse_before_authentication(const stun::Frame& frame) {
+    if (frame.kind != stun::FrameKind::channel_data || authenticated()) {
+        return false;
+    }
+    ++owner_.counters.unauthenticated_frames;
+    return true;
 }
 
 // The hand-over frees this bufferevent, which libevent would only defer from inside its

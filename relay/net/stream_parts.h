@@ -2,7 +2,8 @@
 
 // What a TCP/TLS listener and its connections need from the worker they run on, handed
 // in when the listener is built: the loop and its clock, the dispatcher every frame goes
-// to, the node's connection bounds, the TLS context and stream limits (both replaced on
+// to, the node's connection bounds and the worker's connections without an allocation
+// (which make room for newcomers), the TLS context and stream limits (both replaced on
 // reload, on the worker's own thread), and the RFC 6062 relays a data connection joins.
 
 #include <event2/event.h>
@@ -13,6 +14,7 @@
 #include "relay/net/loop_clock.h"
 #include "relay/net/tcp_relay.h"
 #include "relay/net/tls_context.h"
+#include "relay/net/unauthenticated_connections.h"
 
 namespace hearth::relay {
 
@@ -22,6 +24,7 @@ struct StreamParts {
     const LoopClock* clock = nullptr;
     ClientDispatcher* dispatcher = nullptr;
     ConnectionLimiter* connections = nullptr;
+    UnauthenticatedConnections* unauthenticated = nullptr;  // this worker's
     const StreamLimits* limits = nullptr;
     const SslContextPointer* tls_context = nullptr;
     TcpRelay* tcp_relay = nullptr;                  // this worker's

@@ -106,18 +106,41 @@ void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
         self->out_of_descriptors_ = false;
     }
     const auto client = TransportAddress::from_sockaddr(address, static_cast<socklen_t>(length));
-    if (!client ||
-        self->parts_.connections->admit(client->ip) != ConnectionLimiter::Result::admitted) {
+    if (!client || !self->admit(client->ip)) {
         ::close(fd);  // counted by the limiter
         return;
     }
     bufferevent* stream = self->wrap(fd);
     if (stream == nullptr) {
         ::close(fd);
-        self->parts_.connections->release(client->ip);
+        self->parts_.connections->release(client->ip, self->parts_.worker_index, false);
         return;
     }
     self->connections_.add(stream, turn::FiveTuple{*client, self->address_, self->transport_});
+}
+
+// Admits a new connection from `source` within the node's bounds. When the bound it meets
+// is held in part by connections without an allocation, the oldest of them on this worker
+// (from the same source, for a per-source bound) makes room: strangers holding connections
+// cannot keep newcomers out, and each newcomer keeps its place until as many others came
+// after it (issue 17). A participant needs it only for its first Allocate.
+bool TcpListener::admit(const IpAddress& source) {
+    using Result = ConnectionLimiter::Result;
+    auto& limiter = *parts_.connections;
+    Result result = limiter.admit(source, parts_.worker_index);
+    for (int room_made = 0; result != Result::admitted && room_made < 2; ++room_made) {
+        const bool per_source =
+            result == Result::source_reached || result == Result::source_unauthenticated_reached;
+        if (!parts_.unauthenticated->evict_oldest(per_source ? &source : nullptr)) {
+            break;
+        }
+        result = limiter.admit(source, parts_.worker_index);
+    }
+    if (result != Result::admitted) {
+        limiter.count_refusal(result);
+        return false;
+    }
+    return true;
 }
 
 // The accepted socket as a bufferevent: plain, or a TLS server side with the worker's

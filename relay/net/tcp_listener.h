@@ -35,6 +35,7 @@ class TcpListener {
     static void on_accept_error(evconnlistener* listener, void* context);
     static void on_resume(evutil_socket_t, short, void* context);
     bufferevent* wrap(evutil_socket_t fd);
+    bool admit(const IpAddress& source);
 
     StreamParts parts_;
     TransportAddress address_;

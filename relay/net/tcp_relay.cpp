@@ -51,7 +51,7 @@ struct TcpRelay::PeerConnection {
     event* resume_timer = nullptr;
     bool relayed_data = false;  // the audit trail's first use of the peer's permission
     stun::TransactionId connect_transaction{};
-    stun::Md5Key key{};
+    stun::IntegrityKey key;
 
     // `stream` is one of the two; the other one, and the state of `stream`'s side.
     bufferevent* other_than(const bufferevent* stream) const {
@@ -153,7 +153,7 @@ void TcpRelay::remove_connection(PeerConnection* connection) {
 }
 
 void TcpRelay::answer(turn::Allocation& allocation, stun::Method method,
-                      const stun::TransactionId& transaction_id, const stun::Md5Key& key,
+                      const stun::TransactionId& transaction_id, const stun::IntegrityKey& key,
                       std::optional<turn::TurnError> error,
                       std::optional<std::uint32_t> connection_id) {
     const auto message = server_->late_answer(method, transaction_id, key, error, connection_id);

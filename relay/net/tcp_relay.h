@@ -98,7 +98,7 @@ class TcpRelay {
     // the other side; true when it did (the connection is gone).
     bool close_if_delivered(PeerConnection* connection);
     void answer(turn::Allocation& allocation, stun::Method method,
-                const stun::TransactionId& transaction_id, const stun::Md5Key& key,
+                const stun::TransactionId& transaction_id, const stun::IntegrityKey& key,
                 std::optional<turn::TurnError> error, std::optional<std::uint32_t> connection_id);
     void send_connection_attempt(PeerConnection& connection);
     void refuse_stream(bufferevent* stream, stun::Bytes answer);

@@ -37,7 +37,7 @@ turn::ServerSettings settings_of(const config::Config& config) {
 
 StreamLimits stream_limits_of(const config::Config& config) {
     return {config.limits.stream_output_buffer_bytes, config.limits.stream_idle_timeout,
-            config.limits.tls_handshake_timeout};
+            config.limits.tls_handshake_timeout, config.limits.unauthenticated_connection_timeout};
 }
 
 turn::PeerPolicy peer_policy_of(const config::Config& config) {
@@ -85,10 +85,18 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       housekeeping_timer_(event_new(base_.get(), -1, EV_PERSIST, &Worker::on_housekeeping, this)) {
     relay_sockets_.attach(server_);
     tcp_relay_.attach(server_);
-    stream_parts_ = StreamParts{
-        base_.get(),        &tasks_,       &clock_,     &dispatcher_,   &shared.connections,
-        &stream_limits_,    &tls_context_, &tcp_relay_, &other_workers, index,
-        shared.worker_count};
+    stream_parts_ = StreamParts{base_.get(),
+                                &tasks_,
+                                &clock_,
+                                &dispatcher_,
+                                &shared.connections,
+                                &unauthenticated_connections_,
+                                &stream_limits_,
+                                &tls_context_,
+                                &tcp_relay_,
+                                &other_workers,
+                                index,
+                                shared.worker_count};
     const timeval every_second{1, 0};
     event_add(housekeeping_timer_.get(), &every_second);
 }
@@ -190,6 +198,9 @@ WorkerSnapshot Worker::snapshot() {
         io.stream_dropped_not_stun += listener->counters().not_stun;
         io.stream_dropped_output_full += listener->counters().output_full;
         io.tls_handshake_failures += listener->counters().tls_handshake_failures;
+        io.stream_closed_no_allocation += listener->counters().no_allocation_in_time;
+        io.stream_closed_unauthenticated_frame += listener->counters().unauthenticated_frames;
+        io.stream_evicted_unauthenticated += listener->counters().evicted_unauthenticated;
         io.accept_out_of_descriptors += listener->accept_out_of_descriptors();
     }
     io.relay_send_failures = relay_sockets_.send_failures();

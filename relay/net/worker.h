@@ -89,6 +89,7 @@ class Worker {
     RelaySocketPool relay_sockets_;
     turn::TurnServer server_;
     ClientDispatcher dispatcher_;
+    UnauthenticatedConnections unauthenticated_connections_;  // outlives the listeners
     StreamParts stream_parts_;
     std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
     std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;

@@ -37,6 +37,7 @@ void pin_to_cpu(std::thread& thread, std::size_t index) {
 WorkerGroup::WorkerGroup(unsigned count, const config::Config& config, SharedState& shared,
                          const SslContextPointer& tls_context) {
     shared.worker_count = count;
+    shared.connections.set_workers(count);
     for (unsigned index = 0; index < count; ++index) {
         workers_.push_back(std::make_unique<Worker>(index, config, shared, tls_context, *this));
     }

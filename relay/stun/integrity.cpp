@@ -174,6 +174,35 @@ Sha256Key long_term_key_sha256(std::string_view username, std::string_view realm
     return key_digest<32>(Algorithm::sha256, {username, realm, password});
 }
 
+IntegrityKey IntegrityKey::md5(const Md5Key& key, IntegrityAttribute attribute) {
+    IntegrityKey typed;
+    typed.algorithm_ = PasswordAlgorithm::md5;
+    typed.attribute_ = attribute;
+    std::memcpy(typed.value_.data(), key.data(), key.size());
+    return typed;
+}
+
+IntegrityKey IntegrityKey::sha256(const Sha256Key& key, IntegrityAttribute attribute) {
+    IntegrityKey typed;
+    typed.algorithm_ = PasswordAlgorithm::sha256;
+    typed.attribute_ = attribute;
+    typed.value_ = key;
+    return typed;
+}
+
+Bytes IntegrityKey::bytes() const {
+    return {value_.data(), algorithm_ == PasswordAlgorithm::md5 ? Md5Key{}.size() : value_.size()};
+}
+
+IntegrityKey long_term_key(PasswordAlgorithm algorithm, IntegrityAttribute attribute,
+                           std::string_view username, std::string_view realm,
+                           std::string_view password) {
+    if (algorithm == PasswordAlgorithm::sha256) {
+        return IntegrityKey::sha256(long_term_key_sha256(username, realm, password), attribute);
+    }
+    return IntegrityKey::md5(long_term_key_md5(username, realm, password), attribute);
+}
+
 Sha256Key userhash(std::string_view username, std::string_view realm) {
     return key_digest<32>(Algorithm::sha256, {username, realm});
 }
@@ -195,6 +224,13 @@ bool verify_message_integrity_sha256(const MessageView& message, Bytes key) {
     // RFC 8489 §14.6: the value may be truncated to no fewer than 16 bytes.
     return verify_integrity<32>(message, message.message_integrity_sha256_offset(),
                                 Algorithm::sha256, key, 16);
+}
+
+bool verify_request_integrity(const MessageView& message, Bytes key) {
+    const bool sha1 = message.message_integrity_offset().has_value();
+    const bool sha256 = message.message_integrity_sha256_offset().has_value();
+    return (sha1 || sha256) && (!sha1 || verify_message_integrity(message, key)) &&
+           (!sha256 || verify_message_integrity_sha256(message, key));
 }
 
 std::uint32_t fingerprint_value(Bytes bytes) {

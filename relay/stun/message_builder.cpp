@@ -146,6 +146,14 @@ void MessageBuilder::add_message_integrity_sha256(Bytes key) {
     std::memcpy(out, mac.data(), mac.size());
 }
 
+void MessageBuilder::add_integrity(const IntegrityKey& key) {
+    if (key.attribute() == IntegrityAttribute::message_integrity_sha256) {
+        add_message_integrity_sha256(key.bytes());
+    } else {
+        add_message_integrity(key.bytes());
+    }
+}
+
 void MessageBuilder::add_fingerprint() {
     const std::size_t covered = size_;
     std::byte* out = reserve(attribute::fingerprint, 4);

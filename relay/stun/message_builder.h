@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "relay/stun/integrity.h"
 #include "relay/stun/message.h"
 #include "relay/stun/transport_address.h"
 
@@ -30,6 +31,8 @@ class MessageBuilder {
     // Integrity attributes go last but for FINGERPRINT (RFC 8489 §14.5, §14.6).
     void add_message_integrity(Bytes key);
     void add_message_integrity_sha256(Bytes key);
+    // The attribute `key` is for, keyed with it.
+    void add_integrity(const IntegrityKey& key);
     void add_fingerprint();
 
     bool overflowed() const { return overflowed_; }

@@ -192,7 +192,7 @@ TurnServer::StunOutcome TurnServer::try_alternate(Request& request, std::string_
         builder.add_string(attribute::alternate_domain, redirect_->alternate_domain);
     }
     builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(request.credentials->key);
+    builder.add_integrity(request.credentials->key);
     builder.add_fingerprint();
     return StunOutcome::reply(builder.finish());
 }
@@ -217,7 +217,7 @@ TurnServer::StunOutcome TurnServer::allocate_success(
                     static_cast<std::uint32_t>(std::max<std::int64_t>(remaining.count(), 0)));
     builder.add_xor_address(attribute::xor_mapped_address, request.tuple.client);
     builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(request.credentials->key);
+    builder.add_integrity(request.credentials->key);
     builder.add_fingerprint();
     return StunOutcome::reply(builder.finish());
 }

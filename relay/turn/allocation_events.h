@@ -39,8 +39,13 @@ class AllocationEvents {
     virtual void request_refused(const RefusedRequest& refused) = 0;
     virtual void peer_refused(const Allocation& allocation, const IpAddress& peer,
                               PeerRefusal refusal) = 0;
-    // A source failed authentication too often and is ignored for `ban`.
-    virtual void source_banned(const IpAddress& source, Seconds ban) = 0;
+    // `username` failed authentication too often from `source`, and its requests from
+    // there are dropped for `ban` (source_ban_list.h).
+    virtual void username_banned(const IpAddress& source, std::string_view username,
+                                 Seconds ban) = 0;
+    // `source` failed authentication too often over several usernames: for `ban`, its
+    // credentials are checked at a bounded rate and its failures go unanswered.
+    virtual void source_throttled(const IpAddress& source, Seconds ban) = 0;
     // The first packet relayed under a permission, to or from `peer` (the permission
     // covers every port of its address), and the first on a channel binding. Once each.
     virtual void permission_first_used(const Allocation& allocation, const TransportAddress& peer,

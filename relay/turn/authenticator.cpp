@@ -14,6 +14,10 @@ const char* to_string(AuthFailure failure) {
             return "wrong realm";
         case AuthFailure::stale_nonce:
             return "stale or foreign nonce";
+        case AuthFailure::bid_down:
+            return "PASSWORD-ALGORITHM(S) not as offered (bid-down)";
+        case AuthFailure::unknown_userhash:
+            return "USERHASH of no known username";
         case AuthFailure::malformed_username:
             return "malformed username";
         case AuthFailure::expired_username:
@@ -22,6 +26,26 @@ const char* to_string(AuthFailure failure) {
             return "wrong password (no secret verifies)";
     }
     return "?";
+}
+
+TurnError error_of(AuthFailure failure) {
+    switch (failure) {
+        // RFC 8489 §9.2.4: integrity without USERNAME (or USERHASH), REALM or NONCE, and
+        // PASSWORD-ALGORITHM(S) other than the nonce's 401 offered, are 400 (Bad Request).
+        case AuthFailure::missing_attributes:
+        case AuthFailure::bid_down:
+            return TurnError::bad_request;
+        case AuthFailure::stale_nonce:
+            return TurnError::stale_nonce;
+        case AuthFailure::missing_integrity:
+        case AuthFailure::wrong_realm:
+        case AuthFailure::unknown_userhash:
+        case AuthFailure::malformed_username:
+        case AuthFailure::expired_username:
+        case AuthFailure::bad_integrity:
+            break;
+    }
+    return TurnError::unauthorized;
 }
 
 const char* to_string(SessionRefusal refusal) {

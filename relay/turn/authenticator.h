@@ -11,34 +11,45 @@
 
 #include "relay/stun/integrity.h"
 #include "relay/stun/message.h"
+#include "relay/stun/nonce_cookie.h"
 #include "relay/stun/transport_address.h"
 #include "relay/turn/allocation.h"
+#include "relay/turn/turn_error.h"
 
 namespace hearth::turn {
 
 // Why a request's long-term credentials were not accepted (RFC 8489 §9.2.4), in the
 // order an authenticator checks them: the nonce before the username and the password.
 enum class AuthFailure : std::uint8_t {
-    missing_integrity,   // no MESSAGE-INTEGRITY: the first, unauthenticated request
-    missing_attributes,  // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
+    missing_integrity,   // no MESSAGE-INTEGRITY(-SHA256): the first, unauthenticated request
+    missing_attributes,  // integrity without USERNAME (or USERHASH), REALM or NONCE: 400
     wrong_realm,
-    stale_nonce,  // expired or not ours: 438 with a fresh nonce
+    stale_nonce,       // expired or not ours: 438 with a fresh nonce
+    bid_down,          // PASSWORD-ALGORITHM(S) not as the nonce's 401 offered them: 400
+    unknown_userhash,  // a USERHASH that names no username hearth can check: 401
     malformed_username,
     expired_username,
     bad_integrity,  // no active secret gives a key that verifies
 };
 const char* to_string(AuthFailure failure);
+// The error a request is answered with (RFC 8489 §9.2.4).
+TurnError error_of(AuthFailure failure);
 
-// Whether the request carried a valid nonce. A nonce is bound to the address it was sent
-// to, so only then did the request surely come from its source address: a forged UDP
-// source cannot get past it, and must not be able to get its victim banned.
-constexpr bool passed_the_nonce(AuthFailure failure) {
-    return failure > AuthFailure::stale_nonce;
+// Whether the failure counts towards a ban of the source: a wrong username or password
+// behind a valid nonce, the guess a ban stops. A nonce is bound to the address it was sent
+// to, so only past it did the request surely come from its source address: a forged UDP
+// source cannot get there, and must not be able to get its victim banned. A bid-down or an
+// unknown USERHASH guesses no password (and the second comes from honest clients too: its
+// 401 lets them retry with USERNAME).
+constexpr bool counts_towards_a_ban(AuthFailure failure) {
+    return failure >= AuthFailure::malformed_username;
 }
 
+// Who sent an authenticated request, and the key its answers are signed with: the
+// password algorithm it used and the integrity attribute RFC 8489 §9.2.4 asks for.
 struct Credentials {
     Owner owner;
-    stun::Md5Key key{};
+    stun::IntegrityKey key;
 };
 
 // Why the session store refused an allocation (DESIGN.md flow 3).
@@ -72,10 +83,15 @@ class Authenticator {
   public:
     virtual ~Authenticator() = default;
     virtual std::string_view realm() const = 0;
-    virtual std::string issue_nonce(const IpAddress& client, std::int64_t now_unix) = 0;
-    virtual std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
-                                                                 const IpAddress& client,
-                                                                 std::int64_t now_unix) = 0;
+    // A nonce for `client` announcing `features` (RFC 8489 §9.2).
+    virtual std::string issue_nonce(const IpAddress& client, std::int64_t now_unix,
+                                    stun::SecurityFeatures features) = 0;
+    // The long-term credential check (RFC 8489 §9.2.4, long_term_credentials.h).
+    // `allocation_username` is the username of the allocation on the request's 5-tuple
+    // ("" if none): the one a USERHASH may stand for.
+    virtual std::expected<Credentials, AuthFailure> authenticate(
+        const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix,
+        std::string_view allocation_username) = 0;
     // Allocate: checks the session and takes one slot of its cap.
     virtual SessionRefusal admit_allocation(const Owner& owner, std::int64_t now_unix) = 0;
     // Gives the slot back when the allocation ends.

@@ -50,7 +50,7 @@ TurnServer::StunOutcome TurnServer::handle_channel_bind(Request& request) {
     MessageBuilder builder(response_buffer_, stun::Method::channel_bind,
                            MessageClass::success_response, message.transaction_id());
     builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(request.credentials->key);
+    builder.add_integrity(request.credentials->key);
     builder.add_fingerprint();
     return StunOutcome::reply(builder.finish());
 }

@@ -67,7 +67,7 @@ TurnServer::StunOutcome TurnServer::handle_connection_bind(Request& request) {
 }
 
 stun::Bytes TurnServer::late_answer(stun::Method method, const stun::TransactionId& transaction_id,
-                                    const stun::Md5Key& key, std::optional<TurnError> error,
+                                    const stun::IntegrityKey& key, std::optional<TurnError> error,
                                     std::optional<std::uint32_t> connection_id) {
     stun::MessageBuilder builder(
         response_buffer_, method,
@@ -81,7 +81,7 @@ stun::Bytes TurnServer::late_answer(stun::Method method, const stun::Transaction
         builder.add_u32(attribute::connection_id, *connection_id);
     }
     builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(key);
+    builder.add_integrity(key);
     builder.add_fingerprint();
     return builder.finish();
 }

@@ -44,7 +44,7 @@ TurnServer::StunOutcome TurnServer::handle_create_permission(Request& request) {
     MessageBuilder builder(response_buffer_, stun::Method::create_permission,
                            MessageClass::success_response, message.transaction_id());
     builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(request.credentials->key);
+    builder.add_integrity(request.credentials->key);
     builder.add_fingerprint();
     return StunOutcome::reply(builder.finish());
 }

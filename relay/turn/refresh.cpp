@@ -55,7 +55,7 @@ TurnServer::StunOutcome TurnServer::handle_refresh(Request& request) {
                            message.transaction_id());
     builder.add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime.count()));
     builder.add_string(attribute::software, settings_.software);
-    builder.add_message_integrity(request.credentials->key);
+    builder.add_integrity(request.credentials->key);
     builder.add_fingerprint();
 
     if (lifetime.count() == 0) {

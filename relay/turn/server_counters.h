@@ -23,6 +23,8 @@ struct ServerCounters {
     std::uint64_t auth_failure_missing_attributes = 0;
     std::uint64_t auth_failure_wrong_realm = 0;
     std::uint64_t auth_failure_stale_nonce = 0;
+    std::uint64_t auth_failure_bid_down = 0;
+    std::uint64_t auth_failure_unknown_userhash = 0;
     std::uint64_t auth_failure_malformed_username = 0;
     std::uint64_t auth_failure_expired_username = 0;
     std::uint64_t auth_failure_bad_integrity = 0;
@@ -31,12 +33,14 @@ struct ServerCounters {
     std::uint64_t tcp_connect_denied_port = 0;  // 403: relay.tcp_denied_ports or the admin port
     std::uint64_t session_refusals = 0;
     std::uint64_t refreshes_without_store = 0;  // honoured while the session store was out
-    std::uint64_t bans = 0;
+    std::uint64_t bans = 0;              // usernames banned from a source (source_ban_list.h)
+    std::uint64_t source_throttles = 0;  // sources throttled after failing with many usernames
     std::uint64_t malformed_messages = 0;
     std::uint64_t rate_limited = 0;           // unauthenticated requests over the per-source limit
     std::uint64_t allocate_rate_limited = 0;  // authenticated Allocates over the per-source limit
     std::uint64_t upkeep_rate_limited = 0;    // Refresh, CreatePermission, ChannelBind, Connect
-    std::uint64_t banned_drops = 0;           // requests from a source banned for failing auth
+    std::uint64_t banned_drops = 0;           // requests with a username banned from their source
+    std::uint64_t throttled_drops = 0;        // failures from a throttled source, unanswered
     std::uint64_t dropped_no_allocation = 0;
     std::uint64_t dropped_no_permission = 0;
     std::uint64_t dropped_no_channel = 0;
@@ -48,11 +52,13 @@ struct ServerCounters {
 };
 
 // The counter of each AuthFailure, in the enum's order.
-inline constexpr std::array<std::uint64_t ServerCounters::*, 7> auth_failure_counters{
+inline constexpr std::array<std::uint64_t ServerCounters::*, 9> auth_failure_counters{
     &ServerCounters::auth_failure_missing_integrity,
     &ServerCounters::auth_failure_missing_attributes,
     &ServerCounters::auth_failure_wrong_realm,
     &ServerCounters::auth_failure_stale_nonce,
+    &ServerCounters::auth_failure_bid_down,
+    &ServerCounters::auth_failure_unknown_userhash,
     &ServerCounters::auth_failure_malformed_username,
     &ServerCounters::auth_failure_expired_username,
     &ServerCounters::auth_failure_bad_integrity,
@@ -91,6 +97,10 @@ inline constexpr std::array server_counter_rows = [] {
             counter, auth_help, &S::auth_failure_wrong_realm},
         Row{"auth_failure.stale_nonce", "hearth_auth_failures_total", R"(reason="stale_nonce")",
             counter, auth_help, &S::auth_failure_stale_nonce},
+        Row{"auth_failure.bid_down", "hearth_auth_failures_total", R"(reason="bid_down")", counter,
+            auth_help, &S::auth_failure_bid_down},
+        Row{"auth_failure.unknown_userhash", "hearth_auth_failures_total",
+            R"(reason="unknown_userhash")", counter, auth_help, &S::auth_failure_unknown_userhash},
         Row{"auth_failure.malformed_username", "hearth_auth_failures_total",
             R"(reason="malformed_username")", counter, auth_help,
             &S::auth_failure_malformed_username},
@@ -99,7 +109,12 @@ inline constexpr std::array server_counter_rows = [] {
         Row{"auth_failure.bad_integrity", "hearth_auth_failures_total", R"(reason="bad_integrity")",
             counter, auth_help, &S::auth_failure_bad_integrity},
         Row{"bans", "hearth_source_bans_total", "", counter,
-            "Source addresses banned after repeated authentication failures.", &S::bans},
+            "Usernames banned from a source address after repeated authentication failures.",
+            &S::bans},
+        Row{"source_throttles", "hearth_source_throttles_total", "", counter,
+            "Source addresses throttled after authentication failures over many usernames: "
+            "their credentials checked at the unauthenticated rate, their failures unanswered.",
+            &S::source_throttles},
         Row{"peer_policy_refusals", "hearth_peer_policy_refusals_total", "", counter,
             "Peers refused by the policy.", &S::peer_policy_refusals},
         Row{"tcp_allocations_refused", "hearth_tcp_allocations_refused_total", "", counter,
@@ -132,6 +147,8 @@ inline constexpr std::array server_counter_rows = [] {
             dropped_help, &S::upkeep_rate_limited},
         Row{"dropped.banned_source", dropped, R"(reason="banned_source")", counter, dropped_help,
             &S::banned_drops},
+        Row{"dropped.throttled_source", dropped, R"(reason="throttled_source")", counter,
+            dropped_help, &S::throttled_drops},
     };
 }();
 

@@ -8,6 +8,7 @@
 
 #include "relay/stun/attributes.h"
 #include "relay/stun/message_builder.h"
+#include "relay/turn/long_term_credentials.h"
 #include "relay/turn/request.h"
 
 namespace hearth::turn {
@@ -105,10 +106,6 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     if (message.message_class() != MessageClass::request) {
         return {};  // a client has no business sending responses to a server
     }
-    if (shared_.auth_bans.banned(tuple.client.ip, now.monotonic)) {
-        ++counters_.banned_drops;
-        return {};
-    }
     const RequestMethod* method = request_method(message.method());
     if (method == nullptr) {
         // RFC 8489 §6.3.1: a request for a method the server does not know.
@@ -116,15 +113,18 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
                                      now);
     }
     Request request{message, tuple, now, client_link, std::nullopt};
-    if (!method->needs_authentication) {
+    // Binding alone goes without credentials; one that brings them has them checked like
+    // any request (RFC 8489 §9.2.4) and its answer signed.
+    const bool offers_credentials = message.has(attribute::message_integrity) ||
+                                    message.has(attribute::message_integrity_sha256);
+    if (!method->needs_authentication && !offers_credentials) {
         return (this->*method->handle)(request);
     }
 
-    auto credentials = authenticator_.authenticate(message, tuple.client.ip, now.unix_seconds);
-    if (!credentials) {
-        return refuse_credentials(request, credentials.error());
+    Allocation* existing = find(tuple);
+    if (auto refused = authenticate(request, existing)) {
+        return std::move(*refused);
     }
-    request.credentials = std::move(*credentials);
 
     if (!message.unknown_comprehension_required().empty()) {
         return error_response(request, TurnError::unknown_attribute,
@@ -141,7 +141,7 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
                               "request rate of this address");
     }
     if (method->needs_allocation) {
-        Allocation* allocation = find(tuple);
+        Allocation* allocation = existing;
         if (allocation == nullptr) {
             return error_response(request, TurnError::allocation_mismatch, "no allocation");
         }
@@ -158,23 +158,17 @@ TurnServer::StunOutcome TurnServer::handle_stun(const stun::MessageView& message
     return outcome;
 }
 
-TurnServer::StunOutcome TurnServer::refuse_credentials(Request& request, AuthFailure failure) {
-    const auto& source = request.tuple.client.ip;
-    ++counters_.auth_failures;
-    ++(counters_.*auth_failure_counters[static_cast<std::size_t>(failure)]);
-    // Wrong usernames and passwords count towards a ban of the source; failures before
-    // the nonce are the protocol at work (the first Allocate, a stale nonce) or could
-    // come from anyone spoofing the source.
-    if (passed_the_nonce(failure) &&
-        shared_.auth_bans.record_failure(source, request.now.monotonic)) {
-        ++counters_.bans;
-        events_.source_banned(source, shared_.auth_bans.ban_duration());
-    }
-    const TurnError error = failure == AuthFailure::stale_nonce          ? TurnError::stale_nonce
-                            : failure == AuthFailure::missing_attributes ? TurnError::bad_request
-                                                                         : TurnError::unauthorized;
-    return unauthenticated_error(request.message, request.tuple, error, to_string(failure),
-                                 request.now);
+// RFC 8489 §9.2.4: what a 401 or 438 gives the client to retry with: the realm, a fresh
+// nonce and PASSWORD-ALGORITHMS, which the nonce's "Password algorithms" bit announces
+// (§9.2). USERHASH is offered only where one can be checked: on a 5-tuple with an
+// allocation, whose username it must hash to (SECURITY.md, "Username anonymity").
+void TurnServer::add_challenge(MessageBuilder& builder, const FiveTuple& tuple, const Now& now) {
+    const stun::SecurityFeatures features{.password_algorithms = true,
+                                          .username_anonymity = find(tuple) != nullptr};
+    builder.add_string(attribute::realm, authenticator_.realm());
+    builder.add_string(attribute::nonce,
+                       authenticator_.issue_nonce(tuple.client.ip, now.unix_seconds, features));
+    builder.add(attribute::password_algorithms, offered_password_algorithms());
 }
 
 TurnServer::StunOutcome TurnServer::error_response(Request& request, TurnError error,
@@ -193,14 +187,12 @@ TurnServer::StunOutcome TurnServer::error_response(Request& request, TurnError e
         builder.add_unknown_attributes(request.message.unknown_comprehension_required());
     }
     if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
-        builder.add_string(attribute::realm, authenticator_.realm());
-        builder.add_string(attribute::nonce, authenticator_.issue_nonce(request.tuple.client.ip,
-                                                                        request.now.unix_seconds));
+        add_challenge(builder, request.tuple, request.now);
     }
     builder.add_string(attribute::software, settings_.software);
-    // RFC 8489 §9.2.4: errors to an authenticated request carry MESSAGE-INTEGRITY.
+    // RFC 8489 §9.2.4: errors to an authenticated request carry its integrity attribute.
     if (request.credentials) {
-        builder.add_message_integrity(request.credentials->key);
+        builder.add_integrity(request.credentials->key);
     }
     builder.add_fingerprint();
     return StunOutcome::reply(builder.finish());
@@ -216,19 +208,26 @@ TurnServer::StunOutcome TurnServer::unauthenticated_error(const stun::MessageVie
     ++counters_.error_responses;
     // The first Allocate of every client lands here without credentials: that is the
     // protocol, not a refusal worth a log line (RFC 8656 §7.1 and §9.2.4 of RFC 8489).
-    if (message.has(attribute::message_integrity)) {
+    if (message.has(attribute::message_integrity) ||
+        message.has(attribute::message_integrity_sha256)) {
         events_.request_refused({tuple, message.method(), error, why, nullptr});
     }
-    // Kept small on purpose: no SOFTWARE (see max_unauthenticated_growth).
+    // Kept small on purpose (max_unauthenticated_answer): no reason phrase (RFC 8489 §14.8
+    // makes it diagnostic text of fewer than 128 characters; none is fewer), no SOFTWARE,
+    // and FINGERPRINT only for a client that uses it (RFC 8489 §14.7 and RFC 8656 leave it
+    // optional; a client that demultiplexes by it puts it in its requests).
     MessageBuilder builder(response_buffer_, message.method(), MessageClass::error_response,
                            message.transaction_id());
-    builder.add_error_code(code_of(error), reason_phrase(error));
-    if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
-        builder.add_string(attribute::realm, authenticator_.realm());
-        builder.add_string(attribute::nonce,
-                           authenticator_.issue_nonce(tuple.client.ip, now.unix_seconds));
+    builder.add_error_code(code_of(error), "");
+    if (error == TurnError::unknown_attribute) {
+        builder.add_unknown_attributes(message.unknown_comprehension_required());
     }
-    builder.add_fingerprint();
+    if (error == TurnError::unauthorized || error == TurnError::stale_nonce) {
+        add_challenge(builder, tuple, now);
+    }
+    if (message.fingerprint_offset()) {
+        builder.add_fingerprint();
+    }
     return StunOutcome::reply(builder.finish());
 }
 

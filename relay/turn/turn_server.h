@@ -4,6 +4,7 @@
 // allocations, answers requests with the bytes to send back, and tells the I/O layer
 // where relayed data goes. It takes the time as an argument and never touches a socket.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -23,6 +24,10 @@
 #include "relay/turn/relay_sockets.h"
 #include "relay/turn/server_counters.h"
 #include "relay/turn/shared_limits.h"
+
+namespace hearth::stun {
+class MessageBuilder;
+}
 
 namespace hearth::turn {
 
@@ -53,13 +58,27 @@ struct ServerSettings {
     std::vector<std::uint16_t> tcp_denied_ports{25, 465, 587};
 };
 
-// The most an answer to an unauthenticated request (Binding, the first Allocate, any
-// error before MESSAGE-INTEGRITY is checked) may exceed the request by, in bytes: a 401
-// (ERROR-CODE, the longest realm the config allows, the 40-character nonce, FINGERPRINT)
-// to a bare 20-byte header. Unauthenticated answers carry no SOFTWARE to stay within it. With the
-// per-source rate (limits.unauthenticated_requests_per_second) this bounds what a spoofed source
-// can reflect at a victim.
-constexpr std::size_t max_unauthenticated_growth = 140;
+// The longest nonce an Authenticator issues (auth::NonceIssuer::size; tests/net checks it).
+constexpr std::size_t max_nonce_size = 28;
+
+// The most an answer to an unauthenticated request (Binding, the first Allocate, any error
+// before the credentials are checked) may be, in bytes: three times the request, except
+// where the challenge the RFC requires is larger. A 401 or 438 (RFC 8489 §9.2.4) carries
+// ERROR-CODE (8 bytes: no reason phrase), REALM, NONCE and PASSWORD-ALGORITHMS (12), and
+// FINGERPRINT only when the request had one: 76 bytes and the realm (padded to 4) to a bare
+// 20-byte header. With the default realm "hearth" that is 84 bytes, exactly three times the
+// smallest Allocate (28); only requests of a bare header, or with one empty attribute, get
+// more than three times their size (84 bytes to 20 and 24; 92 to a header with FINGERPRINT).
+// Unauthenticated answers carry no SOFTWARE. With the per-source rate
+// (limits.unauthenticated_requests_per_second) this bounds what a spoofed source can reflect at a
+// victim (SECURITY.md, "No amplification").
+constexpr std::size_t max_unauthenticated_answer(std::size_t request_size, std::size_t realm_size,
+                                                 bool request_has_fingerprint) {
+    constexpr auto padded = [](std::size_t length) { return (length + 3) & ~std::size_t{3}; };
+    const std::size_t challenge = 20 + 8 + (4 + padded(realm_size)) + (4 + padded(max_nonce_size)) +
+                                  12 + (request_has_fingerprint ? 8 : 0);
+    return std::max(3 * request_size, challenge);
+}
 
 // Where a datagram from the client goes: out of `relay` to `peer`.
 struct PeerSend {
@@ -89,14 +108,14 @@ class TurnServer {
         Allocation* allocation = nullptr;
         TransportAddress peer;
         stun::TransactionId transaction_id{};
-        stun::Md5Key key{};
+        stun::IntegrityKey key;
     };
     // RFC 6062 §5.4: pair this client connection with the peer connection `connection_id`.
     struct TcpConnectionBind {
         std::uint32_t connection_id = 0;
         std::string username;
         stun::TransactionId transaction_id{};
-        stun::Md5Key key{};
+        stun::IntegrityKey key;
     };
     struct StunOutcome {
         stun::Bytes response;             // to the client; empty: nothing to send
@@ -131,9 +150,10 @@ class TurnServer {
                                    TimePoint now, bool pad_to_four);
 
     // An answer the I/O layer sends later (RFC 6062 Connect and ConnectionBind): success,
-    // or `error`; CONNECTION-ID when given; always with MESSAGE-INTEGRITY.
+    // or `error`; CONNECTION-ID when given; always signed with the request's key, in the
+    // integrity attribute it calls for (MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256).
     stun::Bytes late_answer(stun::Method method, const stun::TransactionId& transaction_id,
-                            const stun::Md5Key& key, std::optional<TurnError> error,
+                            const stun::IntegrityKey& key, std::optional<TurnError> error,
                             std::optional<std::uint32_t> connection_id);
 
     // RFC 6062: data went between the client and `peer` over a TCP relay's connection; the
@@ -195,10 +215,14 @@ class TurnServer {
     StunOutcome handle_send_indication(const stun::MessageView& message, const FiveTuple& tuple,
                                        TimePoint now);
 
-    StunOutcome refuse_credentials(Request& request, AuthFailure failure);
+    // authentication.cpp: the credential check and the bans. Nullopt: authenticated.
+    std::optional<StunOutcome> authenticate(Request& request, const Allocation* existing);
+    StunOutcome refuse_credentials(Request& request, AuthFailure failure, std::string_view username,
+                                   bool throttled);
     StunOutcome error_response(Request& request, TurnError error, std::string_view why);
     StunOutcome unauthenticated_error(const stun::MessageView& message, const FiveTuple& tuple,
                                       TurnError error, std::string_view why, const Now& now);
+    void add_challenge(stun::MessageBuilder& builder, const FiveTuple& tuple, const Now& now);
     StunOutcome allocate_success(Request& request, const Allocation& allocation,
                                  std::optional<TurnError> additional_family_error);
     StunOutcome try_alternate(Request& request, std::string_view why);

@@ -1,7 +1,8 @@
 // A browser call held through a TURN server for a while, for tests/integration/chaos.py:
 // two RTCPeerConnections in headless Chromium, relay candidates only, video one way.
-// Prints one JSON line a second with what the receiving side has seen
-// ({t, packetsReceived, packetsLost, framesDecoded, caller, callee}), then "done".
+// Prints "established" once video decodes, then one JSON line a second with what the
+// receiving side has seen ({t, packetsReceived, packetsLost, framesDecoded, caller, callee}),
+// then "done".
 //   node hold_call.mjs --seconds N --url turn:HOST:PORT?transport=udp \
 //       --caller USERNAME:CREDENTIAL --callee USERNAME:CREDENTIAL
 
@@ -44,6 +45,7 @@ try {
   await page.goto(`http://127.0.0.1:${pageServer.address().port}/`);
   await page.evaluate(([caller, callee]) => holdCall(caller, callee),
     [servers(wanted.url, wanted.caller), servers(wanted.url, wanted.callee)]);
+  console.log('established');  // chaos.py starts its faults on this line
   const started = Date.now();
   const end = started + Number(wanted.seconds) * 1000;
   while (Date.now() < end) {

@@ -1,10 +1,13 @@
 // STUN messages as a client or peer sends them: the header and attribute walk, every
-// attribute decoder, and the integrity and fingerprint checks.
+// attribute decoder (the nonce cookie and the password algorithms too), and the integrity
+// and fingerprint checks.
 
 #include "fuzz_input.h"
 #include "relay/stun/attributes.h"
 #include "relay/stun/integrity.h"
 #include "relay/stun/message.h"
+#include "relay/stun/nonce_cookie.h"
+#include "relay/stun/password_algorithm.h"
 
 using namespace hearth::stun;
 
@@ -46,7 +49,17 @@ void decode_every_attribute(const MessageView& message) {
                 (void)decode_realm(attribute.value);
                 break;
             case attribute::nonce:
-                (void)decode_nonce(attribute.value);
+                if (const auto nonce = decode_nonce(attribute.value)) {
+                    (void)read_nonce_cookie(*nonce);
+                }
+                break;
+            case attribute::password_algorithm:
+                if (const auto entry = decode_password_algorithm(attribute.value)) {
+                    (void)known_password_algorithm(*entry);
+                    if (const auto list = message.find(attribute::password_algorithms)) {
+                        (void)password_algorithms_contain(*list, *entry);
+                    }
+                }
                 break;
             case attribute::software:
                 (void)decode_software(attribute.value);
@@ -71,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto sha256_key = long_term_key_sha256("user", "realm", "password");
     (void)verify_message_integrity(*message, md5_key);
     (void)verify_message_integrity_sha256(*message, sha256_key);
+    (void)verify_request_integrity(*message, sha256_key);
     (void)verify_fingerprint(*message);
     return 0;
 }

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     policy.add_own_address(server_address.ip);
     policy.add_service_port(server_address.port);
     SharedLimits limits{AllocationQuota(64, 3), SessionBudgets(30'000'000),
-                        SourceBanList(10, Seconds{60}, Seconds{300})};
+                        SourceBanList(10, Seconds{60}, Seconds{300}, 30)};
     ServerSettings settings;
     settings.tcp_allocations = true;  // so that scripts reach RFC 6062 Connect
     TurnServer server(settings, policy, authenticator, relay_sockets, events, limits, 1);

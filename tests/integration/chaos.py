@@ -294,6 +294,39 @@ class Chaos:
         self.revocations = []
         self.uclients = [run_uclient(node, seconds, self.directory) for node in self.nodes.values()]
         self.browser = run_browser(self.nodes["a"], seconds + 5) if browser else None
+        self.browser_output = []  # every line it printed, read by a thread as they come
+        self.browser_lines = queue.Queue()
+        if self.browser is not None:
+            threading.Thread(target=self.read_browser, daemon=True).start()
+
+    def read_browser(self):
+        for line in self.browser.stdout:
+            self.browser_output.append(line)
+            self.browser_lines.put(line)
+        self.browser_lines.put(None)
+
+    def wait_until_established(self):
+        """Faults start once every call is up: an Allocate made during an outage is refused
+        for a session the node has not seen (the grace rule), so a call still setting up
+        when Redis stops never starts, and that is not what this run measures."""
+        deadline = time.monotonic() + 60
+        for node in self.nodes.values():
+            while not node.allocations(f"uclient-{node.name}"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"uclient made no allocation on node {node.name}")
+                time.sleep(0.1)  # polling the admin API, bounded
+        if self.browser is None:
+            return
+        while True:
+            try:
+                line = self.browser_lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                raise RuntimeError("the browser call was not established:\n" +
+                                   "".join(self.browser_output))
+            if line.strip() == "established":
+                return
 
     def open_session(self, session):
         users = ["u", "caller", "callee"]
@@ -435,7 +468,10 @@ class Chaos:
             print(f"uclient through node {name}: {lines[-1].strip() if lines else 'no summary'}")
         if self.browser is None:
             return True
-        output = self.browser.communicate(timeout=self.seconds + 120)[0]
+        self.browser.wait(timeout=self.seconds + 120)
+        while self.browser_lines.get(timeout=10) is not None:
+            pass  # the reader has seen the end of the output
+        output = "".join(self.browser_output)
         reports = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
         if not reports:
             print("browser call: no report\n" + output)
@@ -472,6 +508,7 @@ def main():
         sys.exit("HEARTHD must name the hearthd binary")
     chaos = Chaos(arguments.seconds, not arguments.no_browser)
     try:
+        chaos.wait_until_established()
         chaos.run()
         ok = chaos.report()
         ok = chaos.report_others() and ok

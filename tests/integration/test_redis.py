@@ -20,6 +20,14 @@ REDIS_CLI = shutil.which("redis-cli")
 ADMIN_TOKEN = "redis-test-admin-token-0123456789"
 
 
+def hearthctl(node, *arguments, stdin=None):
+    """hearthctl against `node`, its token in the environment (never on the command line)."""
+    return subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}",
+                           "--config", "/nonexistent", *arguments],
+                          capture_output=True, text=True, timeout=30, input=stdin,
+                          env=dict(os.environ, HEARTH_ADMIN_TOKEN=ADMIN_TOKEN))
+
+
 class RedisFixture(unittest.TestCase):
     """A real redis-server for the test and hearthd nodes that use it."""
 
@@ -230,9 +238,7 @@ class RedisTest(RedisFixture):
         client = harness.StreamTurnClient(node.port, secret=redis_secret)
         self.addCleanup(client.close)
         client.allocate()
-        minted = subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}",
-                                 "--token", ADMIN_TOKEN, "mint", "--session", "s1", "--user", "bob"],
-                                capture_output=True, text=True, timeout=30)
+        minted = hearthctl(node, "mint", "--session", "s1", "--user", "bob")
         server = json.loads(minted.stdout)
         expected = harness.base64.b64encode(harness.hmac.new(
             redis_secret.encode(), server["username"].encode(), harness.hashlib.sha1).digest())
@@ -241,17 +247,14 @@ class RedisTest(RedisFixture):
     def test_hearthctl_adds_and_retires_redis_secrets(self):
         self.open_session()
         node = self.start_node("a")
-        ctl = [os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}", "--token",
-               ADMIN_TOKEN]
-        added = subprocess.run(ctl + ["secrets", "add", "zz-new", "a-brand-new-secret-0123456789"],
-                               capture_output=True, text=True, timeout=30)
+        # The value on stdin, never on the command line (where ps shows it).
+        added = hearthctl(node, "secrets", "add", "zz-new", stdin="a-brand-new-secret-0123456789\n")
         self.assertEqual(added.returncode, 0, added.stderr)
         self.assertEqual(self.cli("HGET", "hearth:secrets", "zz-new"), "a-brand-new-secret-0123456789")
         client = harness.StreamTurnClient(node.port, secret="a-brand-new-secret-0123456789")
         self.addCleanup(client.close)
         client.allocate()
-        retired = subprocess.run(ctl + ["secrets", "retire", "zz-new"], capture_output=True,
-                                 text=True, timeout=30)
+        retired = hearthctl(node, "secrets", "retire", "zz-new")
         self.assertEqual(retired.returncode, 0, retired.stderr)
         late = harness.StreamTurnClient(node.port, secret="a-brand-new-secret-0123456789")
         self.addCleanup(late.close)
@@ -262,9 +265,7 @@ class RedisTest(RedisFixture):
         self.open_session()
         first, second = self.start_node("a"), self.start_node("b")
         self.assertIsInstance(self.allocate(second, user="bob"), harness.StreamTurnClient)
-        result = subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{first.admin_port}",
-                                 "--token", ADMIN_TOKEN, "revoke", "s1", "--user", "bob"],
-                                capture_output=True, text=True, timeout=30)
+        result = hearthctl(first, "revoke", "s1", "--user", "bob")
         self.assertEqual(result.returncode, 0, result.stderr)
         second.wait_for_line("reason=session revoked", timeout=5)
         self.assertEqual(self.cli("SISMEMBER", "hearth:session:s1:participants", "bob"), "0")
@@ -274,9 +275,7 @@ class DrainTest(RedisFixture):
     """Three nodes sharing one Redis: registry, drain with redirect, exit when done."""
 
     def hearthctl(self, node, *arguments):
-        return subprocess.run([os.environ["HEARTHCTL"], "--admin", f"127.0.0.1:{node.admin_port}",
-                               "--token", ADMIN_TOKEN, *arguments],
-                              capture_output=True, text=True, timeout=30)
+        return hearthctl(node, *arguments)
 
     def test_a_draining_node_redirects_to_a_live_one_and_exits_when_empty(self):
         self.open_session()

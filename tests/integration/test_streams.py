@@ -7,6 +7,7 @@ import ssl
 import struct
 import time
 import unittest
+import urllib.request
 
 import harness
 
@@ -117,13 +118,19 @@ class StreamTest(harness.HearthTest):
             self.assertFalse(second.session_reused, version)
 
     def test_connections_per_source_address_are_bounded(self):
-        kept = [self.tcp() for _ in range(6)]
+        # Six per address (max_connections_per_source), three of them without an allocation
+        # (UnauthenticatedShareTest): six that made their allocations leave no room.
+        kept = []
+        for _ in range(6):
+            client = harness.StreamTurnClient(self.port)
+            self.addCleanup(client.close)
+            client.allocate()
+            kept.append(client)
         refused = self.tcp()
         self.assertTrue(closed_by_server(refused, 10))
-        for sock in kept:  # the first six still work
-            request = harness.binding_request(os.urandom(12))
-            sock.sendall(request)
-            self.assertEqual(harness.read_stun_from_stream(sock)[8:20], request[8:20])
+        for client in kept:  # the first six still work
+            answer = client.request(harness.REFRESH, [(0x000D, struct.pack("!I", 600))])
+            self.assertEqual(struct.unpack("!H", answer[0:2])[0], 0x0104)
 
     def test_a_client_that_never_reads_cannot_grow_hearthd(self):
         client = harness.StreamTurnClient(self.port)
@@ -142,32 +149,198 @@ class StreamTest(harness.HearthTest):
         self.assertLess(grown_mib, 16, "hearthd buffered a slow reader's data")
 
 
-class BanTest(harness.HearthTest):
-    relay_ports = (49000, 49499)
-    extra_config = "limits = { auth_failures_before_ban = 3; auth_ban = 60; };"
+UNAUTHENTICATED_TOKEN = "unauthenticated-admin-token-0123"
 
-    def test_a_source_failing_authentication_is_banned_and_logged(self):
-        for _ in range(3):
-            client = harness.StreamTurnClient(self.port, secret="a-wrong-secret-0123456789")
-            self.addCleanup(client.close)
-            with self.assertRaises(AssertionError):
-                client.allocate()
-        self.hearthd.wait_for_line("banned for 60 s after repeated authentication failures")
-        # Bans hold on every worker: a new TCP connection from here meets it, and so do
-        # UDP Bindings from several source ports (spread over the workers by SO_REUSEPORT).
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+class UnauthenticatedConnectionTest(harness.HearthTest):
+    """Issue 17, point 3: connections that make no allocation cannot fill the connection
+    table, hold buffers, or keep participants out."""
+
+    relay_ports = (43000, 43499)
+    limits = ""
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (
+            f"limits = {{ {self.limits} }};\n"
+            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{UNAUTHENTICATED_TOKEN}"; }};')
+        super().setUp()
+
+    def metric(self, name):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/metrics",
+                                         headers={"Authorization": f"Bearer {UNAUTHENTICATED_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return int(line.split()[1])
+        return 0
+
+    def tcp_from(self, source="127.0.0.1"):
+        """A TCP connection to hearthd from `source`, any address of 127/8."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10,
+                                        source_address=(source, 0))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.addCleanup(sock.close)
-        sock.settimeout(1)
-        sock.sendall(harness.binding_request(os.urandom(12)))
-        with self.assertRaises(socket.timeout):  # ignored while banned
-            sock.recv(2048)
+        return sock
+
+    def binding_answered(self, sock):
+        request = harness.binding_request(os.urandom(12))
+        try:
+            sock.sendall(request)
+            return harness.read_stun_from_stream(sock)[8:20] == request[8:20]
+        except OSError:  # closed, reset or timed out
+            return False
+
+
+class DeadlineTest(UnauthenticatedConnectionTest):
+    limits = "unauthenticated_connection_timeout = 2;"
+
+    def test_a_connection_without_an_allocation_is_closed_at_its_deadline_bindings_or_not(self):
+        idle = self.tcp_from()
+        busy = self.tcp_from()
+        opened = time.monotonic()
+        closed_after = None
+        for _ in range(20):  # a Binding every half second, at most ten seconds
+            if not self.binding_answered(busy) or closed_by_server(busy, 0.5):
+                closed_after = time.monotonic() - opened
+                break
+        self.assertIsNotNone(closed_after, "Bindings kept a connection without allocation open")
+        self.assertGreaterEqual(closed_after, 1.5)  # the deadline, not at once
+        self.assertLess(closed_after, 4.0)          # a deadline, not an idle timer
+        self.assertTrue(closed_by_server(idle, 5))
+        self.assertEqual(
+            self.metric('hearth_connections_closed_total{reason="no_allocation_in_time"}'), 2)
+
+    def test_a_connection_that_allocated_outlives_the_deadline(self):
+        client = harness.StreamTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        self.assertFalse(closed_by_server(client.sock, 3))  # past the 2 s deadline
+        answer = client.request(harness.REFRESH, [(0x000D, struct.pack("!I", 600))])
+        self.assertEqual(struct.unpack("!H", answer[0:2])[0], 0x0104)
+
+    def test_channel_data_from_a_connection_without_allocation_is_refused(self):
+        sock = self.tcp_from()
+        # The header of a 65 532-byte ChannelData message, then a little of it: no
+        # unauthenticated client has a channel, so it is refused at the header rather than
+        # buffered for the deadline.
+        sock.sendall(b"\x40\x00\xff\xfc" + b"x" * 1000)
+        self.assertTrue(closed_by_server(sock, 1.5))
+        self.assertEqual(
+            self.metric('hearth_connections_closed_total{reason="unauthenticated_frame"}'), 1)
+
+
+class UnauthenticatedShareTest(UnauthenticatedConnectionTest):
+    # 24 connections on the node, 12 of them without an allocation: 6 on each of the two
+    # workers. 8 per source address, 4 of them without an allocation.
+    limits = ("max_connections = 24; max_connections_per_source = 8; "
+              "unauthenticated_connections_percent = 50;")
+
+    def test_a_stranger_on_a_participants_address_cannot_keep_it_out(self):
+        # The stranger's connections past its address's 4 take the place of its oldest,
+        # and so does the participant's.
+        strangers = [self.tcp_from() for _ in range(8)]
+        participant = harness.StreamTurnClient(self.port)
+        self.addCleanup(participant.close)
+        participant.allocate()
+        for sock in strangers[:5]:
+            self.assertTrue(closed_by_server(sock, 5))
+        for sock in strangers[5:]:
+            self.assertTrue(self.binding_answered(sock))
+        # Allocated, the participant no longer counts against the unauthenticated share.
+        second = harness.StreamTurnClient(self.port, user="bob")
+        self.addCleanup(second.close)
+        second.allocate()
+        self.assertTrue(all(self.binding_answered(sock) for sock in strangers[5:]))
+        self.assertEqual(self.metric(
+            'hearth_connections_closed_total{reason="evicted_unauthenticated"}'), 5)
+
+    def test_strangers_filling_the_node_cannot_keep_participants_out(self):
+        # Strangers from six addresses, spread over both workers, fill the node.
+        strangers = [self.tcp_from(f"127.0.0.{2 + i % 6}") for i in range(24)]
+        for user in ("alice", "bob", "alice"):
+            participant = harness.StreamTurnClient(self.port, user=user)
+            self.addCleanup(participant.close)
+            participant.allocate()
+        open_strangers = [sock for sock in strangers if self.binding_answered(sock)]
+        self.assertLessEqual(len(open_strangers), 12)
+        self.assertEqual(self.metric("hearth_connections_open"), 3 + len(open_strangers))
+
+
+BAN_TOKEN = "ban-test-admin-token-0123456789"
+UDP = [(0x0019, bytes([17, 0, 0, 0]))]  # REQUESTED-TRANSPORT
+
+
+class BanTest(harness.HearthTest):
+    """Issue 17, point 1: behind one NAT address (here 127.0.0.1) a stranger's failures ban
+    what failed, never a participant's valid credential."""
+
+    relay_ports = (49000, 49499)
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (
+            "limits = { auth_failures_before_ban = 3; auth_ban = 60; };\n"
+            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{BAN_TOKEN}"; }};')
+        super().setUp()
+
+    def metric(self, name):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/metrics",
+                                         headers={"Authorization": f"Bearer {BAN_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return int(line.split()[1])
+        return 0
+
+    def stranger_until_banned(self):
+        """A stranger with no credential: a real nonce (any Allocate's 401 gives one), a
+        username of its own and wrong passwords, until the ban is logged."""
+        stranger = harness.StreamTurnClient(self.port, user="mallory",
+                                            secret="a-wrong-secret-0123456789")
+        self.addCleanup(stranger.close)
+        self.assertEqual(harness.error_code(stranger.allocate_answer()), 401)  # the 1st failure
+        for _ in range(2):
+            self.assertEqual(harness.error_code(stranger.request(harness.ALLOCATE, UDP)), 401)
+        self.hearthd.wait_for_line("banned for 60 s after repeated authentication failures")
+        self.assertEqual(self.metric("hearth_source_bans_total"), 1)
+        return stranger
+
+    def stranger_over_udp(self, stranger):
+        """The stranger again, over UDP from a new source port: the kernel spreads those
+        over the workers, and the ban holds on every one."""
+        again = harness.DatagramTurnClient(self.port, user="mallory")
+        self.addCleanup(again.close)
+        again.sock.settimeout(0.5)
+        again.username, again.key, again.nonce = stranger.username, stranger.key, stranger.nonce
+        return again
+
+    def binding_answered(self, client):
+        request = harness.binding_request(os.urandom(12))
+        client.transmit(request)
+        if isinstance(client, harness.StreamTurnClient):
+            answer = harness.read_stun_from_stream(client.sock)
+        else:
+            answer = client.sock.recv(2048)
+        return struct.unpack("!H", answer[0:2])[0] == 0x0101 and answer[8:20] == request[8:20]
+
+    def test_a_stranger_on_a_shared_address_cannot_lock_out_a_participant(self):
+        stranger = self.stranger_until_banned()
+        # A participant on the same address, over TCP and over UDP: Binding answered,
+        # Allocate granted.
+        for transport in (harness.StreamTurnClient, harness.DatagramTurnClient):
+            participant = transport(self.port, user="alice")
+            self.addCleanup(participant.close)
+            self.assertTrue(self.binding_answered(participant), transport.__name__)
+            participant.allocate()
+        # The stranger stays refused, unanswered, on its connection and from any UDP port.
+        stranger.sock.settimeout(1)
+        with self.assertRaises(socket.timeout):
+            stranger.request(harness.ALLOCATE, UDP)
         for _ in range(4):
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.addCleanup(udp.close)
-            udp.settimeout(0.5)
-            udp.sendto(harness.binding_request(os.urandom(12)), ("127.0.0.1", self.port))
             with self.assertRaises(socket.timeout):
-                udp.recvfrom(2048)
+                self.stranger_over_udp(stranger).request(harness.ALLOCATE, UDP)
+        self.assertGreaterEqual(self.metric('hearth_dropped_packets_total{reason="banned_source"}'), 5)
 
 
 class TlsRecordTest(harness.HearthTest):

@@ -19,8 +19,10 @@ CLIENTS = 2
 
 class RelayTest(harness.HearthTest):
     relay_ports = (40000, 40999)
-    # uclient retries a refused Allocate many times; a ban would leave it waiting.
-    extra_config = "limits = { auth_failures_before_ban = 1000; allocate_requests_per_second = 0; };"
+    # uclient retries a refused Allocate many times; a ban, or the throttle that leaves a
+    # source's failures unanswered, would leave it waiting.
+    extra_config = ("limits = { auth_failures_before_ban = 1000; auth_failures_before_throttle = 1000; "
+                    "allocate_requests_per_second = 0; };")
 
     with_tls = True
     relay_extra = harness.TCP_ALLOCATIONS  # uclient -T: RFC 6062 relays

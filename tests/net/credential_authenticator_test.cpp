@@ -7,6 +7,10 @@
 #include <functional>
 #include <vector>
 
+#include "auth/credential.h"
+#include "relay/stun/message_builder.h"
+#include "relay/turn/turn_server.h"
+
 namespace hearth::relay {
 namespace {
 
@@ -126,6 +130,116 @@ TEST_F(CredentialAuthenticatorTest, AnAdmissionIsTakenByOneRequestOnly) {
     // One slot was reserved: the first gets it, the second asks for a slot of its own.
     EXPECT_EQ(resumed, (std::vector{turn::SessionRefusal::none, turn::SessionRefusal::pending}));
     EXPECT_EQ(store_.pending.size(), 1u);
+}
+
+// The long-term credential check with TURN REST credentials and hearth's own nonces
+// (RFC 8489 §9.2): what a browser sends, what an RFC 8489 client sends, and the bid-down.
+class TurnRestCredentialsTest : public ::testing::Test {
+  protected:
+    TurnRestCredentialsTest() {
+        auth::SecretRing ring;
+        ring.add({"old", "the-old-secret"});
+        ring.add({"new", "the-new-secret"});
+        authenticator_.replace_secrets(std::move(ring));
+    }
+    static constexpr std::int64_t now_ = 1'700'000'000;
+    LaterStore store_;
+    CredentialAuthenticator authenticator_{"hearth",
+                                           {},
+                                           auth::NonceIssuer::random_key(),
+                                           std::chrono::seconds(600),
+                                           store_,
+                                           [](std::function<void()>) {},
+                                           [](const turn::StoreQuestion&) {}};
+    const IpAddress client_ = *IpAddress::parse("198.51.100.7");
+    const std::string username_ = auth::make_username(now_ + 3600, "s1", "alice");
+    const std::string password_ = auth::mint_password("the-old-secret", username_);
+
+    struct Signing {
+        bool sha256 = false;
+        bool userhash = false;
+        std::optional<stun::Bytes> algorithms = std::nullopt;  // echoed, if not the 401's
+    };
+    std::expected<turn::Credentials, turn::AuthFailure> authenticate(
+        const std::string& nonce, Signing signing, std::string_view allocation_username = "") {
+        std::array<std::byte, 512> buffer{};
+        stun::MessageBuilder builder(buffer, stun::Method::allocate, stun::MessageClass::request,
+                                     stun::TransactionId{});
+        if (signing.userhash) {
+            builder.add(stun::attribute::userhash, stun::userhash(username_, "hearth"));
+        } else {
+            builder.add_string(stun::attribute::username, username_);
+        }
+        builder.add_string(stun::attribute::realm, "hearth");
+        builder.add_string(stun::attribute::nonce, nonce);
+        if (signing.sha256 || signing.algorithms) {
+            builder.add(stun::attribute::password_algorithms,
+                        signing.algorithms.value_or(turn::offered_password_algorithms()));
+            builder.add(
+                stun::attribute::password_algorithm,
+                stun::encode_password_algorithm(signing.sha256 ? stun::PasswordAlgorithm::sha256
+                                                               : stun::PasswordAlgorithm::md5));
+        }
+        if (signing.sha256) {
+            builder.add_message_integrity_sha256(
+                stun::long_term_key_sha256(username_, "hearth", password_));
+        } else {
+            builder.add_message_integrity(stun::long_term_key_md5(username_, "hearth", password_));
+        }
+        return authenticator_.authenticate(*stun::MessageView::parse(builder.finish()), client_,
+                                           now_, allocation_username);
+    }
+    std::string nonce(bool anonymity = false) {
+        return authenticator_.issue_nonce(client_, now_, {true, anonymity});
+    }
+};
+
+// turn::max_unauthenticated_answer counts on nonces of this length.
+TEST_F(TurnRestCredentialsTest, ItsNoncesAreAsLongAsTheAmplificationBoundAssumes) {
+    EXPECT_EQ(nonce(false).size(), turn::max_nonce_size);
+    EXPECT_EQ(nonce(true).size(), turn::max_nonce_size);
+    EXPECT_TRUE(nonce(false).starts_with("obMatJos2AAAB"));
+    EXPECT_TRUE(nonce(true).starts_with("obMatJos2AAAD"));
+}
+
+TEST_F(TurnRestCredentialsTest, ABrowserIsCheckedWithMd5) {
+    const auto checked = authenticate(nonce(), {});
+    ASSERT_TRUE(checked.has_value()) << turn::to_string(checked.error());
+    EXPECT_EQ(checked->owner.session_id, "s1");
+    EXPECT_EQ(checked->owner.user_id, "alice");
+    EXPECT_EQ(checked->key,
+              stun::IntegrityKey::md5(stun::long_term_key_md5(username_, "hearth", password_),
+                                      stun::IntegrityAttribute::message_integrity));
+}
+
+TEST_F(TurnRestCredentialsTest, AnRfc8489ClientIsCheckedWithSha256) {
+    const auto checked = authenticate(nonce(), {.sha256 = true});
+    ASSERT_TRUE(checked.has_value()) << turn::to_string(checked.error());
+    EXPECT_EQ(checked->key,
+              stun::IntegrityKey::sha256(stun::long_term_key_sha256(username_, "hearth", password_),
+                                         stun::IntegrityAttribute::message_integrity_sha256));
+}
+
+TEST_F(TurnRestCredentialsTest, ABidDownIsRefused) {
+    const auto md5_only = stun::encode_password_algorithm(stun::PasswordAlgorithm::md5);
+    EXPECT_EQ(authenticate(nonce(), {.algorithms = md5_only}),
+              std::unexpected(turn::AuthFailure::bid_down));
+    // Clearing the nonce's "Password algorithms" bit instead makes it no nonce of ours.
+    auto stripped = nonce();
+    stripped.replace(stun::nonce_cookie.size(), 4, "AAAA");
+    EXPECT_EQ(authenticate(stripped, {.algorithms = md5_only}),
+              std::unexpected(turn::AuthFailure::stale_nonce));
+}
+
+TEST_F(TurnRestCredentialsTest, AUserhashIsCheckedAgainstTheAllocationsUsername) {
+    EXPECT_EQ(authenticate(nonce(true), {.sha256 = true, .userhash = true}),
+              std::unexpected(turn::AuthFailure::unknown_userhash));
+    const auto other = auth::make_username(now_ + 3600, "s1", "bob");
+    EXPECT_EQ(authenticate(nonce(true), {.sha256 = true, .userhash = true}, other),
+              std::unexpected(turn::AuthFailure::unknown_userhash));
+    const auto checked = authenticate(nonce(true), {.sha256 = true, .userhash = true}, username_);
+    ASSERT_TRUE(checked.has_value()) << turn::to_string(checked.error());
+    EXPECT_EQ(checked->owner.username, username_);
 }
 
 }  // namespace

@@ -162,5 +162,58 @@ TEST(Verify, LeavesTheMessageBytesUntouched) {
     EXPECT_EQ(to_hex(message), to_hex(before));
 }
 
+TEST(IntegrityKey, ItsAlgorithmFixesItsLength) {
+    const auto md5 = long_term_key(PasswordAlgorithm::md5, IntegrityAttribute::message_integrity,
+                                   "user", "realm", "pass");
+    EXPECT_EQ(md5.algorithm(), PasswordAlgorithm::md5);
+    EXPECT_EQ(to_hex(md5.bytes()), to_hex(long_term_key_md5("user", "realm", "pass")));
+    const auto sha256 =
+        long_term_key(PasswordAlgorithm::sha256, IntegrityAttribute::message_integrity_sha256,
+                      "user", "realm", "pass");
+    EXPECT_EQ(sha256.algorithm(), PasswordAlgorithm::sha256);
+    EXPECT_EQ(to_hex(sha256.bytes()), to_hex(long_term_key_sha256("user", "realm", "pass")));
+    EXPECT_EQ(IntegrityKey().bytes().size(), 16u);
+}
+
+TEST(IntegrityKey, TheBuilderSignsWithTheKeysAttribute) {
+    for (const auto attribute :
+         {IntegrityAttribute::message_integrity, IntegrityAttribute::message_integrity_sha256}) {
+        const auto key = long_term_key(PasswordAlgorithm::sha256, attribute, "u", "r", "p");
+        Draft draft;
+        draft.builder.add_integrity(key);
+        const auto parsed = MessageView::parse(draft.builder.finish());
+        ASSERT_TRUE(parsed.has_value());
+        const bool sha256 = attribute == IntegrityAttribute::message_integrity_sha256;
+        EXPECT_EQ(parsed->has(attribute::message_integrity_sha256), sha256);
+        EXPECT_EQ(parsed->has(attribute::message_integrity), !sha256);
+        EXPECT_TRUE(verify_request_integrity(*parsed, key.bytes()));
+    }
+}
+
+// RFC 8489 §9.2.4 and §14.6: every integrity attribute a request carries must verify.
+TEST(VerifyRequestIntegrity, NeedsOneAttributeAndEveryOneCarriedToVerify) {
+    const auto check = [](auto sign) {
+        Draft draft;
+        sign(draft.builder);
+        draft.builder.add_fingerprint();
+        return verify_request_integrity(*MessageView::parse(draft.builder.finish()), text("k"));
+    };
+    EXPECT_FALSE(check([](MessageBuilder&) {}));
+    EXPECT_TRUE(check([](MessageBuilder& b) { b.add_message_integrity(text("k")); }));
+    EXPECT_TRUE(check([](MessageBuilder& b) { b.add_message_integrity_sha256(text("k")); }));
+    EXPECT_TRUE(check([](MessageBuilder& b) {
+        b.add_message_integrity(text("k"));
+        b.add_message_integrity_sha256(text("k"));
+    }));
+    EXPECT_FALSE(check([](MessageBuilder& b) {
+        b.add_message_integrity(text("other"));
+        b.add_message_integrity_sha256(text("k"));
+    }));
+    EXPECT_FALSE(check([](MessageBuilder& b) {
+        b.add_message_integrity(text("k"));
+        b.add_message_integrity_sha256(text("other"));
+    }));
+}
+
 }  // namespace
 }  // namespace hearth::stun

@@ -62,12 +62,16 @@ TEST(SourcePrefix, OneSlash64SharesOneRateLimitBucket) {
 }
 
 TEST(SourcePrefix, ABanCoversTheWholeSlash64) {
-    SourceBanList bans(2, Seconds{60}, Seconds{300});
+    SourceBanList bans(2, Seconds{60}, Seconds{300}, 3);
     const TimePoint now{};
-    EXPECT_FALSE(bans.record_failure(ip("2001:db8:1:2::1"), now));
-    EXPECT_TRUE(bans.record_failure(ip("2001:db8:1:2::2"), now));  // the second failure
-    EXPECT_TRUE(bans.banned(ip("2001:db8:1:2::99"), now));
-    EXPECT_FALSE(bans.banned(ip("2001:db8:1:3::1"), now));
+    using Standing = SourceBanList::Standing;
+    EXPECT_FALSE(bans.record_failure(ip("2001:db8:1:2::1"), "u", now).username_ban);
+    EXPECT_TRUE(bans.record_failure(ip("2001:db8:1:2::2"), "u", now).username_ban);  // the 2nd
+    EXPECT_EQ(bans.standing(ip("2001:db8:1:2::99"), "u", now), Standing::username_banned);
+    EXPECT_EQ(bans.standing(ip("2001:db8:1:3::1"), "u", now), Standing::clear);
+    EXPECT_TRUE(bans.record_failure(ip("2001:db8:1:2::3"), "v", now).source_throttle);  // the 3rd
+    EXPECT_EQ(bans.standing(ip("2001:db8:1:2::4"), "w", now), Standing::source_throttled);
+    EXPECT_EQ(bans.standing(ip("2001:db8:1:3::1"), "w", now), Standing::clear);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include "relay/stun/attributes.h"
 #include "relay/stun/integrity.h"
+#include "relay/stun/nonce_cookie.h"
+#include "relay/turn/long_term_credentials.h"
 #include "relay/turn/turn_server.h"
 
 namespace hearth::turn::testing {
@@ -16,41 +18,52 @@ inline stun::Bytes as_bytes(std::string_view text) {
     return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
-// Accepts any username "<session>:<user>" whose MESSAGE-INTEGRITY verifies with the key
-// of password "pw" (or any integrity at all, for the fuzzer); the nonce "stale" is stale.
-class FakeAuthenticator final : public Authenticator {
+// Runs the real long-term credential check (long_term_credentials.h) over a fake source:
+// any username "<session>:<user>" has the password "pw"; a nonce is valid unless it is
+// "stale", and offers the features its cookie names (none without one). The fuzzer sets
+// `trust_any_integrity` to get past the HMAC without knowing the key; the rest of the
+// check still runs.
+class FakeAuthenticator final : public Authenticator, public CredentialSource {
   public:
     std::string_view realm() const override { return realm_value; }
-    std::string issue_nonce(const IpAddress&, std::int64_t) override { return nonce_value; }
+    std::string issue_nonce(const IpAddress&, std::int64_t,
+                            stun::SecurityFeatures features) override {
+        nonce_features.push_back(features);
+        return nonce_value;
+    }
     std::expected<Credentials, AuthFailure> authenticate(const stun::MessageView& request,
-                                                         const IpAddress&, std::int64_t) override {
+                                                         const IpAddress& client, std::int64_t now,
+                                                         std::string_view allocation) override {
+        ++authentications;
         if (next_failure) {
             return std::unexpected(*next_failure);
         }
-        const auto username_value = request.find(stun::attribute::username);
-        const auto nonce_value = request.find(stun::attribute::nonce);
-        if (!request.has(stun::attribute::message_integrity) || !username_value || !nonce_value) {
-            return std::unexpected(AuthFailure::missing_integrity);
+        std::vector<std::string_view> candidates(userhash_candidates.begin(),
+                                                 userhash_candidates.end());
+        if (!allocation.empty()) {
+            candidates.push_back(allocation);
         }
-        const auto username = stun::decode_username(*username_value);
-        const auto nonce = stun::decode_nonce(*nonce_value);
-        if (!username || !nonce) {
-            return std::unexpected(AuthFailure::bad_integrity);
+        auto checked =
+            check_long_term_credentials(request, {realm_value, client, now, candidates}, *this);
+        if (trust_any_integrity && !checked && checked.error() == AuthFailure::bad_integrity) {
+            return trusted(request);
         }
-        if (*nonce == "stale") {
-            return std::unexpected(AuthFailure::stale_nonce);
-        }
-        const auto key = stun::long_term_key_md5(*username, "hearth", "pw");
-        if (!trust_any_integrity && !stun::verify_message_integrity(request, key)) {
-            return std::unexpected(AuthFailure::bad_integrity);
-        }
-        Credentials credentials;
-        const auto colon = username->find(':');
-        credentials.owner = Owner{std::string(*username), std::string(username->substr(0, colon)),
-                                  std::string(username->substr(colon + 1)), 0};
-        credentials.key = key;
-        return credentials;
+        return checked;
     }
+    std::optional<stun::SecurityFeatures> valid_nonce(std::string_view nonce, const IpAddress&,
+                                                      std::int64_t) override {
+        if (nonce == "stale" || (only_valid_nonce && nonce != *only_valid_nonce)) {
+            return std::nullopt;
+        }
+        return stun::read_nonce_cookie(nonce).value_or(stun::SecurityFeatures{});
+    }
+    std::expected<Owner, AuthFailure> owner_of(std::string_view username, std::int64_t) override {
+        const auto colon = username.find(':');
+        return Owner{std::string(username), std::string(username.substr(0, colon)),
+                     std::string(username.substr(colon + 1)), 0};
+    }
+    std::vector<std::string> passwords_of(std::string_view) override { return {password}; }
+
     SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
         ++admitted;
         return next_admission;
@@ -62,10 +75,30 @@ class FakeAuthenticator final : public Authenticator {
     std::optional<AuthFailure> next_failure;  // every request fails so, when set
     std::string realm_value = "hearth";
     std::string nonce_value = "fresh-nonce";
+    std::optional<std::string> only_valid_nonce;  // when set, every other nonce is stale
+    std::string password = "pw";
+    std::vector<std::string> userhash_candidates;        // besides the 5-tuple's allocation's
+    std::vector<stun::SecurityFeatures> nonce_features;  // what each nonce issued offered
     SessionRefusal next_admission = SessionRefusal::none;
     SessionRefusal next_check = SessionRefusal::none;
     int admitted = 0;
     int released = 0;
+    int authentications = 0;  // calls to authenticate()
+
+  private:
+    // The fuzzer's way past the HMAC: a request the check refused for its integrity alone
+    // is taken for one signed with the MD5 key of its USERNAME.
+    std::expected<Credentials, AuthFailure> trusted(const stun::MessageView& request) {
+        const auto value = request.find(stun::attribute::username);
+        const auto username = value ? stun::decode_username(*value) : std::nullopt;
+        if (!username) {
+            return std::unexpected(AuthFailure::bad_integrity);
+        }
+        return Credentials{*owner_of(*username, 0),
+                           stun::long_term_key(stun::PasswordAlgorithm::md5,
+                                               stun::IntegrityAttribute::message_integrity,
+                                               *username, realm_value, password)};
+    }
 };
 
 class FakeRelaySockets final : public RelaySockets {
@@ -119,7 +152,10 @@ class RecordingEvents final : public AllocationEvents {
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
     }
-    void source_banned(const IpAddress&, Seconds) override { ++bans; }
+    void username_banned(const IpAddress&, std::string_view username, Seconds) override {
+        banned_usernames.emplace_back(username);
+    }
+    void source_throttled(const IpAddress&, Seconds) override { ++throttles; }
     void permission_first_used(const Allocation&, const TransportAddress& peer,
                                Direction direction) override {
         permissions_first_used.emplace_back(peer, direction);
@@ -128,11 +164,12 @@ class RecordingEvents final : public AllocationEvents {
                             Direction direction) override {
         channels_first_used.emplace_back(channel.number, direction);
     }
+    std::vector<std::string> banned_usernames;
+    int throttles = 0;
     // "session/user" of each refusal's credential, "" when it was not valid.
     std::vector<std::string> refused_owners;
     std::vector<std::pair<TransportAddress, Direction>> permissions_first_used;
     std::vector<std::pair<std::uint16_t, Direction>> channels_first_used;
-    int bans = 0;
     int created = 0;
     int refreshed = 0;
     std::vector<DeleteReason> deleted;

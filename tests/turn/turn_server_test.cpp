@@ -34,42 +34,6 @@ TEST_F(TurnServerTest, BindingAnswersWithTheClientsAddress) {
     EXPECT_TRUE(stun::verify_fingerprint(answer.message()));
 }
 
-// RFC 8489 §16.1.2 / RFC 8656 §21: a server must not be an amplifier for spoofed sources.
-TEST_F(TurnServerTest, UnauthenticatedAnswersStayWithinTheGrowthMargin) {
-    authenticator_.realm_value = std::string(64, 'r');  // the longest realm the config allows
-    authenticator_.nonce_value = std::string(40, 'n');  // the nonce's real length
-    const auto answer_size = [&](stun::Method method, std::uint16_t extra_attributes,
-                                 bool with_transport, const TransportAddress& from) {
-        std::array<std::byte, 256> buffer{};
-        stun::MessageBuilder builder(buffer, method, stun::MessageClass::request,
-                                     next_transaction());
-        if (with_transport) {
-            const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
-            builder.add(attribute::requested_transport, udp);
-        }
-        for (std::uint16_t i = 0; i < extra_attributes; ++i) {
-            builder.add(static_cast<std::uint16_t>(0x0031 + i), {});  // unknown, required
-        }
-        const auto bytes = builder.finish();
-        client_ = from;
-        const auto outcome =
-            server_.handle_stun(*stun::MessageView::parse(bytes), tuple(), now_, &link_);
-        EXPECT_FALSE(outcome.response.empty());
-        EXPECT_LE(outcome.response.size(), bytes.size() + max_unauthenticated_growth)
-            << "method " << static_cast<int>(method) << ", request of " << bytes.size();
-        return outcome.response.size();
-    };
-    const auto v4 = *TransportAddress::parse("198.51.100.7:40000");
-    const auto v6 = *TransportAddress::parse("[2001:db8::7]:40000");
-    answer_size(stun::Method::binding, 0, false, v4);
-    answer_size(stun::Method::binding, 0, false, v6);
-    answer_size(stun::Method::binding, 8, false, v6);             // 420 listing unknown attributes
-    answer_size(static_cast<stun::Method>(0x00F), 0, false, v4);  // 400 unknown method
-    answer_size(stun::Method::allocate, 0, true, v4);             // 401 to the smallest Allocate
-    // The worst case the margin is drawn from: a 401 to a bare header.
-    EXPECT_EQ(answer_size(stun::Method::refresh, 0, false, v4), 20 + max_unauthenticated_growth);
-}
-
 TEST_F(TurnServerTest, AllocateWithoutCredentialsGets401WithRealmAndNonce) {
     const auto answer = request(stun::Method::allocate, udp_transport, false);
     EXPECT_EQ(answer.error_code(), 401);
@@ -577,14 +541,19 @@ TEST_F(TurnServerTest, ABanHoldsOnEveryWorker) {
     TurnServer other_worker(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_,
                             limits_, 2);
     for (int i = 0; i < 10; ++i) {
-        request(stun::Method::allocate, udp_transport, true, "fresh-nonce", "s1:alice",
+        request(stun::Method::allocate, udp_transport, true, "fresh-nonce", "s1:mallory",
                 std::nullopt, "wrong-password");
     }
-    ASSERT_EQ(events_.bans, 1);
-    std::array<std::byte, 64> buffer{};
-    stun::MessageBuilder binding(buffer, stun::Method::binding, stun::MessageClass::request,
-                                 next_transaction());
-    const auto message = stun::MessageView::parse(binding.finish());
+    ASSERT_EQ(events_.banned_usernames, std::vector<std::string>{"s1:mallory"});
+    std::array<std::byte, 256> buffer{};
+    stun::MessageBuilder again(buffer, stun::Method::allocate, stun::MessageClass::request,
+                               next_transaction());
+    udp_transport(again, {});
+    again.add_string(attribute::username, "s1:mallory");
+    again.add_string(attribute::realm, "hearth");
+    again.add_string(attribute::nonce, "fresh-nonce");
+    again.add_message_integrity(stun::long_term_key_md5("s1:mallory", "hearth", "wrong"));
+    const auto message = stun::MessageView::parse(again.finish());
     EXPECT_TRUE(other_worker.handle_stun(*message, tuple(), now_, &link_).response.empty());
     EXPECT_EQ(other_worker.counters().banned_drops, 1u);
 }
@@ -719,24 +688,69 @@ TEST_F(TurnServerTest, ADrainingNodeRedirectsNewAllocationsAndKeepsOldOnes) {
 namespace hearth::turn::testing {
 namespace {
 
-TEST_F(TurnServerTest, RepeatedAuthFailuresBanTheSourceForAWhile) {
-    const auto wrong = [&] {
-        return request(stun::Method::allocate, udp_transport, true, "fresh-nonce", "s1:alice",
-                       std::nullopt, "wrong-password");
+// Issue 17: behind one NAT address, a stranger failing with its own username must not lock
+// out a participant with a valid credential.
+TEST_F(TurnServerTest, RepeatedFailuresBanTheUsernameNeverAValidCredential) {
+    const auto as_mallory = [&](std::string_view password) {
+        return request(stun::Method::allocate, udp_transport, true, "fresh-nonce", "s1:mallory",
+                       std::nullopt, password);
     };
     for (int i = 0; i < 9; ++i) {
-        EXPECT_EQ(wrong().error_code(), 401) << i;
+        EXPECT_EQ(as_mallory("wrong-password").error_code(), 401) << i;
     }
-    EXPECT_EQ(events_.bans, 0);
-    EXPECT_EQ(wrong().error_code(), 401);  // the tenth starts the ban
-    EXPECT_EQ(events_.bans, 1);
-    EXPECT_TRUE(allocate().bytes.empty());  // even good credentials are ignored now
-    EXPECT_TRUE(request(
-                    stun::Method::binding, [](auto&, const auto&) {}, false)
-                    .bytes.empty());
-    EXPECT_EQ(server_.counters().banned_drops, 2u);
-    advance(Seconds{301});
+    EXPECT_TRUE(events_.banned_usernames.empty());
+    EXPECT_EQ(as_mallory("wrong-password").error_code(), 401);  // the tenth starts the ban
+    EXPECT_EQ(events_.banned_usernames, std::vector<std::string>{"s1:mallory"});
+    EXPECT_EQ(server_.counters().bans, 1u);
+    // That username from this address is dropped before any credential check.
+    const int checked = authenticator_.authentications;
+    EXPECT_TRUE(as_mallory("pw").bytes.empty());
+    EXPECT_EQ(authenticator_.authentications, checked);
+    EXPECT_EQ(server_.counters().banned_drops, 1u);
+    // A participant on the same address is untouched: Binding, and its own Allocate.
+    EXPECT_TRUE(binding().is_success());
+    EXPECT_EQ(request(stun::Method::allocate, udp_transport, false).error_code(), 401);
     EXPECT_TRUE(allocate().is_success());
+    EXPECT_EQ(server_.counters().banned_drops, 1u);
+    // The ban ends.
+    advance(Seconds{301});
+    client_.port = 40001;
+    EXPECT_TRUE(as_mallory("pw").is_success());
+}
+
+// A guesser that tries a fresh username each time gets no more password checks than the
+// unauthenticated rate, and still cannot shut out a valid credential from its address.
+TEST_F(TurnServerTest, FailuresOverManyUsernamesThrottleTheSourceWithoutLockingItOut) {
+    int guess = 0;
+    const auto guess_again = [&] {
+        const std::string username = "s1:guess-" + std::to_string(++guess);
+        return request(stun::Method::allocate, udp_transport, true, "fresh-nonce", username,
+                       std::nullopt, "wrong-password");
+    };
+    for (int i = 0; i < 29; ++i) {
+        EXPECT_EQ(guess_again().error_code(), 401) << i;
+        if (i % 10 == 9) {
+            advance(Seconds{1});  // past the unauthenticated answers' rate limit
+        }
+    }
+    EXPECT_EQ(events_.throttles, 0);
+    EXPECT_TRUE(guess_again().bytes.empty());  // the thirtieth throttles the source
+    EXPECT_EQ(events_.throttles, 1);
+    EXPECT_TRUE(events_.banned_usernames.empty());
+    EXPECT_TRUE(guess_again().bytes.empty());  // failures now go unanswered
+    EXPECT_EQ(server_.counters().throttled_drops, 2u);
+    EXPECT_EQ(server_.counters().source_throttles, 1u);
+    // A participant on that address: Binding answered, its valid credential accepted.
+    advance(Seconds{1});
+    EXPECT_TRUE(binding().is_success());
+    EXPECT_TRUE(allocate().is_success());
+    // Credential checks from the throttled address stop at the unauthenticated rate.
+    const int before = authenticator_.authentications;
+    for (int i = 0; i < 40; ++i) {
+        guess_again();
+    }
+    EXPECT_LE(authenticator_.authentications - before, 20);
+    EXPECT_GE(server_.counters().rate_limited, 20u);
 }
 
 TEST_F(TurnServerTest, FailuresBeforeTheNonceNeverBanTheSource) {
@@ -749,7 +763,8 @@ TEST_F(TurnServerTest, FailuresBeforeTheNonceNeverBanTheSource) {
         }
         advance(Seconds{1});  // past the unauthenticated answers' rate limit
     }
-    EXPECT_EQ(events_.bans, 0);
+    EXPECT_TRUE(events_.banned_usernames.empty());
+    EXPECT_EQ(events_.throttles, 0);
     EXPECT_EQ(server_.counters().auth_failures, 60u);
     authenticator_.next_failure.reset();
     EXPECT_TRUE(allocate().is_success());

@@ -31,7 +31,7 @@ class TurnServerTest : public ::testing::Test {
   protected:
     TurnServerTest()
         : limits_{AllocationQuota(100, 3), SessionBudgets(0),
-                  SourceBanList(10, Seconds{60}, Seconds{300})},
+                  SourceBanList(10, Seconds{60}, Seconds{300}, 30)},
           server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, limits_,
                   1) {}
 
@@ -67,10 +67,7 @@ class TurnServerTest : public ::testing::Test {
         stun::MessageBuilder builder(buffer, method, stun::MessageClass::request, transaction);
         add(builder, transaction);
         if (with_credentials) {
-            builder.add_string(stun::attribute::username, username);
-            builder.add_string(stun::attribute::realm, "hearth");
-            builder.add_string(stun::attribute::nonce, nonce);
-            builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", password));
+            add_credentials(builder, username, nonce, password);
         }
         builder.add_fingerprint();
         const auto bytes = builder.finish();
@@ -82,12 +79,43 @@ class TurnServerTest : public ::testing::Test {
         return Answer{{outcome.response.begin(), outcome.response.end()}};
     }
 
+    // How request() signs: as an RFC 5389 client (every browser) unless a test says otherwise.
+    struct Signing {
+        bool sha256 = false;    // PASSWORD-ALGORITHM(S) SHA-256 and MESSAGE-INTEGRITY-SHA256
+        bool userhash = false;  // USERHASH in place of USERNAME
+    };
+    Signing signing_;
+
+    void add_credentials(stun::MessageBuilder& builder, std::string_view username,
+                         std::string_view nonce, std::string_view password) const {
+        if (signing_.userhash) {
+            builder.add(stun::attribute::userhash, stun::userhash(username, "hearth"));
+        } else {
+            builder.add_string(stun::attribute::username, username);
+        }
+        builder.add_string(stun::attribute::realm, "hearth");
+        builder.add_string(stun::attribute::nonce, nonce);
+        if (signing_.sha256) {
+            builder.add(stun::attribute::password_algorithms, offered_password_algorithms());
+            builder.add(stun::attribute::password_algorithm,
+                        stun::encode_password_algorithm(stun::PasswordAlgorithm::sha256));
+            builder.add_message_integrity_sha256(
+                stun::long_term_key_sha256(username, "hearth", password));
+        } else {
+            builder.add_message_integrity(stun::long_term_key_md5(username, "hearth", password));
+        }
+    }
+
     static void udp_transport(stun::MessageBuilder& builder, const stun::TransactionId&) {
         const std::array<std::byte, 4> udp{std::byte{17}, {}, {}, {}};
         builder.add(stun::attribute::requested_transport, udp);
     }
 
     Answer allocate() { return request(stun::Method::allocate, udp_transport); }
+    Answer binding() {
+        return request(
+            stun::Method::binding, [](auto&, const auto&) {}, false);
+    }
 
     Answer create_permission(const TransportAddress& peer) {
         return request(stun::Method::create_permission,
