@@ -395,8 +395,7 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
             connection->relayed_data = true;
             connection->relay->server_->note_stream_relayed(
                 allocation, connection->peer,
-                from_peer ? turn::Direction::peer_to_client : turn::Direction::client_to_peer,
-                now);
+                from_peer ? turn::Direction::peer_to_client : turn::Direction::client_to_peer, now);
         }
     }
     if (granted < waiting) {

@@ -62,8 +62,7 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
     allocation->client_to_peer.bytes += channel_data->payload.size();
     allocation->client_to_peer_media.observe(channel_data->payload, now);
     if (!binding->used || !permission->used) [[unlikely]] {
-        note_first_use(*allocation, *permission, binding, binding->peer,
-                       Direction::client_to_peer);
+        note_first_use(*allocation, *permission, binding, binding->peer, Direction::client_to_peer);
     }
     return PeerSend{relay, binding->peer, channel_data->payload};
 }

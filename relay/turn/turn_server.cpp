@@ -176,9 +176,8 @@ TurnServer::StunOutcome TurnServer::error_response(Request& request, TurnError e
     ++counters_.error_responses;
     // 403 is the peer policy's answer, logged once per allocation by count_peer_refusal.
     if (error != TurnError::forbidden) {
-        events_.request_refused(
-            {request.tuple, request.message.method(), error, why,
-             request.credentials ? &request.credentials->owner : nullptr});
+        events_.request_refused({request.tuple, request.message.method(), error, why,
+                                 request.credentials ? &request.credentials->owner : nullptr});
     }
     MessageBuilder builder(response_buffer_, request.message.method(), MessageClass::error_response,
                            request.message.transaction_id());

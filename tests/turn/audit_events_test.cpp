@@ -29,7 +29,8 @@ class FirstUseTest : public TurnServerTest {
         builder.add_xor_address(stun::attribute::xor_peer_address, peer);
         builder.add(stun::attribute::data, as_bytes("hello"));
         const auto bytes = builder.finish();
-        server_.handle_stun(*stun::MessageView::parse(bytes), tuple(), now_, &link_);
+        last_outcome_ =
+            server_.handle_stun(*stun::MessageView::parse(bytes), tuple(), now_, &link_);
     }
     bool from_peer(const TransportAddress& peer) {
         std::vector<std::byte> buffer(peer_data_headroom + 5 + peer_data_tailroom);
@@ -116,6 +117,38 @@ TEST_F(FirstUseTest, AStreamRelaysFirstDataIsReportedOncePerPermission) {
     server_.note_stream_relayed(allocation, peer_, Direction::peer_to_client, now_.monotonic);
     server_.note_stream_relayed(allocation, peer_, Direction::client_to_peer, now_.monotonic);
     EXPECT_EQ(events_.permissions_first_used, (Uses{{peer_, Direction::peer_to_client}}));
+}
+
+// The allocation's own life, each event once, each deletion with the reason the audit
+// trail writes (the refreshed, revoked, expired and deleted).
+TEST_F(TurnServerTest, EveryEventOfAnAllocationsLifeIsReportedWithItsReason) {
+    ASSERT_TRUE(allocate().is_success());
+    EXPECT_EQ(events_.created, 1);
+    ASSERT_TRUE(refresh(600).is_success());
+    EXPECT_EQ(events_.refreshed, 1);
+    ASSERT_TRUE(refresh(0).is_success());  // RFC 8656 §7.3: lifetime 0 deletes
+    ASSERT_EQ(events_.deleted, std::vector<DeleteReason>{DeleteReason::client_request});
+
+    ASSERT_TRUE(allocate().is_success());
+    advance(Seconds{601});  // past the default lifetime (RFC 8656 §3.2: 600 s)
+    server_.expire(now_);
+    ASSERT_EQ(events_.deleted.back(), DeleteReason::expired);
+
+    ASSERT_TRUE(allocate().is_success());
+    EXPECT_EQ(server_.delete_where_session("s1", "", DeleteReason::revoked), 1u);
+    ASSERT_EQ(events_.deleted.back(), DeleteReason::revoked);
+
+    transport_ = ClientTransport::tcp;
+    ASSERT_TRUE(allocate().is_success());
+    server_.client_gone(tuple());
+    ASSERT_EQ(events_.deleted.back(), DeleteReason::client_gone);
+
+    ASSERT_TRUE(allocate().is_success());
+    server_.delete_all(DeleteReason::shutdown);
+    EXPECT_EQ(events_.deleted.back(), DeleteReason::shutdown);
+    EXPECT_EQ(events_.created, 5);
+    EXPECT_EQ(events_.deleted.size(), 5u);
+    EXPECT_EQ(events_.refreshed, 1);  // a deleting Refresh is a deletion, not a refresh
 }
 
 TEST_F(TurnServerTest, ARefusedAllocateNamesWhoAskedOnlyWhenTheCredentialWasValid) {

@@ -145,9 +145,9 @@ class RecordingEvents final : public AllocationEvents {
     }
     void request_refused(const RefusedRequest& refused) override {
         refusals.emplace_back(code_of(refused.error), std::string(refused.why));
-        refused_owners.push_back(refused.owner != nullptr ? refused.owner->session_id + "/" +
-                                                                refused.owner->user_id
-                                                          : "");
+        refused_owners.push_back(refused.owner != nullptr
+                                     ? refused.owner->session_id + "/" + refused.owner->user_id
+                                     : "");
     }
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
