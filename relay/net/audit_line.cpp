@@ -96,7 +96,7 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
     }
     std::tm utc{};
     gmtime_r(&seconds_total, &utc);
-    char text[40];
+    char text[80];  // room for any int the fields could hold, so no truncation warning
     std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                   utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                   static_cast<int>(milliseconds_part));
