@@ -30,6 +30,9 @@ struct NodeFigures {
     std::uint64_t udp_socket_drops = 0;           // the kernel's, on the open UDP sockets
     std::uint64_t admin_connections_refused = 0;  // past admin.max_connections
     std::uint64_t admin_requests_cut = 0;         // at admin.request_deadline
+    std::uint64_t audit_events = 0;               // lines the audit trail was handed
+    std::uint64_t audit_dropped_file = 0;         // of them, never written to its file
+    std::uint64_t audit_dropped_redis = 0;        // never added to hearth:audit
     bool per_allocation_series = false;
 };
 
@@ -38,6 +41,8 @@ using Row = CounterRow<NodeFigures>;
 using N = NodeFigures;
 constexpr auto gauge = CounterKind::gauge;
 constexpr std::string_view refused_help = "TCP and TLS connections refused, by the bound reached.";
+constexpr std::string_view audit_dropped_help =
+    "Audit events a sink could not keep up with (queue full, Redis slow or down), by sink.";
 }  // namespace node_figure_detail
 
 inline constexpr std::array node_figure_rows = [] {
@@ -83,6 +88,12 @@ inline constexpr std::array node_figure_rows = [] {
         Row{"admin.requests_cut", "hearth_admin_requests_cut_total", "", CounterKind::counter,
             "Admin API connections cut at admin.request_deadline, whatever bytes still came.",
             &N::admin_requests_cut},
+        Row{"audit.events", "hearth_audit_events_total", "", CounterKind::counter,
+            "Audit events recorded (README \"Audit trail\").", &N::audit_events},
+        Row{"audit.dropped.file", "hearth_audit_events_dropped_total", R"(sink="file")",
+            CounterKind::counter, audit_dropped_help, &N::audit_dropped_file},
+        Row{"audit.dropped.redis", "hearth_audit_events_dropped_total", R"(sink="redis")",
+            CounterKind::counter, audit_dropped_help, &N::audit_dropped_redis},
     };
 }();
 

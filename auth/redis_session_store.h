@@ -33,6 +33,14 @@ struct redisReply;
 
 namespace hearth::auth {
 
+// The audit trail's streams (README "Redis schema"): every line to hearth:audit, and a
+// session's lines to hearth:session:{id}:audit too, each trimmed to about its length.
+struct AuditStreams {
+    std::uint64_t maxlen = 100000;
+    std::uint64_t session_maxlen = 1000;
+    std::chrono::seconds session_ttl{7 * 86400};
+};
+
 struct RedisSettings {
     RedisConnectionSettings connection;
     // A session and user seen live this recently is still admitted while Redis is out.
@@ -87,6 +95,10 @@ class RedisSessionStore final : public SessionStore {
     // the hash expiring `ttl` after the last write; main thread.
     void write_quality(const std::string& session, const std::string& field,
                        const std::string& json, std::chrono::seconds ttl);
+    // An audit line to the streams; any thread, never waits. `done` runs on the main
+    // thread, false when hearth:audit did not take it (Redis down, closing).
+    void append_audit(std::string session, std::string line, const AuditStreams& streams,
+                      std::function<void(bool)> done);
     // What this node's heartbeat registers; main thread.
     void set_node_info(std::function<NodeInfo()> provider) { node_info_ = std::move(provider); }
     // Registers now rather than at the next heartbeat (e.g. when draining starts).

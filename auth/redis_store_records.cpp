@@ -81,6 +81,31 @@ void RedisSessionStore::write_quality(const std::string& session, const std::str
     command({"EXPIRE", key, std::to_string(ttl.count())}, [](redisReply*) {});
 }
 
+void RedisSessionStore::append_audit(std::string session, std::string line,
+                                     const AuditStreams& streams, std::function<void(bool)> done) {
+    if (closing_.load()) {
+        done(false);
+        return;
+    }
+    tasks_.post([this, session = std::move(session), line = std::move(line), streams,
+                 done = std::move(done)] {
+        // MAXLEN ~ lets Redis trim whole macro nodes: cheap, and about the length asked.
+        if (!session.empty()) {
+            const std::string key = session_key(session) + ":audit";
+            command({"XADD", key, "MAXLEN", "~", std::to_string(streams.session_maxlen), "*",
+                     "json", line},
+                    [](redisReply*) {});
+            command({"EXPIRE", key, std::to_string(streams.session_ttl.count())},
+                    [](redisReply*) {});
+        }
+        command({"XADD", "hearth:audit", "MAXLEN", "~", std::to_string(streams.maxlen), "*", "json",
+                 line},
+                [done](redisReply* reply) {
+                    done(reply != nullptr && reply->type == REDIS_REPLY_STRING);
+                });
+    });
+}
+
 void RedisSessionStore::put_secret(const std::string& name, const std::string& value,
                                    std::function<void(bool)> done) {
     command({"HSET", "hearth:secrets", name, value}, [done](redisReply* reply) {

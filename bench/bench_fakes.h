@@ -23,10 +23,12 @@ class NullEvents final : public AllocationEvents {
     void allocation_created(const Allocation&) override {}
     void allocation_refreshed(const Allocation&, Seconds) override {}
     void allocation_deleted(const Allocation&, DeleteReason) override {}
-    void request_refused(const FiveTuple&, stun::Method, TurnError, std::string_view) override {}
+    void request_refused(const RefusedRequest&) override {}
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {}
     void username_banned(const IpAddress&, std::string_view, Seconds) override {}
     void source_throttled(const IpAddress&, Seconds) override {}
+    void permission_first_used(const Allocation&, const TransportAddress&, Direction) override {}
+    void channel_first_used(const Allocation&, const ChannelBinding&, Direction) override {}
 };
 
 }  // namespace hearth::turn::bench

@@ -28,6 +28,10 @@ NodeFigures node_figures(relay::DaemonControl& control, const AdminConnectionCou
     node.session_store_up = control.session_store_up() ? 1 : 0;
     node.session_store_outages = control.session_store_outages();
     node.session_store_timeouts = control.session_store_timeouts();
+    const auto audit = control.audit_counts();
+    node.audit_events = audit.events;
+    node.audit_dropped_file = audit.file_dropped;
+    node.audit_dropped_redis = audit.stream_dropped;
     for (const auto& session : sessions) {
         node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
     }

@@ -286,6 +286,34 @@ struct AdminSection {
     }
 };
 
+// The audit trail (README "Audit trail"): a JSON line per allocation event, to a rotated
+// file of its own and, with the Redis store, to the streams hearth:audit and
+// hearth:session:{id}:audit. Built at start: every key needs a restart.
+struct AuditSection {
+    std::string path;  // "" = no file (the shipped hearth.conf names /var/log/hearth/audit.log)
+    std::uint64_t max_file_size = 100ull * 1024 * 1024;  // bytes; then the file is rotated
+    std::uint32_t max_files = 10;                        // rotated files kept
+    std::uint64_t redis_stream_maxlen = 100000;          // XADD hearth:audit MAXLEN ~
+    std::uint64_t session_stream_maxlen = 1000;          // XADD hearth:session:{id}:audit
+    std::chrono::seconds session_stream_ttl{7 * 86400};  // EXPIRE of a session's stream
+    // Lines on their way to Redis at once; past it they are counted as dropped.
+    std::uint32_t redis_max_in_flight = 10000;
+    bool operator==(const AuditSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        const auto restart = Reload::restart;
+        visit.text("path", restart, nullptr, s.path...);
+        visit.number("max_file_size", restart, 4096, 1LL << 40, s.max_file_size...);
+        visit.number("max_files", restart, 0, 10'000, s.max_files...);
+        visit.number("redis_stream_maxlen", restart, 1, 1'000'000'000, s.redis_stream_maxlen...);
+        visit.number("session_stream_maxlen", restart, 1, 1'000'000'000,
+                     s.session_stream_maxlen...);
+        visit.seconds("session_stream_ttl", restart, 1, 365 * 86400, s.session_stream_ttl...);
+        visit.number("redis_max_in_flight", restart, 1, 1'000'000, s.redis_max_in_flight...);
+    }
+};
+
 // 1 to 64 characters (RFC 8489 allows 127): every 401 carries the realm, and
 // turn::max_unauthenticated_answer grows with it; up to 8 characters keep the 401 to the
 // smallest Allocate within three times its size.
@@ -311,6 +339,7 @@ struct Config {
     PeerPolicySection peer_policy;
     DrainSection drain;
     AdminSection admin;
+    AuditSection audit;
     bool operator==(const Config&) const = default;
 
     template <typename Visitor, typename... Configs>
@@ -330,6 +359,7 @@ struct Config {
         visit.group("peer_policy", c.peer_policy...);
         visit.group("drain", c.drain...);
         visit.group("admin", c.admin...);
+        visit.group("audit", c.audit...);
     }
 };
 

@@ -139,6 +139,38 @@ bool listen_addresses_free(const config::Config& config) {
     return true;
 }
 
+// The audit trail, when it has somewhere to go: its file, and Redis's streams with the
+// Redis store. False when the file cannot be opened: an audit trail asked for and not
+// kept is a reason not to start.
+bool open_audit_trail(const config::Config& config, SessionStores& stores,
+                      std::unique_ptr<AuditTrail>& trail) {
+    const auto& audit = config.audit;
+    auth::RedisSessionStore* redis = stores.redis();
+    if (audit.path.empty() && redis == nullptr) {
+        return true;
+    }
+    std::string error;
+    trail = AuditTrail::open({audit.path, audit.max_file_size, audit.max_files}, stores.node_id(),
+                             error);
+    if (!trail) {
+        spdlog::error("cannot open the audit file {} (audit.path): {}", audit.path, error);
+        return false;
+    }
+    if (redis != nullptr) {
+        const auth::AuditStreams streams{audit.redis_stream_maxlen, audit.session_stream_maxlen,
+                                         audit.session_stream_ttl};
+        trail->set_stream(
+            [redis, streams](const std::string& session, const std::string& line,
+                             std::function<void(bool)> done) {
+                redis->append_audit(session, line, streams, std::move(done));
+            },
+            audit.redis_max_in_flight);
+    }
+    spdlog::info("audit trail: {}{}", audit.path.empty() ? "no file" : audit.path,
+                 redis != nullptr ? ", Redis streams hearth:audit" : "");
+    return true;
+}
+
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -165,9 +197,13 @@ int run_daemon(const config::Config& config, const std::string& config_path,
         });
     auto shared = shared_state_for(config, stores.active());
     const auto tls_context = tls_context_for(config);
-    if (!shared || !tls_context) {
+    // Declared before the workers: their last events (allocations deleted at shutdown)
+    // are written to it.
+    std::unique_ptr<AuditTrail> audit;
+    if (!shared || !tls_context || !open_audit_trail(config, stores, audit)) {
         return 1;
     }
+    shared->audit = audit.get();
     const unsigned worker_count =
         config.workers != 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
     auto workers = std::make_unique<WorkerGroup>(worker_count, config, *shared, *tls_context);

@@ -35,6 +35,10 @@ const ConnectionLimiter& DaemonControl::connections() const {
     return shared_.connections;
 }
 
+AuditCounts DaemonControl::audit_counts() const {
+    return shared_.audit != nullptr ? shared_.audit->counts() : AuditCounts{};
+}
+
 void DaemonControl::stop() {
     workers_.stop();
     event_base_loopexit(main_base_, nullptr);

@@ -54,6 +54,8 @@ class DaemonControl {
     std::int64_t started_unix() const { return started_unix_; }
     std::size_t worker_count() const;
     const ConnectionLimiter& connections() const;
+    // What the audit trail wrote and dropped (zeros when the node keeps none).
+    AuditCounts audit_counts() const;
     // Keeps a control-plane object (the admin server) alive until the loop has stopped.
     void keep(std::shared_ptr<void> attachment) { attachments_.push_back(std::move(attachment)); }
     void release_attachments() { attachments_.clear(); }

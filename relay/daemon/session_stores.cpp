@@ -18,7 +18,8 @@ std::string node_id_of(const config::RedisSection& redis) {
 
 }  // namespace
 
-SessionStores::SessionStores(event_base* main_base, const config::Config& config, Revoked revoked) {
+SessionStores::SessionStores(event_base* main_base, const config::Config& config, Revoked revoked)
+    : node_id_(node_id_of(config.session_store.redis)) {
     embedded_.replace_sessions(config.session_store.sessions);
     if (config.session_store.kind != config::StoreKind::redis) {
         return;
@@ -33,7 +34,7 @@ SessionStores::SessionStores(event_base* main_base, const config::Config& config
     settings.connection.master_name = redis.master_name;
     settings.connection.command_timeout = std::chrono::milliseconds(redis.command_timeout_ms);
     settings.grace = redis.grace;
-    settings.node_id = node_id_of(redis);
+    settings.node_id = node_id_;
     redis_ = std::make_unique<auth::RedisSessionStore>(main_base, settings, std::move(revoked));
 }
 

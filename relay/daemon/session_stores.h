@@ -24,6 +24,10 @@ class SessionStores {
     SessionStores(event_base* main_base, const config::Config& config, Revoked revoked);
 
     auth::SessionStore& active();
+    // Redis's store when it is the one configured, else null.
+    auth::RedisSessionStore* redis() { return redis_.get(); }
+    // This node's name: session_store.redis.node_id, or hostname:pid.
+    const std::string& node_id() const { return node_id_; }
     DaemonControl::Stores handles();
     // Connects to Redis; on every (re)connection the secrets held there are read.
     void start(DaemonControl& control);
@@ -32,6 +36,7 @@ class SessionStores {
     void close();
 
   private:
+    std::string node_id_;
     auth::EmbeddedSessionStore embedded_;
     std::unique_ptr<auth::RedisSessionStore> redis_;
 };

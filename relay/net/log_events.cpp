@@ -59,7 +59,15 @@ std::string printable(std::string_view text) {
 
 }  // namespace
 
+AuditStamp LogEvents::audit_stamp() const {
+    return AuditStamp{std::chrono::system_clock::now(), audit_->node(), turn::Clock::now()};
+}
+
 void LogEvents::allocation_created(const turn::Allocation& allocation) {
+    if (audit_ != nullptr) {
+        audit_->record(allocation.owner().session_id,
+                       audit_allocation_created(audit_stamp(), allocation));
+    }
     const auto& owner = allocation.owner();
     spdlog::info("allocation {} created: session={} user={} client={} ({}) relayed={} worker={}",
                  allocation.id(), owner.session_id, owner.user_id,
@@ -69,10 +77,18 @@ void LogEvents::allocation_created(const turn::Allocation& allocation) {
 }
 
 void LogEvents::allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) {
+    if (audit_ != nullptr) {
+        audit_->record(allocation.owner().session_id,
+                       audit_allocation_refreshed(audit_stamp(), allocation, lifetime));
+    }
     spdlog::debug("allocation {} refreshed: lifetime={}s", allocation.id(), lifetime.count());
 }
 
 void LogEvents::allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) {
+    if (audit_ != nullptr) {
+        audit_->record(allocation.owner().session_id,
+                       audit_allocation_deleted(audit_stamp(), allocation, reason));
+    }
     const auto& owner = allocation.owner();
     spdlog::info(
         "allocation {} deleted: reason={} session={} user={} client={} sent={}B/{}pkt "
@@ -97,20 +113,45 @@ bool LogEvents::line_allowed() {
     return true;
 }
 
-void LogEvents::request_refused(const turn::FiveTuple& tuple, stun::Method method,
-                                turn::TurnError error, std::string_view why) {
+void LogEvents::request_refused(const turn::RefusedRequest& refused) {
+    // The audit trail keeps the refused Allocates, every one (not rate limited like the
+    // log: its queue bounds it, and what it drops is counted).
+    if (audit_ != nullptr && refused.method == stun::Method::allocate) {
+        audit_->record(refused.owner != nullptr ? refused.owner->session_id : std::string(),
+                       audit_allocation_refused(audit_stamp(), refused));
+    }
     if (!line_allowed()) {
         return;
     }
-    spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(method),
-                 tuple.client.to_string(), turn::to_string(tuple.transport), turn::code_of(error),
-                 turn::reason_phrase(error), why);
+    spdlog::info("refused {} from {} ({}): {} {}: {}", method_name(refused.method),
+                 refused.tuple.client.to_string(), turn::to_string(refused.tuple.transport),
+                 turn::code_of(refused.error), turn::reason_phrase(refused.error), refused.why);
 }
 
 void LogEvents::peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                              turn::PeerRefusal refusal) {
     spdlog::warn("allocation {} peer {} refused by the peer policy: {}", allocation.id(),
                  peer.to_string(), turn::to_string(refusal));
+}
+
+void LogEvents::permission_first_used(const turn::Allocation& allocation,
+                                      const TransportAddress& peer, turn::Direction direction) {
+    if (audit_ != nullptr) {
+        audit_->record(allocation.owner().session_id,
+                       audit_permission_first_used(audit_stamp(), allocation, peer, direction));
+    }
+    spdlog::debug("allocation {} permission for {} first used ({})", allocation.id(),
+                  peer.to_string(), turn::to_string(direction));
+}
+
+void LogEvents::channel_first_used(const turn::Allocation& allocation,
+                                   const turn::ChannelBinding& channel, turn::Direction direction) {
+    if (audit_ != nullptr) {
+        audit_->record(allocation.owner().session_id,
+                       audit_channel_first_used(audit_stamp(), allocation, channel, direction));
+    }
+    spdlog::debug("allocation {} channel {:#06x} to {} first used ({})", allocation.id(),
+                  channel.number, channel.peer.to_string(), turn::to_string(direction));
 }
 
 void LogEvents::username_banned(const IpAddress& source, std::string_view username,

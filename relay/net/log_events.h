@@ -1,7 +1,10 @@
 #pragma once
 
-// Allocation events as log lines: one per allocation event, never one per packet.
+// Allocation events as log lines: one per allocation event, never one per packet; and,
+// when the node keeps one, as audit lines (audit_record.h) handed to its audit trail.
 
+#include "relay/net/audit_record.h"
+#include "relay/net/audit_trail.h"
 #include "relay/net/log_rate_limit.h"
 #include "relay/turn/allocation_events.h"
 
@@ -9,22 +12,29 @@ namespace hearth::relay {
 
 class LogEvents final : public turn::AllocationEvents {
   public:
-    explicit LogEvents(unsigned worker_index) : worker_index_(worker_index) {}
+    // `audit`: the node's audit trail, shared by its workers; null for none.
+    LogEvents(unsigned worker_index, AuditTrail* audit)
+        : worker_index_(worker_index), audit_(audit) {}
     void allocation_created(const turn::Allocation& allocation) override;
     void allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) override;
     void allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) override;
-    void request_refused(const turn::FiveTuple& tuple, stun::Method method, turn::TurnError error,
-                         std::string_view why) override;
+    void request_refused(const turn::RefusedRequest& refused) override;
     void peer_refused(const turn::Allocation& allocation, const IpAddress& peer,
                       turn::PeerRefusal refusal) override;
     void username_banned(const IpAddress& source, std::string_view username,
                          turn::Seconds ban) override;
     void source_throttled(const IpAddress& source, turn::Seconds ban) override;
+    void permission_first_used(const turn::Allocation& allocation, const TransportAddress& peer,
+                               turn::Direction direction) override;
+    void channel_first_used(const turn::Allocation& allocation, const turn::ChannelBinding& channel,
+                            turn::Direction direction) override;
 
   private:
     bool line_allowed();
+    AuditStamp audit_stamp() const;
 
     unsigned worker_index_;
+    AuditTrail* audit_;
     // Refusals are answered to the client each time but logged, with the bans a guesser's
     // fresh usernames start, at most this many a second.
     static constexpr std::uint32_t refusal_lines_per_second = 20;

@@ -1,15 +1,16 @@
 #pragma once
 
 // What every worker of a node shares, each part guarding itself: the cross-worker caps,
-// limits and bans, the nonce key, the session store, the RFC 6062 relay ports and the
-// connection bounds. None of it is touched per relayed packet but the session budgets'
-// atomics.
+// limits and bans, the nonce key, the session store, the RFC 6062 relay ports, the
+// connection bounds and the audit trail. None of it is touched per relayed packet but the
+// session budgets' atomics.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "auth/session_store.h"
+#include "relay/net/audit_trail.h"
 #include "relay/net/connection_limiter.h"
 #include "relay/net/tcp_port_registry.h"
 #include "relay/turn/shared_limits.h"
@@ -24,6 +25,7 @@ struct SharedState {
     ConnectionLimiter connections;
     unsigned worker_count = 1;
     std::uint32_t descriptor_allocation_cap = UINT32_MAX;  // what RLIMIT_NOFILE allows
+    AuditTrail* audit = nullptr;  // the node's audit trail, outliving the workers; null: none
 };
 
 }  // namespace hearth::relay

@@ -49,6 +49,7 @@ struct TcpRelay::PeerConnection {
     Side peer_side;
     Side client_side;
     event* resume_timer = nullptr;
+    bool relayed_data = false;  // the audit trail's first use of the peer's permission
     stun::TransactionId connect_transaction{};
     stun::IntegrityKey key;
 
@@ -390,6 +391,12 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
         ++counters.packets;  // one read's worth: a stream has no packets of its own
         counters.bytes += granted;
         evbuffer_remove_buffer(input, bufferevent_get_output(other), granted);
+        if (!connection->relayed_data) [[unlikely]] {
+            connection->relayed_data = true;
+            connection->relay->server_->note_stream_relayed(
+                allocation, connection->peer,
+                from_peer ? turn::Direction::peer_to_client : turn::Direction::client_to_peer, now);
+        }
     }
     if (granted < waiting) {
         // Over budget: a stream is delayed, never cut. This side is not read until the

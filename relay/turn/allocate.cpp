@@ -175,7 +175,8 @@ TurnServer::StunOutcome TurnServer::try_alternate(Request& request, std::string_
         return error_response(request, TurnError::insufficient_capacity, why);
     }
     ++counters_.error_responses;
-    events_.request_refused(request.tuple, request.message.method(), TurnError::try_alternate, why);
+    events_.request_refused({request.tuple, request.message.method(), TurnError::try_alternate, why,
+                             &request.credentials->owner});
     MessageBuilder builder(response_buffer_, Method::allocate, MessageClass::error_response,
                            request.message.transaction_id());
     builder.add_error_code(code_of(TurnError::try_alternate),

@@ -18,6 +18,10 @@ const RelayEndpoint* Allocation::relay_for(AddressFamily family) const {
 bool Allocation::install_permission(const IpAddress& peer, TimePoint now) {
     for (std::size_t i = 0; i < permission_count_; ++i) {
         if (permissions_[i].peer == peer) {
+            // One that had lapsed (not yet pruned) starts again as a new permission.
+            if (permissions_[i].expires <= now) {
+                permissions_[i].used = false;
+            }
             permissions_[i].expires = now + permission_lifetime;
             return true;
         }
@@ -26,7 +30,7 @@ bool Allocation::install_permission(const IpAddress& peer, TimePoint now) {
     if (permission_count_ == permissions_.size()) {
         return false;
     }
-    permissions_[permission_count_++] = Permission{peer, now + permission_lifetime};
+    permissions_[permission_count_++] = Permission{peer, now + permission_lifetime, false};
     return true;
 }
 
@@ -37,6 +41,15 @@ bool Allocation::has_permission(const IpAddress& peer, TimePoint now) const {
         }
     }
     return false;
+}
+
+Permission* Allocation::live_permission(const IpAddress& peer, TimePoint now) {
+    for (std::size_t i = 0; i < permission_count_; ++i) {
+        if (permissions_[i].peer == peer) {
+            return now < permissions_[i].expires ? &permissions_[i] : nullptr;
+        }
+    }
+    return nullptr;
 }
 
 Allocation::BindResult Allocation::bind_channel(std::uint16_t number, const TransportAddress& peer,
@@ -59,6 +72,10 @@ Allocation::BindResult Allocation::bind_channel(std::uint16_t number, const Tran
         if (!install_permission(peer.ip, now)) {
             return BindResult::table_full;
         }
+        // Bound again out of quarantine: a new binding as far as its first use goes.
+        if (same_number->expires <= now) {
+            same_number->used = false;
+        }
         same_number->expires = now + channel_lifetime;
         return BindResult::refreshed;
     }
@@ -68,11 +85,11 @@ Allocation::BindResult Allocation::bind_channel(std::uint16_t number, const Tran
     if (!install_permission(peer.ip, now)) {
         return BindResult::table_full;
     }
-    channels_[channel_count_++] = ChannelBinding{number, peer, now + channel_lifetime};
+    channels_[channel_count_++] = ChannelBinding{number, peer, now + channel_lifetime, false};
     return BindResult::bound;
 }
 
-const ChannelBinding* Allocation::channel_by_number(std::uint16_t number, TimePoint now) const {
+ChannelBinding* Allocation::channel_by_number(std::uint16_t number, TimePoint now) {
     for (std::size_t i = 0; i < channel_count_; ++i) {
         if (channels_[i].number == number) {
             return now < channels_[i].expires ? &channels_[i] : nullptr;
@@ -81,8 +98,7 @@ const ChannelBinding* Allocation::channel_by_number(std::uint16_t number, TimePo
     return nullptr;
 }
 
-const ChannelBinding* Allocation::channel_by_peer(const TransportAddress& peer,
-                                                  TimePoint now) const {
+ChannelBinding* Allocation::channel_by_peer(const TransportAddress& peer, TimePoint now) {
     for (std::size_t i = 0; i < channel_count_; ++i) {
         if (channels_[i].peer == peer) {
             return now < channels_[i].expires ? &channels_[i] : nullptr;

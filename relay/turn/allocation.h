@@ -46,15 +46,20 @@ struct RelayEndpoint {
     RelaySocket* socket = nullptr;
 };
 
+// `used`: a packet has been relayed under it, to or from its peer; the audit trail records
+// the first (relay/turn/first_use.cpp). The packet path reads the flag from the entry it
+// already checked, so the ordinary packet pays one branch.
 struct Permission {
     IpAddress peer;
     TimePoint expires;
+    bool used = false;
 };
 
 struct ChannelBinding {
     std::uint16_t number = 0;
     TransportAddress peer;
     TimePoint expires;  // live until then, quarantined for channel_quarantine after
+    bool used = false;
 };
 
 // Who the allocation belongs to, as proven by the long-term credential.
@@ -104,13 +109,15 @@ class Allocation {
     // Permissions: installs or refreshes; false when the table is full.
     bool install_permission(const IpAddress& peer, TimePoint now);
     bool has_permission(const IpAddress& peer, TimePoint now) const;
+    // The live permission for `peer`, or null.
+    Permission* live_permission(const IpAddress& peer, TimePoint now);
 
     enum class BindResult { bound, refreshed, number_in_use, peer_in_use, table_full };
     // RFC 8656 §12.2's rebinding rules; a successful bind also installs the permission.
     BindResult bind_channel(std::uint16_t number, const TransportAddress& peer, TimePoint now);
     // The live binding of a number or of a peer, or null.
-    const ChannelBinding* channel_by_number(std::uint16_t number, TimePoint now) const;
-    const ChannelBinding* channel_by_peer(const TransportAddress& peer, TimePoint now) const;
+    ChannelBinding* channel_by_number(std::uint16_t number, TimePoint now);
+    ChannelBinding* channel_by_peer(const TransportAddress& peer, TimePoint now);
 
     // Drops permissions and quarantined channels that have run out.
     void expire(TimePoint now);

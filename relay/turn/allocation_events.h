@@ -1,8 +1,9 @@
 #pragma once
 
 // What the state machine reports about allocations: the I/O layer logs it (one line per
-// allocation event, never per packet) and feeds the audit trail.
+// allocation event, never per packet) and writes it to the audit trail.
 
+#include <cstdint>
 #include <string_view>
 
 #include "relay/stun/message.h"
@@ -15,15 +16,27 @@ namespace hearth::turn {
 enum class DeleteReason : std::uint8_t { client_request, expired, client_gone, revoked, shutdown };
 const char* to_string(DeleteReason reason);
 
+enum class Direction : std::uint8_t { client_to_peer, peer_to_client };
+const char* to_string(Direction direction);
+
+// A request answered with an error: on which 5-tuple, the method, the error, why in words
+// for the log, and who asked when the credential was valid (null when it was not, or when
+// the request was refused before it was checked).
+struct RefusedRequest {
+    const FiveTuple& tuple;
+    stun::Method method;
+    TurnError error;
+    std::string_view why;
+    const Owner* owner = nullptr;
+};
+
 class AllocationEvents {
   public:
     virtual ~AllocationEvents() = default;
     virtual void allocation_created(const Allocation& allocation) = 0;
     virtual void allocation_refreshed(const Allocation& allocation, Seconds lifetime) = 0;
     virtual void allocation_deleted(const Allocation& allocation, DeleteReason reason) = 0;
-    // A request answered with an error; `why` names the reason in words for the log.
-    virtual void request_refused(const FiveTuple& tuple, stun::Method method, TurnError error,
-                                 std::string_view why) = 0;
+    virtual void request_refused(const RefusedRequest& refused) = 0;
     virtual void peer_refused(const Allocation& allocation, const IpAddress& peer,
                               PeerRefusal refusal) = 0;
     // `username` failed authentication too often from `source`, and its requests from
@@ -33,6 +46,12 @@ class AllocationEvents {
     // `source` failed authentication too often over several usernames: for `ban`, its
     // credentials are checked at a bounded rate and its failures go unanswered.
     virtual void source_throttled(const IpAddress& source, Seconds ban) = 0;
+    // The first packet relayed under a permission, to or from `peer` (the permission
+    // covers every port of its address), and the first on a channel binding. Once each.
+    virtual void permission_first_used(const Allocation& allocation, const TransportAddress& peer,
+                                       Direction direction) = 0;
+    virtual void channel_first_used(const Allocation& allocation, const ChannelBinding& channel,
+                                    Direction direction) = 0;
 };
 
 }  // namespace hearth::turn

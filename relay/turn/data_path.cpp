@@ -1,6 +1,7 @@
 // The packet path: ChannelData both ways (RFC 8656 §12.6, §12.7) and a peer's datagram
 // wrapped in a Data indication (§11.3); the Send indication is in send.cpp. No heap, no
-// lock, no log: a few comparisons and a header written in place.
+// lock, no log: a few comparisons and a header written in place. Only the first packet
+// under a permission or channel goes further (first_use.cpp).
 
 #include <cstring>
 
@@ -39,14 +40,15 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
         return std::nullopt;
     }
     // RFC 8656 §12.6: data on an unbound channel is discarded.
-    const ChannelBinding* binding =
-        allocation->channel_by_number(channel_data->channel_number, now);
+    ChannelBinding* binding = allocation->channel_by_number(channel_data->channel_number, now);
     if (binding == nullptr) {
         ++counters_.dropped_no_channel;
         return std::nullopt;
     }
     const RelayEndpoint* relay = allocation->relay_for(binding->peer.ip.family);
-    if (relay == nullptr || !allocation->has_permission(binding->peer.ip, now)) {
+    Permission* permission =
+        relay == nullptr ? nullptr : allocation->live_permission(binding->peer.ip, now);
+    if (permission == nullptr) {
         ++allocation->client_to_peer.dropped_no_permission;
         ++counters_.dropped_no_permission;
         return std::nullopt;
@@ -59,6 +61,9 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += channel_data->payload.size();
     allocation->client_to_peer_media.observe(channel_data->payload, now);
+    if (!binding->used || !permission->used) [[unlikely]] {
+        note_first_use(*allocation, *permission, binding, binding->peer, Direction::client_to_peer);
+    }
     return PeerSend{relay, binding->peer, channel_data->payload};
 }
 
@@ -66,7 +71,8 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
                                            std::span<std::byte> buffer, std::size_t payload_length,
                                            TimePoint now, bool pad_to_four) {
     // RFC 8656 §11.3, §12.7: data from a peer without a permission is discarded.
-    if (!allocation.has_permission(peer.ip, now)) {
+    Permission* permission = allocation.live_permission(peer.ip, now);
+    if (permission == nullptr) {
         ++allocation.peer_to_client.dropped_no_permission;
         ++counters_.dropped_no_permission;
         return {};
@@ -82,7 +88,11 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
     allocation.peer_to_client.bytes += payload_length;
     allocation.peer_to_client_media.observe(stun::Bytes(payload, payload_length), now);
 
-    if (const ChannelBinding* binding = allocation.channel_by_peer(peer, now)) {
+    ChannelBinding* binding = allocation.channel_by_peer(peer, now);
+    if (!permission->used || (binding != nullptr && !binding->used)) [[unlikely]] {
+        note_first_use(allocation, *permission, binding, peer, Direction::peer_to_client);
+    }
+    if (binding != nullptr) {
         std::byte* start = payload - stun::channel_data_header_size;
         stun::write_channel_data_header(std::span<std::byte, stun::channel_data_header_size>(
                                             start, stun::channel_data_header_size),

@@ -27,7 +27,9 @@ TurnServer::StunOutcome TurnServer::handle_send_indication(const stun::MessageVi
     // RFC 8656 §11.2: without a permission for the peer the data is discarded. A refused
     // address can never have one; on this drop path the policy says which it was.
     const RelayEndpoint* relay = allocation->relay_for(peer->ip.family);
-    if (relay == nullptr || !allocation->has_permission(peer->ip, now)) {
+    Permission* permission =
+        relay == nullptr ? nullptr : allocation->live_permission(peer->ip, now);
+    if (permission == nullptr) {
         if (const PeerRefusal refusal = peer_policy_.check(*peer); refusal != PeerRefusal::none) {
             count_peer_refusal(*allocation, peer->ip, refusal);
             return {};
@@ -50,6 +52,9 @@ TurnServer::StunOutcome TurnServer::handle_send_indication(const stun::MessageVi
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += data->size();
     allocation->client_to_peer_media.observe(*data, now);
+    if (!permission->used) [[unlikely]] {
+        note_first_use(*allocation, *permission, nullptr, *peer, Direction::client_to_peer);
+    }
     StunOutcome outcome;
     outcome.to_peer = PeerSend{relay, *peer, *data};
     return outcome;

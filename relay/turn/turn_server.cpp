@@ -176,7 +176,8 @@ TurnServer::StunOutcome TurnServer::error_response(Request& request, TurnError e
     ++counters_.error_responses;
     // 403 is the peer policy's answer, logged once per allocation by count_peer_refusal.
     if (error != TurnError::forbidden) {
-        events_.request_refused(request.tuple, request.message.method(), error, why);
+        events_.request_refused({request.tuple, request.message.method(), error, why,
+                                 request.credentials ? &request.credentials->owner : nullptr});
     }
     MessageBuilder builder(response_buffer_, request.message.method(), MessageClass::error_response,
                            request.message.transaction_id());
@@ -208,7 +209,7 @@ TurnServer::StunOutcome TurnServer::unauthenticated_error(const stun::MessageVie
     // protocol, not a refusal worth a log line (RFC 8656 §7.1 and §9.2.4 of RFC 8489).
     if (message.has(attribute::message_integrity) ||
         message.has(attribute::message_integrity_sha256)) {
-        events_.request_refused(tuple, message.method(), error, why);
+        events_.request_refused({tuple, message.method(), error, why, nullptr});
     }
     // Kept small on purpose (max_unauthenticated_answer): no reason phrase (RFC 8489 §14.8
     // makes it diagnostic text of fewer than 128 characters; none is fewer), no SOFTWARE,
@@ -309,6 +310,10 @@ const char* to_string(DeleteReason reason) {
             return "shutdown";
     }
     return "?";
+}
+
+const char* to_string(Direction direction) {
+    return direction == Direction::client_to_peer ? "client_to_peer" : "peer_to_client";
 }
 
 }  // namespace hearth::turn

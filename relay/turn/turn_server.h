@@ -156,6 +156,12 @@ class TurnServer {
                             const stun::IntegrityKey& key, std::optional<TurnError> error,
                             std::optional<std::uint32_t> connection_id);
 
+    // RFC 6062: data went between the client and `peer` over a TCP relay's connection; the
+    // first under its permission is reported (first_use.cpp). The I/O layer calls it once
+    // per connection.
+    void note_stream_relayed(Allocation& allocation, const TransportAddress& peer,
+                             Direction direction, TimePoint now);
+
     // Deletes allocations whose lifetime ran out and prunes their tables.
     void expire(const Now& now);
     // The client's TCP or TLS connection closed (RFC 8656 §3.1: the allocation goes).
@@ -224,6 +230,11 @@ class TurnServer {
     // The peer policy and the relayed family for a peer named in a request.
     std::optional<RequestRefusal> vet_peer(Allocation& allocation, const TransportAddress& peer);
     void count_peer_refusal(Allocation& allocation, const IpAddress& peer, PeerRefusal refusal);
+    // The packet path's rare branch: marks the permission (and channel) used and reports
+    // the first use of each. Out of line, so the ordinary packet carries none of it.
+    [[gnu::cold]] void note_first_use(Allocation& allocation, Permission& permission,
+                                      ChannelBinding* channel, const TransportAddress& peer,
+                                      Direction direction);
 
     ServerSettings settings_;
     PeerPolicy peer_policy_;

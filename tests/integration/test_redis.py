@@ -86,12 +86,14 @@ class RedisFixture(unittest.TestCase):
 
     # --- hearthd nodes ---
 
-    def start_node(self, name, workers=2, grace=60, redis_settings=""):
+    def start_node(self, name, workers=2, grace=60, redis_settings="", extra_config=""):
+        """`extra_config`: more top-level groups for the node's config (e.g. audit)."""
         port = harness.free_port()
         admin_port = harness.free_port((socket.SOCK_STREAM,))
         base = 47000 + 500 * (len(getattr(self, "nodes", [])))
         config = harness.config_text(port, (base, base + 499), extra=f"""
 admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
+{extra_config}
 """).replace("workers = 2;", f"workers = {workers};").replace(
             'session_store = { kind = "embedded";',
              f'session_store = {{ kind = "redis"; redis = {{ port = {self.redis_port}; '

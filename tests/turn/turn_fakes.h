@@ -143,9 +143,11 @@ class RecordingEvents final : public AllocationEvents {
     void allocation_deleted(const Allocation&, DeleteReason reason) override {
         deleted.push_back(reason);
     }
-    void request_refused(const FiveTuple&, stun::Method, TurnError error,
-                         std::string_view why) override {
-        refusals.emplace_back(code_of(error), std::string(why));
+    void request_refused(const RefusedRequest& refused) override {
+        refusals.emplace_back(code_of(refused.error), std::string(refused.why));
+        refused_owners.push_back(refused.owner != nullptr
+                                     ? refused.owner->session_id + "/" + refused.owner->user_id
+                                     : "");
     }
     void peer_refused(const Allocation&, const IpAddress&, PeerRefusal) override {
         ++peer_refusals;
@@ -154,8 +156,20 @@ class RecordingEvents final : public AllocationEvents {
         banned_usernames.emplace_back(username);
     }
     void source_throttled(const IpAddress&, Seconds) override { ++throttles; }
+    void permission_first_used(const Allocation&, const TransportAddress& peer,
+                               Direction direction) override {
+        permissions_first_used.emplace_back(peer, direction);
+    }
+    void channel_first_used(const Allocation&, const ChannelBinding& channel,
+                            Direction direction) override {
+        channels_first_used.emplace_back(channel.number, direction);
+    }
     std::vector<std::string> banned_usernames;
     int throttles = 0;
+    // "session/user" of each refusal's credential, "" when it was not valid.
+    std::vector<std::string> refused_owners;
+    std::vector<std::pair<TransportAddress, Direction>> permissions_first_used;
+    std::vector<std::pair<std::uint16_t, Direction>> channels_first_used;
     int created = 0;
     int refreshed = 0;
     std::vector<DeleteReason> deleted;
