@@ -1,0 +1,116 @@
+// The counter tables are the one place a counter is defined (relay/turn/counter_table.h):
+// every field of a group has exactly one row, so a counter added to a struct without its
+// row, or with two, fails here rather than going missing from /metrics or the JSON.
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "admin/counter_rendering.h"
+#include "admin/json_writer.h"
+#include "admin/metrics.h"
+#include "relay/net/io_counters.h"
+#include "relay/turn/direction_counters.h"
+#include "relay/turn/server_counters.h"
+
+namespace hearth::admin {
+namespace {
+
+// A group is a struct of std::uint64_t and nothing else; with as many distinct fields in
+// the table as the struct has room for, every field has its row.
+template <typename Group, typename Rows>
+void expect_one_row_per_field(const Rows& rows) {
+    static_assert(sizeof(Group) % sizeof(std::uint64_t) == 0);
+    std::set<std::uint64_t Group::*> fields_seen;
+    std::set<std::string> json_names;
+    std::set<std::string> samples;
+    for (const auto& row : rows) {
+        EXPECT_TRUE(fields_seen.insert(row.field).second) << row.json << " " << row.metric;
+        EXPECT_FALSE(row.json.empty() && row.metric.empty()) << "a row shown nowhere";
+        if (!row.json.empty()) {
+            EXPECT_TRUE(json_names.insert(std::string(row.json)).second) << row.json;
+        }
+        if (!row.metric.empty()) {
+            EXPECT_TRUE(samples.insert(std::string(row.metric) + "{" + std::string(row.labels))
+                            .second)
+                << row.metric << "{" << row.labels << "}";
+        }
+    }
+    EXPECT_EQ(rows.size(), sizeof(Group) / sizeof(std::uint64_t));
+}
+
+TEST(CounterTables, EachFieldOfEachGroupHasExactlyOneRow) {
+    expect_one_row_per_field<turn::ServerCounters>(turn::server_counter_rows);
+    expect_one_row_per_field<turn::DirectionCounters>(turn::direction_counter_rows);
+    expect_one_row_per_field<relay::IoCounters>(relay::io_counter_rows);
+    expect_one_row_per_field<NodeFigures>(node_figure_rows);
+}
+
+template <typename Group, typename Rows>
+void expect_each_exported_row_in(const std::string& text, const Rows& rows) {
+    for (const auto& row : rows) {
+        if (row.metric.empty()) {
+            continue;
+        }
+        const std::string family(row.metric);
+        EXPECT_NE(text.find("# HELP " + family + " "), std::string::npos) << family;
+        EXPECT_NE(text.find("# TYPE " + family + " "), std::string::npos) << family;
+        const std::string sample =
+            row.labels.empty() ? family + " " : family + "{" + std::string(row.labels) + "} ";
+        EXPECT_NE(text.find("\n" + sample), std::string::npos) << sample;
+    }
+}
+
+TEST(CounterTables, EveryExportedRowIsASampleOfAFamilyWithOneHelpAndType) {
+    Exposition exposition;
+    exposition.add_rows(turn::server_counter_rows, turn::ServerCounters{});
+    exposition.add_rows(turn::direction_counter_rows, turn::DirectionCounters{});
+    exposition.add_rows(relay::io_counter_rows, relay::IoCounters{});
+    exposition.add_rows(node_figure_rows, NodeFigures{});
+    const std::string text = exposition.text();
+    expect_each_exported_row_in<turn::ServerCounters>(text, turn::server_counter_rows);
+    expect_each_exported_row_in<turn::DirectionCounters>(text, turn::direction_counter_rows);
+    expect_each_exported_row_in<relay::IoCounters>(text, relay::io_counter_rows);
+    expect_each_exported_row_in<NodeFigures>(text, node_figure_rows);
+    // One HELP and one TYPE per family, however many rows and groups feed it.
+    for (const std::string marker : {"# HELP ", "# TYPE "}) {
+        std::set<std::string> families;
+        for (auto start = text.find(marker); start != std::string::npos;
+             start = text.find(marker, start + 1)) {
+            const auto name_start = start + marker.size();
+            const auto name = text.substr(name_start, text.find(' ', name_start) - name_start);
+            EXPECT_TRUE(families.insert(name).second) << marker << name;
+        }
+    }
+}
+
+TEST(Exposition, RowsOfTwoGroupsNamingOneSampleAreSummed) {
+    Exposition exposition;
+    exposition.add("hearth_dropped_packets_total", CounterKind::counter, "Dropped.",
+                   R"(reason="a")", 2);
+    exposition.add("hearth_dropped_packets_total", CounterKind::counter, "Dropped.",
+                   R"(reason="b")", 5);
+    exposition.add("hearth_dropped_packets_total", CounterKind::counter, "Dropped.",
+                   R"(reason="a")", 3);
+    EXPECT_EQ(exposition.text(),
+              "# HELP hearth_dropped_packets_total Dropped.\n"
+              "# TYPE hearth_dropped_packets_total counter\n"
+              "hearth_dropped_packets_total{reason=\"a\"} 5\n"
+              "hearth_dropped_packets_total{reason=\"b\"} 5\n");
+}
+
+TEST(CounterFields, ADottedNameIsAMemberOfAnObject) {
+    CounterFields fields;
+    fields.add("allocations", 3);
+    fields.add("dropped.no_channel", 1);
+    fields.add("dropped.no_permission", 2);
+    JsonWriter json;
+    json.begin_object();
+    fields.write(json);
+    json.end_object();
+    EXPECT_EQ(json.take(), R"({"allocations":3,"dropped":{"no_channel":1,"no_permission":2}})");
+}
+
+}  // namespace
+}  // namespace hearth::admin
