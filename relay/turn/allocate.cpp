@@ -89,11 +89,10 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
     const auto& owner = request.credentials->owner;
     const std::string key = quota_key(owner);
     // The ID is taken now so the cap can name the allocation; one left unused is skipped.
-    QuotaHolder holder{next_allocation_id_++,
-                       std::make_shared<RelayActivity>(request.now.monotonic)};
-    const AllocationId id = holder.id;
+    const AllocationId id = next_allocation_id_++;
+    auto activity = std::make_shared<RelayActivity>(request.now.monotonic);
     const auto admission =
-        shared_.quota.acquire(key, holder, request.now.monotonic, settings_.rejoin_idle);
+        shared_.quota.acquire(key, {id, activity}, request.now.monotonic, settings_.rejoin_idle);
     switch (admission.result) {
         case AllocationQuota::Result::granted:
             break;
@@ -124,7 +123,7 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
                                                            : TurnError::unauthorized;
         return error_response(request, error, to_string(refusal));
     }
-    return create_allocation(request, asked, std::move(holder));
+    return create_allocation(request, asked, id, std::move(activity));
 }
 
 // Rejoin: the replaced allocation is deleted by the worker that owns it, as every
@@ -137,6 +136,7 @@ void TurnServer::release_replaced(AllocationId id) {
     }
 }
 
+// A scan of the worker's allocations: it runs once per replacement, never per packet.
 bool TurnServer::delete_replaced(AllocationId id) {
     for (auto& [tuple, allocation] : allocations_) {
         if (allocation->id() == id) {
@@ -149,15 +149,14 @@ bool TurnServer::delete_replaced(AllocationId id) {
 
 // The allocation itself, once admitted: its relayed addresses, lifetime and budgets.
 TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
-                                                      const AllocateRequest& asked,
-                                                      QuotaHolder holder) {
+                                                      const AllocateRequest& asked, AllocationId id,
+                                                      std::shared_ptr<RelayActivity> activity) {
     const auto& owner = request.credentials->owner;
     const TimePoint now = request.now.monotonic;
-    auto allocation = std::make_unique<Allocation>(holder.id, request.tuple, owner,
+    auto allocation = std::make_unique<Allocation>(id, request.tuple, owner,
                                                    settings_.max_permissions_per_allocation,
                                                    settings_.max_channels_per_allocation);
-    // The cap holds it read-only; the packet path writes it through the allocation.
-    allocation->activity = std::const_pointer_cast<RelayActivity>(holder.activity);
+    allocation->activity = std::move(activity);  // the cap reads it, the packet path writes
     allocation->allocate_transaction = request.message.transaction_id();
     allocation->relay_protocol = asked.transport;
     allocation->client_link = request.client_link;
@@ -170,7 +169,7 @@ TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
 
     auto primary = relay_sockets_.open(asked.family, asked.even_port, *allocation);
     if (!primary) {
-        shared_.quota.release(quota_key(owner), holder.id);
+        shared_.quota.release(quota_key(owner), id);
         authenticator_.release_allocation(owner);
         return error_response(request, TurnError::insufficient_capacity,
                               "no relay port or file descriptor free");

@@ -219,8 +219,8 @@ class TurnServer {
     StunOutcome handle_binding(Request& request);
     StunOutcome handle_allocate(Request& request);
     StunOutcome admit(Request& request, const AllocateRequest& asked);
-    StunOutcome create_allocation(Request& request, const AllocateRequest& asked,
-                                  QuotaHolder holder);
+    StunOutcome create_allocation(Request& request, const AllocateRequest& asked, AllocationId id,
+                                  std::shared_ptr<RelayActivity> activity);
     void release_replaced(AllocationId id);
     StunOutcome handle_refresh(Request& request);
     StunOutcome handle_create_permission(Request& request);
