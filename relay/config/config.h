@@ -106,6 +106,9 @@ struct LimitsSection {
     std::chrono::seconds nonce_lifetime{600};
     std::uint32_t max_allocations = 10000;
     std::uint32_t max_allocations_per_user = 8;
+    // Past that cap, the user's oldest allocation that relayed nothing for this long is
+    // replaced by the new one (a rejoin after a crash); 0 = never, the Allocate gets 486.
+    std::chrono::seconds rejoin_idle_seconds{15};
     std::uint32_t max_permissions_per_allocation = 32;
     std::uint32_t max_channels_per_allocation = 32;
     std::uint32_t unauthenticated_requests_per_second = 20;  // per source address
@@ -145,6 +148,7 @@ struct LimitsSection {
         visit.seconds("nonce_lifetime", live, 1, 86400, s.nonce_lifetime...);
         visit.number("max_allocations", live, 1, 10'000'000, s.max_allocations...);
         visit.number("max_allocations_per_user", live, 1, 100'000, s.max_allocations_per_user...);
+        visit.seconds("rejoin_idle_seconds", live, 0, 86400, s.rejoin_idle_seconds...);
         visit.number("max_permissions_per_allocation", live, 1, 1024,
                      s.max_permissions_per_allocation...);
         visit.number("max_channels_per_allocation", live, 1, 4096,

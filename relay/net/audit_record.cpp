@@ -32,6 +32,8 @@ const char* reason_name(turn::DeleteReason reason) {
             return "revoked";
         case turn::DeleteReason::shutdown:
             return "shutdown";
+        case turn::DeleteReason::replaced:
+            return "replaced";
     }
     return "unknown";
 }

@@ -390,6 +390,7 @@ void TcpRelay::on_pipe_read(bufferevent* stream, void* context) {
     if (granted > 0) {
         ++counters.packets;  // one read's worth: a stream has no packets of its own
         counters.bytes += granted;
+        allocation.activity->note_relayed(now);
         evbuffer_remove_buffer(input, bufferevent_get_output(other), granted);
         if (!connection->relayed_data) [[unlikely]] {
             connection->relayed_data = true;

@@ -32,6 +32,7 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.allocation_bandwidth_bps = config.limits.allocation_bandwidth_bps;
     settings.tcp_allocations = config.relay.tcp_allocations;
     settings.tcp_denied_ports = tcp_denied_ports(config);
+    settings.rejoin_idle = config.limits.rejoin_idle_seconds;
     return settings;
 }
 
@@ -80,7 +81,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
                      shared.tcp_ports),
       // Allocation IDs stay unique across workers: the worker index in the top bits.
       server_(settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
-              shared.limits, (static_cast<std::uint64_t>(index) << 48) + 1),
+              shared.limits, (static_cast<std::uint64_t>(index) << allocation_id_shift) + 1),
       dispatcher_(server_, relay_sockets_, ParkedRequests::Limits{}),
       housekeeping_timer_(event_new(base_.get(), -1, EV_PERSIST, &Worker::on_housekeeping, this)) {
     relay_sockets_.attach(server_);
@@ -153,6 +154,14 @@ void Worker::set_draining(bool draining, std::optional<turn::Redirect> redirect)
 std::size_t Worker::delete_session_allocations(const std::string& session_id,
                                                const std::string& user_id) {
     return server_.delete_where_session(session_id, user_id, turn::DeleteReason::revoked);
+}
+
+void Worker::route_replacements(std::function<void(turn::AllocationId)> replace_elsewhere) {
+    server_.set_replace_elsewhere(std::move(replace_elsewhere));
+}
+
+bool Worker::delete_replaced(turn::AllocationId id) {
+    return server_.delete_replaced(id);
 }
 
 std::size_t Worker::delete_allocations_if(const std::function<bool(const turn::Owner&)>& doomed) {

@@ -64,6 +64,16 @@ class Worker {
                                            const std::string& user_id);
     // Deletes (as revoked) every allocation whose owner `doomed` names; returns how many.
     std::size_t delete_allocations_if(const std::function<bool(const turn::Owner&)>& doomed);
+    // Rejoin (allocation_quota.h): how this worker's Allocates reach an allocation they
+    // replaced on another worker; set before the threads start.
+    void route_replacements(std::function<void(turn::AllocationId)> replace_elsewhere);
+    // Deletes, as replaced, the allocation `id` if it is still here.
+    bool delete_replaced(turn::AllocationId id);
+    // An allocation ID carries its worker's index in its top bits (unique across workers).
+    static constexpr unsigned allocation_id_shift = 48;
+    static unsigned worker_of(turn::AllocationId id) {
+        return static_cast<unsigned>(id >> allocation_id_shift);
+    }
     // RFC 6062: a client data connection whose peer connection this worker holds.
     void adopt_data_connection(DetachedStream stream) { tcp_relay_.adopt(std::move(stream)); }
 

@@ -41,6 +41,16 @@ WorkerGroup::WorkerGroup(unsigned count, const config::Config& config, SharedSta
     for (unsigned index = 0; index < count; ++index) {
         workers_.push_back(std::make_unique<Worker>(index, config, shared, tls_context, *this));
     }
+    // Rejoin: an Allocate may replace the user's idle allocation on another worker; that
+    // worker deletes it on its own thread (each allocation belongs to one worker).
+    for (auto& worker : workers_) {
+        worker->route_replacements([this](turn::AllocationId id) {
+            const unsigned owner = Worker::worker_of(id);
+            if (owner < workers_.size()) {
+                post(owner, [id](Worker& target) { target.delete_replaced(id); });
+            }
+        });
+    }
 }
 
 WorkerGroup::~WorkerGroup() {

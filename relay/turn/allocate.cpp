@@ -87,8 +87,17 @@ TurnServer::StunOutcome TurnServer::handle_allocate(Request& request) {
 // A slot of the node's and the user's caps, then of the session's (the session store).
 TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateRequest& asked) {
     const auto& owner = request.credentials->owner;
-    switch (shared_.quota.acquire(quota_key(owner))) {
+    const std::string key = quota_key(owner);
+    // The ID is taken now so the cap can name the allocation; one left unused is skipped.
+    const AllocationId id = next_allocation_id_++;
+    auto activity = std::make_shared<RelayActivity>(request.now.monotonic);
+    const auto admission =
+        shared_.quota.acquire(key, {id, activity}, request.now.monotonic, settings_.rejoin_idle);
+    switch (admission.result) {
         case AllocationQuota::Result::granted:
+            break;
+        case AllocationQuota::Result::replaced:
+            release_replaced(admission.replaced);
             break;
         case AllocationQuota::Result::total_reached:
             return try_alternate(request, "server allocation cap reached");
@@ -98,7 +107,7 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
     }
     const SessionRefusal refusal = authenticator_.admit_allocation(owner, request.now.unix_seconds);
     if (refusal == SessionRefusal::pending) {
-        shared_.quota.release(quota_key(owner));
+        shared_.quota.release(key, id);
         shared_.allocate_requests.give_back(request.tuple.client.ip);  // it comes again
         StunOutcome parked;
         parked.waiting_for =
@@ -106,7 +115,7 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
         return parked;
     }
     if (refusal != SessionRefusal::none) {
-        shared_.quota.release(quota_key(owner));
+        shared_.quota.release(key, id);
         ++counters_.session_refusals;
         const TurnError error =
             refusal == SessionRefusal::cap_reached         ? TurnError::allocation_quota_reached
@@ -114,17 +123,40 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
                                                            : TurnError::unauthorized;
         return error_response(request, error, to_string(refusal));
     }
-    return create_allocation(request, asked);
+    return create_allocation(request, asked, id, std::move(activity));
+}
+
+// Rejoin: the replaced allocation is deleted by the worker that owns it, as every
+// allocation is (no other thread touches it). Here at once when it is this worker's, so
+// its session-store slot is given back before this Allocate asks for one; else posted to
+// its worker, and its slot of the per-user cap is already the new allocation's.
+void TurnServer::release_replaced(AllocationId id) {
+    if (!delete_replaced(id) && replace_elsewhere_) {
+        replace_elsewhere_(id);
+    }
+}
+
+// A scan of the worker's allocations: it runs once per replacement, never per packet.
+bool TurnServer::delete_replaced(AllocationId id) {
+    for (auto& [tuple, allocation] : allocations_) {
+        if (allocation->id() == id) {
+            destroy(*allocation, DeleteReason::replaced);
+            return true;
+        }
+    }
+    return false;
 }
 
 // The allocation itself, once admitted: its relayed addresses, lifetime and budgets.
 TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
-                                                      const AllocateRequest& asked) {
+                                                      const AllocateRequest& asked, AllocationId id,
+                                                      std::shared_ptr<RelayActivity> activity) {
     const auto& owner = request.credentials->owner;
     const TimePoint now = request.now.monotonic;
-    auto allocation = std::make_unique<Allocation>(next_allocation_id_++, request.tuple, owner,
+    auto allocation = std::make_unique<Allocation>(id, request.tuple, owner,
                                                    settings_.max_permissions_per_allocation,
                                                    settings_.max_channels_per_allocation);
+    allocation->activity = std::move(activity);  // the cap reads it, the packet path writes
     allocation->allocate_transaction = request.message.transaction_id();
     allocation->relay_protocol = asked.transport;
     allocation->client_link = request.client_link;
@@ -137,7 +169,7 @@ TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
 
     auto primary = relay_sockets_.open(asked.family, asked.even_port, *allocation);
     if (!primary) {
-        shared_.quota.release(quota_key(owner));
+        shared_.quota.release(quota_key(owner), id);
         authenticator_.release_allocation(owner);
         return error_response(request, TurnError::insufficient_capacity,
                               "no relay port or file descriptor free");

@@ -19,12 +19,11 @@
 #include "relay/turn/direction_counters.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/media_stats.h"
+#include "relay/turn/relay_activity.h"
 #include "relay/turn/session_budgets.h"
 #include "relay/turn/token_bucket.h"
 
 namespace hearth::turn {
-
-using AllocationId = std::uint64_t;
 
 // The relayed side's transport: UDP (RFC 8656) or TCP (RFC 6062).
 enum class RelayProtocol : std::uint8_t { udp, tcp };
@@ -94,6 +93,9 @@ class Allocation {
     DirectionCounters peer_to_client;
     LegStats client_to_peer_media;
     LegStats peer_to_client_media;
+    // When it last relayed, in either direction; shared with the per-user cap, which reads
+    // it from other workers (allocation_quota.h). Never null.
+    std::shared_ptr<RelayActivity> activity = std::make_shared<RelayActivity>(TimePoint{});
 
     // Relayed-bandwidth budgets, per direction: the allocation's own and its session's.
     TokenBucket client_to_peer_budget;

@@ -13,7 +13,15 @@
 
 namespace hearth::turn {
 
-enum class DeleteReason : std::uint8_t { client_request, expired, client_gone, revoked, shutdown };
+// replaced: idle, its slot of the per-user cap given to the user's new allocation (rejoin).
+enum class DeleteReason : std::uint8_t {
+    client_request,
+    expired,
+    client_gone,
+    revoked,
+    shutdown,
+    replaced
+};
 const char* to_string(DeleteReason reason);
 
 enum class Direction : std::uint8_t { client_to_peer, peer_to_client };

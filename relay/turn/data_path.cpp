@@ -60,6 +60,7 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
     }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += channel_data->payload.size();
+    allocation->activity->note_relayed(now);
     allocation->client_to_peer_media.observe(channel_data->payload, now);
     if (!binding->used || !permission->used) [[unlikely]] {
         note_first_use(*allocation, *permission, binding, binding->peer, Direction::client_to_peer);
@@ -86,6 +87,7 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
     const std::size_t padding = padded(payload_length) - payload_length;
     ++allocation.peer_to_client.packets;
     allocation.peer_to_client.bytes += payload_length;
+    allocation.activity->note_relayed(now);
     allocation.peer_to_client_media.observe(stun::Bytes(payload, payload_length), now);
 
     ChannelBinding* binding = allocation.channel_by_peer(peer, now);

@@ -51,6 +51,7 @@ TurnServer::StunOutcome TurnServer::handle_send_indication(const stun::MessageVi
     }
     ++allocation->client_to_peer.packets;
     allocation->client_to_peer.bytes += data->size();
+    allocation->activity->note_relayed(now);
     allocation->client_to_peer_media.observe(*data, now);
     if (!permission->used) [[unlikely]] {
         note_first_use(*allocation, *permission, nullptr, *peer, Direction::client_to_peer);

@@ -17,6 +17,7 @@ struct ServerCounters {
     std::uint64_t binding_requests = 0;
     std::uint64_t allocations_created = 0;
     std::uint64_t allocations_deleted = 0;
+    std::uint64_t allocations_replaced = 0;  // rejoin: idle, their slot given to a new one
     std::uint64_t error_responses = 0;
     std::uint64_t auth_failures = 0;
     std::uint64_t auth_failure_missing_integrity = 0;
@@ -84,6 +85,10 @@ inline constexpr std::array server_counter_rows = [] {
             "Allocations created.", &S::allocations_created},
         Row{"allocations_deleted", "hearth_allocations_deleted_total", "", counter,
             "Allocations deleted, any reason.", &S::allocations_deleted},
+        Row{"allocations_replaced", "hearth_allocations_replaced_total", "", counter,
+            "Idle allocations deleted past the per-user cap to admit the user's new one "
+            "(limits.rejoin_idle_seconds).",
+            &S::allocations_replaced},
         Row{"error_responses", "hearth_error_responses_total", "", counter, "Error responses sent.",
             &S::error_responses},
         Row{"auth_failures", "", "", counter, "", &S::auth_failures},

@@ -237,6 +237,9 @@ Allocation* TurnServer::find(const FiveTuple& tuple) {
 
 void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
     ++counters_.allocations_deleted;
+    if (reason == DeleteReason::replaced) {
+        ++counters_.allocations_replaced;
+    }
     events_.allocation_deleted(allocation, reason);
     const auto transport = static_cast<std::size_t>(allocation.five_tuple().transport);
     for (auto [retired, live] :
@@ -250,7 +253,9 @@ void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
             relay->reset();
         }
     }
-    shared_.quota.release(allocation.owner().session_id + "/" + allocation.owner().user_id);
+    // A replaced allocation's slot is already its successor's: this releases nothing then.
+    shared_.quota.release(allocation.owner().session_id + "/" + allocation.owner().user_id,
+                          allocation.id());
     authenticator_.release_allocation(allocation.owner());
     allocations_.erase(allocation.five_tuple());
 }
@@ -308,6 +313,8 @@ const char* to_string(DeleteReason reason) {
             return "session revoked";
         case DeleteReason::shutdown:
             return "shutdown";
+        case DeleteReason::replaced:
+            return "replaced by the user's new allocation";
     }
     return "?";
 }

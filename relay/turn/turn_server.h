@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -56,6 +57,9 @@ struct ServerSettings {
     bool tcp_allocations = false;
     // Ports an RFC 6062 Connect may not reach, on any peer address (403).
     std::vector<std::uint16_t> tcp_denied_ports{25, 465, 587};
+    // Past the per-user cap, the user's oldest allocation that relayed nothing for this
+    // long gives its slot to the new one (a rejoin after a crash); 0 = never.
+    Seconds rejoin_idle{15};
 };
 
 // The longest nonce an Authenticator issues (auth::NonceIssuer::size; tests/net checks it).
@@ -170,6 +174,15 @@ class TurnServer {
     void delete_all(DeleteReason reason);
     std::size_t delete_where_session(std::string_view session_id, std::string_view user_id,
                                      DeleteReason reason);
+    // Rejoin: the allocation `id`, if this worker still holds it, whose slot of the per-user
+    // cap went to a new one (allocation_quota.h). True when it was here and is deleted.
+    bool delete_replaced(AllocationId id);
+    // How an allocation replaced by an Allocate on this worker but held by another is
+    // deleted there: the I/O layer posts delete_replaced to its owner's loop. Unset (a
+    // lone server, in tests): only this server's own allocations are looked for.
+    void set_replace_elsewhere(std::function<void(AllocationId)> replace_elsewhere) {
+        replace_elsewhere_ = std::move(replace_elsewhere);
+    }
 
     // Reload: new limits and peer policy for what comes next; allocations stay as they are.
     void apply(ServerSettings settings, PeerPolicy peer_policy);
@@ -206,7 +219,9 @@ class TurnServer {
     StunOutcome handle_binding(Request& request);
     StunOutcome handle_allocate(Request& request);
     StunOutcome admit(Request& request, const AllocateRequest& asked);
-    StunOutcome create_allocation(Request& request, const AllocateRequest& asked);
+    StunOutcome create_allocation(Request& request, const AllocateRequest& asked, AllocationId id,
+                                  std::shared_ptr<RelayActivity> activity);
+    void release_replaced(AllocationId id);
     StunOutcome handle_refresh(Request& request);
     StunOutcome handle_create_permission(Request& request);
     StunOutcome handle_channel_bind(Request& request);
@@ -248,6 +263,7 @@ class TurnServer {
     std::uint64_t indication_id_state_;
     bool draining_ = false;
     std::optional<Redirect> redirect_;
+    std::function<void(AllocationId)> replace_elsewhere_;
     std::array<std::byte, stun::max_message_size> response_buffer_{};
 };
 

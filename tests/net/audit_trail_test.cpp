@@ -97,6 +97,12 @@ TEST_F(AuditRecordTest, ADeletedAllocationCarriesWhyHowLongAndHowMuch) {
                   R"("to_client":{"bytes":300,"packets":3,"dropped":2}})");
 }
 
+// Rejoin: an idle allocation whose slot of the per-user cap went to the user's new one.
+TEST_F(AuditRecordTest, AReplacedAllocationSaysSo) {
+    const auto line = audit_allocation_deleted(stamp_, allocation_, turn::DeleteReason::replaced);
+    EXPECT_NE(line.find(R"(,"reason":"replaced",)"), std::string::npos) << line;
+}
+
 TEST_F(AuditRecordTest, CreatedRefreshedAndFirstUsesNameTheirOwnFields) {
     EXPECT_EQ(
         audit_allocation_created(stamp_, allocation_),

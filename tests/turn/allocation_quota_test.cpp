@@ -2,25 +2,58 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace hearth::turn {
 namespace {
 
+const TimePoint start = TimePoint{} + std::chrono::hours(1);
+constexpr Seconds rejoin_idle{15};
+
+QuotaHolder holder(AllocationId id, TimePoint last_relayed = start) {
+    return {id, std::make_shared<RelayActivity>(last_relayed)};
+}
+
 TEST(AllocationQuota, PerUserCapThenTotalCap) {
     AllocationQuota quota(3, 2);
-    EXPECT_EQ(quota.acquire("s/a"), AllocationQuota::Result::granted);
-    EXPECT_EQ(quota.acquire("s/a"), AllocationQuota::Result::granted);
-    EXPECT_EQ(quota.acquire("s/a"), AllocationQuota::Result::user_reached);
-    EXPECT_EQ(quota.acquire("s/b"), AllocationQuota::Result::granted);
-    EXPECT_EQ(quota.acquire("s/c"), AllocationQuota::Result::total_reached);
-    quota.release("s/a");
+    using enum AllocationQuota::Result;
+    EXPECT_EQ(quota.acquire("s/a", holder(1), start, rejoin_idle).result, granted);
+    EXPECT_EQ(quota.acquire("s/a", holder(2), start, rejoin_idle).result, granted);
+    EXPECT_EQ(quota.acquire("s/a", holder(3), start, rejoin_idle).result, user_reached);
+    EXPECT_EQ(quota.acquire("s/b", holder(4), start, rejoin_idle).result, granted);
+    EXPECT_EQ(quota.acquire("s/c", holder(5), start, rejoin_idle).result, total_reached);
+    quota.release("s/a", 1);
     EXPECT_EQ(quota.total(), 2u);
-    EXPECT_EQ(quota.acquire("s/c"), AllocationQuota::Result::granted);
+    EXPECT_EQ(quota.acquire("s/c", holder(6), start, rejoin_idle).result, granted);
 }
 
 TEST(AllocationQuota, ReleasingAnUnknownUserChangesNothing) {
     AllocationQuota quota(3, 2);
-    quota.release("nobody");
+    quota.release("nobody", 1);
     EXPECT_EQ(quota.total(), 0u);
+}
+
+TEST(AllocationQuota, TheOldestIdleHolderIsReplacedEvenAtTheNodesCap) {
+    AllocationQuota quota(2, 2);
+    const auto younger = std::make_shared<RelayActivity>(start);
+    ASSERT_EQ(quota.acquire("s/a", {1, younger}, start, rejoin_idle).result,
+              AllocationQuota::Result::granted);
+    ASSERT_EQ(quota.acquire("s/a", holder(2, start - Seconds{5}), start, rejoin_idle).result,
+              AllocationQuota::Result::granted);
+    const auto later = start + rejoin_idle + Seconds{5};
+    const auto admission = quota.acquire("s/a", holder(3, later), later, rejoin_idle);
+    EXPECT_EQ(admission.result, AllocationQuota::Result::replaced);
+    EXPECT_EQ(admission.replaced, 2u);
+    EXPECT_EQ(quota.total(), 2u);
+    quota.release("s/a", 2);  // the replaced one's own delete: its slot is already taken
+    EXPECT_EQ(quota.total(), 2u);
+
+    younger->note_relayed(later);  // 1 active, 3 new: nothing to replace, the node is full
+    EXPECT_EQ(quota.acquire("s/a", holder(4, later), later, rejoin_idle).result,
+              AllocationQuota::Result::total_reached);
+    quota.set_limits(3, 2);
+    EXPECT_EQ(quota.acquire("s/a", holder(5, later), later, rejoin_idle).result,
+              AllocationQuota::Result::user_reached);
 }
 
 }  // namespace

@@ -1,0 +1,102 @@
+"""Rejoin is never refused (issue 16): past limits.max_allocations_per_user, a user's
+oldest allocation that has relayed nothing for limits.rejoin_idle_seconds is deleted
+("replaced") and the new Allocate admitted; only a user whose allocations all relay gets
+486. Two workers, so the replaced allocation may be another worker's."""
+
+import json
+import socket
+import time
+import urllib.request
+
+import harness
+
+TOKEN = "rejoin-test-token-0123456789abcdef"
+IDLE_SECONDS = 1
+
+
+class RejoinTest(harness.HearthTest):
+    relay_ports = (47000, 47999)
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = (
+            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{TOKEN}"; }};'
+            f"limits = {{ max_allocations_per_user = 2; "
+            f"rejoin_idle_seconds = {IDLE_SECONDS}; }};")
+        super().setUp()
+
+    def admin(self, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def allocation_ids(self):
+        allocations = json.loads(self.admin("/v1/allocations?session=s1"))["allocations"]
+        return {allocation["id"] for allocation in allocations}
+
+    def metric(self, name):
+        for line in self.admin("/metrics").splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return int(float(line.split()[-1]))
+        self.fail(f"no {name}")
+
+    def client(self):
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        return client
+
+    def test_a_rejoin_replaces_the_oldest_idle_allocation(self):
+        first = self.client()
+        first.allocate()
+        oldest = self.allocation_ids()
+        second = self.client()
+        second.allocate()
+        self.assertEqual(len(self.allocation_ids()), 2)
+        # The clients vanish without deleting anything, as a crashed browser does.
+        first.close()
+        second.close()
+        # The idle window passing is the behaviour under test, not a synchronisation.
+        time.sleep(IDLE_SECONDS + 0.5)
+
+        mark = self.hearthd.mark()
+        rejoined = self.client()
+        self.assertEqual(rejoined.allocate()[0], "127.0.0.1")
+        # The owning worker deletes it, maybe after the answer: wait for its line.
+        self.hearthd.wait_for_line("reason=replaced", since=mark)
+        self.assertEqual(self.metric("hearth_allocations_replaced_total"), 1)
+        remaining = self.allocation_ids()
+        self.assertEqual(len(remaining), 2)
+        self.assertFalse(oldest & remaining, "the oldest allocation is still listed")
+
+    def test_when_every_allocation_relays_the_allocate_gets_486(self):
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(5)
+        peer_port = peer.getsockname()[1]
+        active = [self.client(), self.client()]
+        for client in active:
+            client.allocate()
+            client.permit("127.0.0.1", peer_port)
+
+        def relay_from_both():
+            for client in active:
+                client.send_indication("127.0.0.1", peer_port, b"media")
+            for _ in active:
+                peer.recvfrom(64)  # relayed: each allocation's activity is recorded
+
+        # Relaying through more than the idle window, then asking once more at once.
+        deadline = time.monotonic() + IDLE_SECONDS + 0.5
+        while time.monotonic() < deadline:
+            relay_from_both()
+            time.sleep(0.1)  # pacing the media, not a synchronisation
+        relay_from_both()
+        self.assertEqual(harness.error_code(self.client().allocate_answer()), 486)
+        self.assertEqual(self.metric("hearth_allocations_replaced_total"), 0)
+        self.assertEqual(len(self.allocation_ids()), 2)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
