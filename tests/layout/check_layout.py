@@ -2,7 +2,7 @@
 """The README's layout table is the tree's: every folder it names exists and declares the
 CMake targets it names, and a folder includes only its own headers and those of the
 folders above it in the table (so nothing in the socket layer reaches up to the daemon or
-the admin API). Prints each breach with its file and line; exits 1 if there is any.
+the admin API), and inside the socket layer only the workers include the worker. Prints each breach with its file and line; exits 1 if there is any.
 
     python3 tests/layout/check_layout.py [REPOSITORY]
 """
@@ -12,6 +12,10 @@ import re
 import sys
 
 SOURCE_FOLDERS = ("relay/", "auth/", "admin/")  # the rows that hold the product's code
+# Inside the socket layer the worker builds the listeners, the socket pool and the TCP
+# relay and hands each what it needs; none of them reaches back up to it (issue 14).
+THE_WORKER = ("relay/net/worker.h", "relay/net/worker_group.h")
+BUILDS_WORKERS = ("relay/net/worker", "relay/net/worker_group")
 
 
 def layout_rows(readme):
@@ -71,6 +75,11 @@ def breaches(root):
                         match = re.match(r'#include "([^"]+)"', line)
                         if not match:
                             continue
+                        if match.group(1) in THE_WORKER and folder == "relay/net" and \
+                                os.path.splitext(relative)[0] not in BUILDS_WORKERS:
+                            problems.append(f"{relative}:{number}: includes {match.group(1)}: "
+                                            f"the socket layer's parts do not reach up to the "
+                                            f"worker that builds them")
                         included = owner(match.group(1), folders)
                         if included is not None and included not in allowed:
                             problems.append(f"{relative}:{number}: includes {match.group(1)}, "
