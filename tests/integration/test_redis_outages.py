@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import struct
+import subprocess
 import unittest
 
 import harness
@@ -65,14 +66,24 @@ class RedisOutageTest(test_redis.RedisFixture):
         self.open_session()
         node = self.start_node("a", workers=1, redis_settings=self.TIMEOUT)
         client = self.allocate(node)
+        # The hiredis connections carry TCP keepalive, so a Redis host that vanishes
+        # without a word is found by the kernel too ("timer:(keepalive" in ss -o).
+        sockets = subprocess.run(["ss", "-tno", "state", "established",
+                                  f"( dport = :{self.redis_port} )"],
+                                 capture_output=True, text=True, check=True).stdout
+        self.assertIn("timer:(keepalive", sockets)
+        timeouts_before = self.metric(node, "hearth_session_store_timeouts_total")
         self.hang_redis()
         # Refresh asks Redis (no cached answer) while it hangs: the answer comes once the
         # command times out, a success, and the node says it is degraded.
-        client.sock.settimeout(5)
+        client.sock.settimeout(5)  # ten times the command timeout: the answer comes well before
         answer = self.refresh(client)
         self.assertEqual(struct.unpack("!H", answer[0:2])[0], 0x0104)
         node.wait_for_line("no answer within the command timeout")
         self.assertEqual(self.health(node)["status"], "degraded")
+        self.assertEqual(self.metric(node, "hearth_session_store_up"), 0)
+        self.assertGreater(self.metric(node, "hearth_session_store_timeouts_total"),
+                           timeouts_before)
         mark = node.mark()
         os.kill(self.redis.process.pid, signal.SIGCONT)
         node.wait_for_line(f"Redis 127.0.0.1:{self.redis_port} connected", timeout=30, since=mark)
