@@ -34,7 +34,7 @@ std::string_view username_of(const stun::MessageView& message, const Allocation*
 }  // namespace
 
 std::optional<TurnServer::StunOutcome> TurnServer::authenticate(Request& request,
-                                                               const Allocation* existing) {
+                                                                const Allocation* existing) {
     const auto& source = request.tuple.client.ip;
     const TimePoint now = request.now.monotonic;
     const std::string_view username = username_of(request.message, existing);

@@ -28,9 +28,9 @@ void expect_one_row_per_field(const Rows& rows, std::size_t counters_end = sizeo
     const Group group{};
     std::set<std::size_t> offsets;  // member pointers have no order; offsets do
     for (const auto& row : rows) {
-        const auto offset = static_cast<std::size_t>(
-            reinterpret_cast<const std::byte*>(&(group.*row.field)) -
-            reinterpret_cast<const std::byte*>(&group));
+        const auto offset =
+            static_cast<std::size_t>(reinterpret_cast<const std::byte*>(&(group.*row.field)) -
+                                     reinterpret_cast<const std::byte*>(&group));
         EXPECT_TRUE(offsets.insert(offset).second) << "two rows for " << row.json;
         EXPECT_FALSE(row.json.empty() && row.metric.empty()) << "a row shown nowhere";
     }
