@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 import zlib
 
 HEARTHD = os.environ.get("HEARTHD", "")
@@ -487,3 +488,29 @@ def unlisted_sockets(pid, inodes):
     finally:
         os.close(pidfd)
     return found
+
+
+class AdminApi:
+    """For a HearthTest: hearthd with its admin API on loopback, and a client for it.
+    `admin_config()` gives the config group (put it in extra_config before setUp)."""
+
+    admin_token = "admin-api-test-token-0123456789"
+
+    def admin_config(self, port_kinds=(socket.SOCK_STREAM,)):
+        self.admin_port = free_port(port_kinds)
+        return (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
+                f'token = "{self.admin_token}"; }};')
+
+    def admin(self, path, method="GET"):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                         method=method,
+                                         headers={"Authorization": f"Bearer {self.admin_token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def metric(self, name):
+        """The first sample of family `name` in /metrics."""
+        for line in self.admin("/metrics").splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return int(float(line.split()[-1]))
+        self.fail(f"no {name} in /metrics")

@@ -6,41 +6,26 @@ import json
 import os
 import socket
 import time
-import urllib.request
 
 import harness
 
-TOKEN = "bandwidth-test-token-0123456789"
 # 400 kbit/s: 50 kB a second, and a bucket that saves up half a second (25 kB).
 RATE_BPS = 400_000
 
 
-class BandwidthTest(harness.HearthTest):
+class BandwidthTest(harness.AdminApi, harness.HearthTest):
     relay_extra = harness.TCP_ALLOCATIONS  # one test relays over RFC 6062
 
     def setUp(self):
-        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
         self.extra_config = (
-            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{TOKEN}"; }};'
+            self.admin_config() +
             f"limits = {{ allocation_bandwidth_bps = {RATE_BPS}; session_bandwidth_bps = 0; }};")
         super().setUp()
-
-    def admin(self, path):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
-                                         headers={"Authorization": f"Bearer {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read().decode()
 
     def only_allocation(self):
         allocations = json.loads(self.admin("/v1/allocations"))["allocations"]
         self.assertEqual(len(allocations), 1)
         return allocations[0]
-
-    def metric(self, name):
-        for line in self.admin("/metrics").splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                return int(float(line.split()[-1]))
-        self.fail(f"no {name}")
 
     def test_udp_datagrams_over_the_budget_are_dropped_and_counted(self):
         peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

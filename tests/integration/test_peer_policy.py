@@ -8,11 +8,9 @@ import os
 import socket
 import struct
 import unittest
-import urllib.request
 
 import harness
 
-TOKEN = "peer-policy-test-token-0123456789"
 
 # Loopback, unspecified, cloud metadata and platform addresses (AWS, GCP, Azure, Alibaba),
 # the private and shared ranges, link-local, multicast, broadcast, and IPv4 hidden in IPv6
@@ -28,26 +26,18 @@ TRICKS = [
 ]
 
 
-class PeerPolicyTricksTest(harness.HearthTest):
+class PeerPolicyTricksTest(harness.AdminApi, harness.HearthTest):
     allow_loopback = False
     relay_extra = harness.TCP_ALLOCATIONS  # Connect is checked too
 
     def setUp(self):
-        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
-        self.extra_config = (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
-                             f'token = "{TOKEN}"; }};')
+        self.extra_config = self.admin_config()
         super().setUp()
         # A UDP socket on loopback that a relayed packet would reach if the policy failed.
         self.trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.trap.bind(("127.0.0.1", 0))
         self.trap.settimeout(0.5)
         self.addCleanup(self.trap.close)
-
-    def admin(self, path):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
-                                         headers={"Authorization": f"Bearer {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read().decode()
 
     def client(self, protocol=17):
         client = harness.StreamTurnClient(self.port)
@@ -128,7 +118,7 @@ class PeerPolicyTricksTest(harness.HearthTest):
         self.assertEqual(len(logged), 2, "\n".join(logged))
 
 
-class RelaySelfTest(harness.HearthTest):
+class RelaySelfTest(harness.AdminApi, harness.HearthTest):
     """The harness's own allow-list, 127.0.0.0/8, covers every address hearthd listens on:
     its TURN listeners and admin API must stay out of reach all the same, while relaying to
     any other port of loopback, and between two allocations, works."""
@@ -139,16 +129,8 @@ class RelaySelfTest(harness.HearthTest):
 
     def setUp(self):
         # Free for UDP as well: a UDP trap on the admin API's port number catches a Send.
-        self.admin_port = harness.free_port()
-        self.extra_config = (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
-                             f'token = "{TOKEN}"; }};')
+        self.extra_config = self.admin_config(port_kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM))
         super().setUp()
-
-    def admin(self, path):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
-                                         headers={"Authorization": f"Bearer {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read().decode()
 
     def client(self, protocol=17):
         client = harness.StreamTurnClient(self.port)
@@ -178,14 +160,8 @@ class RelaySelfTest(harness.HearthTest):
                     method, attributes + [(0x0012, harness.xor_peer(host, port, transaction_id))],
                     transaction_id)
                 self.assertEqual(harness.error_code(answer), 403, (method, host, port))
-        self.assertEqual(self.admin_metric("hearth_peer_policy_refusals_total"),
+        self.assertEqual(self.metric("hearth_peer_policy_refusals_total"),
                          3 * len(self.own_services()))
-
-    def admin_metric(self, name):
-        for line in self.admin("/metrics").splitlines():
-            if line.startswith(name + " "):
-                return int(float(line.split()[-1]))
-        self.fail(f"no {name}")
 
     def test_a_send_to_the_admin_port_never_arrives_though_loopback_has_a_permission(self):
         trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -208,7 +184,7 @@ class RelaySelfTest(harness.HearthTest):
         allocation = self.allocation()
         self.assertEqual(allocation["client_to_peer"]["dropped"]["peer_policy"], 2)
         self.assertEqual(allocation["client_to_peer"]["packets"], 1)
-        self.assertEqual(self.admin_metric("hearth_binding_requests_total"), 0)
+        self.assertEqual(self.metric("hearth_binding_requests_total"), 0)
 
     def test_two_allocations_of_this_relay_reach_each_other(self):
         # Both clients behind symmetric NATs: each one's relayed address is the other's peer.

@@ -6,40 +6,25 @@ oldest allocation that has relayed nothing for limits.rejoin_idle_seconds is del
 import json
 import socket
 import time
-import urllib.request
 
 import harness
 
-TOKEN = "rejoin-test-token-0123456789abcdef"
 IDLE_SECONDS = 1
 
 
-class RejoinTest(harness.HearthTest):
+class RejoinTest(harness.AdminApi, harness.HearthTest):
     relay_ports = (47000, 47999)
 
     def setUp(self):
-        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
         self.extra_config = (
-            f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{TOKEN}"; }};'
+            self.admin_config() +
             f"limits = {{ max_allocations_per_user = 2; "
             f"rejoin_idle_seconds = {IDLE_SECONDS}; }};")
         super().setUp()
 
-    def admin(self, path):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
-                                         headers={"Authorization": f"Bearer {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read().decode()
-
     def allocation_ids(self):
         allocations = json.loads(self.admin("/v1/allocations?session=s1"))["allocations"]
         return {allocation["id"] for allocation in allocations}
-
-    def metric(self, name):
-        for line in self.admin("/metrics").splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                return int(float(line.split()[-1]))
-        self.fail(f"no {name}")
 
     def client(self):
         client = harness.DatagramTurnClient(self.port)

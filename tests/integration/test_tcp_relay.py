@@ -9,42 +9,18 @@ import os
 import socket
 import threading
 import unittest
-import urllib.request
 
 import harness
 
-TOKEN = "tcp-relay-test-token-0123456789"
 
 PAYLOAD_BYTES = 2_000_000  # eight times the 256 KiB output cap
 
 
-class AdminMetrics:
-    """A hearthd with its admin API on, for the counters."""
-
-    def open_admin(self):
-        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
-        self.extra_config = (f'admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
-                             f'token = "{TOKEN}"; }};')
-
-    def admin(self, path, method="GET"):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
-                                         method=method,
-                                         headers={"Authorization": f"Bearer {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read().decode()
-
-    def metric(self, name):
-        for line in self.admin("/metrics").splitlines():
-            if line.startswith(name + " "):
-                return int(float(line.split()[-1]))
-        self.fail(f"no {name} in /metrics")
-
-
-class TcpAllocationsOffTest(AdminMetrics, harness.HearthTest):
+class TcpAllocationsOffTest(harness.AdminApi, harness.HearthTest):
     """The default config: no relay.tcp_allocations."""
 
     def setUp(self):
-        self.open_admin()
+        self.extra_config = self.admin_config()
         super().setUp()
 
     def test_a_tcp_allocation_gets_442_and_is_counted(self):
@@ -70,9 +46,9 @@ class TcpAllocationsOffTest(AdminMetrics, harness.HearthTest):
         self.assertEqual(client.allocate(protocol=6)[0], "127.0.0.1")
 
 
-class TcpDeniedPortTest(AdminMetrics, harness.HearthTest):
+class TcpDeniedPortTest(harness.AdminApi, harness.HearthTest):
     def setUp(self):
-        self.open_admin()
+        self.extra_config = self.admin_config()
         # A peer listening on a denied port: a Connect that got through would reach it.
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.addCleanup(self.listener.close)
