@@ -8,8 +8,7 @@
 
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from './hearthd_process.mjs';
 
 function options() {
   const found = {};
@@ -36,9 +35,7 @@ const pageServer = createServer((request, response) => {
 await new Promise((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
 const browser = await playwright.chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  args: CHROMIUM_ARGS,
 });
 try {
   const page = await browser.newPage();

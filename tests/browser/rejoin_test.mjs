@@ -10,72 +10,30 @@
 //
 // Chromium is started with launchServer(), the one playwright-core API that hands out the
 // browser's process (BrowserServer.process()); the test connects to it over its endpoint.
-// The flags are relay_test.mjs's (see there why each is needed).
+// The flags are every browser test's (hearthd_process.mjs, CHROMIUM_ARGS).
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS, Hearthd, freePort, mint } from './hearthd_process.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HEARTHD = process.env.HEARTHD;
 const SECRET = 'rejoin-test-secret-0123456789abcdef';
 const CRASHES = 4;
 const REJOIN_IDLE_SECONDS = 2;
 
-let hearthd;
-let hearthdLog = '';
+const hearthd = new Hearthd(HEARTHD);
 let pageServer;
 let workDirectory;
 let browserServer;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function mint(user) {
-  const username = `${Math.floor(Date.now() / 1000) + 3600}:s1:${user}`;
-  return { username, credential: createHmac('sha1', SECRET).update(username).digest('base64') };
-}
-
-function startHearthd(configPath) {
-  return new Promise((resolve, reject) => {
-    hearthd = spawn(HEARTHD, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => reject(new Error(`hearthd not ready:\n${hearthdLog}`)), 20000);
-    const watch = (chunk) => {
-      hearthdLog += chunk;
-      if (hearthdLog.includes('hearthd ready:')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    hearthd.stdout.on('data', watch);
-    hearthd.stderr.on('data', watch);
-    hearthd.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hearthd exited with ${code}:\n${hearthdLog}`));
-    });
-  });
-}
-
 async function launchChromium(playwright) {
   browserServer = await playwright.chromium.launchServer({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    args: CHROMIUM_ARGS,
   });
   return playwright.chromium.connect(browserServer.wsEndpoint());
 }
@@ -109,15 +67,8 @@ async function callThrough(browser, pageUrl, url, caller, callee) {
 after(async () => {
   await browserServer?.close().catch(() => {});
   pageServer?.close();
-  if (hearthd && hearthd.exitCode === null) {
-    hearthd.removeAllListeners('exit');
-    const exited = new Promise((resolve) => hearthd.once('exit', (code, signal) => resolve(code ?? signal)));
-    hearthd.kill('SIGINT');  // SIGTERM would drain first
-    const timer = setTimeout(() => hearthd.kill('SIGKILL'), 10000);
-    const status = await exited;
-    clearTimeout(timer);
-    assert.equal(status, 0, `hearthd exited with ${status}:\n${hearthdLog}`);
-  }
+  const status = await hearthd.stop();
+  if (status !== null) assert.equal(status, 0, `hearthd exited with ${status}:\n${hearthd.log}`);
   if (workDirectory) rmSync(workDirectory, { recursive: true, force: true });
 }, { timeout: 30000 });
 
@@ -144,7 +95,7 @@ peer_policy = { allow = [ "127.0.0.0/8" ]; };
 limits = { max_allocations_per_user = 2; rejoin_idle_seconds = ${REJOIN_IDLE_SECONDS}; };
 admin = { listen = ""; };
 `);
-  await startHearthd(configPath);
+  await hearthd.start(configPath);
   const html = readFileSync(new URL('./page.html', import.meta.url));
   pageServer = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/html' });
@@ -154,8 +105,8 @@ admin = { listen = ""; };
   const pageUrl = `http://127.0.0.1:${pageServer.address().port}/`;
   const url = `turn:127.0.0.1:${port}?transport=udp`;
   // Minted once: every rejoin uses the same credentials, as a participant's page would.
-  const caller = mint('alice');
-  const callee = mint('bob');
+  const caller = mint(SECRET, 's1', 'alice');
+  const callee = mint(SECRET, 's1', 'bob');
 
   for (let call = 0; call <= CRASHES; ++call) {
     const browser = await launchChromium(playwright);
@@ -163,7 +114,7 @@ admin = { listen = ""; };
     try {
       stats = await callThrough(browser, pageUrl, url, caller, callee);
     } catch (error) {
-      throw new Error(`call ${call}: ${error.message}\n--- hearthd log ---\n${hearthdLog.slice(-6000)}`);
+      throw new Error(`call ${call}: ${error.message}\n--- hearthd log ---\n${hearthd.log.slice(-6000)}`);
     }
     assert.equal(stats.later.callee, 'connected', `call ${call}: ${JSON.stringify(stats)}`);
     assert.ok(stats.later.framesDecoded > stats.first.framesDecoded,
@@ -177,6 +128,6 @@ admin = { listen = ""; };
     // replaced: waiting it out is the behaviour under test, not a synchronisation.
     await new Promise((resolve) => setTimeout(resolve, (REJOIN_IDLE_SECONDS + 0.5) * 1000));
   }
-  const replaced = hearthdLog.split('\n').filter((line) => line.includes('reason=replaced')).length;
-  assert.ok(replaced > 0, `no allocation was replaced:\n${hearthdLog.slice(-6000)}`);
+  const replaced = hearthd.log.split('\n').filter((line) => line.includes('reason=replaced')).length;
+  assert.ok(replaced > 0, `no allocation was replaced:\n${hearthd.log.slice(-6000)}`);
 });

@@ -23,15 +23,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS, Hearthd, freePort, mint } from './hearthd_process.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HEARTHD = process.env.HEARTHD;
 const SECRET = 'browser-test-secret-0123456789abcdef';
 const MESSAGES = 50;
@@ -40,49 +38,12 @@ const ADMIN_TOKEN = 'browser-test-admin-token-0123456789';
 const SCREENSHOT = process.env.HEARTH_ADMIN_SCREENSHOT;  // optional: where to save one
 
 let playwright;
-let hearthd;
-let hearthdLog = '';
+const hearthd = new Hearthd(HEARTHD);
 let browser;
 let page;
 let pageServer;
 let workDirectory;
 let ports;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function mint(user) {
-  const username = `${Math.floor(Date.now() / 1000) + 3600}:s1:${user}`;
-  return { username, credential: createHmac('sha1', SECRET).update(username).digest('base64') };
-}
-
-function startHearthd(configPath) {
-  return new Promise((resolve, reject) => {
-    hearthd = spawn(HEARTHD, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => reject(new Error(`hearthd not ready:\n${hearthdLog}`)), 20000);
-    const watch = (chunk) => {
-      hearthdLog += chunk;
-      if (hearthdLog.includes('hearthd ready:')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    hearthd.stdout.on('data', watch);
-    hearthd.stderr.on('data', watch);
-    hearthd.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hearthd exited with ${code}:\n${hearthdLog}`));
-    });
-  });
-}
 
 before(async () => {
   assert.ok(HEARTHD && existsSync(HEARTHD), 'HEARTHD must name the hearthd binary (ctest sets it)');
@@ -112,7 +73,7 @@ session_store = { sessions = ( { id = "s1"; participants = [ "alice", "bob" ]; a
 peer_policy = { allow = [ "127.0.0.0/8" ]; };
 admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
 `);
-  await startHearthd(configPath);
+  await hearthd.start(configPath);
 
   const html = readFileSync(new URL('./page.html', import.meta.url));
   pageServer = createServer((request, response) => {
@@ -123,10 +84,7 @@ admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
 
   browser = await playwright.chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--ignore-certificate-errors'],
+    args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
   });
   page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${pageServer.address().port}/`);
@@ -135,16 +93,8 @@ admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
 after(async () => {
   await browser?.close();
   pageServer?.close();
-  if (hearthd && hearthd.exitCode === null) {
-    hearthd.removeAllListeners('exit');
-    const exited = new Promise((resolve) => hearthd.once('exit', (code, signal) => resolve(code ?? signal)));
-    hearthd.kill('SIGINT');  // SIGTERM would drain first
-    const timer = setTimeout(() => hearthd.kill('SIGKILL'), 10000);
-    const status = await exited;
-    clearTimeout(timer);
-    // A crash, a hang at shutdown or a sanitizer's report (leaks come only at exit) fails.
-    assert.equal(status, 0, `hearthd exited with ${status}:\n${hearthdLog}`);
-  }
+  const status = await hearthd.stop();
+  if (status !== null) assert.equal(status, 0, `hearthd exited with ${status}:\n${hearthd.log}`);
   if (workDirectory) rmSync(workDirectory, { recursive: true, force: true });
 }, { timeout: 30000 });
 
@@ -157,7 +107,7 @@ const transports = [
 ];
 
 test('the admin page shows a live call with its rate', { timeout: 75000 }, async () => {
-  const servers = (user) => [{ urls: [transports[0].url()], ...mint(user) }];
+  const servers = (user) => [{ urls: [transports[0].url()], ...mint(SECRET, 's1', user) }];
   await page.evaluate(([caller, callee]) => holdCall(caller, callee),
     [servers('alice'), servers('bob')]);
   const admin = await browser.newPage({ viewport: { width: 1200, height: 520 } });
@@ -191,14 +141,14 @@ for (const transport of transports) {
   const title = `two peer connections relay through hearthd over ${transport.name}`;
   test(title, { timeout: 100000 }, async () => {
     // The therapist and the client of one session, each with their own credential.
-    const servers = (user) => [{ urls: [transport.url()], ...mint(user) }];
+    const servers = (user) => [{ urls: [transport.url()], ...mint(SECRET, 's1', user) }];
     let result;
     try {
       result = await page.evaluate(
         ([caller, callee, count, frames]) => runCall(caller, callee, count, frames),
         [servers('alice'), servers('bob'), MESSAGES, MIN_FRAMES]);
     } catch (error) {
-      throw new Error(`${error.message}\n--- hearthd log ---\n${hearthdLog.slice(-4000)}`);
+      throw new Error(`${error.message}\n--- hearthd log ---\n${hearthd.log.slice(-4000)}`);
     }
     for (const side of ['caller', 'callee']) {
       assert.ok(result[side], `${side} has a selected candidate pair`);

@@ -1,0 +1,75 @@
+// What the browser tests share: Debian's Chromium and the flags it runs with, a free
+// loopback port, TURN REST credentials, and a hearthd process started and stopped the way
+// each test needs it.
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
+
+export const CHROMIUM = '/usr/bin/chromium';
+// Headless in a container: no sandbox, no GPU, nothing fetched, no QUIC; a fake camera
+// and no permission prompt, so getUserMedia works without a person.
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// A TURN REST credential for `user` of `session`, valid for an hour.
+export function mint(secret, session, user) {
+  const username = `${Math.floor(Date.now() / 1000) + 3600}:${session}:${user}`;
+  return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
+}
+
+export class Hearthd {
+  constructor(binary) {
+    this.binary = binary;
+    this.process = null;
+    this.log = '';  // everything it wrote, stdout and stderr
+  }
+
+  // Resolves once hearthd says it is ready; rejects if it exits first or takes 20 s.
+  start(configPath) {
+    return new Promise((resolve, reject) => {
+      this.process = spawn(this.binary, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const timer = setTimeout(() => reject(new Error(`hearthd not ready:\n${this.log}`)), 20000);
+      const watch = (chunk) => {
+        this.log += chunk;
+        if (this.log.includes('hearthd ready:')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      this.process.stdout.on('data', watch);
+      this.process.stderr.on('data', watch);
+      this.process.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`hearthd exited with ${code}:\n${this.log}`));
+      });
+    });
+  }
+
+  // Stops it with SIGINT (SIGTERM would drain first), SIGKILL after 10 s; the exit
+  // status, or null when it was not running. A crash, a hang at shutdown or a sanitizer's
+  // report (leaks come only at exit) makes the status non-zero.
+  async stop() {
+    const running = this.process;
+    if (!running || running.exitCode !== null) return null;
+    running.removeAllListeners('exit');
+    const exited = new Promise((resolve) => running.once('exit', (code, signal) => resolve(code ?? signal)));
+    running.kill('SIGINT');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10000);
+    const status = await exited;
+    clearTimeout(timer);
+    return status;
+  }
+}
