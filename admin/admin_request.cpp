@@ -22,6 +22,7 @@ constexpr std::array fixed_routes{
     FixedRoute{Method::get, "/metrics", Route::metrics},
     FixedRoute{Method::get, "/v1/allocations", Route::list_allocations},
     FixedRoute{Method::get, "/v1/sessions", Route::list_sessions},
+    FixedRoute{Method::get, "/v1/records", Route::list_ended_sessions},
     FixedRoute{Method::post, "/v1/credentials", Route::mint_credentials},
     FixedRoute{Method::post, "/v1/drain", Route::drain},
     FixedRoute{Method::post, "/v1/undrain", Route::undrain},
@@ -43,6 +44,7 @@ struct IdRoute {
 constexpr std::array id_routes{
     IdRoute{Method::get, "/v1/allocations/", "", Route::get_allocation},
     IdRoute{Method::post, "/v1/sessions/", "/revoke", Route::revoke_session},
+    IdRoute{Method::get, "/v1/sessions/", "/record", Route::get_session_record},
     IdRoute{Method::post, "/v1/secrets/", "/retire", Route::retire_secret},
 };
 

@@ -20,6 +20,8 @@ enum class Route {
     get_allocation,
     list_sessions,
     revoke_session,
+    get_session_record,
+    list_ended_sessions,
     mint_credentials,
     drain,
     undrain,

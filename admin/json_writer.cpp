@@ -109,4 +109,10 @@ JsonWriter& JsonWriter::value(bool flag) {
     return *this;
 }
 
+JsonWriter& JsonWriter::null() {
+    separate();
+    text_ += "null";
+    return *this;
+}
+
 }  // namespace hearth::admin

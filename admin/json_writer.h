@@ -23,6 +23,7 @@ class JsonWriter {
     JsonWriter& value(unsigned number) { return value(static_cast<std::uint64_t>(number)); }
     JsonWriter& value(double number);
     JsonWriter& value(bool flag);
+    JsonWriter& null();
     template <typename T>
     JsonWriter& field(std::string_view name, const T& field_value) {
         return key(name).value(field_value);

@@ -121,4 +121,48 @@ end
 return out
 )lua";
 
+// A session record's fields changed by their merge rules (session_record.h), atomically,
+// so nodes ending allocations of one session at once lose nothing; then the session is
+// listed in (or, live again, taken off) hearth:sessions:ended, scored by when it ended.
+// KEYS: the record, hearth:sessions:ended. ARGV: ttl, session id, oldest ended kept (ms),
+// then (rule, field, value, at) for each update.
+inline constexpr const char* record_update = R"lua(
+for i = 4, #ARGV, 4 do
+  local rule, field, value, at = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+  if rule == 'add' then
+    redis.call('HINCRBY', KEYS[1], field, value)
+  else
+    local current = tonumber(redis.call('HGET', KEYS[1], field))
+    if current == nil or (rule == 'highest' and value > current) or
+       (rule == 'lowest' and value < current) then
+      redis.call('HSET', KEYS[1], field, value)
+      if rule == 'lowest' and at ~= '0' then
+        redis.call('HSET', KEYS[1], field .. '_at_unix_ms', at)
+      end
+    end
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local f = redis.call('HMGET', KEYS[1], 'session.live', 'revoked_unix_ms', 'session.ended_unix_ms')
+local live, revoked, ended = tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0
+if revoked == 0 and live > 0 then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+else
+  redis.call('ZADD', KEYS[2], math.max(revoked, ended), ARGV[2])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
+return 1
+)lua";
+
+// The sessions ended since ARGV[1] (ms), the latest first, at most ARGV[2], each with its
+// record's fields. KEYS: hearth:sessions:ended.
+inline constexpr const char* ended_records = R"lua(
+local out = {}
+for _, id in ipairs(redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', ARGV[1], 'LIMIT', 0,
+                               tonumber(ARGV[2]))) do
+  table.insert(out, {id, redis.call('HGETALL', 'hearth:session:' .. id .. ':record')})
+end
+return out
+)lua";
+
 }  // namespace hearth::auth::redis_scripts

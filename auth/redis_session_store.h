@@ -26,6 +26,7 @@
 
 #include "auth/redis_connection.h"
 #include "auth/secret_ring.h"
+#include "auth/session_records.h"
 #include "auth/session_store.h"
 #include "relay/loop/task_queue.h"
 
@@ -50,6 +51,8 @@ struct RedisSettings {
     // A node's counts expire this long after its last heartbeat: a dead node's
     // allocations stop counting against the caps.
     std::chrono::seconds count_ttl{30};
+    // A session record expires this long after its last change.
+    std::chrono::seconds record_ttl{7 * 86400};
 };
 
 // A node as the others see it in Redis (hearth:node:{id}), for redirects and status --all.
@@ -62,7 +65,7 @@ struct NodeInfo {
     std::int64_t seen_unix = 0;
 };
 
-class RedisSessionStore final : public SessionStore {
+class RedisSessionStore final : public SessionStore, public SessionRecordStore {
   public:
     using Revoked = std::function<void(const std::string& session, const std::string& user)>;
     RedisSessionStore(event_base* base, RedisSettings settings, Revoked on_revoked);
@@ -99,6 +102,15 @@ class RedisSessionStore final : public SessionStore {
     // thread, false when hearth:audit did not take it (Redis down, closing).
     void append_audit(std::string session, std::string line, const AuditStreams& streams,
                       std::function<void(bool)> done);
+    // Session records (hearth:session:{id}:record, hearth:sessions:ended). A change that
+    // Redis did not take is counted (record_updates_lost), never retried: its fields
+    // would be added twice if Redis had taken it after all.
+    void update(std::string session, std::vector<RecordUpdate> updates,
+                std::int64_t now_unix_ms) override;
+    void read(std::string session, std::function<void(FlatRecord)> done) override;
+    void ended(std::int64_t now_unix_ms,
+               std::function<void(std::vector<EndedRecord>)> done) override;
+    std::uint64_t record_updates_lost() const { return record_updates_lost_.load(); }
     // What this node's heartbeat registers; main thread.
     void set_node_info(std::function<NodeInfo()> provider) { node_info_ = std::move(provider); }
     // Registers now rather than at the next heartbeat (e.g. when draining starts).
@@ -142,6 +154,7 @@ class RedisSessionStore final : public SessionStore {
     std::function<NodeInfo()> node_info_;
     event* heartbeat_timer_ = nullptr;
     std::atomic<bool> closing_{false};
+    std::atomic<std::uint64_t> record_updates_lost_{0};
     bool connected_once_ = false;
     // Main thread only.
     // The allocations this node holds, by session and user.

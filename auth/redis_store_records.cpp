@@ -106,6 +106,83 @@ void RedisSessionStore::append_audit(std::string session, std::string line,
     });
 }
 
+namespace {
+
+FlatRecord fields_of(const redisReply* pairs) {
+    FlatRecord fields;
+    if (pairs == nullptr || pairs->type != REDIS_REPLY_ARRAY) {
+        return fields;
+    }
+    for (std::size_t i = 0; i + 1 < pairs->elements; i += 2) {
+        const redisReply* name = pairs->element[i];
+        const redisReply* value = pairs->element[i + 1];
+        if (name->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING) {
+            fields[std::string(name->str, name->len)] =
+                std::strtoll(std::string(value->str, value->len).c_str(), nullptr, 10);
+        }
+    }
+    return fields;
+}
+
+}  // namespace
+
+void RedisSessionStore::update(std::string session, std::vector<RecordUpdate> updates,
+                               std::int64_t now_unix_ms) {
+    if (closing_.load()) {
+        record_updates_lost_.fetch_add(1);
+        return;
+    }
+    tasks_.post([this, session = std::move(session), updates = std::move(updates), now_unix_ms] {
+        const std::int64_t oldest_kept = now_unix_ms - ended_sessions_window.count();
+        std::vector<std::string> arguments{"EVAL",
+                                           redis_scripts::record_update,
+                                           "2",
+                                           session_key(session) + ":record",
+                                           "hearth:sessions:ended",
+                                           std::to_string(settings_.record_ttl.count()),
+                                           session,
+                                           std::to_string(oldest_kept)};
+        for (const auto& update : updates) {
+            arguments.insert(arguments.end(),
+                             {to_string(update.merge), update.field, std::to_string(update.value),
+                              std::to_string(update.at_unix_ms)});
+        }
+        command(std::move(arguments), [this](redisReply* reply) {
+            if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) {
+                record_updates_lost_.fetch_add(1);
+            }
+        });
+    });
+}
+
+void RedisSessionStore::read(std::string session, std::function<void(FlatRecord)> done) {
+    command({"HGETALL", session_key(session) + ":record"},
+            [done = std::move(done)](redisReply* reply) { done(fields_of(reply)); });
+}
+
+void RedisSessionStore::ended(std::int64_t now_unix_ms,
+                              std::function<void(std::vector<EndedRecord>)> done) {
+    constexpr int most_listed = 1000;
+    const std::int64_t since = now_unix_ms - ended_sessions_window.count();
+    command(
+        {"EVAL", redis_scripts::ended_records, "1", "hearth:sessions:ended", std::to_string(since),
+         std::to_string(most_listed)},
+        [done = std::move(done)](redisReply* reply) {
+            std::vector<EndedRecord> ended;
+            if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+                for (std::size_t i = 0; i < reply->elements; ++i) {
+                    const redisReply* row = reply->element[i];
+                    if (row->type == REDIS_REPLY_ARRAY && row->elements == 2 &&
+                        row->element[0]->type == REDIS_REPLY_STRING) {
+                        ended.push_back({std::string(row->element[0]->str, row->element[0]->len),
+                                         fields_of(row->element[1])});
+                    }
+                }
+            }
+            done(std::move(ended));
+        });
+}
+
 void RedisSessionStore::put_secret(const std::string& name, const std::string& value,
                                    std::function<void(bool)> done) {
     command({"HSET", "hearth:secrets", name, value}, [done](redisReply* reply) {

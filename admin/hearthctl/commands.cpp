@@ -8,6 +8,7 @@
 #include "admin/hearthctl/exit_codes.h"
 #include "admin/hearthctl/http_client.h"
 #include "admin/hearthctl/output.h"
+#include "admin/hearthctl/record.h"
 #include "admin/hearthctl/top.h"
 
 namespace hearth::hearthctl {
@@ -256,6 +257,11 @@ constexpr std::array table{
             "end a session, or remove one participant, and tear down its allocations on every "
             "node",
             run_revoke},
+    Command{"record", "[SESSION]",
+            "a session's record: per participant and in all, how long, how much, peak and mean "
+            "rates, loss, jitter, the lowest quality and drops; without SESSION the sessions "
+            "ended within the last hour",
+            run_record},
     Command{"mint", "--session S --user U [--ttl SECONDS]",
             "a credential as RTCIceServer JSON, after checking the session", run_mint},
     Command{"reload", "", "reread the config, the TLS certificate and the secrets", run_reload},

@@ -21,6 +21,10 @@ void get_allocation(const RouteCall& call);
 void list_sessions(const RouteCall& call);
 void revoke_session(const RouteCall& call);
 
+// records.cpp
+void get_session_record(const RouteCall& call);
+void list_ended_sessions(const RouteCall& call);
+
 // credentials.cpp
 void mint_credentials(const RouteCall& call);
 

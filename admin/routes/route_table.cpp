@@ -15,6 +15,8 @@ constexpr std::array table{
     RouteEntry{Route::get_allocation, routes::get_allocation},
     RouteEntry{Route::list_sessions, routes::list_sessions},
     RouteEntry{Route::revoke_session, routes::revoke_session},
+    RouteEntry{Route::get_session_record, routes::get_session_record},
+    RouteEntry{Route::list_ended_sessions, routes::list_ended_sessions},
     RouteEntry{Route::mint_credentials, routes::mint_credentials},
     RouteEntry{Route::drain, routes::drain},
     RouteEntry{Route::undrain, routes::undrain},

@@ -1,5 +1,5 @@
 // hearth admin page: polls the admin API with the bearer token and draws the live
-// allocations grouped by session. Plain JavaScript, no build step, no external assets.
+// allocations grouped by session, and the records of the sessions ended in the last hour. Plain JavaScript, no build step, no external assets.
 'use strict';
 
 const REFRESH_MS = 2000;
@@ -97,6 +97,50 @@ function drawSessions(allocations) {
   }
 }
 
+function clockTime(unixMs) {
+  return unixMs > 0 ? new Date(unixMs).toISOString().slice(11, 19) : '–';
+}
+
+function recordLoss(leg) {
+  return leg.rtp_expected > 0 ? `${((100 * leg.rtp_lost) / leg.rtp_expected).toFixed(1)} %` : '–';
+}
+
+// A record's summary as a row: the session's (bold, its id first) or a participant's.
+function summaryRow(body, record, summary, user) {
+  const row = body.insertRow();
+  row.dataset.session = record.session;
+  if (!user) row.className = 'session-summary';
+  const lowest = summary.lowest_quality;
+  const drops = Object.values(summary.dropped).reduce((sum, count) => sum + count, 0);
+  row.append(
+    cell(user ? '' : record.session), cell(user || 'all'),
+    cell(user ? '' : clockTime(summary.ended_unix_ms)), cell(user ? '' : record.end_reason),
+    cell(`${Math.round(summary.duration_s)} s`), cell(String(summary.allocations)),
+    cell(bytes(summary.to_peer.bytes)), cell(bytes(summary.to_client.bytes)),
+    cell(`${rate(summary.to_peer.peak_bps)} / ${rate(summary.to_client.peak_bps)}`),
+    cell(`${recordLoss(summary.to_peer)} / ${recordLoss(summary.to_client)}`),
+    cell(Math.max(summary.to_peer.jitter_ms, summary.to_client.jitter_ms).toFixed(1)),
+    cell(lowest ? `${lowest.score} at ${clockTime(lowest.at_unix_ms)}` : '–', 'lowest-quality'),
+    cell(String(drops)));
+}
+
+function drawEnded(ended) {
+  const body = document.getElementById('ended-rows');
+  body.replaceChildren();
+  for (const record of ended) {
+    summaryRow(body, record, record.summary, null);
+    for (const participant of record.participants) {
+      summaryRow(body, record, participant, participant.user);
+    }
+  }
+  if (ended.length === 0) {
+    const row = body.insertRow();
+    const none = cell('None.');
+    none.colSpan = 13;
+    row.append(none);
+  }
+}
+
 // Every counter /health reports, as its tables name them ("dropped.no_permission"): a
 // counter added to a table shows up here with no change to the page.
 function drawCounters(counters) {
@@ -132,11 +176,12 @@ function drawHealth(health, metrics) {
 async function refresh() {
   const error = document.getElementById('error');
   try {
-    const [health, list, metrics] = await Promise.all(
-      [api('/health'), api('/v1/allocations'), api('/metrics')]);
+    const [health, list, metrics, records] = await Promise.all(
+      [api('/health'), api('/v1/allocations'), api('/metrics'), api('/v1/records')]);
     drawHealth(health, metrics);
     drawCounters(health.counters);
     drawSessions(list.allocations);
+    drawEnded(records.ended);
     error.hidden = true;
   } catch (failure) {
     if (failure.message === 'unauthorized') {

@@ -204,6 +204,7 @@ int run_daemon(const config::Config& config, const std::string& config_path,
         return 1;
     }
     shared->audit = audit.get();
+    shared->records = &stores.records();
     const unsigned worker_count =
         config.workers != 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
     auto workers = std::make_unique<WorkerGroup>(worker_count, config, *shared, *tls_context);

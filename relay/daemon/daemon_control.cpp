@@ -87,6 +87,12 @@ void DaemonControl::end_session(const std::string& session, const std::string& u
 
 void DaemonControl::delete_session_allocations(std::string session_id, std::string user_id,
                                                std::function<void(std::size_t)> done) {
+    if (user_id.empty()) {
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        stores_.records->update(session_id, auth::record_revoked(now_ms), now_ms);
+    }
     fan_out<std::size_t>(
         [session_id, user_id](Worker& worker) {
             return worker.delete_session_allocations(session_id, user_id);

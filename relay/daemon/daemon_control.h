@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "auth/secret_ring.h"
+#include "auth/session_records.h"
 #include "auth/session_store.h"
 #include "relay/config/config.h"
 #include "relay/loop/task_queue.h"
@@ -39,6 +40,7 @@ class DaemonControl {
     struct Stores {
         auth::EmbeddedSessionStore* embedded = nullptr;
         auth::RedisSessionStore* redis = nullptr;
+        auth::SessionRecordStore* records = nullptr;  // always set
     };
     DaemonControl(event_base* main_base, WorkerGroup& workers, SharedState& shared,
                   config::Config config, std::string config_path, Stores stores,
@@ -72,12 +74,14 @@ class DaemonControl {
     std::uint64_t session_store_outages() const;
     std::uint64_t session_store_timeouts() const;
     void list_sessions(std::function<void(std::vector<auth::Session>)> done);
+    // Session records (auth/session_records.h): in Redis with the Redis store.
+    auth::SessionRecordStore& session_records() { return *stores_.records; }
     // Ends a session, or removes one participant, in the store (Redis publishes the
     // revocation to every node); `done(false)` when the session or user is unknown.
     void end_session(const std::string& session, const std::string& user,
                      std::function<void(bool)> done);
     // Deletes the allocations of a session (of one user when `user_id` is not empty) on
-    // every worker; `done` gets how many went.
+    // every worker; `done` gets how many went. A whole session's record says it was revoked.
     void delete_session_allocations(std::string session_id, std::string user_id,
                                     std::function<void(std::size_t)> done);
 

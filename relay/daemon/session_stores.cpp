@@ -35,6 +35,7 @@ SessionStores::SessionStores(event_base* main_base, const config::Config& config
     settings.connection.command_timeout = std::chrono::milliseconds(redis.command_timeout_ms);
     settings.grace = redis.grace;
     settings.node_id = node_id_;
+    settings.record_ttl = config.audit.session_stream_ttl;
     redis_ = std::make_unique<auth::RedisSessionStore>(main_base, settings, std::move(revoked));
 }
 
@@ -45,11 +46,18 @@ auth::SessionStore& SessionStores::active() {
     return embedded_;
 }
 
+auth::SessionRecordStore& SessionStores::records() {
+    if (redis_) {
+        return *redis_;
+    }
+    return embedded_records_;
+}
+
 DaemonControl::Stores SessionStores::handles() {
     if (redis_) {
-        return {nullptr, redis_.get()};
+        return {nullptr, redis_.get(), redis_.get()};
     }
-    return {&embedded_, nullptr};
+    return {&embedded_, nullptr, &embedded_records_};
 }
 
 void SessionStores::start(DaemonControl& control) {

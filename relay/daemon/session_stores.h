@@ -11,6 +11,7 @@
 
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
+#include "auth/session_records.h"
 #include "relay/config/config.h"
 #include "relay/daemon/daemon_control.h"
 
@@ -24,6 +25,8 @@ class SessionStores {
     SessionStores(event_base* main_base, const config::Config& config, Revoked revoked);
 
     auth::SessionStore& active();
+    // Where session records are kept: Redis with the Redis store, else in memory.
+    auth::SessionRecordStore& records();
     // Redis's store when it is the one configured, else null.
     auth::RedisSessionStore* redis() { return redis_.get(); }
     // This node's name: session_store.redis.node_id, or hostname:pid.
@@ -38,6 +41,7 @@ class SessionStores {
   private:
     std::string node_id_;
     auth::EmbeddedSessionStore embedded_;
+    auth::EmbeddedSessionRecords embedded_records_;
     std::unique_ptr<auth::RedisSessionStore> redis_;
 };
 

@@ -19,25 +19,6 @@ std::vector<std::string> relayed_addresses(const turn::Allocation& allocation) {
     return addresses;
 }
 
-// The reason as a name a query can match (the log's to_string() is words for people).
-const char* reason_name(turn::DeleteReason reason) {
-    switch (reason) {
-        case turn::DeleteReason::client_request:
-            return "client_request";
-        case turn::DeleteReason::expired:
-            return "expired";
-        case turn::DeleteReason::client_gone:
-            return "client_gone";
-        case turn::DeleteReason::revoked:
-            return "revoked";
-        case turn::DeleteReason::shutdown:
-            return "shutdown";
-        case turn::DeleteReason::replaced:
-            return "replaced";
-    }
-    return "unknown";
-}
-
 std::int64_t whole_seconds(turn::TimePoint::duration elapsed) {
     return std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
 }
@@ -90,7 +71,7 @@ std::string audit_allocation_refreshed(const AuditStamp& stamp, const turn::Allo
 std::string audit_allocation_deleted(const AuditStamp& stamp, const turn::Allocation& allocation,
                                      turn::DeleteReason reason) {
     AuditLine line = begin_allocation(stamp, "allocation_deleted", allocation);
-    line.field("reason", reason_name(reason));
+    line.field("reason", turn::name_of(reason));
     traffic(line, "to_peer", allocation.client_to_peer);
     traffic(line, "to_client", allocation.peer_to_client);
     return line.finish();

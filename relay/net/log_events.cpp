@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "relay/net/record_updates.h"
+
 namespace hearth::relay {
 
 namespace {
@@ -57,6 +59,12 @@ std::string printable(std::string_view text) {
     return text.size() > longest ? shown + "..." : shown;
 }
 
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 }  // namespace
 
 AuditStamp LogEvents::audit_stamp() const {
@@ -64,6 +72,11 @@ AuditStamp LogEvents::audit_stamp() const {
 }
 
 void LogEvents::allocation_created(const turn::Allocation& allocation) {
+    if (records_ != nullptr) {
+        const auto now_ms = unix_ms_now();
+        records_->update(allocation.owner().session_id, record_created(allocation.owner(), now_ms),
+                         now_ms);
+    }
     if (audit_ != nullptr) {
         audit_->record(allocation.owner().session_id,
                        audit_allocation_created(audit_stamp(), allocation));
@@ -85,6 +98,11 @@ void LogEvents::allocation_refreshed(const turn::Allocation& allocation, turn::S
 }
 
 void LogEvents::allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) {
+    if (records_ != nullptr) {
+        const auto now_ms = unix_ms_now();
+        records_->update(allocation.owner().session_id,
+                         record_deleted(allocation, reason, turn::Clock::now(), now_ms), now_ms);
+    }
     if (audit_ != nullptr) {
         audit_->record(allocation.owner().session_id,
                        audit_allocation_deleted(audit_stamp(), allocation, reason));

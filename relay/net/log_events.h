@@ -1,8 +1,10 @@
 #pragma once
 
 // Allocation events as log lines: one per allocation event, never one per packet; and,
-// when the node keeps one, as audit lines (audit_record.h) handed to its audit trail.
+// when the node keeps one, as audit lines (audit_record.h) handed to its audit trail; and
+// into the session records (record_updates.h).
 
+#include "auth/session_records.h"
 #include "relay/net/audit_record.h"
 #include "relay/net/audit_trail.h"
 #include "relay/net/log_rate_limit.h"
@@ -12,9 +14,10 @@ namespace hearth::relay {
 
 class LogEvents final : public turn::AllocationEvents {
   public:
-    // `audit`: the node's audit trail, shared by its workers; null for none.
-    LogEvents(unsigned worker_index, AuditTrail* audit)
-        : worker_index_(worker_index), audit_(audit) {}
+    // `audit`: the node's audit trail, shared by its workers; null for none. `records`:
+    // where session records are kept; null for none (tests).
+    LogEvents(unsigned worker_index, AuditTrail* audit, auth::SessionRecordStore* records = nullptr)
+        : worker_index_(worker_index), audit_(audit), records_(records) {}
     void allocation_created(const turn::Allocation& allocation) override;
     void allocation_refreshed(const turn::Allocation& allocation, turn::Seconds lifetime) override;
     void allocation_deleted(const turn::Allocation& allocation, turn::DeleteReason reason) override;
@@ -35,6 +38,7 @@ class LogEvents final : public turn::AllocationEvents {
 
     unsigned worker_index_;
     AuditTrail* audit_;
+    auth::SessionRecordStore* records_;
     // Refusals are answered to the client each time but logged, with the bans a guesser's
     // fresh usernames start, at most this many a second.
     static constexpr std::uint32_t refusal_lines_per_second = 20;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "auth/session_records.h"
 #include "auth/session_store.h"
 #include "relay/net/audit_trail.h"
 #include "relay/net/connection_limiter.h"
@@ -26,6 +27,7 @@ struct SharedState {
     unsigned worker_count = 1;
     std::uint32_t descriptor_allocation_cap = UINT32_MAX;  // what RLIMIT_NOFILE allows
     AuditTrail* audit = nullptr;  // the node's audit trail, outliving the workers; null: none
+    auth::SessionRecordStore* records = nullptr;  // session records, outliving the workers
 };
 
 }  // namespace hearth::relay

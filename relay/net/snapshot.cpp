@@ -33,17 +33,11 @@ AllocationSnapshot snapshot_of(const turn::Allocation& allocation, turn::TimePoi
     entry.peer_to_client_media = allocation.peer_to_client_media.media();
     const auto& up = entry.client_to_peer_media;
     const auto& down = entry.peer_to_client_media;
-    const double expected = static_cast<double>(up.rtp_expected + down.rtp_expected);
-    const double lost = static_cast<double>(std::max<std::int64_t>(up.rtp_lost, 0) +
-                                            std::max<std::int64_t>(down.rtp_lost, 0));
-    const double packets =
-        static_cast<double>(allocation.client_to_peer.packets + allocation.peer_to_client.packets);
-    const double dropped = static_cast<double>(allocation.client_to_peer.dropped() +
-                                               allocation.peer_to_client.dropped());
     entry.quality =
-        turn::quality_score(expected > 0 ? lost / expected : 0.0,
-                            std::max(up.jitter_milliseconds, down.jitter_milliseconds),
-                            packets + dropped > 0 ? dropped / (packets + dropped) : 0.0);
+        turn::quality_of(up.rtp_expected + down.rtp_expected, up.rtp_lost + down.rtp_lost,
+                         std::max(up.jitter_milliseconds, down.jitter_milliseconds),
+                         allocation.client_to_peer.packets + allocation.peer_to_client.packets,
+                         allocation.client_to_peer.dropped() + allocation.peer_to_client.dropped());
     return entry;
 }
 

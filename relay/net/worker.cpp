@@ -74,7 +74,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
           [this](const turn::StoreQuestion& question) {
               dispatcher_.resume(question, clock_.now());
           }),
-      events_(index, shared.audit),
+      events_(index, shared.audit, shared.records),
       tcp_relay_(base_.get(), clock_, index, shared.tcp_ports, stream_limits_),
       relay_sockets_(base_.get(), clock_, config.relay.ipv4, config.relay.ipv6,
                      RelayPortRange{config.relay.port_min, config.relay.port_max}, tcp_relay_,

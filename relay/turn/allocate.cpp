@@ -161,6 +161,7 @@ TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
     allocation->relay_protocol = asked.transport;
     allocation->client_link = request.client_link;
     allocation->created = now;
+    allocation->quality.start(now);
     allocation->expires =
         now + granted_lifetime(asked.lifetime, settings_.lifetime_default, settings_.lifetime_max);
     allocation->client_to_peer_budget = TokenBucket(settings_.allocation_bandwidth_bps, now);

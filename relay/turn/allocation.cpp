@@ -10,6 +10,14 @@ Allocation::Allocation(AllocationId id, FiveTuple five_tuple, Owner owner,
       permissions_(max_permissions),
       channels_(max_channels) {}
 
+LegTotals Allocation::to_peer_totals() const {
+    return leg_totals(client_to_peer, client_to_peer_media.media());
+}
+
+LegTotals Allocation::to_client_totals() const {
+    return leg_totals(peer_to_client, peer_to_client_media.media());
+}
+
 const RelayEndpoint* Allocation::relay_for(AddressFamily family) const {
     const auto& relay = family == AddressFamily::ipv4 ? relay_ipv4 : relay_ipv6;
     return relay ? &*relay : nullptr;

@@ -19,6 +19,7 @@
 #include "relay/turn/direction_counters.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/media_stats.h"
+#include "relay/turn/quality_track.h"
 #include "relay/turn/relay_activity.h"
 #include "relay/turn/session_budgets.h"
 #include "relay/turn/token_bucket.h"
@@ -93,6 +94,10 @@ class Allocation {
     DirectionCounters peer_to_client;
     LegStats client_to_peer_media;
     LegStats peer_to_client_media;
+    QualityTrack quality;  // for the session record: sampled by the housekeeping
+    // This direction's totals as the quality track compares them.
+    LegTotals to_peer_totals() const;
+    LegTotals to_client_totals() const;
     // When it last relayed, in either direction; shared with the per-user cap, which reads
     // it from other workers (allocation_quota.h). Never null.
     std::shared_ptr<RelayActivity> activity = std::make_shared<RelayActivity>(TimePoint{});

@@ -3,6 +3,7 @@
 // What the state machine reports about allocations: the I/O layer logs it (one line per
 // allocation event, never per packet) and writes it to the audit trail.
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -22,7 +23,13 @@ enum class DeleteReason : std::uint8_t {
     shutdown,
     replaced
 };
-const char* to_string(DeleteReason reason);
+const char* to_string(DeleteReason reason);  // words, for the log
+// A name a query can match ("client_request", "replaced"): the audit trail's and the
+// session record's.
+const char* name_of(DeleteReason reason);
+inline constexpr std::array all_delete_reasons{
+    DeleteReason::client_request, DeleteReason::expired,  DeleteReason::client_gone,
+    DeleteReason::revoked,        DeleteReason::shutdown, DeleteReason::replaced};
 
 enum class Direction : std::uint8_t { client_to_peer, peer_to_client };
 const char* to_string(Direction direction);

@@ -183,4 +183,13 @@ int quality_score(double loss_fraction, double jitter_milliseconds, double drop_
     return static_cast<int>(std::lround(std::clamp(score, 0.0, 100.0)));
 }
 
+int quality_of(std::uint64_t rtp_expected, std::int64_t rtp_lost, double jitter_milliseconds,
+               std::uint64_t packets, std::uint64_t dropped) {
+    const double expected = static_cast<double>(rtp_expected);
+    const double lost = static_cast<double>(std::max<std::int64_t>(rtp_lost, 0));
+    const double seen = static_cast<double>(packets + dropped);
+    return quality_score(expected > 0 ? lost / expected : 0.0, jitter_milliseconds,
+                         seen > 0 ? static_cast<double>(dropped) / seen : 0.0);
+}
+
 }  // namespace hearth::turn

@@ -97,5 +97,9 @@ class LegStats {
 // A call quality score from 0 to 100, documented in the README: loss costs most, then
 // jitter past 20 ms, then drops at the relay.
 int quality_score(double loss_fraction, double jitter_milliseconds, double drop_fraction);
+// The score of some traffic: RTP packets expected and lost, the worst jitter, and packets
+// relayed and dropped at the relay.
+int quality_of(std::uint64_t rtp_expected, std::int64_t rtp_lost, double jitter_milliseconds,
+               std::uint64_t packets, std::uint64_t dropped);
 
 }  // namespace hearth::turn

@@ -267,6 +267,9 @@ void TurnServer::expire(const Now& now) {
             expired.push_back(allocation.get());
         } else {
             allocation->expire(now.monotonic);
+            allocation->quality.sample_if_due(allocation->to_peer_totals(),
+                                              allocation->to_client_totals(), now.monotonic,
+                                              now.unix_seconds * 1000);
         }
     }
     for (auto* allocation : expired) {
@@ -317,6 +320,24 @@ const char* to_string(DeleteReason reason) {
             return "replaced by the user's new allocation";
     }
     return "?";
+}
+
+const char* name_of(DeleteReason reason) {
+    switch (reason) {
+        case DeleteReason::client_request:
+            return "client_request";
+        case DeleteReason::expired:
+            return "expired";
+        case DeleteReason::client_gone:
+            return "client_gone";
+        case DeleteReason::revoked:
+            return "revoked";
+        case DeleteReason::shutdown:
+            return "shutdown";
+        case DeleteReason::replaced:
+            return "replaced";
+    }
+    return "unknown";
 }
 
 const char* to_string(Direction direction) {

@@ -166,7 +166,8 @@ class TurnServer {
     void note_stream_relayed(Allocation& allocation, const TransportAddress& peer,
                              Direction direction, TimePoint now);
 
-    // Deletes allocations whose lifetime ran out and prunes their tables.
+    // Deletes allocations whose lifetime ran out, prunes their tables and samples their
+    // quality track (quality_track.h).
     void expire(const Now& now);
     // The client's TCP or TLS connection closed (RFC 8656 §3.1: the allocation goes).
     void client_gone(const FiveTuple& tuple);

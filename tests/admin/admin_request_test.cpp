@@ -12,6 +12,7 @@ TEST(AdminRequest, FindsEachFixedRoute) {
     EXPECT_EQ(parse_admin_request(Method::get, "/v1/secrets")->route, Route::list_secrets);
     EXPECT_EQ(parse_admin_request(Method::post, "/v1/secrets")->route, Route::add_secret);
     EXPECT_EQ(parse_admin_request(Method::post, "/v1/reload")->route, Route::reload);
+    EXPECT_EQ(parse_admin_request(Method::get, "/v1/records")->route, Route::list_ended_sessions);
 }
 
 TEST(AdminRequest, TakesIdentifiersFromThePath) {
@@ -19,6 +20,12 @@ TEST(AdminRequest, TakesIdentifiersFromThePath) {
     ASSERT_TRUE(revoke.has_value());
     EXPECT_EQ(revoke->route, Route::revoke_session);
     EXPECT_EQ(revoke->path_id, "th-42");
+
+    const auto record = parse_admin_request(Method::get, "/v1/sessions/th-42/record");
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(record->route, Route::get_session_record);
+    EXPECT_EQ(record->path_id, "th-42");
+    EXPECT_EQ(parse_admin_request(Method::post, "/v1/sessions/th-42/record").error().status, 405);
 
     const auto allocation = parse_admin_request(Method::get, "/v1/allocations/17");
     ASSERT_TRUE(allocation.has_value());

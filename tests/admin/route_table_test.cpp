@@ -20,6 +20,8 @@ bool names_a_route(int value) {
         case Route::get_allocation:
         case Route::list_sessions:
         case Route::revoke_session:
+        case Route::get_session_record:
+        case Route::list_ended_sessions:
         case Route::mint_credentials:
         case Route::drain:
         case Route::undrain:
