@@ -75,7 +75,7 @@ std::optional<AllocationId> AllocationQuota::hand_over_idle(std::string_view use
 AllocationQuota::SessionSlot AllocationQuota::release(std::string_view user_key, AllocationId id) {
     std::lock_guard lock(mutex_);
     if (session_slot_handed_over_.erase(id) > 0) {
-        return SessionSlot::handed_over;  // its slots went with hand_over_idle
+        return SessionSlot::handed_over;  // both its slots went with hand_over_idle
     }
     const auto found = per_user_.find(std::string(user_key));
     if (found == per_user_.end()) {
