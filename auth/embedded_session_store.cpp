@@ -71,7 +71,8 @@ std::uint32_t EmbeddedSessionStore::allocations_of(std::string_view session_id) 
 }
 
 void EmbeddedSessionStore::reserve_allocation(std::string_view session_id, std::string_view user_id,
-                                              std::int64_t now_unix, VerdictCallback done) {
+                                              std::int64_t now_unix, PastTheCap past_the_cap,
+                                              VerdictCallback done) {
     SessionVerdict verdict = SessionVerdict::unknown_session;
     {
         std::lock_guard lock(mutex_);
@@ -80,15 +81,24 @@ void EmbeddedSessionStore::reserve_allocation(std::string_view session_id, std::
             auto& entry = found->second;
             verdict = judge(entry.session, user_id, now_unix);
             if (verdict == SessionVerdict::allowed) {
-                if (entry.allocations >= entry.session.allocation_cap) {
-                    verdict = SessionVerdict::cap_reached;
-                } else {
-                    ++entry.allocations;
-                }
+                verdict = take_slot(entry, past_the_cap);
             }
         }
     }
     done(verdict);
+}
+
+// As the Redis script does: past the cap, a replacement takes the slot of an allocation
+// the node holds (here every counted one), so the count stays as it is.
+SessionVerdict EmbeddedSessionStore::take_slot(Entry& entry, PastTheCap past_the_cap) {
+    if (entry.allocations < entry.session.allocation_cap) {
+        ++entry.allocations;
+        return SessionVerdict::allowed;
+    }
+    if (past_the_cap == PastTheCap::replace_idle && entry.allocations > 0) {
+        return SessionVerdict::allowed_by_replacement;
+    }
+    return SessionVerdict::cap_reached;
 }
 
 void EmbeddedSessionStore::release_allocation(std::string_view session_id, std::string_view) {

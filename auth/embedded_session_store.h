@@ -28,7 +28,8 @@ class EmbeddedSessionStore final : public SessionStore {
     std::uint32_t allocations_of(std::string_view session_id) const;
 
     void reserve_allocation(std::string_view session_id, std::string_view user_id,
-                            std::int64_t now_unix, VerdictCallback done) override;
+                            std::int64_t now_unix, PastTheCap past_the_cap,
+                            VerdictCallback done) override;
     void release_allocation(std::string_view session_id, std::string_view user_id) override;
     void check_session(std::string_view session_id, std::string_view user_id, std::int64_t now_unix,
                        VerdictCallback done) override;
@@ -38,6 +39,7 @@ class EmbeddedSessionStore final : public SessionStore {
         Session session;
         std::uint32_t allocations = 0;
     };
+    static SessionVerdict take_slot(Entry& entry, PastTheCap past_the_cap);
     mutable std::mutex mutex_;
     std::map<std::string, Entry, std::less<>> sessions_;
 };

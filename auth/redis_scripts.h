@@ -17,10 +17,14 @@ inline std::string session_key(std::string_view session) {
 namespace hearth::auth::redis_scripts {
 
 // The checks of DESIGN.md flow 3, and for an Allocate the cap, counted over every node's
-// unexpired count, in one atomic step. Returns the verdict, and when it is 'allowed' the
-// session's participants after it (what a node may go on trusting while Redis is out).
+// unexpired count, in one atomic step. Returns the verdict, and when it is 'allowed' (or
+// 'allowed_by_replacement') the session's participants after it (what a node may go on
+// trusting while Redis is out).
 // KEYS: session hash, participants, nodes, this node's counted sessions.
-// ARGV: user, now, node, count ttl, reserve (1|0), session id.
+// ARGV: user, now, node, count ttl, reserve (0: check only, 1: take a slot, 2: take a slot
+// or, past the cap, replace: the node hands the new allocation the slot of one of the
+// user's idle allocations, so nothing is counted; only a node that counts a slot of the
+// session has one to hand over), session id.
 inline constexpr const char* judge = R"lua(
 local f = redis.call('HMGET', KEYS[1], 'state', 'not_before', 'not_after', 'allocation_cap')
 if not f[1] then return 'unknown_session' end
@@ -34,15 +38,21 @@ end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'not_participant' end
 local allowed = {'allowed'}
 for _, user in ipairs(redis.call('SMEMBERS', KEYS[2])) do table.insert(allowed, user) end
-if ARGV[5] ~= '1' then return allowed end
+if ARGV[5] == '0' then return allowed end
 local cap = tonumber(f[4]) or 4
 local total = 0
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local count = redis.call('GET', KEYS[1] .. ':allocations:' .. node)
   if count then total = total + tonumber(count) else redis.call('SREM', KEYS[3], node) end
 end
-if total >= cap then return 'cap_reached' end
 local mine = KEYS[1] .. ':allocations:' .. ARGV[3]
+if total >= cap then
+  if ARGV[5] == '2' and (tonumber(redis.call('GET', mine)) or 0) > 0 then
+    allowed[1] = 'allowed_by_replacement'
+    return allowed
+  end
+  return 'cap_reached'
+end
 redis.call('INCR', mine)
 redis.call('EXPIRE', mine, tonumber(ARGV[4]))
 redis.call('SADD', KEYS[3], ARGV[3])

@@ -27,6 +27,8 @@ SessionVerdict verdict_of(std::string_view text) {
         return SessionVerdict::not_participant;
     if (text == "cap_reached")
         return SessionVerdict::cap_reached;
+    if (text == "allowed_by_replacement")
+        return SessionVerdict::allowed_by_replacement;
     return SessionVerdict::store_unavailable;
 }
 
@@ -70,14 +72,17 @@ void RedisSessionStore::start() {
 }
 
 void RedisSessionStore::reserve_allocation(std::string_view session_id, std::string_view user_id,
-                                           std::int64_t now_unix, VerdictCallback done) {
+                                           std::int64_t now_unix, PastTheCap past_the_cap,
+                                           VerdictCallback done) {
     if (closing_.load()) {
         done(SessionVerdict::store_unavailable);
         return;
     }
-    tasks_.post([this, session = std::string(session_id), user = std::string(user_id), now_unix,
-                 done = std::move(done)]() mutable {
-        judge(true, std::move(session), std::move(user), now_unix, std::move(done));
+    const Ask ask =
+        past_the_cap == PastTheCap::replace_idle ? Ask::reserve_or_replace : Ask::reserve;
+    tasks_.post([this, ask, session = std::string(session_id), user = std::string(user_id),
+                 now_unix, done = std::move(done)]() mutable {
+        judge(ask, std::move(session), std::move(user), now_unix, std::move(done));
     });
 }
 
@@ -89,16 +94,18 @@ void RedisSessionStore::check_session(std::string_view session_id, std::string_v
     }
     tasks_.post([this, session = std::string(session_id), user = std::string(user_id), now_unix,
                  done = std::move(done)]() mutable {
-        judge(false, std::move(session), std::move(user), now_unix, std::move(done));
+        judge(Ask::check, std::move(session), std::move(user), now_unix, std::move(done));
     });
 }
 
-void RedisSessionStore::judge(bool reserve, std::string session, std::string user,
-                              std::int64_t now_unix, VerdictCallback done) {
+void RedisSessionStore::judge(Ask ask, std::string session, std::string user, std::int64_t now_unix,
+                              VerdictCallback done) {
     const std::string key = session_key(session);
+    const bool reserve = ask != Ask::check;
     command({"EVAL", redis_scripts::judge, "4", key, key + ":participants", key + ":nodes",
              counted_sessions_key(), user, std::to_string(now_unix), settings_.node_id,
-             std::to_string(settings_.count_ttl.count()), reserve ? "1" : "0", session},
+             std::to_string(settings_.count_ttl.count()), std::to_string(static_cast<int>(ask)),
+             session},
             [this, reserve, session, user, done](redisReply* reply) {
                 const redisReply* head = reply;
                 if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
@@ -110,6 +117,8 @@ void RedisSessionStore::judge(bool reserve, std::string session, std::string use
                 if (answered) {
                     learn(session, user, verdict, reply);
                 }
+                // A replacement counts nothing new: the slot stays the replaced one's,
+                // which the node deletes without giving it back.
                 if (reserve && verdict == SessionVerdict::allowed) {
                     ++served_[session][user];  // counted in Redis by the next heartbeat too
                 }
@@ -134,6 +143,7 @@ void RedisSessionStore::learn(const std::string& session, const std::string& use
                               SessionVerdict verdict, const redisReply* reply) {
     switch (verdict) {
         case SessionVerdict::allowed:
+        case SessionVerdict::allowed_by_replacement:
         case SessionVerdict::cap_reached: {
             auto& known = known_live_[session];
             known.participants.insert(user);

@@ -76,7 +76,8 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
     void close() { closing_.store(true); }
 
     void reserve_allocation(std::string_view session_id, std::string_view user_id,
-                            std::int64_t now_unix, VerdictCallback done) override;
+                            std::int64_t now_unix, PastTheCap past_the_cap,
+                            VerdictCallback done) override;
     void release_allocation(std::string_view session_id, std::string_view user_id) override;
     void check_session(std::string_view session_id, std::string_view user_id, std::int64_t now_unix,
                        VerdictCallback done) override;
@@ -131,7 +132,10 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
         std::chrono::steady_clock::time_point seen;
         std::set<std::string, std::less<>> participants;
     };
-    void judge(bool reserve, std::string session, std::string user, std::int64_t now_unix,
+    // What the judge script is asked (its ARGV[5]): a check, or a reservation and what it
+    // does past the cap.
+    enum class Ask : std::uint8_t { check = 0, reserve = 1, reserve_or_replace = 2 };
+    void judge(Ask ask, std::string session, std::string user, std::int64_t now_unix,
                VerdictCallback done);
     SessionVerdict verdict_without_store(const std::string& session, const std::string& user);
     void learn(const std::string& session, const std::string& user, SessionVerdict verdict,

@@ -20,6 +20,8 @@ const char* to_string(SessionVerdict verdict) {
             return "session allocation cap reached";
         case SessionVerdict::store_unavailable:
             return "session store unavailable";
+        case SessionVerdict::allowed_by_replacement:
+            return "allowed on an idle allocation's slot";
     }
     return "?";
 }

@@ -20,8 +20,18 @@ enum class SessionVerdict : std::uint8_t {
     not_participant,
     cap_reached,
     store_unavailable,
+    // A rejoin past the cap (PastTheCap::replace_idle): admitted on the slot of one of the
+    // user's idle allocations, which the node deletes without giving the slot back. The
+    // session's count is unchanged.
+    allowed_by_replacement,
 };
 const char* to_string(SessionVerdict verdict);
+
+// What a reservation does when the session's cap is reached. A node asks to replace only
+// for a user that holds an allocation of the session idle for limits.rejoin_idle_seconds
+// (relay/turn/allocation_quota.h): a browser that crashed and rejoins is not refused
+// because its dead allocations still count.
+enum class PastTheCap : std::uint8_t { refuse, replace_idle };
 
 enum class SessionState : std::uint8_t { scheduled, active, ended };
 const char* to_string(SessionState state);
@@ -45,9 +55,12 @@ class SessionStore {
   public:
     virtual ~SessionStore() = default;
     // Allocate: state, window, participant and cap; on `allowed` one slot of the
-    // session's cap is taken, atomically with the check.
+    // session's cap is taken, atomically with the check. With PastTheCap::replace_idle a
+    // session at its cap answers `allowed_by_replacement` and takes nothing, provided the
+    // asking node holds at least one of the session's slots (the one it hands over).
     virtual void reserve_allocation(std::string_view session_id, std::string_view user_id,
-                                    std::int64_t now_unix, VerdictCallback done) = 0;
+                                    std::int64_t now_unix, PastTheCap past_the_cap,
+                                    VerdictCallback done) = 0;
     // Gives back a slot taken by reserve_allocation.
     virtual void release_allocation(std::string_view session_id, std::string_view user_id) = 0;
     // Refresh: the same checks without touching the cap.

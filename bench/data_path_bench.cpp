@@ -28,7 +28,7 @@ class OpenAuthenticator final : public Authenticator {
                                                          std::int64_t, std::string_view) override {
         return Credentials{Owner{"u", "s", "u", 0}, {}};
     }
-    SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
+    SessionRefusal admit_allocation(const Owner&, std::int64_t, PastSessionCap) override {
         return SessionRefusal::none;
     }
     void release_allocation(const Owner&) override {}

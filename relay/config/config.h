@@ -106,8 +106,9 @@ struct LimitsSection {
     std::chrono::seconds nonce_lifetime{600};
     std::uint32_t max_allocations = 10000;
     std::uint32_t max_allocations_per_user = 8;
-    // Past that cap, the user's oldest allocation that relayed nothing for this long is
-    // replaced by the new one (a rejoin after a crash); 0 = never, the Allocate gets 486.
+    // Past that cap, or the session's allocation_cap, the user's oldest allocation (of the
+    // session) that relayed nothing for this long is replaced by the new one (a rejoin
+    // after a crash); 0 = never, the Allocate gets 486.
     std::chrono::seconds rejoin_idle_seconds{15};
     std::uint32_t max_permissions_per_allocation = 32;
     std::uint32_t max_channels_per_allocation = 32;

@@ -26,6 +26,8 @@ turn::SessionRefusal refusal_of(auth::SessionVerdict verdict) {
             return turn::SessionRefusal::cap_reached;
         case auth::SessionVerdict::store_unavailable:
             return turn::SessionRefusal::store_unavailable;
+        case auth::SessionVerdict::allowed_by_replacement:
+            return turn::SessionRefusal::replaces_idle;
     }
     return turn::SessionRefusal::store_unavailable;
 }
@@ -95,8 +97,14 @@ std::vector<std::string> CredentialAuthenticator::passwords_of(std::string_view 
 }
 
 turn::SessionRefusal CredentialAuthenticator::admit_allocation(const turn::Owner& owner,
-                                                               std::int64_t now_unix) {
-    return ask({turn::StoreQuestion::Kind::admit, owner.session_id, owner.user_id}, now_unix);
+                                                               std::int64_t now_unix,
+                                                               turn::PastSessionCap past_the_cap) {
+    // Two questions: parked requests that may replace must not be handed an answer that
+    // may not (or the reverse), so each waits on the answer to what it asked.
+    const auto kind = past_the_cap == turn::PastSessionCap::replace_idle
+                          ? turn::StoreQuestion::Kind::admit_or_replace
+                          : turn::StoreQuestion::Kind::admit;
+    return ask({kind, owner.session_id, owner.user_id}, now_unix);
 }
 
 void CredentialAuthenticator::release_allocation(const turn::Owner& owner) {
@@ -132,7 +140,7 @@ std::optional<turn::SessionRefusal> CredentialAuthenticator::collect(
     }
     const Answer answer = found->second;
     const bool fresh = now - answer.at < answer_lifetime;
-    if (question.kind == turn::StoreQuestion::Kind::admit || !fresh) {
+    if (question.kind != turn::StoreQuestion::Kind::check || !fresh) {
         answers_.erase(found);
     }
     if (fresh) {
@@ -149,7 +157,8 @@ std::optional<turn::SessionRefusal> CredentialAuthenticator::collect(
 void CredentialAuthenticator::answered(const turn::StoreQuestion& question,
                                        auth::SessionVerdict verdict) {
     in_flight_.erase(question);
-    const bool reserved = question.kind == turn::StoreQuestion::Kind::admit &&
+    // A replacement holds no slot of its own: nothing to give back if nobody collects it.
+    const bool reserved = question.kind != turn::StoreQuestion::Kind::check &&
                           verdict == auth::SessionVerdict::allowed;
     answers_[question] = Answer{verdict, reserved, turn::Clock::now()};
     on_answer_(question);
@@ -189,8 +198,12 @@ turn::SessionRefusal CredentialAuthenticator::ask(const turn::StoreQuestion& que
         }
         post_to_worker_([this, question, verdict] { answered(question, verdict); });
     };
-    if (question.kind == turn::StoreQuestion::Kind::admit) {
-        sessions_.reserve_allocation(question.session_id, question.user_id, now_unix, done);
+    if (question.kind != turn::StoreQuestion::Kind::check) {
+        const auto past_the_cap = question.kind == turn::StoreQuestion::Kind::admit_or_replace
+                                      ? auth::PastTheCap::replace_idle
+                                      : auth::PastTheCap::refuse;
+        sessions_.reserve_allocation(question.session_id, question.user_id, now_unix, past_the_cap,
+                                     done);
     } else {
         sessions_.check_session(question.session_id, question.user_id, now_unix, done);
     }

@@ -43,7 +43,8 @@ class CredentialAuthenticator final : public turn::Authenticator, private turn::
     std::expected<turn::Credentials, turn::AuthFailure> authenticate(
         const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix,
         std::string_view allocation_username) override;
-    turn::SessionRefusal admit_allocation(const turn::Owner& owner, std::int64_t now_unix) override;
+    turn::SessionRefusal admit_allocation(const turn::Owner& owner, std::int64_t now_unix,
+                                          turn::PastSessionCap past_the_cap) override;
     void release_allocation(const turn::Owner& owner) override;
     turn::SessionRefusal check_session(const turn::Owner& owner, std::int64_t now_unix) override;
     // Drops the store's answers that no request came back for within answer_lifetime (its

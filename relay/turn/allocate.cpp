@@ -105,13 +105,12 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
             return error_response(request, TurnError::allocation_quota_reached,
                                   "per-user allocation cap reached");
     }
-    const SessionRefusal refusal = authenticator_.admit_allocation(owner, request.now.unix_seconds);
+    const auto [refusal, question] = reserve_session_slot(request, key);
     if (refusal == SessionRefusal::pending) {
         shared_.quota.release(key, id);
         shared_.allocate_requests.give_back(request.tuple.client.ip);  // it comes again
         StunOutcome parked;
-        parked.waiting_for =
-            StoreQuestion{StoreQuestion::Kind::admit, owner.session_id, owner.user_id};
+        parked.waiting_for = StoreQuestion{question, owner.session_id, owner.user_id};
         return parked;
     }
     if (refusal != SessionRefusal::none) {
@@ -126,10 +125,38 @@ TurnServer::StunOutcome TurnServer::admit(Request& request, const AllocateReques
     return create_allocation(request, asked, id, std::move(activity));
 }
 
+// The session's cap follows the per-user cap's rejoin rule: a user holding an allocation
+// of the session idle for rejoin_idle may be admitted past it, on that allocation's slot;
+// it is deleted (replaced) and its slot, passed on, is not given back. Returns none,
+// pending or a refusal, and the question the store was asked.
+TurnServer::SessionSlotAnswer TurnServer::reserve_session_slot(Request& request,
+                                                               const std::string& key) {
+    const auto& owner = request.credentials->owner;
+    const TimePoint now = request.now.monotonic;
+    if (shared_.quota.has_idle(key, now, settings_.rejoin_idle)) {
+        const SessionRefusal refusal = authenticator_.admit_allocation(
+            owner, request.now.unix_seconds, PastSessionCap::replace_idle);
+        if (refusal != SessionRefusal::replaces_idle) {
+            return {refusal, StoreQuestion::Kind::admit_or_replace};
+        }
+        if (const auto idle = shared_.quota.hand_over_idle(key, now, settings_.rejoin_idle)) {
+            release_replaced(*idle);
+            return {SessionRefusal::none, StoreQuestion::Kind::admit_or_replace};
+        }
+        // Between the question and a late answer the idle allocation went: deleted or
+        // expired (its slot given back) or handed to a rejoin of the same user asking at
+        // the same time. A slot of its own, then, as any Allocate.
+    }
+    return {
+        authenticator_.admit_allocation(owner, request.now.unix_seconds, PastSessionCap::refuse),
+        StoreQuestion::Kind::admit};
+}
+
 // Rejoin: the replaced allocation is deleted by the worker that owns it, as every
 // allocation is (no other thread touches it). Here at once when it is this worker's, so
-// its session-store slot is given back before this Allocate asks for one; else posted to
-// its worker, and its slot of the per-user cap is already the new allocation's.
+// its session-store slot (unless handed over) is given back before this Allocate asks
+// for one; else posted to its worker, and its slot of the per-user cap is already the new
+// allocation's. Whether its session-store slot is given back, the quota says (destroy).
 void TurnServer::release_replaced(AllocationId id) {
     if (!delete_replaced(id) && replace_elsewhere_) {
         replace_elsewhere_(id);

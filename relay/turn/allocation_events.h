@@ -14,7 +14,8 @@
 
 namespace hearth::turn {
 
-// replaced: idle, its slot of the per-user cap given to the user's new allocation (rejoin).
+// replaced: idle, its slot of the per-user cap, or of the session's, given to the user's new
+// allocation (rejoin).
 enum class DeleteReason : std::uint8_t {
     client_request,
     expired,

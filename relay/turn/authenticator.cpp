@@ -66,6 +66,8 @@ const char* to_string(SessionRefusal refusal) {
             return "waiting for the session store";
         case SessionRefusal::store_unavailable:
             return "session store unavailable";
+        case SessionRefusal::replaces_idle:
+            return "allowed on an idle allocation's slot";
     }
     return "?";
 }

@@ -62,14 +62,24 @@ enum class SessionRefusal : std::uint8_t {
     cap_reached,
     store_unavailable,
     pending,  // the store answers later: the request is set aside and replayed then
+    // Not a refusal: admitted past the session's cap (PastSessionCap::replace_idle) on the
+    // slot of one of the user's idle allocations, which the caller deletes without giving
+    // that slot back.
+    replaces_idle,
 };
 const char* to_string(SessionRefusal refusal);
 
+// What an Allocate asks of a session whose cap is reached: a refusal, or (a rejoin: the
+// user holds an allocation of the session idle for ServerSettings::rejoin_idle) the slot
+// of one of the user's idle allocations.
+enum class PastSessionCap : std::uint8_t { refuse, replace_idle };
+
 // What a request waits on when the session store answers later (SessionRefusal::pending):
-// one user of one session, and whether a slot of the session's cap is wanted (Allocate)
-// or only a check (Refresh). One answer resumes every request parked under its question.
+// one user of one session, and whether a slot of the session's cap is wanted (Allocate;
+// admit_or_replace when it may replace past the cap, a different answer) or only a check
+// (Refresh). One answer resumes every request parked under its question.
 struct StoreQuestion {
-    enum class Kind : std::uint8_t { admit, check };
+    enum class Kind : std::uint8_t { admit, check, admit_or_replace };
     Kind kind = Kind::check;
     std::string session_id;
     std::string user_id;
@@ -92,8 +102,10 @@ class Authenticator {
     virtual std::expected<Credentials, AuthFailure> authenticate(
         const stun::MessageView& request, const IpAddress& client, std::int64_t now_unix,
         std::string_view allocation_username) = 0;
-    // Allocate: checks the session and takes one slot of its cap.
-    virtual SessionRefusal admit_allocation(const Owner& owner, std::int64_t now_unix) = 0;
+    // Allocate: checks the session and takes one slot of its cap; past the cap, with
+    // PastSessionCap::replace_idle, answers replaces_idle and takes none.
+    virtual SessionRefusal admit_allocation(const Owner& owner, std::int64_t now_unix,
+                                            PastSessionCap past_the_cap) = 0;
     // Gives the slot back when the allocation ends.
     virtual void release_allocation(const Owner& owner) = 0;
     // Refresh: the session is still live and the user still one of its participants.

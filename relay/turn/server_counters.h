@@ -86,8 +86,8 @@ inline constexpr std::array server_counter_rows = [] {
         Row{"allocations_deleted", "hearth_allocations_deleted_total", "", counter,
             "Allocations deleted, any reason.", &S::allocations_deleted},
         Row{"allocations_replaced", "hearth_allocations_replaced_total", "", counter,
-            "Idle allocations deleted past the per-user cap to admit the user's new one "
-            "(limits.rejoin_idle_seconds).",
+            "Idle allocations deleted past the per-user or the session's cap to admit the "
+            "user's new one (limits.rejoin_idle_seconds).",
             &S::allocations_replaced},
         Row{"error_responses", "hearth_error_responses_total", "", counter, "Error responses sent.",
             &S::error_responses},

@@ -253,10 +253,13 @@ void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
             relay->reset();
         }
     }
-    // A replaced allocation's slot is already its successor's: this releases nothing then.
-    shared_.quota.release(allocation.owner().session_id + "/" + allocation.owner().user_id,
-                          allocation.id());
-    authenticator_.release_allocation(allocation.owner());
+    // A replaced allocation's slot is already its successor's: this releases nothing then;
+    // nor in the session store when that slot went too (a rejoin past the session's cap).
+    const auto session_slot = shared_.quota.release(
+        allocation.owner().session_id + "/" + allocation.owner().user_id, allocation.id());
+    if (session_slot == AllocationQuota::SessionSlot::give_back) {
+        authenticator_.release_allocation(allocation.owner());
+    }
     allocations_.erase(allocation.five_tuple());
 }
 

@@ -57,8 +57,8 @@ struct ServerSettings {
     bool tcp_allocations = false;
     // Ports an RFC 6062 Connect may not reach, on any peer address (403).
     std::vector<std::uint16_t> tcp_denied_ports{25, 465, 587};
-    // Past the per-user cap, the user's oldest allocation that relayed nothing for this
-    // long gives its slot to the new one (a rejoin after a crash); 0 = never.
+    // Past the per-user cap or the session's, the user's oldest allocation that relayed
+    // nothing for this long gives its slot to the new one (a rejoin after a crash); 0 = never.
     Seconds rejoin_idle{15};
 };
 
@@ -176,7 +176,8 @@ class TurnServer {
     std::size_t delete_where_session(std::string_view session_id, std::string_view user_id,
                                      DeleteReason reason);
     // Rejoin: the allocation `id`, if this worker still holds it, whose slot of the per-user
-    // cap went to a new one (allocation_quota.h). True when it was here and is deleted.
+    // cap, or of the session's, went to a new one (allocation_quota.h). True when it was
+    // here and is deleted.
     bool delete_replaced(AllocationId id);
     // How an allocation replaced by an Allocate on this worker but held by another is
     // deleted there: the I/O layer posts delete_replaced to its owner's loop. Unset (a
@@ -220,6 +221,11 @@ class TurnServer {
     StunOutcome handle_binding(Request& request);
     StunOutcome handle_allocate(Request& request);
     StunOutcome admit(Request& request, const AllocateRequest& asked);
+    struct SessionSlotAnswer {
+        SessionRefusal refusal = SessionRefusal::none;
+        StoreQuestion::Kind question = StoreQuestion::Kind::admit;
+    };
+    SessionSlotAnswer reserve_session_slot(Request& request, const std::string& key);
     StunOutcome create_allocation(Request& request, const AllocateRequest& asked, AllocationId id,
                                   std::shared_ptr<RelayActivity> activity);
     void release_replaced(AllocationId id);

@@ -4,9 +4,12 @@
 // so its allocations are left behind with nobody to delete them; each time a new Chromium
 // rejoins with the same two credentials and media must flow again.
 //
-// hearthd runs with max_allocations_per_user = 2: without rejoin, the allocations left
-// behind by the first crashes fill each user's cap and a later rejoin gets 486 (no relay
-// candidate, no call). rejoin_idle_seconds = 2 lets the dead ones be replaced.
+// hearthd runs with the default caps: 8 allocations per user and the session's default
+// allocation_cap of 4, which binds first. A call holds one allocation per participant, so
+// after the first crash the dead and the live fill the session's cap, and without rejoin
+// the second rejoin gets 486 (no relay candidate, no call): the session's cap follows the
+// rejoin rule too. rejoin_idle_seconds = 2 (not the default 15) lets the dead ones be
+// replaced sooner.
 //
 // Chromium is started with launchServer(), the one playwright-core API that hands out the
 // browser's process (BrowserServer.process()); the test connects to it over its endpoint.
@@ -87,12 +90,12 @@ test(`a call rejoins with the same credentials after ${CRASHES} crashes`, { time
   writeFileSync(configPath, `
 log_level = "info";
 workers = 2;
-listen = { udp = [ "127.0.0.1:${port}" ]; };
+listen = { udp = [ "127.0.0.1:${port}" ]; tcp = [ "127.0.0.1:${port}" ]; };
 relay = { ipv4 = "127.0.0.1"; port_min = 44000; port_max = 44999; };
 auth = { secrets = ( { name = "test"; value = "${SECRET}"; } ); };
-session_store = { sessions = ( { id = "s1"; participants = [ "alice", "bob" ]; allocation_cap = 64; } ); };
+session_store = { sessions = ( { id = "s1"; participants = [ "alice", "bob" ]; } ); };
 peer_policy = { allow = [ "127.0.0.0/8" ]; };
-limits = { max_allocations_per_user = 2; rejoin_idle_seconds = ${REJOIN_IDLE_SECONDS}; };
+limits = { rejoin_idle_seconds = ${REJOIN_IDLE_SECONDS}; };
 admin = { listen = ""; };
 `);
   await hearthd.start(configPath);

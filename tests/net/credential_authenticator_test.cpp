@@ -17,7 +17,8 @@ namespace {
 class LaterStore final : public auth::SessionStore {
   public:
     void reserve_allocation(std::string_view, std::string_view, std::int64_t,
-                            auth::VerdictCallback done) override {
+                            auth::PastTheCap past_the_cap, auth::VerdictCallback done) override {
+        reservations.push_back(past_the_cap);
         pending.push_back(std::move(done));
     }
     void release_allocation(std::string_view session_id, std::string_view user_id) override {
@@ -29,6 +30,7 @@ class LaterStore final : public auth::SessionStore {
     }
     std::vector<auth::VerdictCallback> pending;
     std::vector<std::string> released;
+    std::vector<auth::PastTheCap> reservations;  // what each reservation asked past the cap
 };
 
 class CredentialAuthenticatorTest : public ::testing::Test {
@@ -51,6 +53,7 @@ class CredentialAuthenticatorTest : public ::testing::Test {
             resume_(question);
         }};
     const turn::Owner alice_{"1:s1:alice", "s1", "alice", 0};
+    const turn::Owner bob_{"1:s1:bob", "s1", "bob", 0};
 
     void answer_all(auth::SessionVerdict verdict) {
         for (auto& done : std::exchange(store_.pending, {})) {
@@ -63,17 +66,20 @@ class CredentialAuthenticatorTest : public ::testing::Test {
 };
 
 TEST_F(CredentialAuthenticatorTest, AReservationCollectedByItsRequestIsKept) {
-    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0), turn::SessionRefusal::pending);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::pending);
     answer_all(auth::SessionVerdict::allowed);
     ASSERT_EQ(answered_.size(), 1u);
     EXPECT_EQ(answered_[0], (turn::StoreQuestion{turn::StoreQuestion::Kind::admit, "s1", "alice"}));
-    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0), turn::SessionRefusal::none);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::none);
     authenticator_.forget_unclaimed_answers(turn::Clock::now() + std::chrono::seconds(60));
     EXPECT_TRUE(store_.released.empty());  // the allocation holds the slot now
 }
 
 TEST_F(CredentialAuthenticatorTest, AReservationNobodyCameBackForIsGivenBack) {
-    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0), turn::SessionRefusal::pending);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::pending);
     answer_all(auth::SessionVerdict::allowed);
     // The client went away before its set-aside Allocate was handed in again.
     authenticator_.forget_unclaimed_answers(turn::Clock::now());
@@ -81,12 +87,14 @@ TEST_F(CredentialAuthenticatorTest, AReservationNobodyCameBackForIsGivenBack) {
     authenticator_.forget_unclaimed_answers(turn::Clock::now() + std::chrono::seconds(6));
     EXPECT_EQ(store_.released, std::vector<std::string>{"s1/alice"});
     // Forgotten: the next Allocate asks the store again.
-    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0), turn::SessionRefusal::pending);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::pending);
     EXPECT_EQ(store_.pending.size(), 1u);
 }
 
 TEST_F(CredentialAuthenticatorTest, AnUnclaimedRefusalOrCheckHoldsNothingToGiveBack) {
-    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0), turn::SessionRefusal::pending);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::pending);
     answer_all(auth::SessionVerdict::cap_reached);
     EXPECT_EQ(authenticator_.check_session(alice_, 0), turn::SessionRefusal::pending);
     answer_all(auth::SessionVerdict::allowed);
@@ -120,16 +128,54 @@ TEST_F(CredentialAuthenticatorTest, ACheckAnswerServesEveryRequestResumedByIt) {
 }
 
 TEST_F(CredentialAuthenticatorTest, AnAdmissionIsTakenByOneRequestOnly) {
-    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0), turn::SessionRefusal::pending);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::pending);
     std::vector<turn::SessionRefusal> resumed;
     resume_ = [&](const turn::StoreQuestion&) {
-        resumed.push_back(authenticator_.admit_allocation(alice_, 0));
-        resumed.push_back(authenticator_.admit_allocation(alice_, 0));
+        resumed.push_back(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse));
+        resumed.push_back(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse));
     };
     answer_all(auth::SessionVerdict::allowed);
     // One slot was reserved: the first gets it, the second asks for a slot of its own.
     EXPECT_EQ(resumed, (std::vector{turn::SessionRefusal::none, turn::SessionRefusal::pending}));
     EXPECT_EQ(store_.pending.size(), 1u);
+}
+
+// A rejoin's reservation may be answered with a replacement, a plain one may not: they
+// are two questions, so neither is handed the other's answer, and each asks the store
+// what it means.
+TEST_F(CredentialAuthenticatorTest, AReservationThatMayReplaceIsAQuestionOfItsOwn) {
+    constexpr auto replace = turn::PastSessionCap::replace_idle;
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, replace), turn::SessionRefusal::pending);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::pending);
+    EXPECT_EQ(store_.reservations,
+              (std::vector{auth::PastTheCap::replace_idle, auth::PastTheCap::refuse}));
+    store_.pending[0](auth::SessionVerdict::allowed_by_replacement);
+    store_.pending[1](auth::SessionVerdict::cap_reached);
+    store_.pending.clear();
+    for (auto& task : std::exchange(posted_, {})) {
+        task();
+    }
+    EXPECT_EQ(answered_, (std::vector<turn::StoreQuestion>{
+                             {turn::StoreQuestion::Kind::admit_or_replace, "s1", "alice"},
+                             {turn::StoreQuestion::Kind::admit, "s1", "alice"}}));
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, turn::PastSessionCap::refuse),
+              turn::SessionRefusal::cap_reached);
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, replace),
+              turn::SessionRefusal::replaces_idle);
+    // Taken by one request, as any admission.
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, replace), turn::SessionRefusal::pending);
+}
+
+TEST_F(CredentialAuthenticatorTest, AnUnclaimedReplacementHoldsNoSlotToGiveBack) {
+    constexpr auto replace = turn::PastSessionCap::replace_idle;
+    EXPECT_EQ(authenticator_.admit_allocation(alice_, 0, replace), turn::SessionRefusal::pending);
+    answer_all(auth::SessionVerdict::allowed_by_replacement);
+    EXPECT_EQ(authenticator_.admit_allocation(bob_, 0, replace), turn::SessionRefusal::pending);
+    answer_all(auth::SessionVerdict::allowed);  // room: bob's holds a slot of its own
+    authenticator_.forget_unclaimed_answers(turn::Clock::now() + std::chrono::seconds(6));
+    EXPECT_EQ(store_.released, std::vector<std::string>{"s1/bob"});
 }
 
 // The long-term credential check with TURN REST credentials and hearth's own nonces

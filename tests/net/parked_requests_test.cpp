@@ -55,6 +55,20 @@ TEST_F(ParkedRequestsTest, AnAnswerResumesOnlyWhatWaitedOnItEachOnce) {
     EXPECT_EQ(table_.take(bob_).size(), 1u);
 }
 
+// A rejoin's reservation may be answered with a replacement, a plain one may not: an
+// answer to one resumes only the requests that asked it.
+TEST_F(ParkedRequestsTest, AReservationThatMayReplaceWaitsOnItsOwnAnswer) {
+    const turn::StoreQuestion admit{turn::StoreQuestion::Kind::admit, "s1", "alice"};
+    const turn::StoreQuestion admit_or_replace{turn::StoreQuestion::Kind::admit_or_replace, "s1",
+                                               "alice"};
+    EXPECT_EQ(park(admit, "198.51.100.1:1000", 1), ParkedRequests::Result::parked);
+    EXPECT_EQ(park(admit_or_replace, "198.51.100.1:1001", 2), ParkedRequests::Result::parked);
+    const auto resumed = table_.take(admit_or_replace);
+    ASSERT_EQ(resumed.size(), 1u);
+    EXPECT_EQ(resumed[0].transaction_id, transaction(2));
+    EXPECT_EQ(table_.take(admit).size(), 1u);
+}
+
 TEST_F(ParkedRequestsTest, ARetransmissionIsNotParkedTwice) {
     EXPECT_EQ(park(alice_, "198.51.100.1:1000", 1), ParkedRequests::Result::parked);
     EXPECT_EQ(park(alice_, "198.51.100.1:1000", 1), ParkedRequests::Result::already_parked);

@@ -56,5 +56,44 @@ TEST(AllocationQuota, TheOldestIdleHolderIsReplacedEvenAtTheNodesCap) {
               AllocationQuota::Result::user_reached);
 }
 
+// The session's cap: a rejoin takes the user's oldest idle holder out of the cap; the
+// holder's own release later says its session-store slot went with it.
+TEST(AllocationQuota, AnIdleHolderIsHandedOverOnceAndItsSessionSlotWithIt) {
+    AllocationQuota quota(10, 8);
+    const auto later = start + rejoin_idle;
+    ASSERT_EQ(quota.acquire("s/a", holder(1), start, rejoin_idle).result,
+              AllocationQuota::Result::granted);
+    ASSERT_EQ(quota.acquire("s/a", holder(2, start + Seconds{1}), start, rejoin_idle).result,
+              AllocationQuota::Result::granted);
+    EXPECT_TRUE(quota.has_idle("s/a", later, rejoin_idle));
+    EXPECT_FALSE(quota.has_idle("s/b", later, rejoin_idle));
+    EXPECT_FALSE(quota.has_idle("s/a", later, Seconds{0}));  // rejoin off
+
+    EXPECT_EQ(quota.hand_over_idle("s/a", later, rejoin_idle), AllocationId{1});
+    EXPECT_EQ(quota.total(), 1u);
+    // A second rejoin at the same moment does not get the same one; 2 is not idle yet.
+    EXPECT_EQ(quota.hand_over_idle("s/a", later, rejoin_idle), std::nullopt);
+    EXPECT_FALSE(quota.has_idle("s/a", later, rejoin_idle));
+    EXPECT_EQ(quota.hand_over_idle("s/a", later + Seconds{1}, rejoin_idle), AllocationId{2});
+
+    EXPECT_EQ(quota.release("s/a", 1), AllocationQuota::SessionSlot::handed_over);
+    EXPECT_EQ(quota.release("s/a", 2), AllocationQuota::SessionSlot::handed_over);
+    EXPECT_EQ(quota.total(), 0u);
+    // Once: a later release of the same id (none happens) would give back again.
+    EXPECT_EQ(quota.release("s/a", 1), AllocationQuota::SessionSlot::give_back);
+}
+
+TEST(AllocationQuota, APerUserReplacementLeavesTheSessionSlotToGiveBack) {
+    AllocationQuota quota(10, 1);
+    ASSERT_EQ(quota.acquire("s/a", holder(1), start, rejoin_idle).result,
+              AllocationQuota::Result::granted);
+    const auto later = start + rejoin_idle;
+    ASSERT_EQ(quota.acquire("s/a", holder(2, later), later, rejoin_idle).result,
+              AllocationQuota::Result::replaced);
+    EXPECT_EQ(quota.release("s/a", 1), AllocationQuota::SessionSlot::give_back);
+    EXPECT_EQ(quota.release("s/a", 2), AllocationQuota::SessionSlot::give_back);
+    EXPECT_EQ(quota.total(), 0u);
+}
+
 }  // namespace
 }  // namespace hearth::turn

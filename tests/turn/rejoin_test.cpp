@@ -121,6 +121,46 @@ TEST_F(RejoinTest, ZeroNeverReplaces) {
     EXPECT_TRUE(events_.deleted.empty());
 }
 
+// The session's cap (the store's, here the fake's answer) follows the same rule: a user
+// with an idle allocation asks the store for a slot or, past the cap, a replacement; the
+// replaced allocation's store slot is the new one's, so it is not given back.
+// tests/net/session_cap_rejoin_test.cpp runs the same with the embedded store.
+TEST_F(RejoinTest, PastTheSessionsCapTheIdleAllocationsStoreSlotIsHandedOver) {
+    ASSERT_TRUE(allocate_from(41000).is_success());
+    EXPECT_EQ(authenticator_.admissions_asked, std::vector{PastSessionCap::refuse});
+    advance(Seconds{15});
+    authenticator_.next_admission = SessionRefusal::replaces_idle;
+
+    EXPECT_TRUE(allocate_from(41001).is_success());
+    EXPECT_EQ(authenticator_.admissions_asked,
+              (std::vector{PastSessionCap::refuse, PastSessionCap::replace_idle}));
+    EXPECT_EQ(server_.find(tuple_of(41000)), nullptr);
+    EXPECT_EQ(events_.deleted, std::vector<DeleteReason>{DeleteReason::replaced});
+    EXPECT_EQ(server_.counters().allocations_replaced, 1u);
+    EXPECT_EQ(authenticator_.released, 0);
+    EXPECT_EQ(limits_.quota.total(), 1u);
+
+    // The new allocation holds the slot and gives it back when it goes.
+    authenticator_.next_admission = SessionRefusal::none;
+    ASSERT_TRUE(refresh(0).is_success());
+    EXPECT_EQ(authenticator_.released, 1);
+    EXPECT_EQ(limits_.quota.total(), 0u);
+}
+
+TEST_F(RejoinTest, WithoutAnIdleAllocationTheStoreIsNotAskedToReplace) {
+    ASSERT_TRUE(allocate_from(41000).is_success());
+    advance(Seconds{14});
+    authenticator_.next_admission = SessionRefusal::cap_reached;
+    EXPECT_EQ(allocate_from(41001).error_code(), 486);
+    EXPECT_EQ(authenticator_.admissions_asked,
+              std::vector<PastSessionCap>(2, PastSessionCap::refuse));
+    set_rejoin_idle(Seconds{0});
+    advance(Seconds{3600});
+    EXPECT_EQ(allocate_from(41001).error_code(), 486);
+    EXPECT_EQ(authenticator_.admissions_asked.back(), PastSessionCap::refuse);
+    EXPECT_TRUE(events_.deleted.empty());
+}
+
 // Workers share the cap: the idle allocation may be another worker's. It is named to the
 // I/O layer, which deletes it on its owner's thread; the new one is admitted at once.
 TEST_F(RejoinTest, AnotherWorkersIdleAllocationIsHandedToItsWorker) {

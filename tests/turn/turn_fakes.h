@@ -64,8 +64,10 @@ class FakeAuthenticator final : public Authenticator, public CredentialSource {
     }
     std::vector<std::string> passwords_of(std::string_view) override { return {password}; }
 
-    SessionRefusal admit_allocation(const Owner&, std::int64_t) override {
+    SessionRefusal admit_allocation(const Owner&, std::int64_t,
+                                    PastSessionCap past_the_cap) override {
         ++admitted;
+        admissions_asked.push_back(past_the_cap);
         return next_admission;
     }
     void release_allocation(const Owner&) override { ++released; }
@@ -82,6 +84,7 @@ class FakeAuthenticator final : public Authenticator, public CredentialSource {
     SessionRefusal next_admission = SessionRefusal::none;
     SessionRefusal next_check = SessionRefusal::none;
     int admitted = 0;
+    std::vector<PastSessionCap> admissions_asked;  // each admit_allocation's past_the_cap
     int released = 0;
     int authentications = 0;  // calls to authenticate()
 

@@ -29,10 +29,13 @@ struct Answer {
 
 class TurnServerTest : public ::testing::Test {
   protected:
-    TurnServerTest()
+    TurnServerTest() : TurnServerTest(authenticator_) {}
+    // A server whose credentials and session store are `authenticator`'s (the fake's
+    // until the test's fixture hands in another; the reference is only kept here).
+    explicit TurnServerTest(Authenticator& authenticator)
         : limits_{AllocationQuota(100, 3), SessionBudgets(0),
                   SourceBanList(10, Seconds{60}, Seconds{300}, 30)},
-          server_(ServerSettings{}, PeerPolicy{}, authenticator_, relay_sockets_, events_, limits_,
+          server_(ServerSettings{}, PeerPolicy{}, authenticator, relay_sockets_, events_, limits_,
                   1) {}
 
     static constexpr std::uint16_t relay_port_base = 50000;
@@ -73,7 +76,7 @@ class TurnServerTest : public ::testing::Test {
         const auto bytes = builder.finish();
         const auto parsed = stun::MessageView::parse(bytes);
         EXPECT_TRUE(parsed.has_value());
-        const auto outcome = server_.handle_stun(*parsed, tuple(), now_, &link_);
+        const auto outcome = receiving_server_->handle_stun(*parsed, tuple(), now_, &link_);
         last_send_ = outcome.to_peer;
         last_outcome_ = outcome;
         return Answer{{outcome.response.begin(), outcome.response.end()}};
@@ -148,6 +151,7 @@ class TurnServerTest : public ::testing::Test {
     RecordingEvents events_;
     SharedLimits limits_;
     TurnServer server_;
+    TurnServer* receiving_server_ = &server_;  // another worker's, in a test of two
     FakeClientLink link_;
     int transaction_counter_ = 0;
     stun::TransactionId last_transaction_{};
