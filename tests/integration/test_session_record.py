@@ -43,10 +43,10 @@ audit = {{ path = "{self.audit_path}"; session_stream_ttl = 3600; }};
     def record(self, node, session="s1"):
         return json.loads(self.admin(node, f"/v1/sessions/{session}/record"))
 
-    def record_when(self, node, condition, session="s1"):
+    def record_when(self, node, condition, session="s1", timeout=10):
         """The record once `condition` holds (bounded wait: updates reach Redis from the
         main loop after the workers hand them over)."""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 record = self.record(node, session)
@@ -198,6 +198,16 @@ audit = {{ path = "{self.audit_path}"; session_stream_ttl = 3600; }};
         record = self.record_when(self.node, lambda r: r["state"] == "live")
         self.assertEqual(record["summary"]["allocations"], 2)
         self.assertEqual(json.loads(self.admin(self.node, "/v1/records"))["ended"], [])
+
+    def test_a_session_the_backend_sets_ended_in_redis_ends_its_record(self):
+        self.client("alice")
+        self.record_when(self.node, lambda r: r["state"] == "live")
+        # No publication: the node's heartbeat (every 10 s) finds the state changed.
+        self.cli("HSET", "hearth:session:s1", "state", "ended")
+        record = self.record_when(self.node, lambda r: r["summary"]["live_allocations"] == 0,
+                                  timeout=30)
+        self.assertEqual((record["state"], record["end_reason"]), ("ended", "revoked"))
+        self.assertEqual(record["participants"][0]["allocations_ended"], {"revoked": 1})
 
     def test_an_unknown_session_has_no_record(self):
         with self.assertRaises(urllib.error.HTTPError) as refused:
