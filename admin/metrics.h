@@ -33,6 +33,7 @@ struct NodeFigures {
     std::uint64_t audit_events = 0;               // lines the audit trail was handed
     std::uint64_t audit_dropped_file = 0;         // of them, never written to its file
     std::uint64_t audit_dropped_redis = 0;        // never added to hearth:audit
+    std::uint64_t record_updates_lost = 0;        // session record changes Redis did not take
     bool per_allocation_series = false;
 };
 
@@ -94,6 +95,11 @@ inline constexpr std::array node_figure_rows = [] {
             CounterKind::counter, audit_dropped_help, &N::audit_dropped_file},
         Row{"audit.dropped.redis", "hearth_audit_events_dropped_total", R"(sink="redis")",
             CounterKind::counter, audit_dropped_help, &N::audit_dropped_redis},
+        Row{"session_record_updates_lost", "hearth_session_record_updates_lost_total", "",
+            CounterKind::counter,
+            "Changes to a session record that Redis did not take (down, closing, an error); "
+            "never retried (README \"Session record\").",
+            &N::record_updates_lost},
     };
 }();
 

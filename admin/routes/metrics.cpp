@@ -28,6 +28,7 @@ NodeFigures node_figures(relay::DaemonControl& control, const AdminConnectionCou
     node.session_store_up = control.session_store_up() ? 1 : 0;
     node.session_store_outages = control.session_store_outages();
     node.session_store_timeouts = control.session_store_timeouts();
+    node.record_updates_lost = control.session_record_updates_lost();
     const auto audit = control.audit_counts();
     node.audit_events = audit.events;
     node.audit_dropped_file = audit.file_dropped;

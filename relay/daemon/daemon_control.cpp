@@ -63,6 +63,10 @@ std::uint64_t DaemonControl::session_store_outages() const {
     return stores_.redis == nullptr ? 0 : stores_.redis->outages();
 }
 
+std::uint64_t DaemonControl::session_record_updates_lost() const {
+    return stores_.redis == nullptr ? 0 : stores_.redis->record_updates_lost();
+}
+
 std::uint64_t DaemonControl::session_store_timeouts() const {
     return stores_.redis == nullptr ? 0 : stores_.redis->timeouts();
 }

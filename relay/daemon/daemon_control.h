@@ -73,6 +73,8 @@ class DaemonControl {
     // Times the store was lost, and commands it left unanswered past the timeout (Redis).
     std::uint64_t session_store_outages() const;
     std::uint64_t session_store_timeouts() const;
+    // Changes to session records that Redis did not take (0 with the embedded store).
+    std::uint64_t session_record_updates_lost() const;
     void list_sessions(std::function<void(std::vector<auth::Session>)> done);
     // Session records (auth/session_records.h): in Redis with the Redis store.
     auth::SessionRecordStore& session_records() { return *stores_.records; }
