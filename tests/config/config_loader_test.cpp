@@ -103,7 +103,8 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
         {"listen = { tls = [ \"127.0.0.1:5349\" ]; };\n",
          "listen.tls needs tls.certificate and tls.private_key"},
         {"session_store = { kind = \"etcd\"; };\n", "must be \"embedded\" or \"redis\""},
-        {"workers = ;\n", "test.conf:1: syntax error"},
+        {"workers = ;\n", "test.conf:1: syntax error in 'workers = ;'"},
+        {"relay = { ipv4 = \"192.0.2.1\";\n", "syntax error at the end of the file: a group"},
     };
     for (const auto& test : cases) {
         const auto text =
@@ -157,6 +158,12 @@ TEST(ConfigLoader, MissingFileIsAnError) {
     const auto result = load_config_file("/nonexistent/hearth.conf");
     ASSERT_EQ(result.errors.size(), 1u);
     EXPECT_EQ(result.errors[0].to_string(), "/nonexistent/hearth.conf: cannot be read");
+}
+
+TEST(ConfigLoader, ADirectoryIsNotAnEmptyConfig) {
+    const auto result = load_config_file("/");
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_EQ(result.errors[0].to_string(), "/: is a directory, not a config file");
 }
 
 }  // namespace
