@@ -39,10 +39,15 @@ int run_status(const Options& options) {
     }
     command_flags(options.arguments, {});
     return finish(options, ask_node(options, "GET", "/health"), [](const JsonValue& health) {
+        // /health keeps "status" for load balancers (ready or degraded); an operator also
+        // needs to see that the node is on its way out.
+        const std::string status = field(health, "draining") == "true"
+                                       ? "draining (" + field(health, "status") + ")"
+                                       : field(health, "status");
         print_table(
             {"STATUS", "UPTIME", "WORKERS", "ALLOCATIONS", "CONNECTIONS", "STORE"},
-            {{field(health, "status"), field(health, "uptime_seconds") + "s",
-              field(health, "workers"), field(health, "allocations"), field(health, "connections"),
+            {{status, field(health, "uptime_seconds") + "s", field(health, "workers"),
+              field(health, "allocations"), field(health, "connections"),
               field(health, "session_store") + " (" + field(health, "session_store_state") + ")"}});
     });
 }
