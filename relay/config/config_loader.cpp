@@ -141,6 +141,13 @@ void check_together(const Config& config, const Setting& root, SettingReader& re
     const auto at = [&root](const char* path) -> const Setting& {
         return root.exists(path) ? root.lookup(path) : root;
     };
+    // The external address is only what clients are told: something must be bound.
+    if (config.relay.external_ipv4 && !config.relay.ipv4) {
+        reader.error(at("relay"), "external_ipv4 needs ipv4, the address relayed sockets bind");
+    }
+    if (config.relay.external_ipv6 && !config.relay.ipv6) {
+        reader.error(at("relay"), "external_ipv6 needs ipv6, the address relayed sockets bind");
+    }
     if (config.relay.port_min > config.relay.port_max) {
         reader.error(at("relay"), "port_min must not be above port_max");
     }

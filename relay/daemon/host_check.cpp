@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <tuple>
 
 #include "relay/net/address_in_use.h"
@@ -37,6 +38,16 @@ void check_listeners(const config::Config& config, std::vector<std::string>& pro
     }
 }
 
+// Mostly a cloud VM's public address, which it does not have: a 1:1 NAT maps it.
+std::string not_ours_hint(std::string_view key) {
+    const std::string external =
+        key == "relay.ipv4" ? "relay.external_ipv4" : "relay.external_ipv6";
+    std::string hint = " (not an address of this host; behind a 1:1 NAT, set ";
+    hint += key;
+    hint += " to the private address and " + external + " to the public one)";
+    return hint;
+}
+
 // A relayed address's port is drawn per allocation, so only the address is tried: one
 // the host does not have would fail every Allocate with 508.
 void check_relay_addresses(const config::Config& config, std::vector<std::string>& problems) {
@@ -56,7 +67,7 @@ void check_relay_addresses(const config::Config& config, std::vector<std::string
         if (!bound) {
             problems.push_back("cannot relay from " + address->to_string() + " (" + key +
                                "): " + std::strerror(error) +
-                               (error == EADDRNOTAVAIL ? " (not an address of this host)" : ""));
+                               (error == EADDRNOTAVAIL ? not_ours_hint(key) : ""));
         }
     }
 }
