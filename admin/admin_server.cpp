@@ -19,7 +19,7 @@ namespace {
 constexpr std::size_t max_header_bytes = 8192;
 constexpr std::size_t max_body_bytes = 4096;
 
-void send(evhttp_request* request, const Reply& reply) {
+void send(evhttp_request* request, const Reply& reply, AfterSent after_sent = {}) {
     evkeyvalq* headers = evhttp_request_get_output_headers(request);
     evhttp_add_header(headers, "Content-Type", reply.content_type.c_str());
     evhttp_add_header(headers, "Cache-Control", "no-store");
@@ -27,6 +27,10 @@ void send(evhttp_request* request, const Reply& reply) {
     evhttp_add_header(headers, "Connection", "close");
     if (reply.status == 401) {
         evhttp_add_header(headers, "WWW-Authenticate", "Bearer");
+    }
+    if (after_sent.run != nullptr) {
+        // Called once the whole answer has been written to the socket.
+        evhttp_request_set_on_complete_cb(request, after_sent.run, after_sent.context);
     }
     evbuffer* body = evbuffer_new();
     evbuffer_add(body, reply.body.data(), reply.body.size());
@@ -131,7 +135,8 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
     }
     const std::string body = body_of(request);
     answer({self->control_, *parsed, query != nullptr ? query : "", body,
-            self->connections_.counters(), [request](Reply reply) { send(request, reply); }});
+            self->connections_.counters(), [request](Reply reply) { send(request, reply); },
+            [request](Reply reply, AfterSent after_sent) { send(request, reply, after_sent); }});
 }
 
 }  // namespace hearth::admin

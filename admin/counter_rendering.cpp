@@ -28,10 +28,16 @@ std::string Exposition::text() const {
                 (family.kind == CounterKind::counter ? "counter" : "gauge") + "\n";
         for (const auto& sample : family.samples) {
             text += family.name;
+            // Appended piece by piece: `" " + std::to_string(...)` makes GCC 12 at -O3
+            // report a bogus -Wrestrict overlap (as in transport_address.cpp).
             if (!sample.labels.empty()) {
-                text += "{" + sample.labels + "}";
+                text += '{';
+                text += sample.labels;
+                text += '}';
             }
-            text += " " + std::to_string(sample.value) + "\n";
+            text += ' ';
+            text += std::to_string(sample.value);
+            text += '\n';
         }
     }
     return text;

@@ -15,13 +15,16 @@
 #include "relay/config/config.h"
 #include "relay/daemon/daemon.h"
 #include "relay/daemon/demo.h"
+#include "relay/daemon/host_check.h"
 
 namespace {
 
 constexpr const char* usage =
     "usage: hearthd --config FILE        run with FILE (libconfig syntax, see etc/hearth.conf)\n"
     "       hearthd --check-config --config FILE\n"
-    "                                    print every error in FILE with its line; exit 1 if any\n"
+    "                                    print every error in FILE with its line, and what\n"
+    "                                    this host would refuse (TLS files, addresses to\n"
+    "                                    bind); exit 0 if none, 1 if any, 2 on bad usage\n"
     "       hearthd --demo [--port N] [--tls-port N --tls-certificate PEM --tls-private-key PEM]\n"
     "                                    run on 127.0.0.1 with a demo session (./run.sh)\n"
     "       hearthd --help | --version\n";
@@ -192,6 +195,21 @@ int run_demo(const Arguments& arguments) {
         });
 }
 
+// --check-config, once the file is valid: what the daemon would then refuse at start on this
+// host (host_check.h). Exit 1 when anything is, as for an error in the file.
+int check_host(const hearth::config::Config& config, const std::string& path) {
+    const auto problems = hearth::relay::host_problems(config);
+    for (const auto& problem : problems) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), problem.c_str());
+    }
+    if (!problems.empty()) {
+        std::fprintf(stderr, "hearthd: %zu error(s) in %s\n", problems.size(), path.c_str());
+        return 1;
+    }
+    std::printf("%s: ok\n", path.c_str());
+    return 0;
+}
+
 // Runs with the config file, or with --check-config only says whether it is valid.
 int run_with_config_file(const Arguments& arguments) {
     const auto loaded = hearth::config::load_config_file(arguments.config_path);
@@ -204,8 +222,7 @@ int run_with_config_file(const Arguments& arguments) {
         return 1;
     }
     if (arguments.check_only) {
-        std::printf("%s: ok\n", arguments.config_path.c_str());
-        return 0;
+        return check_host(*loaded.config, arguments.config_path);
     }
     return hearth::relay::run_daemon(*loaded.config, arguments.config_path,
                                      [](hearth::relay::DaemonControl& control) {

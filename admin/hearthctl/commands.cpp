@@ -40,10 +40,15 @@ int run_status(const Options& options) {
     }
     command_flags(options.arguments, {});
     return finish(options, ask_node(options, "GET", "/health"), [](const JsonValue& health) {
+        // /health keeps "status" for load balancers (ready or degraded); an operator also
+        // needs to see that the node is on its way out.
+        const std::string status = field(health, "draining") == "true"
+                                       ? "draining (" + field(health, "status") + ")"
+                                       : field(health, "status");
         print_table(
             {"STATUS", "UPTIME", "WORKERS", "ALLOCATIONS", "CONNECTIONS", "STORE"},
-            {{field(health, "status"), field(health, "uptime_seconds") + "s",
-              field(health, "workers"), field(health, "allocations"), field(health, "connections"),
+            {{status, field(health, "uptime_seconds") + "s", field(health, "workers"),
+              field(health, "allocations"), field(health, "connections"),
               field(health, "session_store") + " (" + field(health, "session_store_state") + ")"}});
     });
 }
@@ -81,7 +86,9 @@ int run_sessions(const Options& options) {
                 std::string participants;
                 if (const auto* list = session.get("participants")) {
                     for (const auto& participant : *list->array()) {
-                        participants += (participants.empty() ? "" : ",") + participant.text();
+                        // Two appends: `"," + text()` trips GCC 12's bogus -Wrestrict at -O3.
+                        participants += participants.empty() ? "" : ",";
+                        participants += participant.text();
                     }
                 }
                 rows.push_back({field(session, "id"), field(session, "state"), participants,

@@ -20,7 +20,8 @@ constexpr std::int64_t max_credential_ttl = 86400;
 // turn: URLs for every configured transport, on the relay's advertised address.
 std::vector<std::string> ice_urls(const config::Config& config) {
     std::vector<std::string> urls;
-    const std::string address = config.relay.ipv4 ? config.relay.ipv4->to_string() : "localhost";
+    const auto advertised = config.relay.advertised_ipv4();
+    const std::string address = advertised ? advertised->to_string() : "localhost";
     const std::string host = config.public_host.empty() ? address : config.public_host;
     if (!config.listen.udp.empty()) {
         urls.push_back("turn:" + host + ":" + std::to_string(config.listen.udp.front().port) +

@@ -33,7 +33,13 @@ void drain(const RouteCall& call) {
         return;
     }
     control.drain(std::chrono::seconds(*deadline));
-    call.respond(draining_state(control));
+    // A node with no allocation left stops as soon as it is drained: only once this answer
+    // is out, or hearthctl would see the connection close unanswered.
+    call.respond_then(draining_state(control),
+                      {[](evhttp_request*, void* drained) {
+                           static_cast<relay::DaemonControl*>(drained)->check_drain_done();
+                       },
+                       &control});
 }
 
 void undrain(const RouteCall& call) {

@@ -26,6 +26,7 @@ struct RouteCall {
     std::string_view body;
     AdminConnectionCounters connections;  // the admin API's own, for /metrics
     Respond respond;
+    RespondThen respond_then;  // respond, then run AfterSent once the answer is out
 };
 
 using RouteHandler = void (*)(const RouteCall& call);

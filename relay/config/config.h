@@ -78,6 +78,10 @@ struct TlsSection {
 struct RelaySection {
     std::optional<IpAddress> ipv4;  // bound and advertised for IPv4 relays; none: 440
     std::optional<IpAddress> ipv6;
+    // Behind a 1:1 NAT: the public address clients are given (XOR-RELAYED-ADDRESS, turn:
+    // URLs, the node registry) while ipv4/ipv6, the private one, is bound. none: ipv4/ipv6.
+    std::optional<IpAddress> external_ipv4;
+    std::optional<IpAddress> external_ipv6;
     std::uint16_t port_min = 49152;
     std::uint16_t port_max = 65535;
     // RFC 6062 TCP relays: off, a TCP REQUESTED-TRANSPORT gets 442. Browsers never ask for
@@ -87,11 +91,17 @@ struct RelaySection {
     // mail submission and relay, so the relay's address is not a spammer's.
     std::vector<std::uint16_t> tcp_denied_ports{25, 465, 587};
     bool operator==(const RelaySection&) const = default;
+    // The IPv4 address clients reach the relay at: external_ipv4, else ipv4.
+    std::optional<IpAddress> advertised_ipv4() const {
+        return external_ipv4 ? external_ipv4 : ipv4;
+    }
 
     template <typename Visitor, typename... Sections>
     static void keys(Visitor& visit, Sections&... s) {
         visit.relay_ip("ipv4", Reload::restart, AddressFamily::ipv4, s.ipv4...);
         visit.relay_ip("ipv6", Reload::restart, AddressFamily::ipv6, s.ipv6...);
+        visit.relay_ip("external_ipv4", Reload::restart, AddressFamily::ipv4, s.external_ipv4...);
+        visit.relay_ip("external_ipv6", Reload::restart, AddressFamily::ipv6, s.external_ipv6...);
         visit.number("port_min", Reload::restart, 1024, 65535, s.port_min...);
         visit.number("port_max", Reload::restart, 1024, 65535, s.port_max...);
         // New allocations and Connects take these; TCP allocations already made keep going.

@@ -3,6 +3,7 @@
 // operator fixes a file in one pass.
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <libconfig.h++>
 #include <set>
@@ -140,6 +141,13 @@ void check_together(const Config& config, const Setting& root, SettingReader& re
     const auto at = [&root](const char* path) -> const Setting& {
         return root.exists(path) ? root.lookup(path) : root;
     };
+    // The external address is only what clients are told: something must be bound.
+    if (config.relay.external_ipv4 && !config.relay.ipv4) {
+        reader.error(at("relay"), "external_ipv4 needs ipv4, the address relayed sockets bind");
+    }
+    if (config.relay.external_ipv6 && !config.relay.ipv6) {
+        reader.error(at("relay"), "external_ipv6 needs ipv6, the address relayed sockets bind");
+    }
     if (config.relay.port_min > config.relay.port_max) {
         reader.error(at("relay"), "port_min must not be above port_max");
     }
@@ -157,6 +165,30 @@ void check_together(const Config& config, const Setting& root, SettingReader& re
     }
 }
 
+// libconfig says only what went wrong ("syntax error", "mismatched element type in
+// array"), never what it expected; the line it stopped at, quoted, shows the operator where.
+// Past the last line, the file ended inside something left open.
+std::string syntax_error_message(const libconfig::ParseException& exception,
+                                 const std::string& text) {
+    std::string message = exception.getError();
+    std::istringstream lines(text);
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+        if (number == exception.getLine()) {
+            const auto first = line.find_first_not_of(" \t");
+            if (first != std::string::npos) {
+                constexpr std::size_t shown = 80;
+                const std::string quoted = line.substr(first, shown);
+                return message + " in '" + quoted + (line.size() - first > shown ? "...'" : "'");
+            }
+            break;
+        }
+    }
+    return message +
+           " at the end of the file: a group { }, list ( ) or array [ ], or a "
+           "string, left open?";
+}
+
 }  // namespace
 
 LoadResult load_config_text(const std::string& text, const std::string& name_for_errors) {
@@ -165,7 +197,8 @@ LoadResult load_config_text(const std::string& text, const std::string& name_for
     try {
         parsed.readString(text);
     } catch (const libconfig::ParseException& exception) {
-        result.errors.push_back({name_for_errors, exception.getLine(), exception.getError()});
+        result.errors.push_back(
+            {name_for_errors, exception.getLine(), syntax_error_message(exception, text)});
         return result;
     }
     SettingReader reader(name_for_errors, result.errors);
@@ -187,6 +220,19 @@ LoadResult load_config_text(const std::string& text, const std::string& name_for
 }
 
 LoadResult load_config_file(const std::string& path) {
+    // A directory opens as a stream that reads nothing (an empty config), and a device or
+    // a pipe may never end: only a regular file is read.
+    std::error_code error;
+    const auto type = std::filesystem::status(path, error).type();
+    if (type == std::filesystem::file_type::directory ||
+        (!error && type != std::filesystem::file_type::regular)) {
+        LoadResult result;
+        result.errors.push_back({path, 0,
+                                 type == std::filesystem::file_type::directory
+                                     ? "is a directory, not a config file"
+                                     : "is not a regular file"});
+        return result;
+    }
     std::ifstream file(path);
     if (!file) {
         LoadResult result;

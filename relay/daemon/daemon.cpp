@@ -5,22 +5,20 @@
 #include <openssl/rand.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <csignal>
 #include <memory>
 #include <optional>
 #include <thread>
-#include <tuple>
 #include <vector>
 
+#include "relay/daemon/host_check.h"
 #include "relay/daemon/log_level.h"
 #include "relay/daemon/session_stores.h"
 #include "relay/daemon/signals.h"
 #include "relay/daemon/systemd_notify.h"
 #include "relay/daemon/watchdog.h"
-#include "relay/net/address_in_use.h"
 #include "relay/net/descriptor_limit.h"
 #include "relay/net/worker_group.h"
 
@@ -63,20 +61,6 @@ std::unique_ptr<SharedState> shared_state_for(const config::Config& config,
     return shared;
 }
 
-// The TLS context, when there are TLS listeners: nullopt when it cannot be built.
-std::optional<SslContextPointer> tls_context_for(const config::Config& config) {
-    if (config.listen.tls.empty()) {
-        return SslContextPointer{};
-    }
-    std::string error;
-    auto context = make_server_tls_context(config.tls.certificate, config.tls.private_key, error);
-    if (!context) {
-        spdlog::error("cannot load the TLS certificate: {}", error);
-        return std::nullopt;
-    }
-    return context;
-}
-
 // What is open now (listeners, the event bases, Redis) plus room for the admin API, logs
 // and a burst of accepts is set aside; the rest bounds allocations.
 bool cap_allocations_by_descriptors(const config::Config& config, SharedState& shared) {
@@ -113,30 +97,14 @@ std::string listening_summary(const config::Config& config) {
     return listening;
 }
 
-// Refuses to start beside another process that holds one of the addresses to listen on
-// (address_in_use.h says why a second hearthd could otherwise bind them).
-bool listen_addresses_free(const config::Config& config) {
-    std::vector<std::tuple<const char*, TransportAddress, int>> wanted;
-    for (const auto& address : config.listen.udp) {
-        wanted.emplace_back("listen.udp", address, SOCK_DGRAM);
+// Refuses to start on an address it cannot bind: another process holds it (address_in_use.h
+// says why a second hearthd could otherwise bind it too), or the host does not have it.
+bool addresses_bindable(const config::Config& config) {
+    const auto problems = address_problems(config);
+    for (const auto& problem : problems) {
+        spdlog::error("{}", problem);
     }
-    for (const auto& address : config.listen.tcp) {
-        wanted.emplace_back("listen.tcp", address, SOCK_STREAM);
-    }
-    for (const auto& address : config.listen.tls) {
-        wanted.emplace_back("listen.tls", address, SOCK_STREAM);
-    }
-    if (config.admin.listen) {
-        wanted.emplace_back("admin.listen", *config.admin.listen, SOCK_STREAM);
-    }
-    for (const auto& [key, address, type] : wanted) {
-        if (const auto why = address_in_use(address, type)) {
-            spdlog::error("cannot listen on {} ({}): {}; is another hearthd running?",
-                          address.to_string(), key, *why);
-            return false;
-        }
-    }
-    return true;
+    return problems.empty();
 }
 
 // The audit trail, when it has somewhere to go: its file, and Redis's streams with the
@@ -182,7 +150,7 @@ std::int64_t unix_now() {
 int run_daemon(const config::Config& config, const std::string& config_path,
                const std::function<bool(DaemonControl&)>& on_ready) {
     start_logging(config.log_level);
-    if (!listen_addresses_free(config)) {
+    if (!addresses_bindable(config)) {
         return 1;
     }
     const std::unique_ptr<event_base, EventBaseDeleter> main_base(event_base_new());
@@ -196,7 +164,11 @@ int run_daemon(const config::Config& config, const std::string& config_path,
             }
         });
     auto shared = shared_state_for(config, stores.active());
-    const auto tls_context = tls_context_for(config);
+    std::string tls_problem;
+    const auto tls_context = load_tls_context(config, tls_problem);
+    if (!tls_context) {
+        spdlog::error("{}", tls_problem);
+    }
     // Declared before the workers: their last events (allocations deleted at shutdown)
     // are written to it.
     std::unique_ptr<AuditTrail> audit;

@@ -123,10 +123,14 @@ class DaemonControl {
 
     // --- drain (drain.cpp)
     // New Allocates are redirected (or refused with 508), existing allocations keep
-    // relaying, and hearthd exits when the last one ends or `deadline` passes.
+    // relaying, and hearthd exits (status 0) when the last one ends or `deadline` passes.
+    // drain() checks that only a second later; its caller calls check_drain_done() once it
+    // has told whoever asked (the admin API: once its answer is out).
     void drain(std::chrono::seconds deadline);
     void undrain();
     bool draining() const { return draining_; }
+    // Stops hearthd if it is draining and no allocation is left or the deadline passed.
+    void check_drain_done();
 
     // --- node registry (node_registry.cpp)
     // The nodes registered in Redis (empty without Redis).
@@ -151,7 +155,6 @@ class DaemonControl {
     void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
     std::optional<turn::Redirect> configured_redirect() const;
     void refresh_redirect_from_registry();
-    void check_drain_done();
     // node_registry.cpp
     void write_quality();
 

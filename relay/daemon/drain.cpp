@@ -53,7 +53,6 @@ void DaemonControl::drain(std::chrono::seconds deadline) {
     }
     const timeval every_second{1, 0};
     event_add(drain_timer_, &every_second);
-    check_drain_done();
 }
 
 // The least loaded live node that is not draining, as registered in Redis: where a

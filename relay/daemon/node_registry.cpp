@@ -24,7 +24,8 @@ void DaemonControl::register_node() {
     }
     stores_.redis->set_node_info([this] {
         auth::NodeInfo info;
-        const std::string host = config_.relay.ipv4 ? config_.relay.ipv4->to_string() : "";
+        const auto advertised = config_.relay.advertised_ipv4();
+        const std::string host = advertised ? advertised->to_string() : "";
         const auto port = config_.listen.udp.empty() ? 3478 : config_.listen.udp.front().port;
         info.turn = host + ":" + std::to_string(port);
         info.admin = config_.admin.listen ? config_.admin.listen->to_string() : "";

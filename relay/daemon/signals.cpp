@@ -30,6 +30,7 @@ void DaemonSignals::on_stop(evutil_socket_t signal_number, short, void* context)
     if (signal_number == SIGTERM && deadline.count() > 0 && !control.draining()) {
         spdlog::info("SIGTERM: draining for at most {} s (SIGINT stops at once)", deadline.count());
         control.drain(deadline);
+        control.check_drain_done();  // nobody to answer: an idle node stops at once
         return;
     }
     spdlog::info("signal {}: stopping", static_cast<int>(signal_number));

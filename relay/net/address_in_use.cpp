@@ -102,6 +102,8 @@ std::optional<std::string> address_in_use(const TransportAddress& address, int t
         const auto inode = socket_inode(address, type);
         const auto holder = inode ? holder_of(*inode) : std::nullopt;
         why = "already in use" + (holder ? " (" + *holder + ")" : std::string());
+    } else if (error == EADDRNOTAVAIL) {
+        why += " (not an address of this host)";
     }
     return why;
 }

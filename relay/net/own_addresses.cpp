@@ -32,7 +32,9 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
     if (config.admin.listen) {
         add(config.admin.listen->ip);
     }
-    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6}) {
+    // The public addresses of a 1:1 NAT reach this host too.
+    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6, config.relay.external_ipv4,
+                              config.relay.external_ipv6}) {
         if (relay) {
             add(*relay);
         }

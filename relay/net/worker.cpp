@@ -33,6 +33,7 @@ turn::ServerSettings settings_of(const config::Config& config) {
     settings.tcp_allocations = config.relay.tcp_allocations;
     settings.tcp_denied_ports = tcp_denied_ports(config);
     settings.rejoin_idle = config.limits.rejoin_idle_seconds;
+    settings.advertised = {config.relay.external_ipv4, config.relay.external_ipv6};
     return settings;
 }
 
@@ -49,7 +50,9 @@ turn::PeerPolicy peer_policy_of(const config::Config& config) {
     for (const auto port : service_ports(config)) {
         policy.add_service_port(port);
     }
-    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6}) {
+    // The public addresses too: behind a 1:1 NAT they lead to the same ports.
+    for (const auto& relay : {config.relay.ipv4, config.relay.ipv6, config.relay.external_ipv4,
+                              config.relay.external_ipv6}) {
         if (relay) {
             policy.add_relayed_range(*relay, config.relay.port_min, config.relay.port_max);
         }

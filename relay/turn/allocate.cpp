@@ -265,7 +265,8 @@ TurnServer::StunOutcome TurnServer::allocate_success(
     for (const auto* relay :
          {allocation.relay_for(AddressFamily::ipv4), allocation.relay_for(AddressFamily::ipv6)}) {
         if (relay != nullptr) {
-            builder.add_xor_address(attribute::xor_relayed_address, relay->address);
+            builder.add_xor_address(attribute::xor_relayed_address,
+                                    settings_.advertised.of(relay->address));
         }
     }
     if (additional_family_error) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "relay/stun/message.h"
+#include "relay/turn/advertised_address.h"
 #include "relay/turn/allocation.h"
 #include "relay/turn/allocation_events.h"
 #include "relay/turn/authenticator.h"
@@ -60,6 +61,9 @@ struct ServerSettings {
     // Past the per-user cap or the session's, the user's oldest allocation that relayed
     // nothing for this long gives its slot to the new one (a rejoin after a crash); 0 = never.
     Seconds rejoin_idle{15};
+    // The public addresses behind a 1:1 NAT, put in XOR-RELAYED-ADDRESS in place of the
+    // bound ones (relay.external_ipv4, relay.external_ipv6).
+    AdvertisedAddresses advertised;
 };
 
 // The longest nonce an Authenticator issues (auth::NonceIssuer::size; tests/net checks it).

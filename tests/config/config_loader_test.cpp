@@ -97,13 +97,22 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
         {"peer_policy = { allow = [ \"10.0.0.1/8\" ]; };\n",
          "test.conf:1: peer_policy.allow.[0]: '10.0.0.1/8' is not a CIDR range"},
         {"colour = \"blue\";\n", "test.conf:1: colour: unknown key"},
+        {"relay = { ipv4 = \"10.0.0.5\"; external_ipv4 = \"2001:db8::5\"; };\n",
+         "test.conf:1: relay.external_ipv4: '2001:db8::5' is not an IPv4 address"},
+        {"relay = { ipv4 = \"10.0.0.5\"; external_ipv6 = \"203.0.113.5\"; };\n",
+         "test.conf:1: relay.external_ipv6: '203.0.113.5' is not an IPv6 address"},
+        {"relay = { ipv4 = \"10.0.0.5\"; external_ipv4 = \"203.0.113.5:3478\"; };\n",
+         "relay.external_ipv4: '203.0.113.5:3478' is not an IPv4 address"},
+        {"relay = { external_ipv4 = \"203.0.113.5\"; };\n",
+         "relay: external_ipv4 needs ipv4, the address relayed sockets bind"},
         {"limits = { lifetime = 5; };\n", "test.conf:1: limits.lifetime: unknown key"},
         {"limits = { upkeep_requests_per_second = 1000001; };\n",
          "test.conf:1: limits.upkeep_requests_per_second: must be between 0 and 1000000"},
         {"listen = { tls = [ \"127.0.0.1:5349\" ]; };\n",
          "listen.tls needs tls.certificate and tls.private_key"},
         {"session_store = { kind = \"etcd\"; };\n", "must be \"embedded\" or \"redis\""},
-        {"workers = ;\n", "test.conf:1: syntax error"},
+        {"workers = ;\n", "test.conf:1: syntax error in 'workers = ;'"},
+        {"relay = { ipv4 = \"192.0.2.1\";\n", "syntax error at the end of the file: a group"},
     };
     for (const auto& test : cases) {
         const auto text =
@@ -157,6 +166,12 @@ TEST(ConfigLoader, MissingFileIsAnError) {
     const auto result = load_config_file("/nonexistent/hearth.conf");
     ASSERT_EQ(result.errors.size(), 1u);
     EXPECT_EQ(result.errors[0].to_string(), "/nonexistent/hearth.conf: cannot be read");
+}
+
+TEST(ConfigLoader, ADirectoryIsNotAnEmptyConfig) {
+    const auto result = load_config_file("/");
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_EQ(result.errors[0].to_string(), "/: is a directory, not a config file");
 }
 
 }  // namespace

@@ -412,5 +412,28 @@ class ReloadTest(AdminFixture):
         self.assertFalse(self.allocates(harness.SECRET))  # and its credentials are refused
 
 
+class DrainTest(AdminFixture):
+    """hearthctl drain: the answer always comes first, then a node with nothing left to
+    relay exits with 0, which systemd's Restart=on-failure leaves stopped."""
+
+    def test_draining_an_idle_node_answers_then_exits_with_0(self):
+        drained = self.hearthctl("drain")
+        self.assertEqual(drained.returncode, 0, drained.stderr)
+        self.assertIn("draining: new allocations are redirected", drained.stdout)
+        self.assertEqual(self.hearthd.process.wait(timeout=20), 0, self.hearthd.output())
+        self.hearthd.wait_for_line("drain done: 0 allocation(s) left")
+
+    def test_status_shows_draining_while_an_allocation_is_open(self):
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        drained = self.hearthctl("drain", "--deadline", "60")
+        self.assertEqual(drained.returncode, 0, drained.stderr)
+        status = self.hearthctl("status")
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertIn("draining (ready)", status.stdout)
+        self.assertIsNone(self.hearthd.process.poll())  # still relaying its allocation
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,86 @@
+"""relay.external_ipv4 behind a 1:1 NAT: hearthd binds the private address (relay.ipv4)
+and gives clients the public one, in XOR-RELAYED-ADDRESS and in the turn: URLs it mints;
+data still flows through the private address. A relay address the host does not have is
+refused at start, not answered with 508 on every Allocate."""
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import tempfile
+import unittest
+
+import harness
+
+# TEST-NET-3 (RFC 5737): never an address of this host, as a cloud VM's public IP is not.
+PUBLIC = "203.0.113.5"
+
+
+class ExternalAddressTest(harness.AdminApi, harness.HearthTest):
+    relay_ports = (47000, 47999)
+    relay_extra = f'external_ipv4 = "{PUBLIC}";'
+
+    def setUp(self):
+        self.extra_config = self.admin_config()
+        super().setUp()
+
+    def test_allocate_tells_the_public_address_and_data_flows_through_the_private_one(self):
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        host, port = client.allocate()
+        self.assertEqual(host, PUBLIC)
+        self.assertTrue(self.relay_ports[0] <= port <= self.relay_ports[1], port)
+
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(10)
+        client.permit(*peer.getsockname())
+        # What the NAT would deliver: the peer's datagram to the public address arrives at
+        # the private one, same port.
+        peer.sendto(b"through the nat", ("127.0.0.1", port))
+        data = client.sock.recv(2048)
+        self.assertEqual(struct.unpack("!H", data[0:2])[0], 0x0017)  # a Data indication
+        attributes = {kind: value for kind, value, _ in harness.attributes(data)}
+        self.assertEqual(attributes[0x0013], b"through the nat")
+        self.assertEqual(harness.xor_address(attributes[0x0012], data[8:20]),
+                         peer.getsockname())
+        # And the other way: the peer sees the private address it sent to.
+        client.send_indication(*peer.getsockname(), b"back")
+        self.assertEqual(peer.recvfrom(64), (b"back", ("127.0.0.1", port)))
+
+    def test_minted_urls_name_the_public_address(self):
+        minted = json.loads(self.admin("/v1/credentials?session=s1&user=bob", method="POST"))
+        self.assertIn(f"turn:{PUBLIC}:{self.port}?transport=udp", minted["urls"])
+
+
+class UnboundRelayAddressTest(unittest.TestCase):
+    """relay.ipv4 set to the public address of a 1:1 NAT, which the host does not have."""
+
+    def setUp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.config_path = os.path.join(directory.name, "hearth.conf")
+        text = harness.config_text(harness.free_port(), (47000, 47999))
+        with open(self.config_path, "w") as config:
+            config.write(text.replace('ipv4 = "127.0.0.1"', f'ipv4 = "{PUBLIC}"'))
+
+    def test_check_config_refuses_it(self):
+        checked = subprocess.run([harness.HEARTHD, "--check-config", "--config", self.config_path],
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(checked.returncode, 1, checked.stdout)
+        self.assertIn(f"cannot relay from {PUBLIC} (relay.ipv4)", checked.stderr)
+        self.assertIn("relay.external_ipv4", checked.stderr)
+
+    def test_the_daemon_refuses_to_start(self):
+        hearthd = harness.Process([harness.HEARTHD, "--config", self.config_path], "hearthd")
+        self.addCleanup(hearthd.stop)
+        self.assertEqual(hearthd.process.wait(timeout=20), 1)
+        line = hearthd.wait_for_line(f"cannot relay from {PUBLIC} (relay.ipv4)")
+        self.assertIn("not an address of this host", line)
+        self.assertNotIn("hearthd ready", hearthd.output())
+
+
+if __name__ == "__main__":
+    unittest.main()
