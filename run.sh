@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 . tests/install-deps.sh
 install_packages run
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target hearthd hearthctl >/dev/null
 
 # A self-signed certificate for the demo's turns: URL, made once and kept in build/.

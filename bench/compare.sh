@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/install-deps.sh
 install_packages test
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target hearthd hearth-load udp-forwarder >/dev/null
 exec python3 bench/compare_servers.py --hearthd build/admin/hearthd \
     --hearth-load build/bench/load/hearth-load --forwarder build/bench/limit/udp-forwarder "$@"
