@@ -3,7 +3,10 @@
 # test.sh; `install_packages run` for running hearthd, `install_packages test` for tests.
 set -euo pipefail
 
-hearth_run_packages=(libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
+# The compiler, cmake, GoogleTest and Google Benchmark too: a plain Debian 12 host has none
+# of them, and configuring the tree (run.sh's too) finds GTest and benchmark.
+hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
+                     libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl)
 hearth_test_packages=(redis-server redis-sentinel coturn chromium clang-16 libclang-rt-16-dev llvm python3)
 
