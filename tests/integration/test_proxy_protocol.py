@@ -4,9 +4,11 @@ and the client it names is the client everywhere; from anyone else it is refused
 
 import json
 import os
+import signal
 import socket
 import ssl
 import struct
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -223,6 +225,125 @@ class UntrustedSourceTest(ProxyProtocolCase):
         after.sendall(v2_header(CLIENT, ("127.0.0.1", self.port)))
         self.assertEqual(self.binding_over(after), CLIENT)
         self.assertEqual(self.binding_over(before), before.getsockname())
+
+
+def wait_listening(port, process, timeout=harness.READY_TIMEOUT):
+    """Until a socket listens on 127.0.0.1:`port` (/proc/net/tcp, state 0A): a probe
+    connection would count as one of haproxy's round-robin turns."""
+    wanted = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/net/tcp") as table:
+            for line in table.readlines()[1:]:
+                fields = line.split()
+                if fields[1] == wanted and fields[3] == "0A":
+                    return
+        if process.process.poll() is not None:
+            break
+        time.sleep(0.05)  # polling the kernel's table, bounded
+    raise AssertionError(f"{process.name} is not listening on {port}:\n{process.output()}")
+
+
+class SourcedStreamClient(harness.StreamTurnClient):
+    """A TURN client over TCP from a chosen loopback address."""
+
+    def __init__(self, port, source, **credentials):
+        harness.TurnClient.__init__(
+            self, socket.create_connection(("127.0.0.1", port), timeout=10,
+                                           source_address=(source, 0)), **credentials)
+
+
+class HaproxyTest(unittest.TestCase):
+    """haproxy (Debian's) in TCP mode with send-proxy-v2, round robin over two hearthd
+    nodes that trust only haproxy's address: each node sees the real clients."""
+
+    def setUp(self):
+        if not harness.HEARTHD or not os.access(harness.HEARTHD, os.X_OK):
+            self.fail("HEARTHD must name the hearthd binary (ctest sets it)")
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.nodes = [self.start_node(n, relay) for n, relay in
+                      enumerate([(45500, 45749), (45750, 45999)])]
+        self.haproxy_port = harness.free_port((socket.SOCK_STREAM,))
+        config_path = os.path.join(self.directory.name, "haproxy.cfg")
+        with open(config_path, "w") as config:
+            config.write(HAPROXY_CONFIG.format(
+                port=self.haproxy_port, node0=self.nodes[0]["port"], node1=self.nodes[1]["port"]))
+        self.haproxy = harness.Process(["haproxy", "-db", "-f", config_path], "haproxy")
+        self.addCleanup(self.haproxy.stop)
+        wait_listening(self.haproxy_port, self.haproxy)
+
+    def start_node(self, index, relay_ports):
+        port = harness.free_port()
+        admin_port = harness.free_port((socket.SOCK_STREAM,))
+        path = os.path.join(self.directory.name, f"node{index}.conf")
+        with open(path, "w") as config:
+            config.write(harness.config_text(
+                port, relay_ports,
+                extra=f'admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{TOKEN}"; }};',
+                listen_extra='proxy_protocol_from = [ "127.0.0.1/32" ];'))
+        process = harness.Process([harness.HEARTHD, "--config", path], f"hearthd{index}",
+                                  signal.SIGINT)
+        self.addCleanup(harness.stop_cleanly, self, process)
+        process.wait_for_line("hearthd ready:")
+        return {"port": port, "admin_port": admin_port, "process": process}
+
+    def admin(self, node, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{node['admin_port']}{path}",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def test_each_node_sees_the_real_client_addresses(self):
+        clients = []
+        for source in ("127.0.0.2", "127.0.0.3"):
+            client = SourcedStreamClient(self.haproxy_port, source)
+            self.addCleanup(client.close)
+            client.allocate()
+            clients.append(client)
+        expected = {"%s:%d" % client.sock.getsockname() for client in clients}
+        seen = []
+        for node in self.nodes:
+            allocations = json.loads(self.admin(node, "/v1/allocations"))["allocations"]
+            # Round robin: one client on each node, and never haproxy's own address.
+            self.assertEqual(len(allocations), 1, node["process"].name)
+            seen += [allocation["client"] for allocation in allocations]
+        self.assertEqual(set(seen), expected)
+
+    def test_a_header_sent_around_haproxy_is_refused(self):
+        sock = socket.create_connection(("127.0.0.1", self.nodes[0]["port"]), timeout=10,
+                                        source_address=("127.0.0.2", 0))
+        self.addCleanup(sock.close)
+        sock.sendall(v2_header(CLIENT, ("127.0.0.1", self.nodes[0]["port"])) +
+                     harness.binding_request(os.urandom(12)))
+        self.assertTrue(closed_by_server(sock))
+        name = 'hearth_proxy_header_refused_total{reason="untrusted"} '
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            lines = self.admin(self.nodes[0], "/metrics").splitlines()
+            if any(line.startswith(name) and line.split()[-1] != "0" for line in lines):
+                return
+            time.sleep(0.05)  # polling a counter, bounded
+        self.fail("the untrusted header was not counted")
+
+
+HAPROXY_CONFIG = """
+global
+    maxconn 256
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend turn
+    bind 127.0.0.1:{port}
+    default_backend nodes
+backend nodes
+    balance roundrobin
+    server node0 127.0.0.1:{node0} send-proxy-v2
+    server node1 127.0.0.1:{node1} send-proxy-v2
+"""
 
 
 if __name__ == "__main__":
