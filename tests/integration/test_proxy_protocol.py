@@ -66,19 +66,21 @@ class ProxyProtocolCase(harness.HearthTest):
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
 
-    def refused(self, reason):
-        name = f'hearth_proxy_header_refused_total{{reason="{reason}"}} '
+    def sample(self, name):
         for line in self.admin("/metrics").splitlines():
-            if line.startswith(name):
+            if line.startswith(name + " "):
                 return int(line.split()[-1])
         self.fail(f"no {name} in /metrics")
 
-    def wait_refused(self, reason, count):
+    def wait_sample(self, name, count):
         """Counters are read from the workers: wait, bounded, for the one expected."""
         deadline = time.monotonic() + 10
-        while self.refused(reason) < count and time.monotonic() < deadline:
+        while self.sample(name) < count and time.monotonic() < deadline:
             time.sleep(0.05)  # polling a counter, not synchronising on time
-        self.assertEqual(self.refused(reason), count, reason)
+        self.assertEqual(self.sample(name), count, name)
+
+    def wait_refused(self, reason, count):
+        self.wait_sample(f'hearth_proxy_header_refused_total{{reason="{reason}"}}', count)
 
     def tcp(self, port=None):
         sock = socket.create_connection(("127.0.0.1", port or self.port), timeout=10)
@@ -202,6 +204,19 @@ class UntrustedSourceTest(ProxyProtocolCase):
                      harness.binding_request(os.urandom(12)))
         self.assertTrue(closed_by_server(sock))
         self.wait_refused("untrusted", 1)
+
+    def test_a_header_before_a_tls_handshake_from_an_untrusted_address_fails_it(self):
+        sock = self.tcp(self.tls_port)
+        sock.sendall(v2_header(CLIENT, ("127.0.0.1", self.tls_port)))
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            tls = context.wrap_socket(sock, server_hostname="localhost")
+            self.addCleanup(tls.close)
+            self.binding_over(tls)
+        # The header is the start of the TLS stream, which fails there: counted as such.
+        self.wait_sample("hearth_tls_handshake_failures_total", 1)
 
     def test_an_untrusted_client_is_served_as_itself(self):
         sock = self.tcp()
