@@ -111,6 +111,18 @@ class TrustedProxyTest(ProxyProtocolCase):
         sock.sendall(v1_header(CLIENT, ("127.0.0.1", self.port)))
         self.assertEqual(self.binding_over(sock), CLIENT)
 
+    def test_a_header_a_byte_at_a_time_is_read_whole(self):
+        sock = self.tcp()
+        for byte in v2_header(CLIENT, ("127.0.0.1", self.port)):
+            sock.sendall(bytes([byte]))
+        self.assertEqual(self.binding_over(sock), CLIENT)
+
+    def test_a_proxy_that_closes_before_the_header_ends_is_counted(self):
+        sock = self.tcp()
+        sock.sendall(V2_SIGNATURE)
+        sock.close()
+        self.wait_refused("closed_early", 1)
+
     def test_v2_local_keeps_the_connections_address(self):
         sock = self.tcp()
         sock.sendall(v2_header(CLIENT, ("127.0.0.1", self.port), command=0x20))
