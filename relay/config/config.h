@@ -53,6 +53,9 @@ struct ListenSection {
     std::vector<TransportAddress> udp{{IpAddress::v4(0), 3478}};
     std::vector<TransportAddress> tcp{{IpAddress::v4(0), 3478}};
     std::vector<TransportAddress> tls;  // e.g. 0.0.0.0:5349 or :443
+    // Load balancers whose TCP and TLS connections start with a PROXY header (v1 or v2)
+    // naming the client; from them the header is required, from anyone else never read.
+    std::vector<AddressRange> proxy_protocol_from;
     bool operator==(const ListenSection&) const = default;
 
     template <typename Visitor, typename... Sections>
@@ -60,6 +63,8 @@ struct ListenSection {
         visit.addresses("udp", Reload::restart, s.udp...);
         visit.addresses("tcp", Reload::restart, s.tcp...);
         visit.addresses("tls", Reload::restart, s.tls...);
+        // New connections take it; those already open keep the client they started with.
+        visit.ranges("proxy_protocol_from", Reload::live, s.proxy_protocol_from...);
     }
 };
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "relay/stun/address_range.h"
 #include "relay/stun/transport_address.h"
 
 namespace hearth::relay {
@@ -27,6 +28,8 @@ struct StreamLimits {
     std::chrono::seconds tls_handshake_timeout{10};
     // A connection without an allocation by then is closed, whatever it sends meanwhile.
     std::chrono::seconds unauthenticated_timeout{30};
+    // Trusted load balancers: their connections start with a PROXY header (proxy_header.h).
+    std::vector<AddressRange> proxy_protocol_from;
 };
 
 class ConnectionLimiter {

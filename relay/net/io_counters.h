@@ -33,6 +33,16 @@ struct IoCounters {
     // Dropped while waiting for the store: the table or the source's share was full, or
     // the answer took too long.
     std::uint64_t requests_dropped_waiting_for_store = 0;
+    // PROXY protocol (proxy_header_reader.h): headers read from trusted load balancers,
+    // and connections closed for their header, by reason.
+    std::uint64_t proxy_headers_accepted = 0;
+    std::uint64_t proxy_header_untrusted = 0;
+    std::uint64_t proxy_header_missing = 0;
+    std::uint64_t proxy_header_malformed = 0;
+    std::uint64_t proxy_header_too_long = 0;
+    std::uint64_t proxy_header_timeout = 0;
+    std::uint64_t proxy_header_closed_early = 0;
+    std::uint64_t proxy_header_too_many = 0;
 };
 
 namespace io_counter_detail {
@@ -44,6 +54,11 @@ constexpr std::string_view dropped_help = "Packets and requests dropped, by reas
 constexpr std::string_view closed = "hearth_connections_closed_total";
 constexpr std::string_view closed_help =
     "TCP and TLS connections closed before making an allocation, by reason.";
+constexpr std::string_view proxy_refused = "hearth_proxy_header_refused_total";
+constexpr std::string_view proxy_refused_help =
+    "TCP and TLS connections closed for their PROXY header, by reason: untrusted (one from "
+    "an address outside listen.proxy_protocol_from), missing, malformed, too_long, timeout, "
+    "closed_early (by the proxy, before the header ended), too_many (headers awaited).";
 constexpr std::string_view descriptors = "hearth_out_of_descriptors_total";
 constexpr std::string_view descriptors_help =
     "Times a file descriptor was wanted and none was left: an accept paused, or a relay "
@@ -96,6 +111,23 @@ inline constexpr std::array io_counter_rows = [] {
             descriptors_help, &I::accept_out_of_descriptors},
         Row{"out_of_descriptors.relay_socket", descriptors, R"(where="relay_socket")", counter,
             descriptors_help, &I::relay_out_of_descriptors},
+        Row{"proxy_headers_accepted", "hearth_proxy_headers_accepted_total", "", counter,
+            "PROXY headers read from trusted load balancers (listen.proxy_protocol_from).",
+            &I::proxy_headers_accepted},
+        Row{"proxy_header_refused.untrusted", proxy_refused, R"(reason="untrusted")", counter,
+            proxy_refused_help, &I::proxy_header_untrusted},
+        Row{"proxy_header_refused.missing", proxy_refused, R"(reason="missing")", counter,
+            proxy_refused_help, &I::proxy_header_missing},
+        Row{"proxy_header_refused.malformed", proxy_refused, R"(reason="malformed")", counter,
+            proxy_refused_help, &I::proxy_header_malformed},
+        Row{"proxy_header_refused.too_long", proxy_refused, R"(reason="too_long")", counter,
+            proxy_refused_help, &I::proxy_header_too_long},
+        Row{"proxy_header_refused.timeout", proxy_refused, R"(reason="timeout")", counter,
+            proxy_refused_help, &I::proxy_header_timeout},
+        Row{"proxy_header_refused.closed_early", proxy_refused, R"(reason="closed_early")", counter,
+            proxy_refused_help, &I::proxy_header_closed_early},
+        Row{"proxy_header_refused.too_many", proxy_refused, R"(reason="too_many")", counter,
+            proxy_refused_help, &I::proxy_header_too_many},
     };
 }();
 

@@ -7,8 +7,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <variant>
 
+#include "relay/net/proxy_header.h"
 #include "relay/stun/stream_framing.h"
 
 namespace hearth::relay {
@@ -179,7 +181,8 @@ StreamConnection::ReadResult StreamConnection::read_frames() {
         const auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(input, 4));
         const auto result = stun::next_frame(stun::Bytes(head, 4));
         if (std::holds_alternative<stun::FramingError>(result)) {
-            ++owner_.counters.not_stun;
+            ++(looks_like_untrusted_proxy_header() ? owner_.counters.proxy_header_untrusted
+                                                   : owner_.counters.not_stun);
             return ReadResult::close;
         }
         if (std::holds_alternative<stun::NeedMoreBytes>(result)) {
@@ -210,11 +213,30 @@ StreamConnection::ReadResult StreamConnection::read_frames() {
 // RFC 8656 §12: ChannelData travels on a channel bound on an allocation, so a connection
 // without one has none to send; its frame is refused at the header, not buffered.
 bool StreamConnection::refuse_before_authentication(const stun::Frame& frame) {
+    if (looks_like_untrusted_proxy_header() && !authenticated()) {
+        ++owner_.counters.proxy_header_untrusted;
+        return true;
+    }
     if (frame.kind != stun::FrameKind::channel_data || authenticated()) {
         return false;
     }
     ++owner_.counters.unauthenticated_frames;
     return true;
+}
+
+// proxy-protocol.txt §2: a PROXY header is honoured only from a trusted proxy; from anyone
+// else it is refused at its first bytes, before the framing would buffer it ("PR" reads as
+// a ChannelData header, the v2 signature as a STUN header of 3338 bytes), and counted
+// apart, so that a load balancer missing from `listen.proxy_protocol_from` shows as that.
+bool StreamConnection::looks_like_untrusted_proxy_header() {
+    if (!unauthenticated_position_) {
+        return false;
+    }
+    evbuffer* input = bufferevent_get_input(stream_);
+    const std::size_t length = std::min<std::size_t>(evbuffer_get_length(input), 12);
+    const auto* head =
+        reinterpret_cast<const std::byte*>(evbuffer_pullup(input, static_cast<ssize_t>(length)));
+    return looks_like_proxy_header(ProxyHeaderBytes(head, length));
 }
 
 // The hand-over frees this bufferevent, which libevent would only defer from inside its

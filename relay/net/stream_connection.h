@@ -56,6 +56,7 @@ class StreamConnection final : public turn::ClientLink {
     enum class ReadResult { keep_open, close, handed_over };
     ReadResult read_frames();
     bool refuse_before_authentication(const stun::Frame& frame);
+    bool looks_like_untrusted_proxy_header();
     void hand_over_after_callback(turn::TurnServer::TcpConnectionBind bind);
     void hand_over(turn::TurnServer::TcpConnectionBind bind);
 
@@ -89,6 +90,8 @@ class StreamConnections {
         std::uint64_t no_allocation_in_time = 0;
         std::uint64_t unauthenticated_frames = 0;
         std::uint64_t evicted_unauthenticated = 0;
+        // Began with a PROXY header from an address not trusted to send one: closed.
+        std::uint64_t proxy_header_untrusted = 0;
     };
     Counters counters;
 

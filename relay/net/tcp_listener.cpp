@@ -1,5 +1,6 @@
 #include "relay/net/tcp_listener.h"
 
+#include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <linux/filter.h>
@@ -7,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -42,7 +44,13 @@ void steer_by_client_address(int fd, AddressFamily family, unsigned workers) {
 
 TcpListener::TcpListener(const StreamParts& parts, TransportAddress address,
                          turn::ClientTransport transport)
-    : parts_(parts), address_(address), transport_(transport), connections_(parts_) {}
+    : parts_(parts),
+      address_(address),
+      transport_(transport),
+      connections_(parts_),
+      proxy_headers_(parts_.base, [this](bufferevent* socket, const TransportAddress& client) {
+          accept_from_proxy(socket, client);
+      }) {}
 
 TcpListener::~TcpListener() {
     if (resume_timer_ != nullptr) {
@@ -106,17 +114,53 @@ void TcpListener::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
         self->out_of_descriptors_ = false;
     }
     const auto client = TransportAddress::from_sockaddr(address, static_cast<socklen_t>(length));
+    if (client && self->from_trusted_proxy(client->ip)) {
+        // Bounded as the client's once the header names it: the proxy's own address would
+        // put every client behind it under one source's bound.
+        self->proxy_headers_.add(fd, *client, self->parts_.limits->unauthenticated_timeout);
+        return;
+    }
     if (!client || !self->admit(client->ip)) {
         ::close(fd);  // counted by the limiter
         return;
     }
-    bufferevent* stream = self->wrap(fd);
-    if (stream == nullptr) {
+    bufferevent* socket = bufferevent_socket_new(self->parts_.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (socket == nullptr) {
         ::close(fd);
         self->parts_.connections->release(client->ip, self->parts_.worker_index, false);
         return;
     }
-    self->connections_.add(stream, turn::FiveTuple{*client, self->address_, self->transport_});
+    self->start(socket, *client);
+}
+
+bool TcpListener::from_trusted_proxy(const IpAddress& source) const {
+    const auto& trusted = parts_.limits->proxy_protocol_from;
+    return std::any_of(trusted.begin(), trusted.end(),
+                       [&](const AddressRange& range) { return range.contains(source); });
+}
+
+void TcpListener::accept_from_proxy(bufferevent* socket, const TransportAddress& client) {
+    if (!admit(client.ip)) {
+        bufferevent_free(socket);  // counted by the limiter
+        return;
+    }
+    start(socket, client);
+}
+
+// An admitted connection from `client` becomes a StreamConnection. Bytes already in the
+// socket's input (what followed a PROXY header in the same segment) would wait for the
+// next read event, which a client waiting for an answer never sends: the first read is
+// run from the loop instead.
+void TcpListener::start(bufferevent* socket, const TransportAddress& client) {
+    bufferevent* stream = secure(socket);
+    if (stream == nullptr) {
+        parts_.connections->release(client.ip, parts_.worker_index, false);
+        return;
+    }
+    connections_.add(stream, turn::FiveTuple{client, address_, transport_});
+    if (evbuffer_get_length(bufferevent_get_input(socket)) > 0) {
+        bufferevent_trigger(socket, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+    }
 }
 
 // Admits a new connection from `source` within the node's bounds. When the bound it meets
@@ -143,8 +187,8 @@ bool TcpListener::admit(const IpAddress& source) {
     return true;
 }
 
-// The accepted socket as a bufferevent: plain, or a TLS server side with the worker's
-// current context. Null on failure (the socket is still the caller's).
+// The accepted socket's bufferevent as the connection's stream: itself, or a TLS server
+// side over it with the worker's current context. Null on failure, the socket freed.
 //
 // TLS is an OpenSSL filter over a socket bufferevent rather than a socket bufferevent of
 // its own, so that every message is encrypted the moment it is written: each STUN or
@@ -152,18 +196,15 @@ bool TcpListener::admit(const IpAddress& source) {
 // encrypts what a turn of the loop queued in one record, and clients that read a record
 // as one message (turnutils_uclient, and embedded TURN clients) then lose all but the
 // first (RFC 8656 §12.5 makes TLS a byte stream, but nothing is gained by testing them).
-bufferevent* TcpListener::wrap(evutil_socket_t fd) {
+// It also lets a PROXY header be read from the socket before the handshake starts.
+bufferevent* TcpListener::secure(bufferevent* socket) {
     if (transport_ != turn::ClientTransport::tls) {
-        return bufferevent_socket_new(parts_.base, fd, BEV_OPT_CLOSE_ON_FREE);
+        return socket;
     }
     SSL_CTX* tls_context = parts_.tls_context->get();
     SSL* ssl = tls_context != nullptr ? SSL_new(tls_context) : nullptr;
     if (ssl == nullptr) {
-        return nullptr;
-    }
-    bufferevent* socket = bufferevent_socket_new(parts_.base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (socket == nullptr) {
-        SSL_free(ssl);
+        bufferevent_free(socket);
         return nullptr;
     }
     // The filter writes to the socket's buffer until this much waits there, then keeps
@@ -175,7 +216,6 @@ bufferevent* TcpListener::wrap(evutil_socket_t fd) {
     bufferevent* stream = bufferevent_openssl_filter_new(
         parts_.base, socket, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     if (stream == nullptr) {
-        bufferevent_setfd(socket, -1);  // the socket is still the caller's to close
         bufferevent_free(socket);
         SSL_free(ssl);
         return nullptr;

@@ -39,7 +39,8 @@ turn::ServerSettings settings_of(const config::Config& config) {
 
 StreamLimits stream_limits_of(const config::Config& config) {
     return {config.limits.stream_output_buffer_bytes, config.limits.stream_idle_timeout,
-            config.limits.tls_handshake_timeout, config.limits.unauthenticated_connection_timeout};
+            config.limits.tls_handshake_timeout, config.limits.unauthenticated_connection_timeout,
+            config.listen.proxy_protocol_from};
 }
 
 turn::PeerPolicy peer_policy_of(const config::Config& config) {
@@ -214,6 +215,15 @@ WorkerSnapshot Worker::snapshot() {
         io.stream_closed_unauthenticated_frame += listener->counters().unauthenticated_frames;
         io.stream_evicted_unauthenticated += listener->counters().evicted_unauthenticated;
         io.accept_out_of_descriptors += listener->accept_out_of_descriptors();
+        io.proxy_header_untrusted += listener->counters().proxy_header_untrusted;
+        const auto& proxy = listener->proxy_header_counters();
+        io.proxy_headers_accepted += proxy.accepted;
+        io.proxy_header_missing += proxy.missing;
+        io.proxy_header_malformed += proxy.malformed;
+        io.proxy_header_too_long += proxy.too_long;
+        io.proxy_header_timeout += proxy.timeout;
+        io.proxy_header_closed_early += proxy.closed_early;
+        io.proxy_header_too_many += proxy.too_many;
     }
     io.relay_send_failures = relay_sockets_.send_failures();
     io.relay_out_of_descriptors = relay_sockets_.out_of_descriptors();

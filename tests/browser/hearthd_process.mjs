@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -71,5 +72,46 @@ export class Hearthd {
     const status = await exited;
     clearTimeout(timer);
     return status;
+  }
+}
+
+// Debian's haproxy in the foreground (-db), for the calls through a load balancer that
+// sends the PROXY protocol. Started once a config is written; stopped by its PID.
+export class Haproxy {
+  constructor() {
+    this.process = null;
+    this.log = '';
+  }
+
+  // Resolves once a socket listens on 127.0.0.1:`port` (the kernel's table, polled: a
+  // probe connection would be relayed to hearthd); rejects if haproxy exits or takes 20 s.
+  start(configPath, port) {
+    this.process = spawn('haproxy', ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process.stdout.on('data', (chunk) => { this.log += chunk; });
+    this.process.stderr.on('data', (chunk) => { this.log += chunk; });
+    const wanted = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const deadline = Date.now() + 20000;
+    return new Promise((resolve, reject) => {
+      const poll = () => {
+        const listening = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+          .some((line) => { const f = line.trim().split(/\s+/); return f[1] === wanted && f[3] === '0A'; });
+        if (listening) return resolve();
+        if (this.process.exitCode !== null || Date.now() > deadline) {
+          return reject(new Error(`haproxy is not listening on ${port}:\n${this.log}`));
+        }
+        setTimeout(poll, 50);
+      };
+      poll();
+    });
+  }
+
+  async stop() {
+    const running = this.process;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
   }
 }

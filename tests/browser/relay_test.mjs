@@ -1,5 +1,6 @@
 // WebRTC through hearthd in Debian's headless Chromium: two peer connections in one page,
-// iceTransportPolicy 'relay', one test per client transport (UDP, TCP, TLS).
+// iceTransportPolicy 'relay', one test per client transport (UDP, TCP, TLS, and TCP through
+// haproxy in TCP mode sending the PROXY protocol v2).
 //
 // Chromium flags (checked on Chromium 156 by dropping each one in turn):
 //  Needed:
@@ -28,7 +29,7 @@ import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM, CHROMIUM_ARGS, Hearthd, freePort, mint } from './hearthd_process.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, Haproxy, Hearthd, freePort, mint } from './hearthd_process.mjs';
 
 const HEARTHD = process.env.HEARTHD;
 const SECRET = 'browser-test-secret-0123456789abcdef';
@@ -39,6 +40,7 @@ const SCREENSHOT = process.env.HEARTH_ADMIN_SCREENSHOT;  // optional: where to s
 
 let playwright;
 const hearthd = new Hearthd(HEARTHD);
+const haproxy = new Haproxy();
 let browser;
 let page;
 let pageServer;
@@ -59,13 +61,15 @@ before(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
     '-keyout', key, '-out', certificate], { stdio: 'ignore' });
-  ports = { plain: await freePort(), tls: await freePort(), admin: await freePort() };
+  ports = { plain: await freePort(), tls: await freePort(), admin: await freePort(),
+            haproxy: await freePort() };
   const configPath = join(workDirectory, 'hearth.conf');
   writeFileSync(configPath, `
 log_level = "debug";
 workers = 2;
 listen = { udp = [ "127.0.0.1:${ports.plain}" ]; tcp = [ "127.0.0.1:${ports.plain}" ];
-           tls = [ "127.0.0.1:${ports.tls}" ]; };
+           tls = [ "127.0.0.1:${ports.tls}" ];
+           proxy_protocol_from = [ "127.0.0.5/32" ]; };
 tls = { certificate = "${certificate}"; private_key = "${key}"; };
 relay = { ipv4 = "127.0.0.1"; port_min = 43000; port_max = 43999; };
 auth = { secrets = ( { name = "test"; value = "${SECRET}"; } ); };
@@ -74,6 +78,25 @@ peer_policy = { allow = [ "127.0.0.0/8" ]; };
 admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
 `);
   await hearthd.start(configPath);
+  // haproxy connects to hearthd from 127.0.0.5, the one address hearthd trusts for PROXY
+  // headers; Chromium's own connections (from 127.0.0.1) are served as before.
+  const haproxyConfig = join(workDirectory, 'haproxy.cfg');
+  writeFileSync(haproxyConfig, `
+global
+    maxconn 256
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend turn
+    bind 127.0.0.1:${ports.haproxy}
+    default_backend node
+backend node
+    server node0 127.0.0.1:${ports.plain} send-proxy-v2 source 127.0.0.5
+`);
+  await haproxy.start(haproxyConfig, ports.haproxy);
 
   const html = readFileSync(new URL('./page.html', import.meta.url));
   pageServer = createServer((request, response) => {
@@ -93,6 +116,7 @@ admin = { listen = "127.0.0.1:${ports.admin}"; token = "${ADMIN_TOKEN}"; };
 after(async () => {
   await browser?.close();
   pageServer?.close();
+  await haproxy.stop();
   const status = await hearthd.stop();
   if (status !== null) assert.equal(status, 0, `hearthd exited with ${status}:\n${hearthd.log}`);
   if (workDirectory) rmSync(workDirectory, { recursive: true, force: true });
@@ -104,7 +128,17 @@ const transports = [
   { name: 'UDP', url: () => `turn:127.0.0.1:${ports.plain}?transport=udp`, protocol: 'udp' },
   { name: 'TCP', url: () => `turn:127.0.0.1:${ports.plain}?transport=tcp`, protocol: 'tcp' },
   { name: 'TLS', url: () => `turns:localhost:${ports.tls}?transport=tcp`, protocol: 'tls' },
+  { name: 'TCP through haproxy', url: () => `turn:127.0.0.1:${ports.haproxy}?transport=tcp`,
+    protocol: 'tcp', proxied: true },
 ];
+
+// A sample of /metrics, 0 when absent.
+async function metric(sample) {
+  const response = await fetch(`http://127.0.0.1:${ports.admin}/metrics`,
+    { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const line = (await response.text()).split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
 
 test('the admin page shows a live call with its rate', { timeout: 75000 }, async () => {
   const servers = (user) => [{ urls: [transports[0].url()], ...mint(SECRET, 's1', user) }];
@@ -142,6 +176,7 @@ for (const transport of transports) {
   test(title, { timeout: 100000 }, async () => {
     // The therapist and the client of one session, each with their own credential.
     const servers = (user) => [{ urls: [transport.url()], ...mint(SECRET, 's1', user) }];
+    const headersBefore = transport.proxied ? await metric('hearth_proxy_headers_accepted_total') : 0;
     let result;
     try {
       result = await page.evaluate(
@@ -159,5 +194,10 @@ for (const transport of transports) {
     }
     assert.deepEqual(result.echoed, Array.from({ length: MESSAGES }, (_, i) => `echo:message ${i}`));
     assert.ok(result.framesDecoded >= MIN_FRAMES, `decoded ${result.framesDecoded} frames`);
+    if (transport.proxied) {
+      // Both peer connections came through haproxy, each with its PROXY header read.
+      const headers = await metric('hearth_proxy_headers_accepted_total') - headersBefore;
+      assert.ok(headers >= 2, `${headers} PROXY headers read\n${haproxy.log}`);
+    }
   });
 }

@@ -165,6 +165,25 @@ int main(int argc, char** argv) {
     corpus.add("stream_framing", stream);
     corpus.add("stream_framing", channel_data(0x4001, "abc", true));
 
+    // PROXY headers (proxy-protocol.txt §2.1, §2.2): v1 lines, v2 PROXY over IPv4 with a
+    // TLV and a STUN request after it, v2 LOCAL.
+    corpus.add("proxy_header", blob("PROXY TCP4 198.51.100.7 203.0.113.1 40000 3478\r\n"));
+    corpus.add("proxy_header", blob("PROXY TCP6 2001:db8::7 2001:db8::1 40000 443\r\n"));
+    corpus.add("proxy_header", blob("PROXY UNKNOWN\r\n"));
+    const std::string_view v2_signature("\r\n\r\n\0\r\nQUIT\n", 12);
+    Blob v2_proxy = blob(v2_signature);
+    for (const int b : {0x21, 0x11, 0x00, 0x13, 198,  51,   100,  7, 203, 0, 113, 1,
+                        0x9C, 0x40, 0x0D, 0x96, 0x04, 0x00, 0x04, 0, 0,   0, 0}) {
+        v2_proxy.push_back(std::byte{static_cast<std::uint8_t>(b)});
+    }
+    v2_proxy.insert(v2_proxy.end(), requests[0].begin(), requests[0].end());
+    corpus.add("proxy_header", v2_proxy);
+    Blob v2_local = blob(v2_signature);
+    for (const int b : {0x20, 0x00, 0x00, 0x00}) {
+        v2_local.push_back(std::byte{static_cast<std::uint8_t>(b)});
+    }
+    corpus.add("proxy_header", v2_local);
+
     corpus.add("channel_data", channel_data(0x4000, "abcd", false));
     corpus.add("channel_data", channel_data(0x7FFF, "padded over udp", true));
     corpus.add("channel_data", channel_data(0x4000, "", false));
