@@ -18,6 +18,7 @@ struct FixedRoute {
 };
 
 constexpr std::array fixed_routes{
+    FixedRoute{Method::get, "/ready", Route::ready},
     FixedRoute{Method::get, "/health", Route::health},
     FixedRoute{Method::get, "/metrics", Route::metrics},
     FixedRoute{Method::get, "/v1/allocations", Route::list_allocations},

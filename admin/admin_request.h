@@ -14,6 +14,7 @@ namespace hearth::admin {
 enum class Method { get, post, other };
 
 enum class Route {
+    ready,
     health,
     metrics,
     list_allocations,

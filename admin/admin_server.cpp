@@ -115,12 +115,6 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
             }
         }
     }
-    const char* authorization =
-        evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
-    if (!token_matches(authorization, self->token_)) {
-        send(request, error_reply(401, "missing or wrong bearer token"));
-        return;
-    }
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
     const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
     const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
@@ -129,6 +123,24 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
                           : command == EVHTTP_REQ_POST ? Method::post
                                                        : Method::other;
     const auto parsed = parse_admin_request(method, path != nullptr ? path : "/");
+    // Without a token, only what anyone may call is answered: no 404 or 405 tells a
+    // stranger which paths exist.
+    const Access needed = parsed ? access_for(parsed->route) : Access::admin;
+    if (needed != Access::anyone) {
+        const char* authorization =
+            evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
+        const bool admin = token_matches(authorization, self->token_);
+        const bool reader =
+            !self->read_only_token_.empty() && token_matches(authorization, self->read_only_token_);
+        if (!admin && !reader) {
+            send(request, error_reply(401, "missing or wrong bearer token"));
+            return;
+        }
+        if (!admin && parsed && needed == Access::admin) {
+            send(request, error_reply(403, "the read-only token may not call this"));
+            return;
+        }
+    }
     if (!parsed) {
         send(request, error_reply(parsed.error().status, parsed.error().message));
         return;

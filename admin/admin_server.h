@@ -18,6 +18,9 @@ class AdminServer {
     AdminServer(relay::DaemonControl& control, std::string token, AdminConnections::Limits limits);
     // Reload: every request from now on must carry `token` (the old one is refused).
     void set_token(std::string token) { token_ = std::move(token); }
+    // Start and reload: a token that may call only what reads (routes/route_table.h,
+    // Access::read), for Prometheus and dashboards; "" = none.
+    void set_read_only_token(std::string token) { read_only_token_ = std::move(token); }
     // Reload: the connection cap and the request deadline, for new connections.
     void set_limits(AdminConnections::Limits limits);
     ~AdminServer();
@@ -31,6 +34,7 @@ class AdminServer {
 
     relay::DaemonControl& control_;
     std::string token_;
+    std::string read_only_token_;
     AdminConnections connections_;
     evhttp* http_ = nullptr;
 };

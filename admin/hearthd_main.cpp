@@ -147,6 +147,7 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
         spdlog::error("admin API: {}", error);
         return false;
     }
+    server->set_read_only_token(config.admin.read_only_token);
     control.keep(server);
     spdlog::info("admin API on http://{}", config.admin.listen->to_string());
     // admin.token takes effect on reload: a leaked token is rotated without a restart. A
@@ -158,6 +159,7 @@ bool start_admin(hearth::relay::DaemonControl& control, std::string& token) {
             return;
         }
         server->set_limits(admin_limits(reloaded.admin));
+        server->set_read_only_token(reloaded.admin.read_only_token);
         if (reloaded.admin.token == configured) {
             return;
         }

@@ -8,6 +8,7 @@
 namespace hearth::admin::routes {
 
 // health.cpp
+void report_readiness(const RouteCall& call);
 void report_health(const RouteCall& call);
 
 // metrics.cpp

@@ -1,3 +1,4 @@
+// GET /ready: for a load balancer, without a token, whether to send new clients here; and
 // GET /health: whether the node is up, draining, and how busy, with every counter of the
 // workers (the counter tables, summed).
 
@@ -8,6 +9,19 @@
 #include "relay/daemon/daemon.h"
 
 namespace hearth::admin::routes {
+
+// No counts and no names: anyone who reaches the admin API may ask. 503 while draining
+// (new allocations are redirected); "degraded" (the session store is out) stays 200,
+// since the node still relays and would be as degraded as its peers sharing the store.
+void report_readiness(const RouteCall& call) {
+    auto& control = call.control;
+    const char* status = control.draining()           ? "draining"
+                         : control.session_store_up() ? "ready"
+                                                      : "degraded";
+    JsonWriter json;
+    json.begin_object().field("status", status).end_object();
+    call.respond({control.draining() ? 503 : 200, "application/json", json.take()});
+}
 
 void report_health(const RouteCall& call) {
     auto& control = call.control;

@@ -9,23 +9,24 @@ namespace hearth::admin {
 namespace {
 
 constexpr std::array table{
-    RouteEntry{Route::health, routes::report_health},
-    RouteEntry{Route::metrics, routes::serve_metrics},
-    RouteEntry{Route::list_allocations, routes::list_allocations},
-    RouteEntry{Route::get_allocation, routes::get_allocation},
-    RouteEntry{Route::list_sessions, routes::list_sessions},
-    RouteEntry{Route::revoke_session, routes::revoke_session},
-    RouteEntry{Route::get_session_record, routes::get_session_record},
-    RouteEntry{Route::list_ended_sessions, routes::list_ended_sessions},
-    RouteEntry{Route::mint_credentials, routes::mint_credentials},
-    RouteEntry{Route::drain, routes::drain},
-    RouteEntry{Route::undrain, routes::undrain},
-    RouteEntry{Route::list_secrets, routes::list_secrets},
-    RouteEntry{Route::add_secret, routes::add_secret},
-    RouteEntry{Route::retire_secret, routes::retire_secret},
-    RouteEntry{Route::list_nodes, routes::list_nodes},
-    RouteEntry{Route::reload, routes::reload},
-    RouteEntry{Route::show_config, routes::show_config},
+    RouteEntry{Route::ready, routes::report_readiness, Access::anyone},
+    RouteEntry{Route::health, routes::report_health, Access::read},
+    RouteEntry{Route::metrics, routes::serve_metrics, Access::read},
+    RouteEntry{Route::list_allocations, routes::list_allocations, Access::read},
+    RouteEntry{Route::get_allocation, routes::get_allocation, Access::read},
+    RouteEntry{Route::list_sessions, routes::list_sessions, Access::read},
+    RouteEntry{Route::revoke_session, routes::revoke_session, Access::admin},
+    RouteEntry{Route::get_session_record, routes::get_session_record, Access::read},
+    RouteEntry{Route::list_ended_sessions, routes::list_ended_sessions, Access::read},
+    RouteEntry{Route::mint_credentials, routes::mint_credentials, Access::admin},
+    RouteEntry{Route::drain, routes::drain, Access::admin},
+    RouteEntry{Route::undrain, routes::undrain, Access::admin},
+    RouteEntry{Route::list_secrets, routes::list_secrets, Access::admin},
+    RouteEntry{Route::add_secret, routes::add_secret, Access::admin},
+    RouteEntry{Route::retire_secret, routes::retire_secret, Access::admin},
+    RouteEntry{Route::list_nodes, routes::list_nodes, Access::read},
+    RouteEntry{Route::reload, routes::reload, Access::admin},
+    RouteEntry{Route::show_config, routes::show_config, Access::admin},
 };
 
 constexpr bool each_route_listed_once() {
@@ -54,6 +55,15 @@ RouteHandler handler_for(Route route) {
         }
     }
     return nullptr;
+}
+
+Access access_for(Route route) {
+    for (const auto& entry : table) {
+        if (entry.route == route) {
+            return entry.access;
+        }
+    }
+    return Access::admin;
 }
 
 void answer(const RouteCall& call) {

@@ -3,6 +3,7 @@
 // The admin API's route table: the one place that says which function answers each Route
 // (admin/admin_request.h). The functions are in this folder, one file per resource.
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -31,15 +32,23 @@ struct RouteCall {
 
 using RouteHandler = void (*)(const RouteCall& call);
 
+// Who may call a route: anyone (a load balancer's readiness check, which tells no counts),
+// a holder of the read-only token or the admin token (what only reads: metrics, health,
+// allocations, records), or only the admin token (what changes something or mints).
+enum class Access : std::uint8_t { anyone, read, admin };
+
 struct RouteEntry {
     Route route;
     RouteHandler handler;
+    Access access;
 };
 
 std::span<const RouteEntry> route_table();
 
 // The handler the table gives `route`, or null when it has none.
 RouteHandler handler_for(Route route);
+// Who may call `route`; a route the table lacks is the admin token's.
+Access access_for(Route route);
 
 // Answers `call` with its route's handler. The parser is written and fuzzed on its own, so
 // a Route can be added there and not here: such a request still gets an answer, 500

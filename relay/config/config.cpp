@@ -32,6 +32,11 @@ const char* check_admin_token(const std::string& value) {
                : nullptr;
 }
 
+const char* check_read_only_token(const std::string& value) {
+    return !value.empty() && value.size() < 16 ? "must be at least 16 characters, or \"\" for none"
+                                               : nullptr;
+}
+
 const char* check_realm(const std::string& value) {
     return value.empty() || value.size() > 64 ? "must be 1 to 64 characters" : nullptr;
 }

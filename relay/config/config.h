@@ -283,12 +283,15 @@ struct DrainSection {
 
 // At least 16 characters, or "" for one generated at start.
 const char* check_admin_token(const std::string& value);
+// At least 16 characters, or "" for none.
+const char* check_read_only_token(const std::string& value);
 
 // The admin API (loopback by default, bearer token required).
 struct AdminSection {
     std::optional<TransportAddress> listen = TransportAddress{IpAddress::v4(0x7F000001), 9478};
-    std::string token;       // empty: a random one is written to token_file
-    std::string token_file;  // where the token is written (mode 0600) when generated
+    std::string token;            // empty: a random one is written to token_file
+    std::string token_file;       // where the token is written (mode 0600) when generated
+    std::string read_only_token;  // may call what only reads (metrics, health); "" = none
     bool per_allocation_metrics = false;
     std::uint32_t max_connections = 64;         // open at once; past it, cut at once
     std::chrono::seconds request_deadline{10};  // from a connection's opening to its answer
@@ -299,6 +302,7 @@ struct AdminSection {
         visit.address("listen", Reload::restart, s.listen...);
         visit.secret("token", Reload::live, &check_admin_token, s.token...);
         visit.text("token_file", Reload::live, nullptr, s.token_file...);
+        visit.secret("read_only_token", Reload::live, &check_read_only_token, s.read_only_token...);
         visit.flag("per_allocation_metrics", Reload::live, s.per_allocation_metrics...);
         // New connections take these; those open keep theirs.
         visit.number("max_connections", Reload::live, 1, 10'000, s.max_connections...);

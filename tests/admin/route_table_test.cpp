@@ -14,6 +14,7 @@ namespace {
 // here: a new Route cannot slip past the test below.
 bool names_a_route(int value) {
     switch (static_cast<Route>(value)) {
+        case Route::ready:
         case Route::health:
         case Route::metrics:
         case Route::list_allocations:
@@ -59,6 +60,23 @@ TEST(RouteTable, ListsNothingButRoutes) {
         EXPECT_TRUE(names_a_route(static_cast<int>(entry.route)));
         EXPECT_NE(entry.handler, nullptr);
     }
+}
+
+// Only the readiness check is open to anyone; whatever changes something, mints a
+// credential or shows secrets' names or the config needs the admin token, never the
+// read-only one.
+TEST(RouteTable, WhatChangesSomethingNeedsTheAdminToken) {
+    for (const auto& entry : route_table()) {
+        EXPECT_EQ(entry.access == Access::anyone, entry.route == Route::ready)
+            << "Route " << static_cast<int>(entry.route);
+    }
+    for (const Route route : {Route::revoke_session, Route::mint_credentials, Route::drain,
+                              Route::undrain, Route::list_secrets, Route::add_secret,
+                              Route::retire_secret, Route::reload, Route::show_config}) {
+        EXPECT_EQ(access_for(route), Access::admin) << "Route " << static_cast<int>(route);
+    }
+    EXPECT_EQ(access_for(Route::metrics), Access::read);
+    EXPECT_EQ(access_for(Route::health), Access::read);
 }
 
 }  // namespace

@@ -36,6 +36,13 @@ class AdminFixture(harness.HearthTest):
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
 
+    def rewrite_config(self, old, new):
+        with open(self.config_path) as file:
+            text = file.read()
+        self.assertIn(old, text)
+        with open(self.config_path, "w") as file:
+            file.write(text.replace(old, new))
+
     def hearthctl(self, *arguments, token=TOKEN, admin=None, stdin=None):
         """hearthctl against this node, its token in the environment (never on argv)."""
         if not HEARTHCTL:
@@ -259,13 +266,6 @@ class ReloadTest(AdminFixture):
     relay_ports = (48000, 48999)
     NEW_SECRET = "rotated-secret-abcdefghijklmnop"
 
-    def rewrite_config(self, old, new):
-        with open(self.config_path) as file:
-            text = file.read()
-        self.assertIn(old, text)
-        with open(self.config_path, "w") as file:
-            file.write(text.replace(old, new))
-
     def allocates(self, secret):
         client = harness.StreamTurnClient(self.port, secret=secret)
         self.addCleanup(client.close)
@@ -410,6 +410,61 @@ class ReloadTest(AdminFixture):
         self.hearthd.wait_for_line("allocation(s) of sessions no longer live deleted")
         self.assertEqual(json.loads(self.get("/v1/allocations?session=s1")[1])["allocations"], [])
         self.assertFalse(self.allocates(harness.SECRET))  # and its credentials are refused
+
+
+READ_ONLY_TOKEN = "read-only-token-0123456789abcdef"
+
+
+class ReadOnlyAccessTest(AdminFixture):
+    """What a load balancer and Prometheus may do without the admin token: GET /ready with
+    no token at all, and reading with admin.read_only_token, which changes nothing."""
+
+    admin_extra = f'read_only_token = "{READ_ONLY_TOKEN}";'
+
+    def refused(self, path, token, method="GET"):
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            self.get(path, token=token, method=method)
+        return refused.exception.code
+
+    def test_ready_needs_no_token_and_tells_no_counts(self):
+        status, body = self.get("/ready", token="")
+        self.assertEqual((status, json.loads(body)), (200, {"status": "ready"}))
+        # Everything else still needs a token, and a stranger learns no path exists.
+        self.assertEqual(self.refused("/health", ""), 401)
+        self.assertEqual(self.refused("/no/such/path", ""), 401)
+
+    def test_ready_is_503_while_draining(self):
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()  # so the drain does not end the node at once
+        drained = self.hearthctl("drain", "--deadline", "60")
+        self.assertEqual(drained.returncode, 0, drained.stderr)
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            self.get("/ready", token="")
+        self.assertEqual(refused.exception.code, 503)
+        self.assertEqual(json.loads(refused.exception.read()), {"status": "draining"})
+
+    def test_the_read_only_token_reads_and_changes_nothing(self):
+        for path in ("/metrics", "/health", "/v1/allocations", "/v1/sessions", "/v1/records"):
+            self.assertEqual(self.get(path, token=READ_ONLY_TOKEN)[0], 200, path)
+        for path, method in (("/v1/drain", "POST"), ("/v1/reload", "POST"),
+                             ("/v1/credentials?session=s1&user=alice", "POST"),
+                             ("/v1/sessions/s1/revoke", "POST"), ("/v1/config", "GET"),
+                             ("/v1/secrets", "GET")):
+            self.assertEqual(self.refused(path, READ_ONLY_TOKEN, method), 403, path)
+        self.assertEqual(self.get("/ready", token="")[0], 200)  # the drain never happened
+        self.assertEqual(self.refused("/metrics", "wrong-token-0123456789"), 401)
+
+    def test_a_reload_changes_the_read_only_token(self):
+        new_token = "another-read-only-token-0123456"
+        self.rewrite_config(f'read_only_token = "{READ_ONLY_TOKEN}"',
+                            f'read_only_token = "{new_token}"')
+        reloaded = self.hearthctl("reload")
+        self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
+        self.assertEqual(self.refused("/metrics", READ_ONLY_TOKEN), 401)
+        self.assertEqual(self.get("/metrics", token=new_token)[0], 200)
+        self.assertEqual(json.loads(self.get("/v1/config")[1])["admin"]["read_only_token"],
+                         "(set)")  # never the value
 
 
 class DrainTest(AdminFixture):
