@@ -2,8 +2,11 @@
 
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace hearth::relay {
 
@@ -83,6 +86,12 @@ std::vector<IpAddress> host_addresses() {
     std::vector<IpAddress> addresses;
     ifaddrs* interfaces = nullptr;
     if (getifaddrs(&interfaces) != 0) {
+        // Said loudly: with wildcard listeners the peer policy would not know the host's
+        // own addresses (a sandbox without AF_NETLINK fails here).
+        spdlog::error(
+            "cannot list this host's addresses (getifaddrs: {}): the peer policy "
+            "refuses only the addresses the config names",
+            std::strerror(errno));
         return addresses;
     }
     for (const ifaddrs* entry = interfaces; entry != nullptr; entry = entry->ifa_next) {
