@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 
 export const CHROMIUM = '/usr/bin/chromium';
 // Headless in a container: no sandbox, no GPU, nothing fetched, no QUIC; a fake camera
@@ -14,15 +15,24 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// A port free for TCP and UDP on 127.0.0.1, drawn below the kernel's ephemeral range
+// (32768 and up): a port handed out by listen(0) may be taken again at any moment as the
+// local port of an outgoing connection before hearthd binds it.
+export async function freePort() {
+  const free = (port) => new Promise((resolve) => {
     const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => { socket.close(); server.close(() => resolve(false)); });
+      socket.bind(port, '127.0.0.1', () => socket.close(() => server.close(() => resolve(true))));
     });
   });
+  for (let attempt = 0; attempt < 200; ++attempt) {
+    const port = 10000 + Math.floor(Math.random() * 22000);
+    if (await free(port)) return port;
+  }
+  throw new Error('no free port found');
 }
 
 // A TURN REST credential for `user` of `session`, valid for an hour.

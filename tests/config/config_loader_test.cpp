@@ -97,6 +97,8 @@ TEST(ConfigLoader, ReportsEachErrorWithItsLine) {
         {"peer_policy = { allow = [ \"10.0.0.1/8\" ]; };\n",
          "test.conf:1: peer_policy.allow.[0]: '10.0.0.1/8' is not a CIDR range"},
         {"colour = \"blue\";\n", "test.conf:1: colour: unknown key"},
+        {"admin = { read_only_token = \"short\"; };\n",
+         "test.conf:1: admin.read_only_token: must be at least 16 characters, or \"\" for none"},
         {"relay = { ipv4 = \"10.0.0.5\"; external_ipv4 = \"2001:db8::5\"; };\n",
          "test.conf:1: relay.external_ipv4: '2001:db8::5' is not an IPv4 address"},
         {"relay = { ipv4 = \"10.0.0.5\"; external_ipv6 = \"203.0.113.5\"; };\n",

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
+import random
 import resource
 import signal
 import socket
@@ -27,25 +28,37 @@ READY_TIMEOUT = 20.0
 TCP_ALLOCATIONS = "tcp_allocations = true;"
 
 
+def _ephemeral_ports():
+    """The kernel's range for the local ports of outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
+            low, high = (int(part) for part in file.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)):
-    """A port on 127.0.0.1 that is free for every socket kind in `kinds` right now."""
+    """A port on 127.0.0.1 that is free for every socket kind in `kinds` right now, drawn
+    below the ephemeral range: a port the kernel handed out (bind to 0) may be taken again
+    at any moment as the local port of some outgoing connection (a test's HTTP request,
+    hearthd's Redis connection) before hearthd binds it, and the listener then fails."""
+    low, high = _ephemeral_ports()
+    first, last = (10000, low - 1) if low > 11000 else (high + 1, 65535)
     for _ in range(200):
-        probe = socket.socket(socket.AF_INET, kinds[0])
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        others = []
+        port = random.randint(first, last)
+        sockets = []
         try:
-            for kind in kinds[1:]:
-                other = socket.socket(socket.AF_INET, kind)
-                other.bind(("127.0.0.1", port))
-                others.append(other)
+            for kind in kinds:
+                sock = socket.socket(socket.AF_INET, kind)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
             return port
         except OSError:
             continue
         finally:
-            probe.close()
-            for other in others:
-                other.close()
+            for sock in sockets:
+                sock.close()
     raise RuntimeError("no free port found")
 
 
