@@ -193,7 +193,9 @@ admin = { listen = "127.0.0.1:${adminPort}"; token = "${ADMIN_TOKEN}"; };
     assert.equal(ended, user.allocations, `${user.user}: every allocation ended with a reason`);
     assert.ok(user.to_peer.bytes > 0 && user.to_client.bytes > 0, `${user.user} relayed both ways`);
     assert.ok(user.lowest_quality !== null, `${user.user} has a lowest quality`);
-    assert.ok(user.to_peer.peak_bps >= user.to_peer.mean_bps, `${user.user}: peak >= mean`);
+    // A peak is one allocation's best 5 s, a mean the participant's bytes over their whole
+    // span: with a crashed allocation overlapping the next, neither bounds the other.
+    assert.ok(user.to_peer.peak_bps > 0 && user.to_peer.mean_bps > 0, `${user.user}: rates`);
   }
   assert.ok(users.client.allocations_ended.revoked >= 1, 'the crashed allocations went at the end');
 
