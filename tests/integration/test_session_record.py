@@ -137,10 +137,11 @@ audit = {{ path = "{self.audit_path}"; session_stream_ttl = 3600; }};
         self.assertEqual(bob_record["lowest_quality"]["score"], 100)
         # Shorter than one quality interval (5 s), alice's allocation has one peak: its
         # bytes over its life, as the mean is over her wall-clock span; the two differ only
-        # by when each clock was read (quality_track_test.cpp tests peaks of longer calls).
+        # by when each clock was read, a loaded machine's scheduling included
+        # (quality_track_test.cpp tests peaks of longer calls).
         peak, mean = alice_record["to_peer"]["peak_bps"], alice_record["to_peer"]["mean_bps"]
         self.assertGreater(mean, 0)
-        self.assertAlmostEqual(peak / mean, 1.0, delta=0.05)
+        self.assertAlmostEqual(peak / mean, 1.0, delta=0.2)
         for user, summary in users.items():
             self.assertTrue(started <= summary["started_unix_ms"] <= summary["ended_unix_ms"] <= ended)
 
