@@ -18,13 +18,6 @@ LegTotals leg_totals(const DirectionCounters& counters, const MediaTotals& media
                      media.rtp_expected, media.rtp_lost,   media.jitter_milliseconds};
 }
 
-void QualityTrack::sample_if_due(const LegTotals& to_peer, const LegTotals& to_client,
-                                 TimePoint now, std::int64_t unix_ms) {
-    if (now - last_sample_ >= sample_interval) {
-        sample_now(to_peer, to_client, now, unix_ms);
-    }
-}
-
 void QualityTrack::sample_now(const LegTotals& to_peer, const LegTotals& to_client, TimePoint now,
                               std::int64_t unix_ms) {
     const auto elapsed =

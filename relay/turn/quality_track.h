@@ -30,11 +30,11 @@ class QualityTrack {
   public:
     static constexpr Seconds sample_interval{5};
 
-    // Samples when `sample_interval` has passed since the last sample (or the start).
-    void sample_if_due(const LegTotals& to_peer, const LegTotals& to_client, TimePoint now,
-                       std::int64_t unix_ms);
-    // Samples whatever time has passed, at least a millisecond: the allocation's last
-    // interval, at its end.
+    // Whether `sample_interval` has passed since the last sample (or the start): asked
+    // first, so the totals are read only for a sample.
+    bool due(TimePoint now) const { return now - last_sample_ >= sample_interval; }
+    // Samples whatever time has passed, at least a millisecond: when due, and for the
+    // allocation's last interval at its end.
     void sample_now(const LegTotals& to_peer, const LegTotals& to_client, TimePoint now,
                     std::int64_t unix_ms);
 

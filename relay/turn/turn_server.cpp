@@ -270,9 +270,11 @@ void TurnServer::expire(const Now& now) {
             expired.push_back(allocation.get());
         } else {
             allocation->expire(now.monotonic);
-            allocation->quality.sample_if_due(allocation->to_peer_totals(),
-                                              allocation->to_client_totals(), now.monotonic,
-                                              now.unix_seconds * 1000);
+            if (allocation->quality.due(now.monotonic)) {
+                allocation->quality.sample_now(allocation->to_peer_totals(),
+                                               allocation->to_client_totals(), now.monotonic,
+                                               now.unix_seconds * 1000);
+            }
         }
     }
     for (auto* allocation : expired) {

@@ -27,19 +27,26 @@ class QualityTrackTest : public ::testing::Test {
     TimePoint start = TimePoint{} + std::chrono::hours(1);
     QualityTrack track;
     void SetUp() override { track.start(start); }
+    // What the worker's housekeeping does every second (TurnServer::expire).
+    void sample_if_due(const LegTotals& to_peer, const LegTotals& to_client, TimePoint now,
+                       std::int64_t unix_ms) {
+        if (track.due(now)) {
+            track.sample_now(to_peer, to_client, now, unix_ms);
+        }
+    }
 };
 
 TEST_F(QualityTrackTest, ThePeakIsTheBusiestIntervalEachWay) {
     // 5 s at 8 kbit/s up, then 5 s at 80 kbit/s up, 16 kbit/s down, then quiet.
-    track.sample_if_due(leg(5'000, 50), leg(0, 0), start + interval, 1000);
-    track.sample_if_due(leg(55'000, 100), leg(10'000, 50), start + 2 * interval, 2000);
-    track.sample_if_due(leg(55'000, 100), leg(10'000, 50), start + 3 * interval, 3000);
+    sample_if_due(leg(5'000, 50), leg(0, 0), start + interval, 1000);
+    sample_if_due(leg(55'000, 100), leg(10'000, 50), start + 2 * interval, 2000);
+    sample_if_due(leg(55'000, 100), leg(10'000, 50), start + 3 * interval, 3000);
     EXPECT_EQ(track.peak_to_peer_bps(), 80'000u);
     EXPECT_EQ(track.peak_to_client_bps(), 16'000u);
 }
 
 TEST_F(QualityTrackTest, NoSampleIsTakenBeforeTheIntervalHasPassed) {
-    track.sample_if_due(leg(5'000, 50), leg(0, 0), start + interval - std::chrono::seconds(1), 1);
+    sample_if_due(leg(5'000, 50), leg(0, 0), start + interval - std::chrono::seconds(1), 1);
     EXPECT_EQ(track.peak_to_peer_bps(), 0u);
     EXPECT_FALSE(track.lowest_quality());
 }
@@ -47,19 +54,19 @@ TEST_F(QualityTrackTest, NoSampleIsTakenBeforeTheIntervalHasPassed) {
 TEST_F(QualityTrackTest, TheLowestScoreIsTheWorstIntervalsAndWhenItWasTaken) {
     // A clean interval, one with 10 % loss, a clean one again: cumulatively the loss is
     // 3 %, but the bad interval is what the record keeps.
-    track.sample_if_due(leg(10'000, 100, 100, 0), leg(0, 0), start + interval, 1000);
-    track.sample_if_due(leg(20'000, 190, 200, 10), leg(0, 0), start + 2 * interval, 2000);
-    track.sample_if_due(leg(30'000, 290, 300, 10), leg(0, 0), start + 3 * interval, 3000);
+    sample_if_due(leg(10'000, 100, 100, 0), leg(0, 0), start + interval, 1000);
+    sample_if_due(leg(20'000, 190, 200, 10), leg(0, 0), start + 2 * interval, 2000);
+    sample_if_due(leg(30'000, 290, 300, 10), leg(0, 0), start + 3 * interval, 3000);
     ASSERT_TRUE(track.lowest_quality());
     EXPECT_EQ(*track.lowest_quality(), 40);  // quality_score: 10 % loss costs 60
     EXPECT_EQ(track.lowest_quality_at_unix_ms(), 2000);
 }
 
 TEST_F(QualityTrackTest, AnIntervalWithoutTrafficIsNotScored) {
-    track.sample_if_due(leg(0, 0), leg(0, 0), start + interval, 1000);
+    sample_if_due(leg(0, 0), leg(0, 0), start + interval, 1000);
     EXPECT_FALSE(track.lowest_quality());
     // Drops alone are traffic: everything dropped scores the drop penalty.
-    track.sample_if_due(leg(0, 0, 0, 0, 10), leg(0, 0), start + 2 * interval, 2000);
+    sample_if_due(leg(0, 0, 0, 0, 10), leg(0, 0), start + 2 * interval, 2000);
     ASSERT_TRUE(track.lowest_quality());
     EXPECT_EQ(*track.lowest_quality(), 85);
 }
