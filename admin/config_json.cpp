@@ -82,6 +82,17 @@ class JsonPrinter {
         }
         json_.end_array();
     }
+    void upstreams(const char* name, config::Reload,
+                   const std::vector<config::MuxUpstream>& value) {
+        json_.key(name).begin_array();
+        for (const auto& upstream : value) {
+            json_.begin_object()
+                .field("sni", upstream.sni)
+                .field("address", upstream.address.to_string())
+                .end_object();
+        }
+        json_.end_array();
+    }
     template <typename Section>
     void group(const char* name, const Section& section) {
         json_.key(name).begin_object();

@@ -99,7 +99,7 @@ void DaemonControl::apply_limits() {
 // certificate is written over the old one. One that fails to load is refused and the
 // running one stays, with its paths.
 void DaemonControl::apply_tls(ReloadReport& report, const config::TlsSection& previous) {
-    if (config_.listen.tls.empty()) {
+    if (!config_.serves_tls()) {
         return;
     }
     std::string error;
