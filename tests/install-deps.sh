@@ -8,7 +8,7 @@ set -euo pipefail
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl)
-hearth_test_packages=(redis-server redis-sentinel coturn haproxy chromium clang-16 libclang-rt-16-dev llvm
+hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
                       python3)
 
 install_packages() {
@@ -29,13 +29,14 @@ install_packages() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    # coturn's and haproxy's packages would start their own servers; hearth's tests start
-    # haproxy themselves and use only coturn's client tools.
+    # coturn's, haproxy's and squid's packages would start their own servers; hearth's tests
+    # start haproxy and squid themselves and use only coturn's client tools.
     DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
     if command -v systemctl >/dev/null 2>&1; then
         $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
         $sudo systemctl disable --now haproxy >/dev/null 2>&1 || true
+        $sudo systemctl disable --now squid >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-sentinel >/dev/null 2>&1 || true
     fi
