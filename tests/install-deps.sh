@@ -8,8 +8,10 @@ set -euo pipefail
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl)
+# dpkg-dev (dpkg-shlibdeps for cpack's Depends), fakeroot, systemd (systemd-analyze,
+# -sysusers, -tmpfiles), man-db and groff-base: the Debian package's test.
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
-                      python3)
+                      python3 dpkg-dev fakeroot systemd man-db groff-base)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")
