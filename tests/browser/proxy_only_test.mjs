@@ -58,8 +58,10 @@ before(async () => {
   }
   workDirectory = mkdtempSync(join(tmpdir(), 'hearth-proxy-only-'));
   chmodSync(workDirectory, 0o777);  // squid, started as root, runs as user proxy
-  ports = { udp: await freePort(), mux: await freePort(), admin: await freePort(),
-            squid: await freePort() };
+  // ctest runs this in a network namespace of its own (unshare --net), where port 443 is
+  // free: the mux then has the port such networks allow, and squid allows only it.
+  ports = { udp: await freePort(), mux: Number(process.env.MUX_PORT) || await freePort(),
+            admin: await freePort(), squid: await freePort() };
 
   // The platform's web app: the test page over HTTPS, and one small answer.
   const app = certificate(APP);
