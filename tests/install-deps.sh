@@ -8,8 +8,9 @@ set -euo pipefail
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl)
+# prometheus for promtool, which checks /metrics and the alert rules (tests/integration).
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy chromium clang-16 libclang-rt-16-dev llvm
-                      python3)
+                      python3 prometheus)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")
@@ -29,8 +30,8 @@ install_packages() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    # coturn's and haproxy's packages would start their own servers; hearth's tests start
-    # haproxy themselves and use only coturn's client tools.
+    # coturn's, haproxy's and prometheus's packages would start their own servers; hearth's
+    # tests start haproxy themselves and use only coturn's client tools and promtool.
     DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
     if command -v systemctl >/dev/null 2>&1; then
@@ -38,5 +39,6 @@ install_packages() {
         $sudo systemctl disable --now haproxy >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-sentinel >/dev/null 2>&1 || true
+        $sudo systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
     fi
 }
