@@ -247,6 +247,29 @@ class StoreMetricsTest(test_redis.RedisFixture):
         self.assertEqual(found[("hearth_session_store_errors_total", 'kind="error_reply"')], 0)
         promtool_check(self, text)
 
+    def store_errors(self, node, kind):
+        return samples(self.admin(node, "/metrics"))[
+            ("hearth_session_store_errors_total", f'kind="{kind}"')]
+
+    def test_an_error_answered_by_redis_is_counted_as_error_reply(self):
+        node = self.start_node("metrics-b")
+        self.assertEqual(self.store_errors(node, "error_reply"), 0)
+        self.cli("SET", "hearth:session:s1", "not a hash")  # every command on it: WRONGTYPE
+        self.cli("SADD", "hearth:sessions", "s1")
+        client = harness.DatagramTurnClient(node.port)
+        self.addCleanup(client.close)
+        self.assertNotEqual(harness.error_code(client.allocate_answer()), 0)
+        self.assertGreater(self.store_errors(node, "error_reply"), 0)
+
+    def test_commands_while_redis_is_gone_are_counted_unanswered(self):
+        node = self.start_node("metrics-c")
+        before = self.store_errors(node, "unanswered")  # asked before it first connected
+        self.stop_redis()
+        deadline = time.monotonic() + 20  # the heartbeat asks within seconds
+        while self.store_errors(node, "unanswered") == before and time.monotonic() < deadline:
+            time.sleep(0.2)  # polling a counter: there is no event to await
+        self.assertGreater(self.store_errors(node, "unanswered"), before)
+
 
 if __name__ == "__main__":
     unittest.main()
