@@ -6,6 +6,7 @@ allocation histograms) say what the node did."""
 import math
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -122,6 +123,29 @@ class MetricsLintTest(MetricsFixture):
             elif not line.startswith("#"):
                 name = line.split("{")[0].split(" ")[0]
                 self.assertTrue(name == current or name.startswith(current + "_"), line)
+
+
+class KernelDropsTest(MetricsFixture):
+    def test_a_closed_sockets_kernel_drops_stay_counted(self):
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        relay = client.allocate()
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        client.permit(*peer.getsockname())
+        # Stopped, hearthd reads nothing: the relay socket's receive buffer overflows and
+        # the kernel counts what it drops on it.
+        os.kill(self.hearthd.process.pid, signal.SIGSTOP)
+        try:
+            for _ in range(16000):
+                peer.sendto(b"\xff" * 1400, relay)
+        finally:
+            os.kill(self.hearthd.process.pid, signal.SIGCONT)
+        dropped = self.sample("hearth_udp_socket_drops_total")
+        self.assertGreater(dropped, 0)
+        delete_allocation(self, client)  # its relay socket closes and leaves /proc/net/udp
+        self.assertGreaterEqual(self.sample("hearth_udp_socket_drops_total"), dropped)
 
 
 class NodeFamiliesTest(MetricsFixture):
