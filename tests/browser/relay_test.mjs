@@ -158,7 +158,7 @@ test('the admin page shows a live call with its rate', { timeout: 75000 }, async
       throw new Error(`${error.message}\n--- admin page ---\n${shown}`);
     });
     assert.equal(await admin.textContent('#status'), 'ready');
-    // The counters panel is drawn from the counter tables through /health.
+    // The counters panel is drawn from the counter tables through /v1/status.
     const counters = await admin.evaluate(() =>
       [...document.querySelectorAll('#counter-rows tr')].map((row) => row.cells[0].textContent));
     assert.ok(counters.includes('allocations_created'), counters.join(', '));
