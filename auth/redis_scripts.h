@@ -12,6 +12,10 @@ inline std::string session_key(std::string_view session) {
     return "hearth:session:" + std::string(session);
 }
 
+// The secrets held in Redis, and the channel every node hears their changes on.
+inline constexpr const char* secrets_key = "hearth:secrets";
+inline constexpr const char* secrets_channel = "hearth:secrets:changed";
+
 }  // namespace hearth::auth
 
 namespace hearth::auth::redis_scripts {
@@ -109,15 +113,38 @@ inline constexpr const char* nodes = R"lua(
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', 'hearth:nodes')) do
   local fields = redis.call('HMGET', 'hearth:node:' .. id, 'turn', 'admin', 'draining',
-                            'allocations', 'seen')
+                            'allocations', 'seen', 'secrets')
   if fields[1] then
     table.insert(out, {id, fields[1], fields[2] or '', fields[3] or '0', fields[4] or '0',
-                       fields[5] or '0'})
+                       fields[5] or '0', fields[6] or ''})
   else
     redis.call('SREM', 'hearth:nodes', id)
   end
 end
 return out
+)lua";
+
+// Adds a secret and announces it, in one step. KEYS: hearth:secrets. ARGV: name, value,
+// channel. Returns 1 (added, or already there with this value) or 0 (the name holds
+// another value: replacing it in place would make every credential minted with the old
+// value fail at once, on every node).
+inline constexpr const char* put_secret = R"lua(
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+  if held == ARGV[2] then return 1 end
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'added ' .. ARGV[1])
+return 1
+)lua";
+
+// Retires a secret and announces it. KEYS: hearth:secrets. ARGV: name, channel. Returns 1,
+// or 0 when there was no such secret.
+inline constexpr const char* remove_secret = R"lua(
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('PUBLISH', ARGV[2], 'retired ' .. ARGV[1])
+return 1
 )lua";
 
 inline constexpr const char* list = R"lua(

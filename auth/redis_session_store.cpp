@@ -44,12 +44,13 @@ RedisSessionStore::RedisSessionStore(event_base* base, RedisSettings settings, R
     : base_(base),
       settings_(std::move(settings)),
       on_revoked_(std::move(on_revoked)),
-      connection_(base, settings_.connection,
-                  RedisConnection::Events{[this] { reached(); },
-                                          {},
-                                          [this](const std::string&, const std::string& payload) {
-                                              revocation(payload);
-                                          }}),
+      connection_(
+          base, settings_.connection,
+          RedisConnection::Events{[this] { reached(); },
+                                  {},
+                                  [this](const std::string& channel, const std::string& payload) {
+                                      message(channel, payload);
+                                  }}),
       tasks_(base) {
     heartbeat_timer_ = event_new(
         base_, -1, EV_PERSIST,
@@ -65,6 +66,7 @@ RedisSessionStore::~RedisSessionStore() {
 
 void RedisSessionStore::start() {
     connection_.subscribe(revocation_channel);
+    connection_.subscribe(secrets_channel);
     connection_.start();
     const auto every = std::max<std::int64_t>(1, settings_.count_ttl.count() / 3);
     const timeval interval{static_cast<time_t>(every), 0};
@@ -281,6 +283,21 @@ void RedisSessionStore::check_served(const std::string& session) {
                     revoked(session, user);
                 }
             });
+}
+
+void RedisSessionStore::message(const std::string& channel, const std::string& payload) {
+    if (channel == secrets_channel) {
+        if (payload.starts_with("held ")) {
+            spdlog::debug("secrets: {}", payload);
+        } else {
+            spdlog::info("secrets changed in Redis ({}): reading them again", payload);
+        }
+        if (on_secrets_changed_) {
+            on_secrets_changed_();
+        }
+        return;
+    }
+    revocation(payload);
 }
 
 void RedisSessionStore::revocation(const std::string& payload) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ struct NodeInfo {
     bool draining = false;
     std::uint64_t allocations = 0;
     std::int64_t seen_unix = 0;
+    // The names of the secrets it checks credentials with, separated by spaces
+    // (auth/minting_choice.h); empty for a node too old to report them.
+    std::string secrets;
 };
 
 class RedisSessionStore final : public SessionStore, public SessionRecordStore {
@@ -87,14 +91,20 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
                 std::function<void(bool)> done);
     // Called on the main thread each time the connection to Redis is (re)established.
     void on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
+    // Called on the main thread for each message on hearth:secrets:changed.
+    void on_secrets_changed(std::function<void()> callback) {
+        on_secrets_changed_ = std::move(callback);
+    }
 
     // redis_store_records.cpp: secrets, the node registry, call quality, the session list.
-    // The secrets in hearth:secrets (name -> value), sorted by name; main thread.
-    void load_secrets(std::function<void(std::vector<NamedSecret>)> done);
-    // hearth:secrets: adds (or replaces) and removes one; `done(false)` on failure.
+    // The secrets in hearth:secrets (name -> value), sorted by name, or nullopt when Redis
+    // did not answer; main thread.
+    void load_secrets(std::function<void(std::optional<std::vector<NamedSecret>>)> done);
+    // hearth:secrets: adds one (never replacing another value under the same name) or
+    // removes one, and announces the change on hearth:secrets:changed, atomically.
     void put_secret(const std::string& name, const std::string& value,
-                    std::function<void(bool)> done);
-    void remove_secret(const std::string& name, std::function<void(bool)> done);
+                    std::function<void(SecretChange)> done);
+    void remove_secret(const std::string& name, std::function<void(SecretChange)> done);
     // Call quality for the backend: one field per allocation in hearth:session:{id}:quality,
     // the hash expiring `ttl` after the last write; main thread.
     void write_quality(const std::string& session, const std::string& field,
@@ -116,8 +126,12 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
     void set_node_info(std::function<NodeInfo()> provider) { node_info_ = std::move(provider); }
     // Registers now rather than at the next heartbeat (e.g. when draining starts).
     void announce();
-    // The live nodes (those whose registration has not expired); main thread.
-    void list_nodes(std::function<void(std::vector<NodeInfo>)> done);
+    // Registers now, then says on hearth:secrets:changed that this node holds the secrets
+    // it registered: a node waiting to mint with a new one looks again at once.
+    void announce_secrets_held();
+    // The live nodes (those whose registration has not expired), or nullopt when Redis did
+    // not answer; main thread.
+    void list_nodes(std::function<void(std::optional<std::vector<NodeInfo>>)> done);
     // The sessions listed in hearth:sessions; main thread.
     void list(std::function<void(std::vector<Session>)> done);
 
@@ -147,6 +161,7 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
     void check_served(const std::string& session);
     void forget_counts_of_an_earlier_run();
     std::string counted_sessions_key() const;  // hearth:node:{id}:sessions
+    void message(const std::string& channel, const std::string& payload);
     void revocation(const std::string& payload);
     void revoked(const std::string& session, const std::string& user);
     void command(std::vector<std::string> arguments, RedisConnection::Reply on_reply) {
@@ -157,6 +172,7 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
     RedisSettings settings_;
     Revoked on_revoked_;
     std::function<void()> on_connected_;
+    std::function<void()> on_secrets_changed_;
     std::function<NodeInfo()> node_info_;
     event* heartbeat_timer_ = nullptr;
     std::atomic<bool> closing_{false};

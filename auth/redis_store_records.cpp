@@ -21,6 +21,27 @@ SessionState state_of(std::string_view text) {
     return SessionState::ended;
 }
 
+// A row of the nodes script: id, turn, admin, draining, allocations, seen, secrets.
+NodeInfo node_of(const redisReply* row) {
+    NodeInfo node;
+    node.id = row->element[0]->str;
+    node.turn = row->element[1]->str;
+    node.admin = row->element[2]->str;
+    node.draining = std::string_view(row->element[3]->str) == "1";
+    node.allocations = std::strtoull(row->element[4]->str, nullptr, 10);
+    node.seen_unix = std::atoll(row->element[5]->str);
+    node.secrets.assign(row->element[6]->str, row->element[6]->len);
+    return node;
+}
+
+// The answer of the put_secret and remove_secret scripts.
+SecretChange secret_change_of(const redisReply* reply) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) {
+        return SecretChange::no_answer;
+    }
+    return reply->integer == 1 ? SecretChange::done : SecretChange::conflict;
+}
+
 }  // namespace
 
 void RedisSessionStore::announce() {
@@ -29,44 +50,49 @@ void RedisSessionStore::announce() {
     }
     const NodeInfo info = node_info_();
     const std::string key = "hearth:node:" + settings_.node_id;
-    command(
-        {"HSET", key, "turn", info.turn, "admin", info.admin, "draining", info.draining ? "1" : "0",
-         "allocations", std::to_string(info.allocations), "seen", std::to_string(info.seen_unix)},
-        [](redisReply*) {});
+    command({"HSET", key, "turn", info.turn, "admin", info.admin, "draining",
+             info.draining ? "1" : "0", "allocations", std::to_string(info.allocations), "seen",
+             std::to_string(info.seen_unix), "secrets", info.secrets},
+            [](redisReply*) {});
     command({"EXPIRE", key, std::to_string(settings_.count_ttl.count())}, [](redisReply*) {});
     command({"SADD", "hearth:nodes", settings_.node_id}, [](redisReply*) {});
 }
-void RedisSessionStore::list_nodes(std::function<void(std::vector<NodeInfo>)> done) {
+
+void RedisSessionStore::announce_secrets_held() {
+    announce();
+    // After the registration on the same connection, so whoever hears it reads it.
+    command({"PUBLISH", secrets_channel, "held " + settings_.node_id}, [](redisReply*) {});
+}
+
+void RedisSessionStore::list_nodes(std::function<void(std::optional<std::vector<NodeInfo>>)> done) {
     command({"EVAL", redis_scripts::nodes, "0"}, [done](redisReply* reply) {
+        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+            done(std::nullopt);
+            return;
+        }
         std::vector<NodeInfo> nodes;
-        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
-            for (std::size_t i = 0; i < reply->elements; ++i) {
-                const redisReply* row = reply->element[i];
-                if (row->type != REDIS_REPLY_ARRAY || row->elements != 6) {
-                    continue;
-                }
-                NodeInfo node;
-                node.id = row->element[0]->str;
-                node.turn = row->element[1]->str;
-                node.admin = row->element[2]->str;
-                node.draining = std::string_view(row->element[3]->str) == "1";
-                node.allocations = std::strtoull(row->element[4]->str, nullptr, 10);
-                node.seen_unix = std::atoll(row->element[5]->str);
-                nodes.push_back(std::move(node));
+        for (std::size_t i = 0; i < reply->elements; ++i) {
+            const redisReply* row = reply->element[i];
+            if (row->type == REDIS_REPLY_ARRAY && row->elements == 7) {
+                nodes.push_back(node_of(row));
             }
         }
         done(std::move(nodes));
     });
 }
-void RedisSessionStore::load_secrets(std::function<void(std::vector<NamedSecret>)> done) {
-    command({"HGETALL", "hearth:secrets"}, [done](redisReply* reply) {
+
+void RedisSessionStore::load_secrets(
+    std::function<void(std::optional<std::vector<NamedSecret>>)> done) {
+    command({"HGETALL", secrets_key}, [done](redisReply* reply) {
+        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+            done(std::nullopt);
+            return;
+        }
         std::vector<NamedSecret> secrets;
-        if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
-            for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
-                secrets.push_back(
-                    {std::string(reply->element[i]->str, reply->element[i]->len),
-                     std::string(reply->element[i + 1]->str, reply->element[i + 1]->len)});
-            }
+        for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+            secrets.push_back(
+                {std::string(reply->element[i]->str, reply->element[i]->len),
+                 std::string(reply->element[i + 1]->str, reply->element[i + 1]->len)});
         }
         std::sort(secrets.begin(), secrets.end(),
                   [](const NamedSecret& a, const NamedSecret& b) { return a.name < b.name; });
@@ -184,16 +210,15 @@ void RedisSessionStore::ended(std::int64_t now_unix_ms,
 }
 
 void RedisSessionStore::put_secret(const std::string& name, const std::string& value,
-                                   std::function<void(bool)> done) {
-    command({"HSET", "hearth:secrets", name, value}, [done](redisReply* reply) {
-        done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER);
-    });
+                                   std::function<void(SecretChange)> done) {
+    command({"EVAL", redis_scripts::put_secret, "1", secrets_key, name, value, secrets_channel},
+            [done](redisReply* reply) { done(secret_change_of(reply)); });
 }
 
-void RedisSessionStore::remove_secret(const std::string& name, std::function<void(bool)> done) {
-    command({"HDEL", "hearth:secrets", name}, [done](redisReply* reply) {
-        done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
-    });
+void RedisSessionStore::remove_secret(const std::string& name,
+                                      std::function<void(SecretChange)> done) {
+    command({"EVAL", redis_scripts::remove_secret, "1", secrets_key, name, secrets_channel},
+            [done](redisReply* reply) { done(secret_change_of(reply)); });
 }
 
 void RedisSessionStore::list(std::function<void(std::vector<Session>)> done) {

@@ -2,6 +2,7 @@
 
 #include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
+#include "auth/minting_choice.h"
 #include "auth/redis_session_store.h"
 #include "relay/daemon/daemon.h"
 
@@ -19,7 +20,12 @@ void list_nodes(const RouteCall& call) {
                 .field("draining", node.draining)
                 .field("allocations", node.allocations)
                 .field("seen", node.seen_unix)
-                .end_object();
+                .key("secrets")
+                .begin_array();
+            for (const auto& name : auth::parse_report(node.secrets)) {
+                json.value(name);
+            }
+            json.end_array().end_object();
         }
         json.end_array().end_object();
         respond({200, "application/json", json.take()});

@@ -1,33 +1,47 @@
-// GET /v1/secrets, POST /v1/secrets (body name=N&value=V), POST /v1/secrets/{name}/retire:
-// the secrets credentials are checked with, by name and where each is held (never their
-// values), and adding or retiring those held in Redis.
+// GET /v1/secrets, POST /v1/secrets (JSON body {"name": N, "value": V}), POST
+// /v1/secrets/{name}/retire: the secrets credentials are checked with, by name and where
+// each is held (never their values), which one minting uses, and adding or retiring those
+// held in Redis (every node applies the change within a second).
 
 #include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
+#include "admin/secret_body.h"
 #include "relay/daemon/daemon.h"
 
 namespace hearth::admin::routes {
 
 namespace {
 
-constexpr std::size_t min_secret_length = 16;
-constexpr std::string_view secret_needed =
-    "a name, and for a new secret a value of 16 characters or more";
+constexpr std::string_view no_redis =
+    "secrets can be added and retired only in Redis (session_store.kind = redis); "
+    "edit the config and reload otherwise";
 
-// The answer once the daemon has added or retired `name`: {"<done_field>": name}, or 409
-// with `refusal` when it could not.
-std::function<void(bool)> answer_secret_change(Respond respond, std::string name,
-                                               std::string done_field, std::string refusal) {
-    return [respond = std::move(respond), name = std::move(name),
-            done_field = std::move(done_field), refusal = std::move(refusal)](bool done) {
-        if (!done) {
-            respond(error_reply(409, refusal));
-            return;
-        }
-        JsonWriter json;
-        json.begin_object().field(done_field, name).end_object();
-        respond({200, "application/json", json.take()});
-    };
+// The answer once the daemon has added or retired `name`: {"<done_field>": name}, or why
+// not.
+std::function<void(auth::SecretChange)> answer_secret_change(Respond respond, std::string name,
+                                                             std::string done_field,
+                                                             std::string conflict) {
+    return
+        [respond = std::move(respond), name = std::move(name), done_field = std::move(done_field),
+         conflict = std::move(conflict)](auth::SecretChange change) {
+            switch (change) {
+                case auth::SecretChange::done: {
+                    JsonWriter json;
+                    json.begin_object().field(done_field, name).end_object();
+                    respond({200, "application/json", json.take()});
+                    return;
+                }
+                case auth::SecretChange::conflict:
+                    respond(error_reply(409, conflict));
+                    return;
+                case auth::SecretChange::no_answer:
+                    respond(error_reply(503, "Redis did not answer; nothing changed"));
+                    return;
+                case auth::SecretChange::no_store:
+                    respond(error_reply(409, std::string(no_redis)));
+                    return;
+            }
+        };
 }
 
 }  // namespace
@@ -36,40 +50,47 @@ void list_secrets(const RouteCall& call) {
     JsonWriter json;
     json.begin_object().key("secrets").begin_array();
     for (const auto& secret : call.control.secret_names()) {
-        json.begin_object().field("name", secret.name).field("source", secret.source).end_object();
+        json.begin_object()
+            .field("name", secret.name)
+            .field("source", secret.source)
+            .field("minting", secret.minting)
+            .end_object();
+    }
+    json.end_array().key("minting_waits_for").begin_array();
+    for (const auto& node : call.control.minting_waits_for()) {
+        json.value(node);
     }
     json.end_array().end_object();
     call.respond({200, "application/json", json.take()});
 }
 
-// The secret comes in the body (application/x-www-form-urlencoded): a URL is written to
-// access logs, proxies' logs and shell history, so one in the query string is refused.
+// A URL is written to access logs, proxies' logs and shell history, so a secret in the
+// query string is refused, before anything else is looked at.
 void add_secret(const RouteCall& call) {
     if (!query_parameter(call.query, "name").empty() ||
         !query_parameter(call.query, "value").empty()) {
         call.respond(error_reply(400,
-                                 "name and value go in the request body "
-                                 "(application/x-www-form-urlencoded name=N&value=V), never in "
-                                 "the URL"));
+                                 "name and value go in the request body as JSON "
+                                 R"({"name": "...", "value": "..."}, never in the URL)"));
         return;
     }
-    const std::string name = query_parameter(call.body, "name");
-    const std::string value = query_parameter(call.body, "value");
-    if (name.empty() || value.size() < min_secret_length) {
-        call.respond(error_reply(400, secret_needed));
+    auto parsed = parse_secret_body(call.body);
+    if (const auto* refusal = std::get_if<std::string>(&parsed)) {
+        call.respond(error_reply(400, *refusal));
         return;
     }
+    auto& secret = std::get<SecretToAdd>(parsed);
     call.control.put_secret(
-        name, value,
-        answer_secret_change(call.respond, name, "added",
-                             "secrets can be added only to Redis (session_store.kind = redis); "
-                             "edit the config and reload otherwise"));
+        secret.name, secret.value,
+        answer_secret_change(call.respond, secret.name, "added",
+                             "a secret of that name already holds another value; add the new "
+                             "one under a new name and retire the old one"));
 }
 
 void retire_secret(const RouteCall& call) {
     const std::string& name = call.request.path_id;
     if (name.empty()) {
-        call.respond(error_reply(400, secret_needed));
+        call.respond(error_reply(400, "the name of the secret to retire is missing"));
         return;
     }
     call.control.retire_secret(

@@ -18,11 +18,18 @@ DaemonControl::DaemonControl(event_base* main_base, WorkerGroup& workers, Shared
       config_path_(std::move(config_path)),
       stores_(stores),
       started_unix_(started_unix) {
-    minting_secret_ = config_.auth.secrets.empty() ? "" : config_.auth.secrets.back().value;
+    // Until the workers have their first ring (at start), the config's newest.
+    for (const auto& secret : config_.auth.secrets) {
+        ring_.add(secret);
+    }
+    if (const auto* newest = ring_.newest()) {
+        minting_secret_ = newest->value;
+        minting_name_ = newest->name;
+    }
 }
 
 DaemonControl::~DaemonControl() {
-    for (event* timer : {drain_timer_, registry_timer_, quality_timer_}) {
+    for (event* timer : {drain_timer_, registry_timer_, quality_timer_, secrets_timer_}) {
         if (timer != nullptr) {
             event_free(timer);
         }

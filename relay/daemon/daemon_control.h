@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/minting_choice.h"
 #include "auth/secret_ring.h"
 #include "auth/session_records.h"
 #include "auth/session_store.h"
@@ -123,17 +124,25 @@ class DaemonControl {
     struct SecretName {
         std::string name;
         std::string source;  // "config" or "redis"
+        bool minting = false;
     };
     std::vector<SecretName> secret_names() const;
-    // Adds or retires a Redis-held secret, then reloads the secrets everywhere on this node
-    // (other nodes take it at their next reload or reconnection). Config-held secrets are
-    // changed by editing the file and reloading.
+    // Adds or retires a Redis-held secret (announced on hearth:secrets:changed, so every
+    // node applies it within a second); `done` runs once this node's workers check with
+    // the new secrets. Config-held secrets are changed by editing the file and reloading.
     void put_secret(const std::string& name, const std::string& value,
-                    std::function<void(bool)> done);
-    void retire_secret(const std::string& name, std::function<void(bool)> done);
-    // The secret credentials are minted with: the newest of config and Redis.
+                    std::function<void(auth::SecretChange)> done);
+    void retire_secret(const std::string& name, std::function<void(auth::SecretChange)> done);
+    // The secret credentials are minted with: the newest that every live node reports
+    // holding (auth/minting_choice.h), and the nodes a newer one waits for.
     const std::string& minting_secret() const { return minting_secret_; }
-    // Redis-held secrets arrived (start, reconnect, reload): every worker checks with them.
+    const std::vector<std::string>& minting_waits_for() const { return minting_waits_for_; }
+    // Subscribes to secret changes and starts reading the secrets again every 10 s (Redis).
+    void watch_secrets();
+    // Reads the secrets in Redis again and, if they changed, applies them on every worker;
+    // `done` runs once that is over (at once when nothing changed or Redis did not answer).
+    void refresh_redis_secrets(std::function<void()> done = {});
+    // Redis-held secrets arrived (reload): every worker checks with them.
     void set_redis_secrets(std::vector<auth::NamedSecret> secrets, std::function<void()> done = {});
 
     // --- drain (drain.cpp)
@@ -166,6 +175,10 @@ class DaemonControl {
     void apply_embedded_sessions();
     // secrets.cpp
     void apply_secrets(std::function<void()> done);
+    void reload_secrets(std::function<void()> done);
+    void secrets_tick();
+    void refresh_minting();
+    void choose_minting();
     // drain.cpp
     void post_redirect(bool draining, std::optional<turn::Redirect> redirect);
     std::optional<turn::Redirect> configured_redirect() const;
@@ -185,8 +198,20 @@ class DaemonControl {
     ReloadCounts reload_counts_;
     std::vector<std::shared_ptr<void>> attachments_;
 
+    // What another live node reported holding in the registry.
+    struct SecretReportOf {
+        std::string node;
+        auth::SecretReport names;
+    };
     std::vector<auth::NamedSecret> redis_secrets_;
+    auth::SecretRing ring_;  // what the workers check with
+    std::vector<SecretReportOf> other_reports_;
     std::string minting_secret_;
+    std::string minting_name_;
+    std::vector<std::string> minting_waits_for_;
+    bool minting_waits_ = false;
+    event* secrets_timer_ = nullptr;
+    unsigned secrets_ticks_ = 0;
 
     bool draining_ = false;
     std::chrono::steady_clock::time_point drain_deadline_;

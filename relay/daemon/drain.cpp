@@ -58,7 +58,8 @@ void DaemonControl::drain(std::chrono::seconds deadline) {
 // The least loaded live node that is not draining, as registered in Redis: where a
 // draining or full node sends new allocations.
 void DaemonControl::refresh_redirect_from_registry() {
-    stores_.redis->list_nodes([this](std::vector<auth::NodeInfo> nodes) {
+    stores_.redis->list_nodes([this](std::optional<std::vector<auth::NodeInfo>> answer) {
+        const auto nodes = answer.value_or(std::vector<auth::NodeInfo>{});
         std::optional<turn::Redirect> redirect;
         std::uint64_t fewest = UINT64_MAX;
         for (const auto& node : nodes) {

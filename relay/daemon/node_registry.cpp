@@ -32,6 +32,7 @@ void DaemonControl::register_node() {
         info.draining = draining_;
         info.allocations = shared_.limits.quota.total();
         info.seen_unix = unix_now();
+        info.secrets = auth::report_text(ring_);
         return info;
     });
     stores_.redis->announce();
@@ -90,7 +91,9 @@ void DaemonControl::list_nodes(std::function<void(std::vector<auth::NodeInfo>)> 
         done({});
         return;
     }
-    stores_.redis->list_nodes(std::move(done));
+    stores_.redis->list_nodes([done = std::move(done)](auto nodes) {
+        done(nodes.value_or(std::vector<auth::NodeInfo>{}));
+    });
 }
 
 }  // namespace hearth::relay

@@ -84,13 +84,7 @@ void DaemonControl::reload(std::function<void(ReloadReport)> on_done) {
                     done(report);
                 }
             };
-            if (stores_.redis != nullptr) {
-                stores_.redis->load_secrets([this, finish](std::vector<auth::NamedSecret> secrets) {
-                    set_redis_secrets(std::move(secrets), finish);
-                });
-            } else {
-                apply_secrets(finish);
-            }
+            reload_secrets(finish);
         });
 }
 

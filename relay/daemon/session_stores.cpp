@@ -64,11 +64,10 @@ void SessionStores::start(DaemonControl& control) {
     if (!redis_) {
         return;
     }
-    redis_->on_connected([&control, store = redis_.get()] {
-        store->load_secrets([&control](std::vector<auth::NamedSecret> secrets) {
-            control.set_redis_secrets(std::move(secrets));
-        });
-    });
+    // Connected, or again after an outage (a message on hearth:secrets:changed may have
+    // been missed meanwhile): the secrets are read again.
+    redis_->on_connected([&control] { control.refresh_redis_secrets(); });
+    control.watch_secrets();
     redis_->start();
 }
 
