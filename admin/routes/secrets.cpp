@@ -13,8 +13,8 @@ namespace hearth::admin::routes {
 namespace {
 
 constexpr std::string_view no_redis =
-    "secrets can be added and retired only in Redis (session_store.kind = redis); "
-    "edit the config and reload otherwise";
+    "secrets are added and retired here only when held in Redis (session_store.kind = redis); "
+    "config-held secrets are changed by editing the config and reloading";
 
 // The answer once the daemon has added or retired `name`: {"<done_field>": name}, or why
 // not.

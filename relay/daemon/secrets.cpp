@@ -146,13 +146,16 @@ void DaemonControl::apply_secrets(std::function<void()> done) {
                 names += (names.empty() ? "" : ", ") + secret.name;
             }
             spdlog::info("secrets in use: {}", names);
-            // The reports this node last read may be old: it keeps minting with what it
-            // did unless that was retired, and moves to a newer secret only once it has
-            // read the others' reports again (refresh_minting).
+            // Alone, a node mints with its newest at once. With Redis, the reports it last
+            // read may be old: it keeps minting with what it did unless that was retired,
+            // and moves to a newer secret only once it has read the others' reports again
+            // (refresh_minting).
             const auto active = ring_.active();
-            if (std::none_of(active.begin(), active.end(), [this](const auth::NamedSecret& secret) {
+            const bool still_held =
+                std::any_of(active.begin(), active.end(), [this](const auth::NamedSecret& secret) {
                     return secret.name == minting_name_ && secret.value == minting_secret_;
-                })) {
+                });
+            if (stores_.redis == nullptr || !still_held) {
                 choose_minting();
             }
             if (stores_.redis != nullptr) {
