@@ -7,7 +7,7 @@ set -euo pipefail
 # of them, and configuring the tree (run.sh's too) finds GTest and benchmark.
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
-                     pkg-config openssl)
+                     pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev)
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy chromium clang-16 libclang-rt-16-dev llvm
                       python3)
 

@@ -3,7 +3,6 @@
 // workers (the counter tables, summed).
 
 #include "admin/counter_rendering.h"
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "admin/unix_time.h"
 #include "relay/daemon/daemon.h"
@@ -18,9 +17,7 @@ void report_readiness(const RouteCall& call) {
     const char* status = control.draining()           ? "draining"
                          : control.session_store_up() ? "ready"
                                                       : "degraded";
-    JsonWriter json;
-    json.begin_object().field("status", status).end_object();
-    call.respond({control.draining() ? 503 : 200, "application/json", json.take()});
+    call.respond(json_reply(control.draining() ? 503 : 200, {{"status", status}}));
 }
 
 void report_health(const RouteCall& call) {
@@ -30,24 +27,20 @@ void report_health(const RouteCall& call) {
         CounterFields counters;
         counters.add_rows(turn::server_counter_rows, totals.server);
         counters.add_rows(relay::io_counter_rows, totals.io);
-        JsonWriter json;
-        json.begin_object()
-            // A node whose store is out still relays every call, but refuses new sessions
-            // it does not know: a load balancer may prefer another.
-            .field("status", control.session_store_up() ? "ready" : "degraded")
-            .field("draining", control.draining())
-            .field("uptime_seconds", now_unix() - control.started_unix())
-            .field("workers", static_cast<std::uint64_t>(workers.size()))
-            .field("allocations", totals.allocations_active)
-            .field("connections", control.connections().open())
-            .field("session_store", config::to_string(control.config().session_store.kind))
-            .field("session_store_state", control.session_store_up() ? "up" : "down")
-            .field("session_store_outages", control.session_store_outages())
-            .field("session_store_timeouts", control.session_store_timeouts());
-        json.key("counters").begin_object();
-        counters.write(json);
-        json.end_object().end_object();
-        respond({200, "application/json", json.take()});
+        Json json = {// A node whose store is out still relays every call, but refuses new sessions
+                     // it does not know: a load balancer may prefer another.
+                     {"status", control.session_store_up() ? "ready" : "degraded"},
+                     {"draining", control.draining()},
+                     {"uptime_seconds", now_unix() - control.started_unix()},
+                     {"workers", static_cast<std::uint64_t>(workers.size())},
+                     {"allocations", totals.allocations_active},
+                     {"connections", control.connections().open()},
+                     {"session_store", config::to_string(control.config().session_store.kind)},
+                     {"session_store_state", control.session_store_up() ? "up" : "down"},
+                     {"session_store_outages", control.session_store_outages()},
+                     {"session_store_timeouts", control.session_store_timeouts()}};
+        counters.write(json["counters"] = Json::object());
+        respond(json_reply(200, json));
     });
 }
 

@@ -2,7 +2,6 @@
 // the secrets credentials are checked with, by name and where each is held (never their
 // values), and adding or retiring those held in Redis.
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "relay/daemon/daemon.h"
 
@@ -24,22 +23,18 @@ std::function<void(bool)> answer_secret_change(Respond respond, std::string name
             respond(error_reply(409, refusal));
             return;
         }
-        JsonWriter json;
-        json.begin_object().field(done_field, name).end_object();
-        respond({200, "application/json", json.take()});
+        respond(json_reply(200, {{done_field, name}}));
     };
 }
 
 }  // namespace
 
 void list_secrets(const RouteCall& call) {
-    JsonWriter json;
-    json.begin_object().key("secrets").begin_array();
+    Json list = Json::array();
     for (const auto& secret : call.control.secret_names()) {
-        json.begin_object().field("name", secret.name).field("source", secret.source).end_object();
+        list.push_back({{"name", secret.name}, {"source", secret.source}});
     }
-    json.end_array().end_object();
-    call.respond({200, "application/json", json.take()});
+    call.respond(json_reply(200, {{"secrets", std::move(list)}}));
 }
 
 // The secret comes in the body (application/x-www-form-urlencoded): a URL is written to
