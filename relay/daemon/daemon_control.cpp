@@ -1,5 +1,7 @@
 #include "relay/daemon/daemon_control.h"
 
+#include <algorithm>
+
 #include "auth/embedded_session_store.h"
 #include "auth/redis_session_store.h"
 
@@ -108,6 +110,15 @@ void DaemonControl::delete_session_allocations(std::string session_id, std::stri
             }
             done(total);
         });
+}
+
+void DaemonControl::disconnect_allocation(std::uint64_t id, std::function<void(bool)> done) {
+    // Ids carry their worker's index (Worker::worker_of), but asking each is as cheap and
+    // answers "unknown" the same way for an id no worker could hold.
+    fan_out<int>([id](Worker& worker) { return worker.disconnect(id) ? 1 : 0; },
+                 [done = std::move(done)](std::vector<int> found) {
+                     done(std::ranges::find(found, 1) != found.end());
+                 });
 }
 
 }  // namespace hearth::relay
