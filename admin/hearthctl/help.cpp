@@ -1,40 +1,41 @@
 #include "admin/hearthctl/help.h"
 
+#include "admin/hearthctl/options.h"
+
 namespace hearth::hearthctl {
 
 namespace {
 
-std::string synopsis(const Command& command) {
-    std::string text(command.name);
-    if (!command.arguments.empty()) {
-        text += ' ';
-        text += command.arguments;
+class HelpFormatter : public CLI::Formatter {
+  public:
+    std::string make_help(const CLI::App* app, std::string name,
+                          CLI::AppFormatMode mode) const override {
+        std::string usage = make_usage(app, std::move(name));
+        if (const std::string prefix = "Usage: "; usage.starts_with(prefix)) {
+            usage.erase(0, prefix.size());
+        }
+        return usage + "  " + app->get_description() + "\n" + make_groups(app, mode) +
+               make_subcommands(app, mode) + make_footer(app);
     }
-    return text;
-}
+};
 
 }  // namespace
 
-std::string usage_text() {
-    std::string text =
-        "usage: hearthctl [--admin HOST:PORT] [--token-file FILE] [--config FILE] [--json] "
-        "COMMAND\n"
-        "commands:\n";
-    for (const auto& command : command_table()) {
-        text += "  " + synopsis(command) + "\n      " + std::string(command.help) + "\n";
-    }
-    text += "hearthctl COMMAND --help prints one of these.\n";
-    text += "The admin address and token come from the flags, then HEARTH_ADMIN and\n";
-    text += "HEARTH_ADMIN_TOKEN, then the config file's admin group (default ";
-    text += std::string(default_config) + "),\nthen " + default_admin + " and the token in " +
-            default_token_file + ".\n";
-    text += "Tokens and secrets are never taken on the command line, which every user can\n";
-    text += "read (ps): --token is refused.\n";
-    return text;
+std::shared_ptr<CLI::Formatter> help_formatter() {
+    auto formatter = std::make_shared<HelpFormatter>();
+    formatter->column_width(34);
+    return formatter;
 }
 
-std::string command_help_text(const Command& command) {
-    return "hearthctl " + synopsis(command) + "\n  " + std::string(command.help) + "\n";
+std::string where_address_and_token_come_from() {
+    return std::string("hearthctl COMMAND --help explains one command.\n") +
+           "The admin address and token come from the flags, then HEARTH_ADMIN and\n" +
+           "HEARTH_ADMIN_TOKEN, then the config file's admin group (default " + default_config +
+           "),\nthen " + default_admin + " and the token in " + default_token_file + ".\n" +
+           "Tokens and secrets are never taken on the command line, which every user can\n" +
+           "read (ps): --token is refused.\n" +
+           "Exit codes: 0 done, 1 refused by the node, 2 bad usage, 3 no answer (node\n" +
+           "unreachable, token refused, or an answer that is not HTTP or not JSON).\n";
 }
 
 }  // namespace hearth::hearthctl
