@@ -251,7 +251,6 @@ int run_log_level(const Options& options) {
 }
 
 // The command line of each command (CLI11 checks types and ranges, and writes the help).
-// Captureless lambdas: the table is constant.
 
 void describe_status(CLI::App& command, Options& options) {
     command.add_flag("--all", options.all, "every node registered in Redis");

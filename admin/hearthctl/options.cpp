@@ -122,6 +122,11 @@ Options parse_command_line(int argc, char** argv) {
     } catch (const CLI::CallForVersion&) {
         std::printf("hearthctl %s\n", HEARTH_VERSION);
         std::exit(exit_done);
+    } catch (const CLI::ExtrasError& error) {
+        if (app.get_subcommands().empty() && !app.remaining().empty()) {
+            usage_error("unknown command '" + app.remaining().front() + "'");
+        }
+        usage_error(one_line(error.what()));
     } catch (const CLI::ParseError& error) {
         usage_error(one_line(error.what()));
     }

@@ -127,6 +127,11 @@ TEST(HearthctlOptions, UsageErrorsExitTwoWithOneLine) {
     }
 }
 
+TEST(HearthctlOptions, AnUnknownCommandIsNamed) {
+    EXPECT_EXIT(parse({"hearthctl", "--json", "frobnicate", "now"}), ::testing::ExitedWithCode(2),
+                "^hearthctl: unknown command 'frobnicate' \\(try hearthctl --help\\)\n$");
+}
+
 TEST(HearthctlOptions, VersionExitsZero) {
     EXPECT_EXIT(parse({"hearthctl", "--version"}), ::testing::ExitedWithCode(0), "");
 }
