@@ -142,6 +142,26 @@ class HearthctlCommandsTest(AdminFixture):
         bad = self.hearthctl("status", admin="ftp://127.0.0.1:21")
         self.assertEqual(bad.returncode, 2)
         self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+        # https is spoken (for an admin API behind a TLS proxy); hearthd's own is plain
+        # HTTP, so the handshake fails: no answer, exit 3, one line.
+        tls = self.hearthctl("status", admin=f"https://127.0.0.1:{self.admin_port}")
+        self.assertEqual(tls.returncode, 3, tls.stderr)
+        self.assertEqual(len(tls.stderr.strip().splitlines()), 1, tls.stderr)
+
+
+class HearthctlIpv6Test(AdminFixture):
+    """The admin API on [::1]: hearthctl reaches it by the IPv6 literal and by URL."""
+
+    def setUp(self):
+        self.admin_port = harness.free_port((socket.SOCK_STREAM,))
+        self.extra_config = f'admin = {{ listen = "[::1]:{self.admin_port}"; token = "{TOKEN}"; }};'
+        harness.HearthTest.setUp(self)
+
+    def test_an_ipv6_literal_in_brackets(self):
+        for admin in (f"[::1]:{self.admin_port}", f"http://[::1]:{self.admin_port}"):
+            status = self.hearthctl("status", admin=admin)
+            self.assertEqual(status.returncode, 0, f"{admin}: {status.stderr}")
+            self.assertIn("ready", status.stdout)
 
 
 class GarbageServer:
