@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs hearthd in the foreground on its embedded demo defaults:
-# UDP, TCP and TLS on 127.0.0.1, a demo session, ready-to-paste RTCIceServer JSON.
+# UDP, TCP, TLS and one port for both TCP and TLS (4443, as 443 in production) on
+# 127.0.0.1, a demo session, ready-to-paste RTCIceServer JSON.
 set -euo pipefail
 cd "$(dirname "$0")"
 . tests/install-deps.sh

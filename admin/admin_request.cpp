@@ -21,6 +21,7 @@ constexpr std::array fixed_routes{
     FixedRoute{Method::get, "/ready", Route::ready},
     FixedRoute{Method::get, "/health", Route::health},
     FixedRoute{Method::get, "/metrics", Route::metrics},
+    FixedRoute{Method::get, "/v1/status", Route::status},
     FixedRoute{Method::get, "/v1/allocations", Route::list_allocations},
     FixedRoute{Method::get, "/v1/sessions", Route::list_sessions},
     FixedRoute{Method::get, "/v1/records", Route::list_ended_sessions},

@@ -16,6 +16,7 @@ enum class Method { get, post, other };
 enum class Route {
     ready,
     health,
+    status,
     metrics,
     list_allocations,
     get_allocation,

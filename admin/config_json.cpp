@@ -73,6 +73,13 @@ class JsonPrinter {
                             {"participants", session.participants}});
         }
     }
+    void upstreams(const char* name, config::Reload,
+                   const std::vector<config::MuxUpstream>& value) {
+        Json& list = (*object_)[name] = Json::array();
+        for (const auto& upstream : value) {
+            list.push_back({{"sni", upstream.sni}, {"address", upstream.address.to_string()}});
+        }
+    }
     template <typename Section>
     void group(const char* name, const Section& section) {
         Json* outer = object_;

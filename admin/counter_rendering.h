@@ -5,6 +5,7 @@
 // labels, or the same JSON name) are one figure, their sum.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,19 +36,32 @@ class Exposition {
             add(row.metric, row.kind, row.help, std::move(labels), group.*row.field);
         }
     }
+    // A sample whose value is not a whole number (seconds, a ratio).
+    void add_real(std::string_view family, CounterKind kind, std::string_view help,
+                  std::string labels, double value);
+    // A histogram's buckets (bounds.size() + 1 counts, not cumulative, the last above every
+    // bound), with its sum and count: rendered cumulative, with le="+Inf".
+    void add_histogram(std::string_view family, std::string_view help, const std::string& labels,
+                       std::span<const double> bounds, std::span<const std::uint64_t> counts,
+                       double sum, std::uint64_t count);
     std::string text() const;
 
   private:
+    enum class Type : std::uint8_t { counter, gauge, histogram };
     struct Sample {
+        std::string suffix;  // _bucket, _sum, _count of a histogram; "" otherwise
         std::string labels;
         std::uint64_t value = 0;
+        double real = 0;
+        bool is_real = false;
     };
     struct Family {
         std::string name;
-        CounterKind kind;
+        Type type;
         std::string help;
         std::vector<Sample> samples;
     };
+    Family& family_named(std::string_view family, Type type, std::string_view help);
     std::vector<Family> families_;
 };
 

@@ -25,8 +25,10 @@ constexpr const char* usage =
     "                                    print every error in FILE with its line, and what\n"
     "                                    this host would refuse (TLS files, addresses to\n"
     "                                    bind); exit 0 if none, 1 if any, 2 on bad usage\n"
-    "       hearthd --demo [--port N] [--tls-port N --tls-certificate PEM --tls-private-key PEM]\n"
-    "                                    run on 127.0.0.1 with a demo session (./run.sh)\n"
+    "       hearthd --demo [--port N] [--tls-port N] [--mux-port N]\n"
+    "                      [--tls-certificate PEM --tls-private-key PEM]\n"
+    "                                    run on 127.0.0.1 with a demo session (./run.sh);\n"
+    "                                    with a certificate, TLS and a multiplexing port too\n"
     "       hearthd --help | --version\n";
 
 // What the command line asks for.
@@ -38,6 +40,7 @@ struct Arguments {
     bool demo = false;
     std::uint16_t demo_port = 3478;
     std::uint16_t demo_tls_port = 5349;
+    std::uint16_t demo_mux_port = 4443;  // 443 in production; this one needs no privilege
     std::string tls_certificate;
     std::string tls_private_key;
 };
@@ -70,7 +73,9 @@ std::optional<std::string> take_value(std::string_view flag, const char* value,
         if (!port) {
             return std::string(flag) + " needs a number from 1 to 65535";
         }
-        (flag == "--port" ? arguments.demo_port : arguments.demo_tls_port) = *port;
+        (flag == "--port"       ? arguments.demo_port
+         : flag == "--tls-port" ? arguments.demo_tls_port
+                                : arguments.demo_mux_port) = *port;
     }
     return std::nullopt;
 }
@@ -107,7 +112,8 @@ std::expected<Arguments, std::string> parse_arguments(int argc, char** argv) {
         } else if (argument == "--demo") {
             arguments.demo = true;
         } else if (argument == "--config" || argument == "--port" || argument == "--tls-port" ||
-                   argument == "--tls-certificate" || argument == "--tls-private-key") {
+                   argument == "--mux-port" || argument == "--tls-certificate" ||
+                   argument == "--tls-private-key") {
             if (i + 1 >= argc) {
                 return std::unexpected(std::string(argument) + " needs a value");
             }
@@ -182,6 +188,8 @@ int run_demo(const Arguments& arguments) {
     if (!arguments.tls_certificate.empty()) {
         config.listen.tls = {
             hearth::TransportAddress{config.listen.udp.front().ip, arguments.demo_tls_port}};
+        config.listen.mux = {
+            hearth::TransportAddress{config.listen.udp.front().ip, arguments.demo_mux_port}};
         config.tls.certificate = arguments.tls_certificate;
         config.tls.private_key = arguments.tls_private_key;
     }

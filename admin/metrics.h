@@ -6,9 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "admin/process_figures.h"
+#include "auth/redis_connection.h"
 #include "relay/net/snapshot.h"
 #include "relay/turn/counter_table.h"
 
@@ -34,7 +38,21 @@ struct NodeFigures {
     std::uint64_t audit_dropped_file = 0;         // of them, never written to its file
     std::uint64_t audit_dropped_redis = 0;        // never added to hearth:audit
     std::uint64_t record_updates_lost = 0;        // session record changes Redis did not take
+    std::uint64_t draining = 0;                   // 1 while draining
+    std::uint64_t allocations_limit = 0;          // what the node admits at most
+    std::uint64_t connections_limit = 0;          // limits.max_connections
+    std::uint64_t reloads_ok = 0;
+    std::uint64_t reloads_failed = 0;
+    std::uint64_t last_reload_unix = 0;  // 0: none since the start
+    std::uint64_t last_reload_ok = 1;
+    std::uint64_t store_timeouts = 0;       // session_store_timeouts, again, as a kind of error
+    std::uint64_t store_error_replies = 0;  // Redis answered with an error
+    std::uint64_t store_unanswered = 0;     // no answer: not connected, or lost while waiting
     bool per_allocation_series = false;
+    // Outside the table: values that are not counts, and families with their own labels.
+    std::optional<ProcessFigures> process;
+    std::vector<std::pair<std::string, std::int64_t>> certificate_not_after;  // file, Unix s
+    std::optional<auth::RedisConnection::RoundTrips> store_round_trips;       // with Redis
 };
 
 namespace node_figure_detail {
@@ -42,6 +60,13 @@ using Row = CounterRow<NodeFigures>;
 using N = NodeFigures;
 constexpr auto gauge = CounterKind::gauge;
 constexpr std::string_view refused_help = "TCP and TLS connections refused, by the bound reached.";
+constexpr std::string_view reloads_help =
+    "Reloads (SIGHUP, hearthctl reload) by result: failed when the file was refused whole or "
+    "a part of it (the TLS certificate) was.";
+constexpr std::string_view store_errors_help =
+    "Session store (Redis) commands that failed, by kind: timeout (no answer within the "
+    "command timeout), error_reply (Redis answered an error), unanswered (not connected, or "
+    "the connection lost while the command waited).";
 constexpr std::string_view audit_dropped_help =
     "Audit events a sink could not keep up with (queue full, Redis slow or down), by sink.";
 }  // namespace node_figure_detail
@@ -78,9 +103,9 @@ inline constexpr std::array node_figure_rows = [] {
             CounterKind::counter,
             "Commands the session store left unanswered past the command timeout.",
             &N::session_store_timeouts},
-        Row{"udp_socket_drops", "hearth_udp_socket_drops", "", gauge,
-            "Datagrams the kernel dropped on the open UDP sockets (receive buffer full), from "
-            "/proc/net/udp; closed sockets take theirs along.",
+        Row{"udp_socket_drops", "hearth_udp_socket_drops_total", "", CounterKind::counter,
+            "Datagrams the kernel dropped on hearthd's UDP sockets (receive buffer full), from "
+            "/proc/net/udp; a closed socket's drops stay counted.",
             &N::udp_socket_drops},
         Row{"admin.connections_refused", "hearth_admin_connections_refused_total", "",
             CounterKind::counter,
@@ -95,6 +120,32 @@ inline constexpr std::array node_figure_rows = [] {
             CounterKind::counter, audit_dropped_help, &N::audit_dropped_file},
         Row{"audit.dropped.redis", "hearth_audit_events_dropped_total", R"(sink="redis")",
             CounterKind::counter, audit_dropped_help, &N::audit_dropped_redis},
+        Row{"", "hearth_draining", "", gauge,
+            "1 while the node drains (new allocations go elsewhere).", &N::draining},
+        Row{"", "hearth_allocations_limit", "", gauge,
+            "Allocations the node admits at most: limits.max_allocations, lowered to what the "
+            "file descriptor limit allows (compare hearth_allocations_active).",
+            &N::allocations_limit},
+        Row{"", "hearth_connections_limit", "", gauge,
+            "TCP and TLS client connections the node accepts at most: limits.max_connections "
+            "(compare hearth_connections_open).",
+            &N::connections_limit},
+        Row{"", "hearth_reloads_total", R"(result="ok")", CounterKind::counter, reloads_help,
+            &N::reloads_ok},
+        Row{"", "hearth_reloads_total", R"(result="failed")", CounterKind::counter, reloads_help,
+            &N::reloads_failed},
+        Row{"", "hearth_last_reload_timestamp_seconds", "", gauge,
+            "Unix time the last reload ended; 0 when none has since the start.",
+            &N::last_reload_unix},
+        Row{"", "hearth_last_reload_success", "", gauge,
+            "1 when the last reload (or none yet) succeeded, 0 when it failed.",
+            &N::last_reload_ok},
+        Row{"", "hearth_session_store_errors_total", R"(kind="timeout")", CounterKind::counter,
+            store_errors_help, &N::store_timeouts},
+        Row{"", "hearth_session_store_errors_total", R"(kind="error_reply")", CounterKind::counter,
+            store_errors_help, &N::store_error_replies},
+        Row{"", "hearth_session_store_errors_total", R"(kind="unanswered")", CounterKind::counter,
+            store_errors_help, &N::store_unanswered},
         Row{"session_record_updates_lost", "hearth_session_record_updates_lost_total", "",
             CounterKind::counter,
             "Changes to a session record that Redis did not take (down, closing, an error); "

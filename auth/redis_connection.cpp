@@ -197,6 +197,7 @@ void RedisConnection::became_up() {
 
 void RedisConnection::command(std::vector<std::string> arguments, Reply on_reply) {
     if (commands_ == nullptr || !connected_commands_) {
+        ++unanswered_;
         on_reply(nullptr);
         return;
     }
@@ -211,6 +212,7 @@ void RedisConnection::command(std::vector<std::string> arguments, Reply on_reply
                               static_cast<int>(argv.size()), argv.data(),
                               lengths.data()) != REDIS_OK) {
         std::unique_ptr<Reply> failed(callback);
+        ++unanswered_;
         (*failed)(nullptr);
         return;
     }
@@ -271,8 +273,19 @@ void RedisConnection::on_reply(redisAsyncContext* context, void* reply, void* pr
     if (self == nullptr) {
         return;  // being destroyed: whoever asked may be gone already
     }
+    const auto* answer = static_cast<redisReply*>(reply);
     if (context == self->commands_ && !self->waiting_.empty()) {
+        if (answer != nullptr) {
+            self->round_trips_.observe(
+                round_trip_bounds,
+                std::chrono::duration<double>(Clock::now() - self->waiting_.front()).count());
+        }
         self->waiting_.pop_front();
+    }
+    if (answer == nullptr) {
+        ++self->unanswered_;
+    } else if (answer->type == REDIS_REPLY_ERROR) {
+        ++self->error_replies_;
     }
     (*callback)(static_cast<redisReply*>(reply));  // null when the connection went away
 }

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "relay/turn/histogram.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -67,6 +70,17 @@ class RedisConnection {
     // The master in use, "host:port" ("" before the first connection).
     std::string master() const;
 
+    // Round-trip times of the commands Redis answered, and the commands that failed by
+    // kind: an error reply, or no answer at all (not connected, or the connection lost
+    // while it waited; those past the timeout are `timeouts()`). Main thread only, as
+    // every call here: one observation per command, none per packet.
+    static constexpr std::array<double, 12> round_trip_bounds{
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1};
+    using RoundTrips = turn::Histogram<round_trip_bounds.size()>;
+    const RoundTrips& round_trips() const { return round_trips_; }
+    std::uint64_t error_replies() const { return error_replies_; }
+    std::uint64_t unanswered() const { return unanswered_; }
+
   private:
     void connect();
     void connect_to(const RedisEndpoint& master);
@@ -91,6 +105,9 @@ class RedisConnection {
     // When each command still waiting was sent: Redis answers in order, so the oldest
     // is the first to time out.
     std::deque<std::chrono::steady_clock::time_point> waiting_;
+    RoundTrips round_trips_;
+    std::uint64_t error_replies_ = 0;
+    std::uint64_t unanswered_ = 0;
     std::chrono::steady_clock::time_point last_sent_;
     std::unique_ptr<RedisSentinels> sentinels_;
     event* reconnect_timer_ = nullptr;

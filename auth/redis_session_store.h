@@ -124,6 +124,8 @@ class RedisSessionStore final : public SessionStore, public SessionRecordStore {
     bool connected() const { return connection_.up(); }
     std::uint64_t outages() const { return connection_.outages(); }
     std::uint64_t timeouts() const { return connection_.timeouts(); }
+    // Its round-trip times and failed commands (redis_connection.h).
+    const RedisConnection& connection() const { return connection_; }
     const std::string& node_id() const { return settings_.node_id; }
 
   private:

@@ -8,8 +8,11 @@ set -euo pipefail
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev)
-hearth_test_packages=(redis-server redis-sentinel coturn haproxy chromium clang-16 libclang-rt-16-dev llvm
-                      python3)
+# dpkg-dev (dpkg-shlibdeps for cpack's Depends), fakeroot, systemd (systemd-analyze,
+# -sysusers, -tmpfiles), man-db and groff-base: the Debian package's test. prometheus for
+# promtool, which checks /metrics and the alert rules (tests/integration).
+hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
+                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")
@@ -29,14 +32,17 @@ install_packages() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    # coturn's and haproxy's packages would start their own servers; hearth's tests start
-    # haproxy themselves and use only coturn's client tools.
+    # coturn's, haproxy's, squid's and prometheus's packages would start their own servers;
+    # hearth's tests start haproxy and squid themselves and use only coturn's client tools
+    # and promtool.
     DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
     if command -v systemctl >/dev/null 2>&1; then
         $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
         $sudo systemctl disable --now haproxy >/dev/null 2>&1 || true
+        $sudo systemctl disable --now squid >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
         $sudo systemctl disable --now redis-sentinel >/dev/null 2>&1 || true
+        $sudo systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
     fi
 }

@@ -38,9 +38,9 @@ int run_status(const Options& options) {
     if (options.all) {
         return run_status_of_every_node(options);
     }
-    return finish(options, ask_node(options, "GET", "/health"), [](const Json& health) {
-        // /health keeps "status" for load balancers (ready or degraded); an operator also
-        // needs to see that the node is on its way out.
+    return finish(options, ask_node(options, "GET", "/v1/status"), [](const Json& health) {
+        // /v1/status's "status" is ready or degraded; an operator also needs to see that
+        // the node is on its way out.
         const std::string status = field(health, "draining") == "true"
                                        ? "draining (" + field(health, "status") + ")"
                                        : field(health, "status");

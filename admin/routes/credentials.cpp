@@ -34,6 +34,13 @@ std::vector<std::string> ice_urls(const config::Config& config) {
         urls.push_back("turns:" + host + ":" + std::to_string(config.listen.tls.front().port) +
                        "?transport=tcp");
     }
+    // One port for both, told apart by their first bytes: what a network that lets only
+    // port 443 out (or only an HTTP proxy's CONNECT to it) still reaches.
+    if (!config.listen.mux.empty()) {
+        const std::string port = std::to_string(config.listen.mux.front().port);
+        urls.push_back("turn:" + host + ":" + port + "?transport=tcp");
+        urls.push_back("turns:" + host + ":" + port + "?transport=tcp");
+    }
     return urls;
 }
 

@@ -10,6 +10,7 @@ namespace hearth::admin::routes {
 // health.cpp
 void report_readiness(const RouteCall& call);
 void report_health(const RouteCall& call);
+void report_status(const RouteCall& call);
 
 // metrics.cpp
 void serve_metrics(const RouteCall& call);

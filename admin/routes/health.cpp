@@ -1,6 +1,7 @@
-// GET /ready: for a load balancer, without a token, whether to send new clients here; and
-// GET /health: whether the node is up, draining, and how busy, with every counter of the
-// workers (the counter tables, summed).
+// Without a token, for load balancers and process supervisors, no counts and no names:
+// GET /ready, whether to send new clients here, and GET /health, whether the node is alive
+// (it answers). With a token, GET /v1/status: whether the node is up, draining,
+// and how busy, with every counter of the workers (the counter tables, summed).
 
 #include "admin/counter_rendering.h"
 #include "admin/routes/handlers.h"
@@ -9,18 +10,30 @@
 
 namespace hearth::admin::routes {
 
+namespace {
+
+const char* status_of(relay::DaemonControl& control) {
+    return control.draining() ? "draining" : control.session_store_up() ? "ready" : "degraded";
+}
+
+}  // namespace
+
 // No counts and no names: anyone who reaches the admin API may ask. 503 while draining
 // (new allocations are redirected); "degraded" (the session store is out) stays 200,
 // since the node still relays and would be as degraded as its peers sharing the store.
 void report_readiness(const RouteCall& call) {
     auto& control = call.control;
-    const char* status = control.draining()           ? "draining"
-                         : control.session_store_up() ? "ready"
-                                                      : "degraded";
-    call.respond(json_reply(control.draining() ? 503 : 200, {{"status", status}}));
+    call.respond(json_reply(control.draining() ? 503 : 200, {{"status", status_of(control)}}));
 }
 
+// Liveness: 200 whenever the node answers at all, whatever its state, which "status" names
+// as /ready does. Answered by the control loop alone: a caller without a token makes no
+// worker copy anything.
 void report_health(const RouteCall& call) {
+    call.respond(json_reply(200, {{"status", status_of(call.control)}}));
+}
+
+void report_status(const RouteCall& call) {
     auto& control = call.control;
     control.collect([&control, respond = call.respond](std::vector<relay::WorkerSnapshot> workers) {
         const relay::NodeCounters totals = relay::sum_of(workers);

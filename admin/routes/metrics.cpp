@@ -4,8 +4,10 @@
 #include "admin/metrics.h"
 
 #include "admin/routes/handlers.h"
+#include "auth/redis_connection.h"
 #include "auth/session_store.h"
 #include "relay/daemon/daemon.h"
+#include "relay/net/tls_context.h"
 #include "relay/net/udp_socket_drops.h"
 
 namespace hearth::admin::routes {
@@ -33,6 +35,27 @@ NodeFigures node_figures(relay::DaemonControl& control, const AdminConnectionCou
     node.audit_events = audit.events;
     node.audit_dropped_file = audit.file_dropped;
     node.audit_dropped_redis = audit.stream_dropped;
+    node.draining = control.draining() ? 1 : 0;
+    node.allocations_limit = control.allocation_capacity();
+    node.connections_limit = control.config().limits.max_connections;
+    const auto reloads = control.reload_counts();
+    node.reloads_ok = reloads.ok;
+    node.reloads_failed = reloads.failed;
+    node.last_reload_unix = static_cast<std::uint64_t>(reloads.last_unix);
+    node.last_reload_ok = reloads.last_ok ? 1 : 0;
+    node.store_timeouts = node.session_store_timeouts;
+    if (const auto* redis = control.redis_connection()) {
+        node.store_error_replies = redis->error_replies();
+        node.store_unanswered = redis->unanswered();
+        node.store_round_trips = redis->round_trips();
+    }
+    node.process = read_process_figures();
+    if (!control.config().listen.tls.empty() && !control.config().tls.certificate.empty()) {
+        const auto& file = control.config().tls.certificate;
+        if (const auto not_after = relay::certificate_not_after(file)) {
+            node.certificate_not_after.emplace_back(file, *not_after);
+        }
+    }
     for (const auto& session : sessions) {
         node.sessions_active += session.state == auth::SessionState::active ? 1 : 0;
     }

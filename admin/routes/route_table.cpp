@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::array table{
     RouteEntry{Route::ready, routes::report_readiness, Access::anyone},
-    RouteEntry{Route::health, routes::report_health, Access::read},
+    RouteEntry{Route::health, routes::report_health, Access::anyone},
+    RouteEntry{Route::status, routes::report_status, Access::read},
     RouteEntry{Route::metrics, routes::serve_metrics, Access::read},
     RouteEntry{Route::list_allocations, routes::list_allocations, Access::read},
     RouteEntry{Route::get_allocation, routes::get_allocation, Access::read},

@@ -32,8 +32,8 @@ struct RouteCall {
 
 using RouteHandler = void (*)(const RouteCall& call);
 
-// Who may call a route: anyone (a load balancer's readiness check, which tells no counts),
-// a holder of the read-only token or the admin token (what only reads: metrics, health,
+// Who may call a route: anyone (the readiness and liveness checks, which tell no counts),
+// a holder of the read-only token or the admin token (what only reads: metrics, status,
 // allocations, records), or only the admin token (what changes something or mints).
 enum class Access : std::uint8_t { anyone, read, admin };
 

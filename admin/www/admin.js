@@ -141,7 +141,7 @@ function drawEnded(ended) {
   }
 }
 
-// Every counter /health reports, as its tables name them ("dropped.no_permission"): a
+// Every counter /v1/status reports, as its tables name them ("dropped.no_permission"): a
 // counter added to a table shows up here with no change to the page.
 function drawCounters(counters) {
   const rows = [];
@@ -177,7 +177,7 @@ async function refresh() {
   const error = document.getElementById('error');
   try {
     const [health, list, metrics, records] = await Promise.all(
-      [api('/health'), api('/v1/allocations'), api('/metrics'), api('/v1/records')]);
+      [api('/v1/status'), api('/v1/allocations'), api('/metrics'), api('/v1/records')]);
     drawHealth(health, metrics);
     drawCounters(health.counters);
     drawSessions(list.allocations);

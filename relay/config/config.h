@@ -44,6 +44,7 @@ enum class Reload : std::uint8_t { live, restart };
 //   ports(name, reload, values...)                 std::vector<std::uint16_t>, each 1..65535
 //   secrets(name, reload, values...)               std::vector<auth::NamedSecret>
 //   sessions(name, reload, values...)              std::vector<auth::Session>
+//   upstreams(name, reload, values...)             std::vector<MuxUpstream>
 //   group(name, values...)                         a nested section
 
 // A text key's check: the error message for a value it refuses, or nullptr.
@@ -53,6 +54,9 @@ struct ListenSection {
     std::vector<TransportAddress> udp{{IpAddress::v4(0), 3478}};
     std::vector<TransportAddress> tcp{{IpAddress::v4(0), 3478}};
     std::vector<TransportAddress> tls;  // e.g. 0.0.0.0:5349 or :443
+    // TURN over TCP, TURN over TLS and TLS for the services of `mux.upstreams` on one port,
+    // told apart by their first bytes: e.g. 0.0.0.0:443.
+    std::vector<TransportAddress> mux;
     // Load balancers whose TCP and TLS connections start with a PROXY header (v1 or v2)
     // naming the client; from them the header is required, from anyone else never read.
     std::vector<AddressRange> proxy_protocol_from;
@@ -63,8 +67,32 @@ struct ListenSection {
         visit.addresses("udp", Reload::restart, s.udp...);
         visit.addresses("tcp", Reload::restart, s.tcp...);
         visit.addresses("tls", Reload::restart, s.tls...);
+        visit.addresses("mux", Reload::restart, s.mux...);
         // New connections take it; those already open keep the client they started with.
         visit.ranges("proxy_protocol_from", Reload::live, s.proxy_protocol_from...);
+    }
+};
+
+// A service sharing the multiplexing listeners: TLS connections whose ClientHello names
+// `sni` are passed to `address` unterminated.
+struct MuxUpstream {
+    std::string sni;  // a host name, lower-case
+    TransportAddress address;
+    bool operator==(const MuxUpstream&) const = default;
+};
+
+struct MuxSection {
+    std::vector<MuxUpstream> upstreams;
+    // Connections passed to upstreams at once, per node: each holds two descriptors.
+    std::uint32_t max_upstream_connections = 4096;
+    bool operator==(const MuxSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        // New connections take them; those passed on already stay with their upstream.
+        visit.upstreams("upstreams", Reload::live, s.upstreams...);
+        visit.number("max_upstream_connections", Reload::live, 0, 1000000,
+                     s.max_upstream_connections...);
     }
 };
 
@@ -355,6 +383,7 @@ struct Config {
     std::string public_host;  // the name clients reach this node by (turns: URLs); "" = relay ipv4
 
     ListenSection listen;
+    MuxSection mux;
     TlsSection tls;
     RelaySection relay;
     LimitsSection limits;
@@ -365,6 +394,8 @@ struct Config {
     AdminSection admin;
     AuditSection audit;
     bool operator==(const Config&) const = default;
+    // Whether a listener terminates TLS: a TLS one, or a multiplexing one.
+    bool serves_tls() const { return !listen.tls.empty() || !listen.mux.empty(); }
 
     template <typename Visitor, typename... Configs>
     static void keys(Visitor& visit, Configs&... c) {
@@ -375,6 +406,7 @@ struct Config {
         visit.text("software", Reload::live, &check_software, c.software...);
         visit.text("public_host", Reload::live, nullptr, c.public_host...);
         visit.group("listen", c.listen...);
+        visit.group("mux", c.mux...);
         visit.group("tls", c.tls...);
         visit.group("relay", c.relay...);
         visit.group("limits", c.limits...);

@@ -100,6 +100,11 @@ class Loader {
             value = reader_.sessions(*setting);
         }
     }
+    void upstreams(const char* name, Reload, std::vector<MuxUpstream>& value) {
+        if (const Setting* setting = found(name)) {
+            value = reader_.upstreams(*setting);
+        }
+    }
     template <typename Section>
     void group(const char* name, Section& section) {
         const Setting* setting = found(name);
@@ -155,9 +160,11 @@ void check_together(const Config& config, const Setting& root, SettingReader& re
         reader.error(at("limits"),
                      "allocation_lifetime_default must not exceed allocation_lifetime_max");
     }
-    if (!config.listen.tls.empty() &&
-        (config.tls.certificate.empty() || config.tls.private_key.empty())) {
-        reader.error(at("tls"), "listen.tls needs tls.certificate and tls.private_key");
+    // On a multiplexing listener, TLS without an upstream's name is TURN over TLS.
+    if (config.serves_tls() && (config.tls.certificate.empty() || config.tls.private_key.empty())) {
+        reader.error(at("tls"), config.listen.tls.empty()
+                                    ? "listen.mux needs tls.certificate and tls.private_key"
+                                    : "listen.tls needs tls.certificate and tls.private_key");
     }
     if (config.auth.secrets.empty() && !(root.exists("auth") && root["auth"].exists("secrets"))) {
         reader.error(at("auth"),

@@ -61,6 +61,10 @@ class Differ {
     void sessions(const char* name, Reload reload, T& running, T& next) {
         compare(name, reload, running, next);
     }
+    template <typename T>
+    void upstreams(const char* name, Reload reload, T& running, T& next) {
+        compare(name, reload, running, next);
+    }
     template <typename Section>
     void group(const char* name, Section& running, Section& next) {
         Differ nested(plan_, path_ + name + ".");

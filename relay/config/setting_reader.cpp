@@ -1,6 +1,7 @@
 #include "relay/config/setting_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace hearth::config {
@@ -280,6 +281,46 @@ std::optional<auth::Session> SettingReader::session(const Setting& entry) {
     seed.allocation_cap =
         static_cast<std::uint32_t>(number(field("allocation_cap"), 1, 10000).value_or(4));
     return seed;
+}
+
+// RFC 6066 §3: a HostName is ASCII, compared without regard to case; matched whole.
+std::vector<MuxUpstream> SettingReader::upstreams(const Setting& setting) {
+    std::vector<MuxUpstream> found;
+    if (!setting.isList()) {
+        error(setting,
+              "must be a list ( { sni = \"app.example.org\"; address = \"127.0.0.1:8443\"; } )");
+        return found;
+    }
+    std::set<std::string> names;
+    for (int i = 0; i < setting.getLength(); ++i) {
+        const Setting& entry = setting[i];
+        if (!entry.isGroup()) {
+            error(entry, "must be a group { sni = ...; address = ...; }");
+            continue;
+        }
+        only_keys(entry, {"sni", "address"});
+        auto sni = entry.exists("sni") ? text(&entry["sni"]) : std::nullopt;
+        const auto address = entry.exists("address") ? text(&entry["address"]) : std::nullopt;
+        if (!sni || sni->empty() ||
+            sni->find_first_not_of(
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+                std::string::npos) {
+            error(entry, "needs sni, a host name such as app.example.org");
+            continue;
+        }
+        std::transform(sni->begin(), sni->end(), sni->begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (!names.insert(*sni).second) {
+            error(entry, "sni '" + *sni + "' appears twice");
+        }
+        const auto parsed = address ? TransportAddress::parse(*address) : std::nullopt;
+        if (!parsed || parsed->port == 0) {
+            error(entry, "upstream '" + *sni + "' needs an address:port (e.g. 127.0.0.1:8443)");
+            continue;
+        }
+        found.push_back({*sni, *parsed});
+    }
+    return found;
 }
 
 }  // namespace hearth::config

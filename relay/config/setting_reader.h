@@ -36,6 +36,7 @@ class SettingReader {
     std::vector<std::uint16_t> ports(const libconfig::Setting& setting);
     std::vector<auth::NamedSecret> secrets(const libconfig::Setting& setting);
     std::vector<auth::Session> sessions(const libconfig::Setting& setting);
+    std::vector<MuxUpstream> upstreams(const libconfig::Setting& setting);
 
   private:
     // An array (or list) of strings, each handed to `accept`, which reports its own errors.

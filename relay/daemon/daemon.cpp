@@ -89,7 +89,7 @@ std::string listening_summary(const config::Config& config) {
     std::string listening;
     for (const auto& [transport, addresses] :
          {std::pair{"udp", &config.listen.udp}, std::pair{"tcp", &config.listen.tcp},
-          std::pair{"tls", &config.listen.tls}}) {
+          std::pair{"tls", &config.listen.tls}, std::pair{"mux", &config.listen.mux}}) {
         for (const auto& address : *addresses) {
             listening += std::string(" ") + transport + " " + address.to_string();
         }

@@ -69,6 +69,15 @@ std::uint64_t DaemonControl::session_record_updates_lost() const {
     return stores_.redis == nullptr ? 0 : stores_.redis->record_updates_lost();
 }
 
+std::uint64_t DaemonControl::allocation_capacity() const {
+    return std::min<std::uint64_t>(config_.limits.max_allocations,
+                                   shared_.descriptor_allocation_cap);
+}
+
+const auth::RedisConnection* DaemonControl::redis_connection() const {
+    return stores_.redis == nullptr ? nullptr : &stores_.redis->connection();
+}
+
 std::uint64_t DaemonControl::session_store_timeouts() const {
     return stores_.redis == nullptr ? 0 : stores_.redis->timeouts();
 }

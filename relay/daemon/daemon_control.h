@@ -29,6 +29,7 @@
 namespace hearth::auth {
 class EmbeddedSessionStore;
 class RedisSessionStore;
+class RedisConnection;
 struct NodeInfo;
 }  // namespace hearth::auth
 
@@ -56,6 +57,9 @@ class DaemonControl {
     std::int64_t started_unix() const { return started_unix_; }
     std::size_t worker_count() const;
     const ConnectionLimiter& connections() const;
+    // Allocations this node admits at most: limits.max_allocations, lowered to what the
+    // file descriptor limit allows.
+    std::uint64_t allocation_capacity() const;
     // What the audit trail wrote and dropped (zeros when the node keeps none).
     AuditCounts audit_counts() const;
     // Keeps a control-plane object (the admin server) alive until the loop has stopped.
@@ -73,6 +77,8 @@ class DaemonControl {
     // Times the store was lost, and commands it left unanswered past the timeout (Redis).
     std::uint64_t session_store_outages() const;
     std::uint64_t session_store_timeouts() const;
+    // The Redis connection, for its round-trip times and errors; null without Redis.
+    const auth::RedisConnection* redis_connection() const;
     // Changes to session records that Redis did not take (0 with the embedded store).
     std::uint64_t session_record_updates_lost() const;
     void list_sessions(std::function<void(std::vector<auth::Session>)> done);
@@ -102,6 +108,15 @@ class DaemonControl {
     // secrets (config and Redis). An invalid file is refused whole; allocations stay.
     // `done` gets the report once every worker works with the new configuration.
     void reload(std::function<void(ReloadReport)> done);
+    // Reloads so far, by result (failed: refused whole, or a part such as the TLS
+    // certificate refused), and when the last one ended (Unix seconds, 0 for none).
+    struct ReloadCounts {
+        std::uint64_t ok = 0;
+        std::uint64_t failed = 0;
+        std::int64_t last_unix = 0;
+        bool last_ok = true;
+    };
+    ReloadCounts reload_counts() const { return reload_counts_; }
     // Runs after every reload with the configuration in effect (the admin server takes
     // its token from it).
     void on_reload(std::function<void(const config::Config&)> hook) {
@@ -171,6 +186,7 @@ class DaemonControl {
     Stores stores_;
     std::int64_t started_unix_;
     std::vector<std::function<void(const config::Config&)>> reload_hooks_;
+    ReloadCounts reload_counts_;
     std::vector<std::shared_ptr<void>> attachments_;
 
     std::vector<auth::NamedSecret> redis_secrets_;

@@ -53,6 +53,13 @@ std::string demo_banner(const config::Config& config, std::int64_t now_unix,
         text += fmt::format(", TLS on {} (self-signed certificate for localhost)",
                             config.listen.tls.front().to_string());
     }
+    if (!config.listen.mux.empty()) {
+        // Both TURN over TCP and over TLS on the one port, as on 443 in production.
+        const auto mux = config.listen.mux.front();
+        urls += fmt::format(", \"turn:{}?transport=tcp\", \"turns:localhost:{}?transport=tcp\"",
+                            mux.to_string(), mux.port);
+        text += fmt::format(", TCP and TLS on one port {}", mux.to_string());
+    }
     text += ", embedded session store, session '" + std::string(demo_session) + "'\n";
     text +=
         "WARNING: this demo allows loopback peers (127.0.0.0/8) so a browser on this machine\n"

@@ -26,6 +26,9 @@ void check_listeners(const config::Config& config, std::vector<std::string>& pro
     for (const auto& address : config.listen.tls) {
         wanted.emplace_back("listen.tls", address, SOCK_STREAM);
     }
+    for (const auto& address : config.listen.mux) {
+        wanted.emplace_back("listen.mux", address, SOCK_STREAM);
+    }
     if (config.admin.listen) {
         wanted.emplace_back("admin.listen", *config.admin.listen, SOCK_STREAM);
     }
@@ -83,7 +86,7 @@ std::vector<std::string> address_problems(const config::Config& config) {
 
 std::optional<SslContextPointer> load_tls_context(const config::Config& config,
                                                   std::string& problem) {
-    if (config.listen.tls.empty()) {
+    if (!config.serves_tls()) {
         return SslContextPointer{};
     }
     std::string error;

@@ -14,8 +14,21 @@
 
 namespace hearth::relay {
 
-void DaemonControl::reload(std::function<void(ReloadReport)> done) {
+void DaemonControl::reload(std::function<void(ReloadReport)> on_done) {
     systemd_notify("RELOADING=1");
+    // Counted for /metrics as each reload ends, whoever asked for it (SIGHUP or the API).
+    std::function<void(const ReloadReport&)> done =
+        [this, on_done = std::move(on_done)](const ReloadReport& report) {
+            const bool ok = report.applied && report.errors.empty();
+            ++(ok ? reload_counts_.ok : reload_counts_.failed);
+            reload_counts_.last_ok = ok;
+            reload_counts_.last_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+            if (on_done) {
+                on_done(report);
+            }
+        };
     ReloadReport report;
     config::Config loaded = config_;
     if (!config_path_.empty()) {
@@ -99,7 +112,7 @@ void DaemonControl::apply_limits() {
 // certificate is written over the old one. One that fails to load is refused and the
 // running one stays, with its paths.
 void DaemonControl::apply_tls(ReloadReport& report, const config::TlsSection& previous) {
-    if (config_.listen.tls.empty()) {
+    if (!config_.serves_tls()) {
         return;
     }
     std::string error;

@@ -85,7 +85,10 @@ void ClientDispatcher::resume(const turn::StoreQuestion& question, const turn::N
     for (auto& request : parked_.take(question)) {
         ++counters_.resumed;
         // A ConnectionBind never waits for the store, so a resumed request never is one.
-        dispatch_stun(*request.link, request.tuple, request.bytes, now);
+        // It keeps the time it first arrived (an Allocate's setup time counts the wait).
+        turn::Now resumed = now;
+        resumed.received = request.parked_at;
+        dispatch_stun(*request.link, request.tuple, request.bytes, resumed);
     }
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "relay/config/config.h"
 #include "relay/stun/address_range.h"
 #include "relay/stun/transport_address.h"
 
@@ -30,6 +31,10 @@ struct StreamLimits {
     std::chrono::seconds unauthenticated_timeout{30};
     // Trusted load balancers: their connections start with a PROXY header (proxy_header.h).
     std::vector<AddressRange> proxy_protocol_from;
+    // Multiplexing listeners: services TLS connections are passed to by the name they ask
+    // for, and how many connections this worker passes on at once.
+    std::vector<config::MuxUpstream> mux_upstreams;
+    std::size_t max_upstream_connections = 4096;
 };
 
 class ConnectionLimiter {

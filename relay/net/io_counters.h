@@ -43,6 +43,20 @@ struct IoCounters {
     std::uint64_t proxy_header_timeout = 0;
     std::uint64_t proxy_header_closed_early = 0;
     std::uint64_t proxy_header_too_many = 0;
+    // Multiplexing listeners (tcp_listener.h): connections by what their first bytes were,
+    // connections closed for them by reason, and those passed to an upstream.
+    std::uint64_t mux_turn_tcp = 0;
+    std::uint64_t mux_turn_tls = 0;
+    std::uint64_t mux_upstream = 0;
+    std::uint64_t mux_refused_unknown = 0;
+    std::uint64_t mux_refused_malformed = 0;
+    std::uint64_t mux_refused_too_long = 0;
+    std::uint64_t mux_refused_timeout = 0;
+    std::uint64_t mux_refused_closed_early = 0;
+    std::uint64_t mux_refused_too_many = 0;
+    std::uint64_t mux_upstream_unreachable = 0;
+    std::uint64_t mux_upstream_full = 0;
+    std::uint64_t mux_upstream_open = 0;
 };
 
 namespace io_counter_detail {
@@ -59,6 +73,19 @@ constexpr std::string_view proxy_refused_help =
     "TCP and TLS connections closed for their PROXY header, by reason: untrusted (one from "
     "an address outside listen.proxy_protocol_from), missing, malformed, too_long, timeout, "
     "closed_early (by the proxy, before the header ended), too_many (headers awaited).";
+constexpr std::string_view mux = "hearth_mux_connections_total";
+constexpr std::string_view mux_help =
+    "Connections on multiplexing listeners (listen.mux), by what their first bytes were: "
+    "turn_tcp, turn_tls, upstream (TLS naming one of mux.upstreams, passed on).";
+constexpr std::string_view mux_refused = "hearth_mux_refused_total";
+constexpr std::string_view mux_refused_help =
+    "Connections on multiplexing listeners closed for their first bytes, by reason: unknown "
+    "(neither TURN nor TLS), malformed (a broken ClientHello), too_long, timeout (said too "
+    "little in time), closed_early, too_many (connections awaited at once).";
+constexpr std::string_view mux_failed = "hearth_mux_upstream_failures_total";
+constexpr std::string_view mux_failed_help =
+    "Connections for an upstream closed without reaching it, by reason: unreachable (refused, "
+    "failed or no answer in 5 s), full (mux.max_upstream_connections open).";
 constexpr std::string_view descriptors = "hearth_out_of_descriptors_total";
 constexpr std::string_view descriptors_help =
     "Times a file descriptor was wanted and none was left: an accept paused, or a relay "
@@ -128,6 +155,27 @@ inline constexpr std::array io_counter_rows = [] {
             proxy_refused_help, &I::proxy_header_closed_early},
         Row{"proxy_header_refused.too_many", proxy_refused, R"(reason="too_many")", counter,
             proxy_refused_help, &I::proxy_header_too_many},
+        Row{"mux.turn_tcp", mux, R"(kind="turn_tcp")", counter, mux_help, &I::mux_turn_tcp},
+        Row{"mux.turn_tls", mux, R"(kind="turn_tls")", counter, mux_help, &I::mux_turn_tls},
+        Row{"mux.upstream", mux, R"(kind="upstream")", counter, mux_help, &I::mux_upstream},
+        Row{"mux_refused.unknown", mux_refused, R"(reason="unknown")", counter, mux_refused_help,
+            &I::mux_refused_unknown},
+        Row{"mux_refused.malformed", mux_refused, R"(reason="malformed")", counter,
+            mux_refused_help, &I::mux_refused_malformed},
+        Row{"mux_refused.too_long", mux_refused, R"(reason="too_long")", counter, mux_refused_help,
+            &I::mux_refused_too_long},
+        Row{"mux_refused.timeout", mux_refused, R"(reason="timeout")", counter, mux_refused_help,
+            &I::mux_refused_timeout},
+        Row{"mux_refused.closed_early", mux_refused, R"(reason="closed_early")", counter,
+            mux_refused_help, &I::mux_refused_closed_early},
+        Row{"mux_refused.too_many", mux_refused, R"(reason="too_many")", counter, mux_refused_help,
+            &I::mux_refused_too_many},
+        Row{"mux_upstream_failures.unreachable", mux_failed, R"(reason="unreachable")", counter,
+            mux_failed_help, &I::mux_upstream_unreachable},
+        Row{"mux_upstream_failures.full", mux_failed, R"(reason="full")", counter, mux_failed_help,
+            &I::mux_upstream_full},
+        Row{"mux_upstream_open", "hearth_mux_upstream_connections", "", CounterKind::gauge,
+            "Connections passed to an upstream and open now.", &I::mux_upstream_open},
     };
 }();
 

@@ -27,7 +27,8 @@ std::vector<IpAddress> own_addresses(const config::Config& config,
             own.push_back(address);
         }
     };
-    for (const auto* listeners : {&config.listen.udp, &config.listen.tcp, &config.listen.tls}) {
+    for (const auto* listeners :
+         {&config.listen.udp, &config.listen.tcp, &config.listen.tls, &config.listen.mux}) {
         for (const auto& listener : *listeners) {
             add(listener.ip);
         }
@@ -58,7 +59,8 @@ std::vector<std::uint16_t> service_ports(const config::Config& config) {
             ports.push_back(port);
         }
     };
-    for (const auto* listeners : {&config.listen.udp, &config.listen.tcp, &config.listen.tls}) {
+    for (const auto* listeners :
+         {&config.listen.udp, &config.listen.tcp, &config.listen.tls, &config.listen.mux}) {
         for (const auto& listener : *listeners) {
             add(listener.port);
         }

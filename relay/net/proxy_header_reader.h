@@ -6,18 +6,16 @@
 // connection that sends anything else, a bad header, or not all of it within the
 // deadline is closed and counted. Once read, the connection goes on as the client's whose
 // address the header carries: a plain bufferevent on the socket, the header consumed and
-// whatever followed it still in its input. Any stream listener (TCP, TLS, and a
-// multiplexing one later) reads the header this way, once per connection.
+// whatever followed it still in its input. Every stream listener (TCP, TLS and
+// multiplexing) reads the header this way, once per connection.
 
 #include <event2/bufferevent.h>
-#include <event2/event.h>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <memory>
-#include <unordered_map>
 
+#include "relay/net/opening_reader.h"
 #include "relay/net/proxy_header.h"
 #include "relay/stun/transport_address.h"
 
@@ -29,14 +27,7 @@ class ProxyHeaderReader {
     // proxy's own for a header that carries none (v2 LOCAL, v1 UNKNOWN).
     using Done = std::function<void(bufferevent* socket, const TransportAddress& client)>;
 
-    // Headers awaited at once per listener: trusted proxies send theirs with the
-    // connection, so only a misbehaving one comes near this.
-    static constexpr std::size_t max_pending = 1024;
-
-    ProxyHeaderReader(event_base* base, Done done) : base_(base), done_(std::move(done)) {}
-    ~ProxyHeaderReader() = default;
-    ProxyHeaderReader(const ProxyHeaderReader&) = delete;
-    ProxyHeaderReader& operator=(const ProxyHeaderReader&) = delete;
+    ProxyHeaderReader(event_base* base, Done done);
 
     // Takes `fd`, accepted from `proxy`, and reads its header within `deadline`.
     void add(evutil_socket_t fd, const TransportAddress& proxy, std::chrono::seconds deadline);
@@ -47,25 +38,20 @@ class ProxyHeaderReader {
         std::uint64_t malformed = 0;  // a signature, then what the spec forbids
         std::uint64_t too_long = 0;
         std::uint64_t timeout = 0;       // not all of it within the deadline
-        std::uint64_t too_many = 0;      // max_pending already awaited
+        std::uint64_t too_many = 0;      // OpeningReader::max_pending already awaited
         std::uint64_t closed_early = 0;  // the proxy closed before the header was complete
     };
-    Counters counters;
+    Counters counters() const;
 
   private:
-    struct Pending;
-    struct PendingDeleter {
-        void operator()(Pending* pending) const;
-    };
-    static void on_read(bufferevent* socket, void* context);
-    static void on_event(bufferevent* socket, short events, void* context);
-    static void on_deadline(evutil_socket_t, short, void* context);
-    void refuse(Pending* pending, std::uint64_t& counter);
-    void finish(Pending* pending, const ProxyHeader& header);
+    OpeningReader<ProxyHeader>::Examined examine(std::span<const std::byte> received,
+                                                 const TransportAddress& proxy);
+    void finish(bufferevent* socket, const TransportAddress& proxy, const ProxyHeader& header);
 
     event_base* base_;
     Done done_;
-    std::unordered_map<Pending*, std::unique_ptr<Pending, PendingDeleter>> pending_;
+    Counters counters_;  // what the header's own reading counts; the rest is reader_'s
+    OpeningReader<ProxyHeader> reader_;
 };
 
 }  // namespace hearth::relay

@@ -46,6 +46,7 @@ NodeCounters sum_of(const std::vector<WorkerSnapshot>& workers) {
     for (const auto& worker : workers) {
         add_counters(total.server, worker.counters, turn::server_counter_rows);
         add_counters(total.io, worker.io, io_counter_rows);
+        total.server.histograms.add(worker.counters.histograms);
         for (std::size_t transport = 0; transport < total.client_to_peer.size(); ++transport) {
             add_counters(total.client_to_peer[transport],
                          worker.counters.retired_client_to_peer[transport],

@@ -42,15 +42,24 @@ void steer_by_client_address(int fd, AddressFamily family, unsigned workers) {
 
 }  // namespace
 
-TcpListener::TcpListener(const StreamParts& parts, TransportAddress address,
-                         turn::ClientTransport transport)
+TcpListener::TcpListener(const StreamParts& parts, TransportAddress address, ListenerKind kind)
     : parts_(parts),
       address_(address),
-      transport_(transport),
+      kind_(kind),
       connections_(parts_),
-      proxy_headers_(parts_.base, [this](bufferevent* socket, const TransportAddress& client) {
-          accept_from_proxy(socket, client);
-      }) {}
+      proxy_headers_(parts_.base,
+                     [this](bufferevent* socket, const TransportAddress& client) {
+                         accept_from_proxy(socket, client);
+                     }),
+      first_bytes_(
+          parts_.base, first_bytes_max_size,
+          [this](std::span<const std::byte> received, const TransportAddress&) {
+              return examine_first_bytes(received);
+          },
+          [this](bufferevent* socket, const TransportAddress& client, const FirstBytes& first) {
+              dispatch(socket, client, first);
+          }),
+      splices_(parts_.base) {}
 
 TcpListener::~TcpListener() {
     if (resume_timer_ != nullptr) {
@@ -147,20 +156,86 @@ void TcpListener::accept_from_proxy(bufferevent* socket, const TransportAddress&
     start(socket, client);
 }
 
-// An admitted connection from `client` becomes a StreamConnection. Bytes already in the
-// socket's input (what followed a PROXY header in the same segment) would wait for the
-// next read event, which a client waiting for an answer never sends: the first read is
-// run from the loop instead.
+// An admitted connection from `client` becomes a StreamConnection, once a multiplexing
+// listener knows what it is.
 void TcpListener::start(bufferevent* socket, const TransportAddress& client) {
-    bufferevent* stream = secure(socket);
+    switch (kind_) {
+        case ListenerKind::tcp:
+            return serve(socket, client, turn::ClientTransport::tcp);
+        case ListenerKind::tls:
+            return serve(socket, client, turn::ClientTransport::tls);
+        case ListenerKind::mux:
+            // Bounded in bytes by the reader, in time like a TLS handshake: a client that
+            // says nothing is closed and counted.
+            return first_bytes_.add(socket, client, parts_.limits->tls_handshake_timeout);
+    }
+}
+
+OpeningReader<FirstBytes>::Examined TcpListener::examine_first_bytes(
+    std::span<const std::byte> received) {
+    auto first = classify_first_bytes(received);
+    switch (first.kind) {
+        case FirstBytesKind::need_more:
+            return OpeningNeedsMore{};
+        case FirstBytesKind::turn:
+        case FirstBytesKind::tls:
+            return first;
+        case FirstBytesKind::unknown:
+            ++mux_.unknown;
+            break;
+        case FirstBytesKind::malformed:
+            ++mux_.malformed;
+            break;
+        case FirstBytesKind::too_long:
+            ++mux_.too_long;
+            break;
+    }
+    return OpeningRefused{};
+}
+
+// A TLS ClientHello naming a configured upstream goes there, byte for byte; every other
+// TLS connection, with another name or none, is TURN over TLS (RFC 7443's ALPN is not
+// required: browsers send none for TURN).
+void TcpListener::dispatch(bufferevent* socket, const TransportAddress& client,
+                           const FirstBytes& first) {
+    if (first.kind == FirstBytesKind::turn) {
+        ++mux_.turn_tcp;
+        return serve(socket, client, turn::ClientTransport::tcp);
+    }
+    for (const auto& upstream : parts_.limits->mux_upstreams) {
+        if (upstream.sni == first.server_name) {
+            ++mux_.upstream;
+            // Not a TURN connection: it leaves the TURN bounds for the upstreams' own.
+            parts_.connections->release(client.ip, parts_.worker_index, false);
+            return splices_.add(socket, upstream.address, parts_.limits->max_upstream_connections);
+        }
+    }
+    ++mux_.turn_tls;
+    serve(socket, client, turn::ClientTransport::tls);
+}
+
+// Bytes already in the socket's input (what followed a PROXY header, or the first bytes a
+// multiplexing listener read) would wait for the next read event, which a client waiting
+// for an answer never sends: the first read is run from the loop instead.
+void TcpListener::serve(bufferevent* socket, const TransportAddress& client,
+                        turn::ClientTransport transport) {
+    bufferevent* stream = transport == turn::ClientTransport::tls ? secure(socket) : socket;
     if (stream == nullptr) {
         parts_.connections->release(client.ip, parts_.worker_index, false);
         return;
     }
-    connections_.add(stream, turn::FiveTuple{client, address_, transport_});
+    connections_.add(stream, turn::FiveTuple{client, address_, transport});
     if (evbuffer_get_length(bufferevent_get_input(socket)) > 0) {
         bufferevent_trigger(socket, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
     }
+}
+
+TcpListener::MuxCounters TcpListener::mux_counters() const {
+    MuxCounters counters = mux_;
+    counters.opening = first_bytes_.counters;
+    counters.splices = splices_.counters;
+    counters.upstream_open = splices_.open();
+    return counters;
 }
 
 // Admits a new connection from `source` within the node's bounds. When the bound it meets
@@ -187,8 +262,8 @@ bool TcpListener::admit(const IpAddress& source) {
     return true;
 }
 
-// The accepted socket's bufferevent as the connection's stream: itself, or a TLS server
-// side over it with the worker's current context. Null on failure, the socket freed.
+// A TLS server side over the accepted socket's bufferevent, with the worker's current
+// context. Null on failure, the socket freed.
 //
 // TLS is an OpenSSL filter over a socket bufferevent rather than a socket bufferevent of
 // its own, so that every message is encrypted the moment it is written: each STUN or
@@ -198,9 +273,6 @@ bool TcpListener::admit(const IpAddress& source) {
 // first (RFC 8656 §12.5 makes TLS a byte stream, but nothing is gained by testing them).
 // It also lets a PROXY header be read from the socket before the handshake starts.
 bufferevent* TcpListener::secure(bufferevent* socket) {
-    if (transport_ != turn::ClientTransport::tls) {
-        return socket;
-    }
     SSL_CTX* tls_context = parts_.tls_context->get();
     SSL* ssl = tls_context != nullptr ? SSL_new(tls_context) : nullptr;
     if (ssl == nullptr) {

@@ -1,9 +1,13 @@
 #include "relay/net/tls_context.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <ctime>
+#include <memory>
 
 namespace hearth::relay {
 
@@ -91,6 +95,23 @@ SslContextPointer make_server_tls_context(const std::string& certificate_chain_f
     SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, nullptr);
     SSL_CTX_set_tlsext_servername_callback(ctx, &log_server_name);
     return context;
+}
+
+std::optional<std::int64_t> certificate_not_after(const std::string& certificate_file) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> file(BIO_new_file(certificate_file.c_str(), "r"),
+                                                   &BIO_free);
+    if (!file) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    std::unique_ptr<X509, decltype(&X509_free)> certificate(
+        PEM_read_bio_X509(file.get(), nullptr, nullptr, nullptr), &X509_free);
+    std::tm not_after{};
+    if (!certificate || ASN1_TIME_to_tm(X509_get0_notAfter(certificate.get()), &not_after) != 1) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(timegm(&not_after));
 }
 
 }  // namespace hearth::relay

@@ -7,7 +7,9 @@
 
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace hearth::relay {
@@ -22,5 +24,9 @@ using SslContextPointer = std::shared_ptr<SSL_CTX>;
 // log line while the old context stays in use.
 SslContextPointer make_server_tls_context(const std::string& certificate_chain_file,
                                           const std::string& private_key_file, std::string& error);
+
+// The notAfter of the first certificate in a PEM file (the server's own, in a chain file),
+// in Unix seconds; nullopt when the file cannot be read or holds no certificate.
+std::optional<std::int64_t> certificate_not_after(const std::string& certificate_file);
 
 }  // namespace hearth::relay

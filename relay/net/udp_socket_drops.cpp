@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace hearth::relay {
@@ -25,11 +27,10 @@ std::unordered_set<std::string> own_socket_inodes() {
     return inodes;
 }
 
-}  // namespace
-
-std::uint64_t udp_socket_drops() {
+// Each open socket's drops by inode, from /proc/self/net/udp and udp6.
+std::unordered_map<std::string, std::uint64_t> open_socket_drops() {
     const auto inodes = own_socket_inodes();
-    std::uint64_t drops = 0;
+    std::unordered_map<std::string, std::uint64_t> drops;
     for (const char* table : {"/proc/self/net/udp", "/proc/self/net/udp6"}) {
         std::ifstream rows(table);
         std::string row;
@@ -47,11 +48,35 @@ std::uint64_t udp_socket_drops() {
                 last = field;
             }
             if (inodes.contains(inode)) {
-                drops += std::stoull(last);
+                drops[inode] = std::stoull(last);
             }
         }
     }
     return drops;
+}
+
+}  // namespace
+
+std::uint64_t udp_socket_drops() {
+    // The admin API may be asked from more than one connection; scrapes are rare.
+    static std::mutex mutex;
+    static std::unordered_map<std::string, std::uint64_t> last_seen;
+    static std::uint64_t closed_sockets_drops = 0;
+    std::lock_guard lock(mutex);
+    auto now_open = open_socket_drops();
+    for (const auto& [inode, drops] : last_seen) {
+        const auto still = now_open.find(inode);
+        // Gone, or an inode used again by a new socket (whose count starts over).
+        if (still == now_open.end() || still->second < drops) {
+            closed_sockets_drops += drops;
+        }
+    }
+    last_seen = std::move(now_open);
+    std::uint64_t total = closed_sockets_drops;
+    for (const auto& [inode, drops] : last_seen) {
+        total += drops;
+    }
+    return total;
 }
 
 }  // namespace hearth::relay

@@ -2,8 +2,10 @@
 
 // The kernel's own count of datagrams it dropped on a UDP socket because the receive
 // buffer was full (the "drops" column of /proc/net/udp and udp6), summed over the UDP
-// sockets this process has open. Read when metrics are scraped, never per packet.
-// Sockets that closed take their counts with them, so the sum is a gauge, not a counter.
+// sockets this process has or had open. Read when metrics are scraped, never per packet.
+// A socket that closes takes its count out of /proc, so the last count read of each socket
+// is kept: the total only grows, a counter (drops between a socket's last reading and its
+// closing are not seen).
 
 #include <cstdint>
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "relay/net/own_addresses.h"
 #include "relay/net/tcp_listener.h"
 #include "relay/net/udp_listener.h"
@@ -37,10 +39,14 @@ turn::ServerSettings settings_of(const config::Config& config) {
     return settings;
 }
 
-StreamLimits stream_limits_of(const config::Config& config) {
-    return {config.limits.stream_output_buffer_bytes, config.limits.stream_idle_timeout,
-            config.limits.tls_handshake_timeout, config.limits.unauthenticated_connection_timeout,
-            config.listen.proxy_protocol_from};
+StreamLimits stream_limits_of(const config::Config& config, unsigned workers) {
+    return {config.limits.stream_output_buffer_bytes,
+            config.limits.stream_idle_timeout,
+            config.limits.tls_handshake_timeout,
+            config.limits.unauthenticated_connection_timeout,
+            config.listen.proxy_protocol_from,
+            config.mux.upstreams,
+            (config.mux.max_upstream_connections + workers - 1) / std::max(workers, 1U)};
 }
 
 turn::PeerPolicy peer_policy_of(const config::Config& config) {
@@ -69,7 +75,7 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       base_(event_base_new()),
       clock_(base_.get()),
       tasks_(base_.get()),
-      stream_limits_(stream_limits_of(config)),
+      stream_limits_(stream_limits_of(config, shared.worker_count)),
       tls_context_(std::move(tls_context)),
       authenticator_(
           config.realm, ring_of(config), shared.nonce_key, config.limits.nonce_lifetime,
@@ -116,11 +122,11 @@ bool Worker::open_listeners(const config::Config& config, std::string& error) {
         }
         udp_listeners_.push_back(std::move(listener));
     }
-    for (const auto& [addresses, transport] :
-         {std::pair{&config.listen.tcp, turn::ClientTransport::tcp},
-          std::pair{&config.listen.tls, turn::ClientTransport::tls}}) {
+    for (const auto& [addresses, kind] : {std::pair{&config.listen.tcp, ListenerKind::tcp},
+                                          std::pair{&config.listen.tls, ListenerKind::tls},
+                                          std::pair{&config.listen.mux, ListenerKind::mux}}) {
         for (const auto& address : *addresses) {
-            auto listener = std::make_unique<TcpListener>(stream_parts_, address, transport);
+            auto listener = std::make_unique<TcpListener>(stream_parts_, address, kind);
             if (!listener->open(error)) {
                 return false;
             }
@@ -148,7 +154,7 @@ void Worker::post(std::function<void(Worker&)> task) {
 void Worker::apply_config(const config::Config& config) {
     server_.apply(settings_of(config), peer_policy_of(config));
     authenticator_.configure(config.realm, config.limits.nonce_lifetime);
-    stream_limits_ = stream_limits_of(config);
+    stream_limits_ = stream_limits_of(config, stream_parts_.worker_count);
 }
 
 void Worker::set_draining(bool draining, std::optional<turn::Redirect> redirect) {
@@ -224,6 +230,19 @@ WorkerSnapshot Worker::snapshot() {
         io.proxy_header_timeout += proxy.timeout;
         io.proxy_header_closed_early += proxy.closed_early;
         io.proxy_header_too_many += proxy.too_many;
+        const auto mux = listener->mux_counters();
+        io.mux_turn_tcp += mux.turn_tcp;
+        io.mux_turn_tls += mux.turn_tls;
+        io.mux_upstream += mux.upstream;
+        io.mux_refused_unknown += mux.unknown;
+        io.mux_refused_malformed += mux.malformed;
+        io.mux_refused_too_long += mux.too_long;
+        io.mux_refused_timeout += mux.opening.timeout;
+        io.mux_refused_closed_early += mux.opening.closed_early;
+        io.mux_refused_too_many += mux.opening.too_many;
+        io.mux_upstream_unreachable += mux.splices.unreachable;
+        io.mux_upstream_full += mux.splices.full;
+        io.mux_upstream_open += mux.upstream_open;
     }
     io.relay_send_failures = relay_sockets_.send_failures();
     io.relay_out_of_descriptors = relay_sockets_.out_of_descriptors();

@@ -223,6 +223,11 @@ TurnServer::StunOutcome TurnServer::create_allocation(Request& request,
     Allocation& created = *allocation;
     allocations_.emplace(request.tuple, std::move(allocation));
     ++counters_.allocations_created;
+    // From the request's first arrival, a wait for the session store included, to now,
+    // when the success answer goes out.
+    counters_.histograms.setup_seconds.observe(
+        allocation_buckets::setup,
+        std::chrono::duration<double>(now - request.now.arrival()).count());
     events_.allocation_created(created);
     return allocate_success(request, created, additional_error);
 }

@@ -14,6 +14,10 @@ using Seconds = std::chrono::seconds;
 struct Now {
     TimePoint monotonic;
     std::int64_t unix_seconds = 0;
+    // When the request being handled arrived, if earlier than `monotonic`: a request
+    // handed in again once the session store answered keeps its first arrival.
+    TimePoint received{};
+    TimePoint arrival() const { return received == TimePoint{} ? monotonic : received; }
 };
 
 }  // namespace hearth::turn

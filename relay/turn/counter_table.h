@@ -3,7 +3,7 @@
 // Counters defined once. A group of counters is a struct of std::uint64_t fields; its
 // table says, for each field, how the field is shown: as a Prometheus sample (family,
 // labels, kind, help) and as a field of the admin API's JSON. Summing over workers,
-// /metrics, the JSON of /v1/allocations and /health, and so the admin page, all read the
+// /metrics, the JSON of /v1/allocations and /v1/status, and so the admin page, all read the
 // tables: adding a counter is one row in its group's table and the line that counts it.
 
 #include <cstdint>

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 
+#include "relay/turn/allocation_histograms.h"
 #include "relay/turn/authenticator.h"
 #include "relay/turn/counter_table.h"
 #include "relay/turn/direction_counters.h"
@@ -50,6 +51,8 @@ struct ServerCounters {
     // totals are these plus the counters of the allocations still alive.
     std::array<DirectionCounters, 3> retired_client_to_peer{};
     std::array<DirectionCounters, 3> retired_peer_to_client{};
+    // Observed once per allocation, at its start or end (summed apart from the table).
+    AllocationHistograms histograms;
 };
 
 // The counter of each AuthFailure, in the enum's order.
@@ -74,6 +77,10 @@ constexpr auto counter = CounterKind::counter;
 constexpr std::string_view auth_help = "Requests whose credentials failed, by reason.";
 constexpr std::string_view dropped = "hearth_dropped_packets_total";
 constexpr std::string_view dropped_help = "Packets and requests dropped, by reason.";
+constexpr std::string_view answered_486 = "hearth_rate_limited_requests_total";
+constexpr std::string_view answered_486_help =
+    "Requests answered 486 (Allocation Quota Reached) for their source's request rate, by "
+    "the limit reached: answered, not dropped.";
 }  // namespace server_counter_detail
 
 inline constexpr std::array server_counter_rows = [] {
@@ -146,10 +153,10 @@ inline constexpr std::array server_counter_rows = [] {
             &S::malformed_messages},
         Row{"dropped.rate_limit", dropped, R"(reason="rate_limit")", counter, dropped_help,
             &S::rate_limited},
-        Row{"dropped.allocate_rate_limit", dropped, R"(reason="allocate_rate_limit")", counter,
-            dropped_help, &S::allocate_rate_limited},
-        Row{"dropped.upkeep_rate_limit", dropped, R"(reason="upkeep_rate_limit")", counter,
-            dropped_help, &S::upkeep_rate_limited},
+        Row{"dropped.allocate_rate_limit", answered_486, R"(limit="allocate")", counter,
+            answered_486_help, &S::allocate_rate_limited},
+        Row{"dropped.upkeep_rate_limit", answered_486, R"(limit="upkeep")", counter,
+            answered_486_help, &S::upkeep_rate_limited},
         Row{"dropped.banned_source", dropped, R"(reason="banned_source")", counter, dropped_help,
             &S::banned_drops},
         Row{"dropped.throttled_source", dropped, R"(reason="throttled_source")", counter,

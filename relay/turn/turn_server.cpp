@@ -235,12 +235,35 @@ Allocation* TurnServer::find(const FiveTuple& tuple) {
     return found == allocations_.end() ? nullptr : found->second.get();
 }
 
+// The histograms of ended allocations (allocation_histograms.h): once per allocation. The
+// wall clock, as the session record's end is read, since `destroy` is not handed the time.
+void TurnServer::observe_end(const Allocation& allocation) {
+    auto& histograms = counters_.histograms;
+    const auto lived = std::max(Clock::now() - allocation.created, Clock::duration::zero());
+    histograms.duration_seconds.observe(allocation_buckets::duration,
+                                        std::chrono::duration<double>(lived).count());
+    const auto up = allocation.client_to_peer_media.media();
+    const auto down = allocation.peer_to_client_media.media();
+    const auto expected = up.rtp_expected + down.rtp_expected;
+    if (expected == 0) {
+        return;  // no RTP: neither loss nor jitter means anything
+    }
+    const auto lost = std::clamp<std::int64_t>(up.rtp_lost + down.rtp_lost, 0,
+                                               static_cast<std::int64_t>(expected));
+    histograms.loss_ratio.observe(allocation_buckets::loss,
+                                  static_cast<double>(lost) / static_cast<double>(expected));
+    histograms.jitter_seconds.observe(
+        allocation_buckets::jitter,
+        std::max(up.jitter_milliseconds, down.jitter_milliseconds) / 1000.0);
+}
+
 void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
     ++counters_.allocations_deleted;
     if (reason == DeleteReason::replaced) {
         ++counters_.allocations_replaced;
     }
     events_.allocation_deleted(allocation, reason);
+    observe_end(allocation);
     const auto transport = static_cast<std::size_t>(allocation.five_tuple().transport);
     for (auto [retired, live] :
          {std::pair{&counters_.retired_client_to_peer[transport], &allocation.client_to_peer},

@@ -255,6 +255,7 @@ class TurnServer {
                                  std::optional<TurnError> additional_family_error);
     StunOutcome try_alternate(Request& request, std::string_view why);
     void destroy(Allocation& allocation, DeleteReason reason);
+    void observe_end(const Allocation& allocation);
     // The peer policy and the relayed family for a peer named in a request.
     std::optional<RequestRefusal> vet_peer(Allocation& allocation, const TransportAddress& peer);
     void count_peer_refusal(Allocation& allocation, const IpAddress& peer, PeerRefusal refusal);

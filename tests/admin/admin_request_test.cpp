@@ -9,6 +9,7 @@ namespace {
 
 TEST(AdminRequest, FindsEachFixedRoute) {
     EXPECT_EQ(parse_admin_request(Method::get, "/health")->route, Route::health);
+    EXPECT_EQ(parse_admin_request(Method::get, "/v1/status")->route, Route::status);
     EXPECT_EQ(parse_admin_request(Method::get, "/v1/secrets")->route, Route::list_secrets);
     EXPECT_EQ(parse_admin_request(Method::post, "/v1/secrets")->route, Route::add_secret);
     EXPECT_EQ(parse_admin_request(Method::post, "/v1/reload")->route, Route::reload);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstddef>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "admin/metrics.h"
 #include "relay/net/io_counters.h"
 #include "relay/turn/direction_counters.h"
+#include "relay/turn/histogram.h"
 #include "relay/turn/server_counters.h"
 
 namespace hearth::admin {
@@ -101,6 +103,35 @@ TEST(Exposition, RowsOfTwoGroupsNamingOneSampleAreSummed) {
               "# TYPE hearth_dropped_packets_total counter\n"
               "hearth_dropped_packets_total{reason=\"a\"} 5\n"
               "hearth_dropped_packets_total{reason=\"b\"} 5\n");
+}
+
+TEST(Exposition, AHistogramIsRenderedCumulativeWithInfSumAndCount) {
+    turn::Histogram<3> histogram;
+    constexpr std::array<double, 3> bounds{0.25, 0.5, 1};
+    for (const double value : {0.125, 0.25, 0.375, 2.5}) {  // sums exactly
+        histogram.observe(bounds, value);
+    }
+    Exposition exposition;
+    exposition.add_histogram("x_seconds", "X.", "", bounds, histogram.counts, histogram.sum,
+                             histogram.count);
+    EXPECT_EQ(exposition.text(),
+              "# HELP x_seconds X.\n"
+              "# TYPE x_seconds histogram\n"
+              "x_seconds_bucket{le=\"0.25\"} 2\n"
+              "x_seconds_bucket{le=\"0.5\"} 3\n"
+              "x_seconds_bucket{le=\"1\"} 3\n"
+              "x_seconds_bucket{le=\"+Inf\"} 4\n"
+              "x_seconds_sum 3.25\n"
+              "x_seconds_count 4\n");
+}
+
+TEST(Exposition, ARealValueIsWrittenInFewestDigitsThatReadBackTheSame) {
+    Exposition exposition;
+    exposition.add_real("y_seconds", CounterKind::gauge, "Y.", R"(a="b")", 0.1);
+    exposition.add_real("y_seconds", CounterKind::gauge, "Y.", R"(a="c")", 1700000000.25);
+    EXPECT_EQ(exposition.text(),
+              "# HELP y_seconds Y.\n# TYPE y_seconds gauge\n"
+              "y_seconds{a=\"b\"} 0.1\ny_seconds{a=\"c\"} 1700000000.25\n");
 }
 
 TEST(CounterFields, ADottedNameIsAMemberOfAnObject) {

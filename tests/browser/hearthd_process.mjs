@@ -85,18 +85,19 @@ export class Hearthd {
   }
 }
 
-// Debian's haproxy in the foreground (-db), for the calls through a load balancer that
-// sends the PROXY protocol. Started once a config is written; stopped by its PID.
-export class Haproxy {
-  constructor() {
+// A helper server in the foreground (Debian's haproxy with -db, squid with -N), started
+// once its config is written and stopped by its PID.
+export class LoopbackServer {
+  constructor(command) {
+    this.command = command;
     this.process = null;
     this.log = '';
   }
 
   // Resolves once a socket listens on 127.0.0.1:`port` (the kernel's table, polled: a
-  // probe connection would be relayed to hearthd); rejects if haproxy exits or takes 20 s.
-  start(configPath, port) {
-    this.process = spawn('haproxy', ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // probe connection would be relayed on); rejects if the server exits or takes 20 s.
+  start(args, port) {
+    this.process = spawn(this.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process.stdout.on('data', (chunk) => { this.log += chunk; });
     this.process.stderr.on('data', (chunk) => { this.log += chunk; });
     const wanted = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -107,7 +108,7 @@ export class Haproxy {
           .some((line) => { const f = line.trim().split(/\s+/); return f[1] === wanted && f[3] === '0A'; });
         if (listening) return resolve();
         if (this.process.exitCode !== null || Date.now() > deadline) {
-          return reject(new Error(`haproxy is not listening on ${port}:\n${this.log}`));
+          return reject(new Error(`${this.command} is not listening on ${port}:\n${this.log}`));
         }
         setTimeout(poll, 50);
       };

@@ -29,7 +29,7 @@ import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM, CHROMIUM_ARGS, Haproxy, Hearthd, freePort, mint } from './hearthd_process.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, Hearthd, LoopbackServer, freePort, mint } from './hearthd_process.mjs';
 
 const HEARTHD = process.env.HEARTHD;
 const SECRET = 'browser-test-secret-0123456789abcdef';
@@ -40,7 +40,7 @@ const SCREENSHOT = process.env.HEARTH_ADMIN_SCREENSHOT;  // optional: where to s
 
 let playwright;
 const hearthd = new Hearthd(HEARTHD);
-const haproxy = new Haproxy();
+const haproxy = new LoopbackServer('haproxy');
 let browser;
 let page;
 let pageServer;
@@ -96,7 +96,7 @@ frontend turn
 backend node
     server node0 127.0.0.1:${ports.plain} send-proxy-v2 source 127.0.0.5
 `);
-  await haproxy.start(haproxyConfig, ports.haproxy);
+  await haproxy.start(['-db', '-f', haproxyConfig], ports.haproxy);
 
   const html = readFileSync(new URL('./page.html', import.meta.url));
   pageServer = createServer((request, response) => {
@@ -158,7 +158,7 @@ test('the admin page shows a live call with its rate', { timeout: 75000 }, async
       throw new Error(`${error.message}\n--- admin page ---\n${shown}`);
     });
     assert.equal(await admin.textContent('#status'), 'ready');
-    // The counters panel is drawn from the counter tables through /health.
+    // The counters panel is drawn from the counter tables through /v1/status.
     const counters = await admin.evaluate(() =>
       [...document.querySelectorAll('#counter-rows tr')].map((row) => row.cells[0].textContent));
     assert.ok(counters.includes('allocations_created'), counters.join(', '));

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -162,6 +163,57 @@ TEST(ShippedConfig, LoadsOnceThePlaceholdersAreFilled) {
     const auto result = load_config_text(text, "hearth.conf");
     EXPECT_TRUE(result.config.has_value())
         << (result.errors.empty() ? "" : result.errors.front().to_string());
+}
+
+TEST(ConfigLoader, ReadsMuxUpstreamsWithTheirNamesInLowerCase) {
+    const auto result = load_config_text(minimal_secrets + R"(
+listen = { mux = [ "0.0.0.0:443" ]; };
+tls = { certificate = "c.pem"; private_key = "k.pem"; };
+mux = { upstreams = ( { sni = "App.Example.org"; address = "127.0.0.1:8443"; } );
+        max_upstream_connections = 100; };
+)",
+                                         "test.conf");
+    ASSERT_TRUE(result.config.has_value()) << result.errors[0].to_string();
+    const auto& mux = result.config->mux;
+    ASSERT_EQ(mux.upstreams.size(), 1u);
+    EXPECT_EQ(mux.upstreams[0].sni, "app.example.org");
+    EXPECT_EQ(mux.upstreams[0].address.to_string(), "127.0.0.1:8443");
+    EXPECT_EQ(mux.max_upstream_connections, 100u);
+    EXPECT_EQ(result.config->listen.mux[0].to_string(), "0.0.0.0:443");
+}
+
+TEST(ConfigLoader, RefusesBadMuxSettingsWithTheirLines) {
+    const auto errors = errors_of(minimal_secrets + R"(listen = { mux = [ "0.0.0.0:443" ]; };
+mux = { upstreams = (
+    { sni = "app.example.org"; address = "127.0.0.1:8443"; },
+    { sni = "APP.example.org"; address = "127.0.0.1:8444"; },
+    { sni = "bad name"; address = "127.0.0.1:1"; },
+    { sni = "web.example.org"; address = "nowhere"; },
+    { sni = "x.example.org"; address = "127.0.0.1:2"; port = 3; }
+); };
+)");
+    const std::vector<std::string> expected = {
+        "test.conf:5: sni 'app.example.org' appears twice",
+        "test.conf:6: needs sni, a host name such as app.example.org",
+        "test.conf:7: upstream 'web.example.org' needs an address:port (e.g. 127.0.0.1:8443)",
+    };
+    for (const auto& message : expected) {
+        EXPECT_NE(std::find(errors.begin(), errors.end(), message), errors.end()) << message;
+    }
+    // An unknown key in an upstream, and a mux listener without a certificate.
+    EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                            [](const std::string& e) {
+                                return e.find("port") != std::string::npos &&
+                                       e.starts_with("test.conf:8");
+                            }),
+              1);
+    EXPECT_NE(std::find_if(errors.begin(), errors.end(),
+                           [](const std::string& e) {
+                               return e.ends_with(
+                                   "listen.mux needs tls.certificate and "
+                                   "tls.private_key");
+                           }),
+              errors.end());
 }
 
 TEST(ConfigLoader, MissingFileIsAnError) {

@@ -85,6 +85,11 @@ class ChangeOneKey {
             value.push_back(added);
         });
     }
+    void upstreams(const char* name, Reload reload, std::vector<MuxUpstream>& value) {
+        visit(name, reload, [&] {
+            value.push_back({"added.example.org", TransportAddress{IpAddress::v4(0x7F000001), 1}});
+        });
+    }
     template <typename Section>
     void group(const char* name, Section& section) {
         ChangeOneKey nested(target_, keys_, path_ + name + ".");

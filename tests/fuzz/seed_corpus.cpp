@@ -2,6 +2,8 @@
 // builder-made TURN requests), configs, usernames, admin API targets and TURN scripts.
 // Usage: seed_corpus OUTPUT_DIR SOURCE_DIR
 
+#include <openssl/ssl.h>
+
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +30,24 @@ using Blob = std::vector<std::byte>;
 Blob blob(std::string_view text) {
     const auto* begin = reinterpret_cast<const std::byte*>(text.data());
     return {begin, begin + text.size()};
+}
+
+// An OpenSSL client's first flight: its ClientHello, naming `server_name` if given.
+Blob client_hello(const char* server_name) {
+    SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(context);
+    BIO* out = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl, BIO_new(BIO_s_mem()), out);
+    if (server_name != nullptr) {
+        SSL_set_tlsext_host_name(ssl, server_name);
+    }
+    SSL_connect(ssl);
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(out, &data);
+    Blob hello(reinterpret_cast<std::byte*>(data), reinterpret_cast<std::byte*>(data) + length);
+    SSL_free(ssl);
+    SSL_CTX_free(context);
+    return hello;
 }
 
 class Corpus {
@@ -184,6 +204,11 @@ int main(int argc, char** argv) {
     }
     corpus.add("proxy_header", v2_local);
 
+    corpus.add("first_bytes", client_hello("app.example.org"));
+    corpus.add("first_bytes", client_hello(nullptr));
+    corpus.add("first_bytes", requests[0]);
+    corpus.add("first_bytes", blob("GET / HTTP/1.1\r\n"));
+
     corpus.add("channel_data", channel_data(0x4000, "abcd", false));
     corpus.add("channel_data", channel_data(0x7FFF, "padded over udp", true));
     corpus.add("channel_data", channel_data(0x4000, "", false));
@@ -199,10 +224,11 @@ int main(int argc, char** argv) {
                               "\"0123456789abcdef\"; } ); };\n"));
 
     for (const auto* target :
-         {"\x00/health", "\x00/v1/allocations?session=s1&user=ann", "\x00/v1/allocations/42",
-          "\x01/v1/sessions/th-42/revoke?user=ann", "\x01/v1/credentials?session=s&user=u&ttl=60",
-          "\x01/v1/drain?deadline=30", "\x01/v1/secrets?name=n&value=0123456789abcdef",
-          "\x01/v1/secrets/old/retire", "\x02/v1/reload"}) {
+         {"\x00/health", "\x00/v1/status", "\x00/v1/allocations?session=s1&user=ann",
+          "\x00/v1/allocations/42", "\x01/v1/sessions/th-42/revoke?user=ann",
+          "\x01/v1/credentials?session=s&user=u&ttl=60", "\x01/v1/drain?deadline=30",
+          "\x01/v1/secrets?name=n&value=0123456789abcdef", "\x01/v1/secrets/old/retire",
+          "\x02/v1/reload"}) {
         const std::string_view text(target, 1 + std::char_traits<char>::length(target + 1));
         corpus.add("admin_request", blob(text));
     }

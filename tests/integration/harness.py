@@ -68,13 +68,13 @@ def mint(session, user, secret=SECRET, ttl=3600):
     return username, base64.b64encode(digest).decode()
 
 
-def make_certificate(directory, name="cert"):
-    """A self-signed EC certificate for localhost; returns (certificate, key) paths."""
+def make_certificate(directory, name="cert", host="localhost"):
+    """A self-signed EC certificate for `host`; returns (certificate, key) paths."""
     certificate = os.path.join(directory, f"{name}.pem")
     key = os.path.join(directory, f"{name}-key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                    f"/CN=localhost/O={name}", "-addext", "subjectAltName=DNS:localhost",
+                    f"/CN={host}/O={name}", "-addext", f"subjectAltName=DNS:{host}",
                     "-keyout", key, "-out", certificate],
                    check=True, capture_output=True, timeout=30)
     return certificate, key

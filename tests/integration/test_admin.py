@@ -58,9 +58,9 @@ class AdminTest(AdminFixture):
     def test_every_request_needs_the_token(self):
         for token in ("", "wrong-token"):
             with self.assertRaises(urllib.error.HTTPError) as refused:
-                self.get("/health", token=token)
+                self.get("/v1/status", token=token)
             self.assertEqual(refused.exception.code, 401)
-        status, body = self.get("/health")
+        status, body = self.get("/v1/status")
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["status"], "ready")
 
@@ -85,7 +85,7 @@ class AdminTest(AdminFixture):
         self.assertIn("SESSION", listed.stdout)
 
     def test_kernel_drops_on_udp_sockets_are_reported(self):
-        self.assertIn("hearth_udp_socket_drops 0\n", self.get("/metrics")[1])
+        self.assertIn("hearth_udp_socket_drops_total 0\n", self.get("/metrics")[1])
         # Stopped, hearthd reads nothing: 22 MB at its UDP listener overflow the receive
         # buffer it asked for (8 MB, less where net.core.rmem_max caps it), and the kernel
         # counts what it drops.
@@ -97,7 +97,7 @@ class AdminTest(AdminFixture):
         finally:
             os.kill(self.hearthd.process.pid, signal.SIGCONT)
         drops = [line for line in self.get("/metrics")[1].splitlines()
-                 if line.startswith("hearth_udp_socket_drops ")]
+                 if line.startswith("hearth_udp_socket_drops_total ")]
         self.assertGreater(int(drops[0].split()[1]), 0)
 
     def test_revoke_tears_down_the_sessions_allocations(self):
@@ -216,7 +216,7 @@ class AdminLimitsTest(AdminFixture):
     def test_a_request_trickling_in_is_cut_at_its_deadline(self):
         sock = self.connect()
         opened = time.monotonic()
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        sock.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n")
         sock.settimeout(0.5)
         closed_after = None
         for _ in range(20):  # a header byte every half second, at most ten seconds
@@ -238,9 +238,9 @@ class AdminLimitsTest(AdminFixture):
     def test_connections_past_the_cap_are_refused(self):
         held = [self.connect() for _ in range(3)]
         for sock in held:
-            sock.sendall(b"GET /health HTTP/1.1\r\n")  # and no more
+            sock.sendall(b"GET /v1/status HTTP/1.1\r\n")  # and no more
         extra = self.connect()
-        extra.sendall(f"GET /health HTTP/1.0\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+        extra.sendall(f"GET /v1/status HTTP/1.0\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
         answer = b""
         try:
             while chunk := extra.recv(4096):
@@ -334,7 +334,7 @@ class ReloadTest(AdminFixture):
         refresh = [(0x000D, struct.pack("!I", 600))]  # LIFETIME
         self.assertEqual(harness.error_code(client.request(harness.REFRESH, refresh)), 0)
         self.assertEqual(harness.error_code(client.request(harness.REFRESH, refresh)), 486)
-        self.assertIn('hearth_dropped_packets_total{reason="upkeep_rate_limit"} 1\n',
+        self.assertIn('hearth_rate_limited_requests_total{limit="upkeep"} 1\n',
                       self.get("/metrics")[1])
 
     def test_changed_ban_settings_take_effect(self):
@@ -392,9 +392,9 @@ class ReloadTest(AdminFixture):
         self.assertEqual(reloaded.returncode, 0, reloaded.stderr)
         self.assertIn("admin.token", reloaded.stdout)
         with self.assertRaises(urllib.error.HTTPError) as refused:
-            self.get("/health")
+            self.get("/v1/status")
         self.assertEqual(refused.exception.code, 401)
-        self.assertEqual(self.get("/health", token=new_token)[0], 200)
+        self.assertEqual(self.get("/v1/status", token=new_token)[0], 200)
         self.assertEqual(json.loads(self.get("/v1/config", token=new_token)[1])["admin"]["token"],
                          "(set)")  # never the value
 
@@ -430,8 +430,25 @@ class ReadOnlyAccessTest(AdminFixture):
         status, body = self.get("/ready", token="")
         self.assertEqual((status, json.loads(body)), (200, {"status": "ready"}))
         # Everything else still needs a token, and a stranger learns no path exists.
-        self.assertEqual(self.refused("/health", ""), 401)
+        self.assertEqual(self.refused("/v1/status", ""), 401)
+        self.assertEqual(self.refused("/metrics", ""), 401)
         self.assertEqual(self.refused("/no/such/path", ""), 401)
+
+    def test_health_needs_no_token_and_tells_no_counts(self):
+        status, body = self.get("/health", token="")
+        self.assertEqual((status, json.loads(body)), (200, {"status": "ready"}))
+
+    def test_health_stays_200_while_draining_and_says_so(self):
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        client.allocate()  # so the drain does not end the node at once
+        drained = self.hearthctl("drain", "--deadline", "60")
+        self.assertEqual(drained.returncode, 0, drained.stderr)
+        status, body = self.get("/health", token="")
+        self.assertEqual((status, json.loads(body)), (200, {"status": "draining"}))
+        shown = self.hearthctl("status")  # the counts, from /v1/status with the token
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn("draining", shown.stdout)
 
     def test_ready_is_503_while_draining(self):
         client = harness.DatagramTurnClient(self.port)
@@ -445,7 +462,7 @@ class ReadOnlyAccessTest(AdminFixture):
         self.assertEqual(json.loads(refused.exception.read()), {"status": "draining"})
 
     def test_the_read_only_token_reads_and_changes_nothing(self):
-        for path in ("/metrics", "/health", "/v1/allocations", "/v1/sessions", "/v1/records"):
+        for path in ("/metrics", "/v1/status", "/v1/allocations", "/v1/sessions", "/v1/records"):
             self.assertEqual(self.get(path, token=READ_ONLY_TOKEN)[0], 200, path)
         for path, method in (("/v1/drain", "POST"), ("/v1/reload", "POST"),
                              ("/v1/credentials?session=s1&user=alice", "POST"),

@@ -3,6 +3,7 @@ nothing lost, and the figures it reports add up."""
 
 import json
 import os
+import socket
 import subprocess
 import unittest
 
@@ -17,6 +18,11 @@ class HearthLoadTest(harness.HearthTest):
     extra_config = ("limits = { max_allocations_per_user = 1000; "
                     "unauthenticated_requests_per_second = 0; allocate_requests_per_second = 0; "
                     "upkeep_requests_per_second = 0; };")
+
+    def setUp(self):
+        self.mux_port = harness.free_port((socket.SOCK_STREAM,))
+        self.listen_extra = f'mux = [ "127.0.0.1:{self.mux_port}" ];'
+        super().setUp()
 
     def load(self, *arguments, port=None):
         if not HEARTH_LOAD:
@@ -50,6 +56,14 @@ class HearthLoadTest(harness.HearthTest):
         for transport, port in (("tcp", self.port), ("tls", self.tls_port)):
             report = self.load("--transport", transport, "--allocations", "10", "--rate", "100",
                                "--payload", "161", port=port)  # 161: padding on the stream
+            self.assertGreater(report["sent"], 500, transport)
+            self.assertEqual(report["received"], report["sent"], transport)
+            self.assertEqual(report["relayed_packets"], 2 * report["sent"], transport)
+
+    def test_tcp_and_tls_clients_through_the_mux_port(self):
+        for transport in ("tcp", "tls"):
+            report = self.load("--transport", transport, "--allocations", "10", "--rate", "100",
+                               "--payload", "161", port=self.mux_port)
             self.assertGreater(report["sent"], 500, transport)
             self.assertEqual(report["received"], report["sent"], transport)
             self.assertEqual(report["relayed_packets"], 2 * report["sent"], transport)

@@ -114,7 +114,7 @@ class PeerPolicyTricksTest(harness.AdminApi, harness.HearthTest):
                 client.request(harness.CREATE_PERMISSION,
                                [(0x0012, harness.xor_peer(host, port, transaction_id))],
                                transaction_id)
-        self.admin("/health")  # answered after the requests above were handled...
+        self.admin("/v1/status")  # answered after the requests above were handled...
         # ...but their log lines reach this test through hearthd's stdout and the harness's
         # reader thread, later: wait (bounded) for the two, then none more may have come.
         deadline = time.monotonic() + 5

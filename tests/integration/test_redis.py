@@ -127,7 +127,7 @@ admin = {{ listen = "127.0.0.1:{admin_port}"; token = "{ADMIN_TOKEN}"; }};
             return response.read().decode()
 
     def health(self, node):
-        return json.loads(self.admin(node, "/health"))
+        return json.loads(self.admin(node, "/v1/status"))
 
     def metric(self, node, name):
         """The value of one sample of /metrics, e.g. 'hearth_requests_parked_total'."""

@@ -77,7 +77,7 @@ class RefreshFloodTest(test_redis.RedisFixture):
         return self.sample(node, 'hearth_dropped_packets_total{reason="store_queue_full"}')
 
     def rate_limited(self, node):
-        return self.sample(node, 'hearth_dropped_packets_total{reason="upkeep_rate_limit"}',
+        return self.sample(node, 'hearth_rate_limited_requests_total{limit="upkeep"}',
                            missing=0)
 
     def sample(self, node, series, missing=None):

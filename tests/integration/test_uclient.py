@@ -7,6 +7,7 @@ summary and demands that nothing was lost.
 
 import re
 import shutil
+import socket
 import subprocess
 import unittest
 
@@ -26,6 +27,12 @@ class RelayTest(harness.HearthTest):
 
     with_tls = True
     relay_extra = harness.TCP_ALLOCATIONS  # uclient -T: RFC 6062 relays
+
+    def setUp(self):
+        # TCP and TLS on one port too, as on 443 in production.
+        self.mux_port = harness.free_port((socket.SOCK_STREAM,))
+        self.listen_extra = f'mux = [ "127.0.0.1:{self.mux_port}" ];'
+        super().setUp()
 
     def uclient(self, *options, user="alice", session="s1", secret=harness.SECRET, port=None):
         if UCLIENT is None:
@@ -65,6 +72,15 @@ class RelayTest(harness.HearthTest):
 
     def test_tls_over_send_indications(self):
         self.assert_no_loss(self.uclient("-t", "-S", "-s", port=self.tls_port))
+
+    def test_tcp_through_the_mux_port(self):
+        self.assert_no_loss(self.uclient("-t", port=self.mux_port))
+
+    def test_tls_through_the_mux_port(self):
+        self.assert_no_loss(self.uclient("-t", "-S", port=self.mux_port))
+
+    def test_rfc6062_tcp_relay_over_tls_through_the_mux_port(self):
+        self.assert_no_loss(self.uclient("-T", "-S", port=self.mux_port))
 
     def test_rfc6062_tcp_relay_over_tcp(self):
         self.assert_no_loss(self.uclient("-T"))

@@ -772,3 +772,31 @@ TEST_F(TurnServerTest, FailuresBeforeTheNonceNeverBanTheSource) {
 
 }  // namespace
 }  // namespace hearth::turn::testing
+
+namespace hearth::turn::testing {
+namespace {
+
+// Histograms are observed once per allocation: its setup as it is made (from the request's
+// first arrival, kept by a request that waited for the session store), its life, and its
+// loss and jitter only when it carried RTP, as it ends.
+TEST_F(TurnServerTest, AnAllocationsSetupIsTimedFromItsRequestsFirstArrival) {
+    now_.received = now_.monotonic - std::chrono::milliseconds(30);  // parked, then resumed
+    allocate();
+    const auto& setup = server_.counters().histograms.setup_seconds;
+    EXPECT_EQ(setup.count, 1u);
+    EXPECT_NEAR(setup.sum, 0.030, 1e-9);
+    EXPECT_EQ(setup.counts[5], 1u);  // 0.025 < 0.030 <= 0.05
+    EXPECT_EQ(server_.counters().histograms.duration_seconds.count, 0u);
+}
+
+TEST_F(TurnServerTest, AnEndedAllocationWithoutRtpAddsADurationButNoLossOrJitter) {
+    allocate();
+    ASSERT_TRUE(refresh(0).is_success());
+    const auto& histograms = server_.counters().histograms;
+    EXPECT_EQ(histograms.duration_seconds.count, 1u);
+    EXPECT_EQ(histograms.loss_ratio.count, 0u);
+    EXPECT_EQ(histograms.jitter_seconds.count, 0u);
+}
+
+}  // namespace
+}  // namespace hearth::turn::testing
