@@ -38,7 +38,7 @@ TEST(HearthctlCommands, NamesAreUniqueAndFound) {
 
 TEST(HearthctlHelp, ListsEveryCommandWithItsHelp) {
     const std::string usage = usage_text();
-    EXPECT_TRUE(usage.starts_with("hearthctl [OPTIONS]")) << usage;
+    EXPECT_TRUE(usage.starts_with("usage: hearthctl [OPTIONS] COMMAND\n")) << usage;
     for (const auto& command : command_table()) {
         EXPECT_NE(usage.find("  " + std::string(command.name)), std::string::npos) << command.name;
         EXPECT_NE(usage.find(std::string(command.help).substr(0, 30)), std::string::npos)
@@ -54,6 +54,12 @@ TEST(HearthctlHelp, OneCommandsHelpStartsWithItsUsageAndNamesItsOptions) {
         EXPECT_TRUE(help.starts_with("hearthctl " + std::string(command.name))) << help;
         EXPECT_NE(help.find(std::string(command.help).substr(0, 30)), std::string::npos) << help;
     }
+    // The first line is the synopsis, which the bash completion reads flags from.
+    EXPECT_TRUE(command_help_text("mint").starts_with(
+        "hearthctl mint --session S --user U [--ttl SECONDS]\n"));
+    EXPECT_TRUE(command_help_text("secrets").starts_with(
+        "hearthctl secrets [list | add NAME [--value-file FILE] | retire NAME]\n"));
+    EXPECT_TRUE(command_help_text("disconnect").starts_with("hearthctl disconnect ALLOCATION\n"));
     const std::string mint = command_help_text("mint");
     for (const char* option : {"--session", "--user", "--ttl", "SECONDS"}) {
         EXPECT_NE(mint.find(option), std::string::npos) << option << "\n" << mint;
