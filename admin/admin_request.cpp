@@ -31,6 +31,7 @@ constexpr std::array fixed_routes{
     FixedRoute{Method::get, "/v1/secrets", Route::list_secrets},
     FixedRoute{Method::post, "/v1/secrets", Route::add_secret},
     FixedRoute{Method::get, "/v1/nodes", Route::list_nodes},
+    FixedRoute{Method::get, "/v1/history", Route::history},
     FixedRoute{Method::post, "/v1/reload", Route::reload},
     FixedRoute{Method::get, "/v1/config", Route::show_config},
     FixedRoute{Method::get, "/v1/version", Route::version},

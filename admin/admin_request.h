@@ -31,6 +31,7 @@ enum class Route {
     add_secret,
     retire_secret,
     list_nodes,
+    history,
     reload,
     show_config,
     disconnect_allocation,

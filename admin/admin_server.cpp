@@ -63,7 +63,10 @@ std::string body_of(evhttp_request* request) {
 
 AdminServer::AdminServer(relay::DaemonControl& control, std::string token,
                          AdminConnections::Limits limits)
-    : control_(control), token_(std::move(token)), connections_(control.base(), limits) {}
+    : control_(control),
+      token_(std::move(token)),
+      connections_(control.base(), limits),
+      history_(control) {}
 
 void AdminServer::set_limits(AdminConnections::Limits limits) {
     connections_.set_limits(limits);
@@ -147,7 +150,8 @@ void AdminServer::on_request(evhttp_request* request, void* context) {
     }
     const std::string body = body_of(request);
     answer({self->control_, *parsed, query != nullptr ? query : "", body,
-            self->connections_.counters(), [request](Reply reply) { send(request, reply); },
+            self->connections_.counters(), self->history_.history(),
+            [request](Reply reply) { send(request, reply); },
             [request](Reply reply, AfterSent after_sent) { send(request, reply, after_sent); }});
 }
 

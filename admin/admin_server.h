@@ -9,6 +9,7 @@
 #include <string>
 
 #include "admin/admin_connections.h"
+#include "admin/history_sampler.h"
 #include "relay/daemon/daemon.h"
 
 namespace hearth::admin {
@@ -36,6 +37,7 @@ class AdminServer {
     std::string token_;
     std::string read_only_token_;
     AdminConnections connections_;
+    HistorySampler history_;
     evhttp* http_ = nullptr;
 };
 

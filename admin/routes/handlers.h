@@ -43,6 +43,9 @@ void retire_secret(const RouteCall& call);
 // nodes.cpp
 void list_nodes(const RouteCall& call);
 
+// history.cpp
+void report_history(const RouteCall& call);
+
 // reload.cpp
 void reload(const RouteCall& call);
 

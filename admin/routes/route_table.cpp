@@ -26,6 +26,7 @@ constexpr std::array table{
     RouteEntry{Route::add_secret, routes::add_secret, Access::admin},
     RouteEntry{Route::retire_secret, routes::retire_secret, Access::admin},
     RouteEntry{Route::list_nodes, routes::list_nodes, Access::read},
+    RouteEntry{Route::history, routes::report_history, Access::read},
     RouteEntry{Route::reload, routes::reload, Access::admin},
     RouteEntry{Route::show_config, routes::show_config, Access::admin},
     RouteEntry{Route::disconnect_allocation, routes::disconnect_allocation, Access::admin},

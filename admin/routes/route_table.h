@@ -9,6 +9,7 @@
 
 #include "admin/admin_connections.h"
 #include "admin/admin_request.h"
+#include "admin/node_history.h"
 #include "admin/reply.h"
 
 namespace hearth::relay {
@@ -26,6 +27,7 @@ struct RouteCall {
     std::string_view query;
     std::string_view body;
     AdminConnectionCounters connections;  // the admin API's own, for /metrics
+    const NodeHistory& history;           // the last 15 minutes, for GET /v1/history
     Respond respond;
     RespondThen respond_then;  // respond, then run AfterSent once the answer is out
 };
@@ -34,7 +36,7 @@ using RouteHandler = void (*)(const RouteCall& call);
 
 // Who may call a route: anyone (the readiness and liveness checks, which tell no counts),
 // a holder of the read-only token or the admin token (what only reads: metrics, status,
-// allocations, records), or only the admin token (what changes something or mints).
+// allocations, records, history), or only the admin token (what changes something or mints).
 enum class Access : std::uint8_t { anyone, read, admin };
 
 struct RouteEntry {

@@ -1,5 +1,7 @@
-// hearth admin page: polls the admin API with the bearer token and draws the live
-// allocations grouped by session, and the records of the sessions ended in the last hour. Plain JavaScript, no build step, no external assets.
+// hearth admin page: polls the admin API with the bearer token and draws the node's last
+// 15 minutes as plots, the drops by reason, the node list, the live allocations grouped by
+// session, and the records of the sessions ended in the last hour; revokes a session or
+// drains the node once confirmed. Plain JavaScript, no build step, no external assets.
 'use strict';
 
 const REFRESH_MS = 2000;
@@ -69,6 +71,12 @@ function drawSessions(allocations) {
     section.dataset.session = session;
     const title = document.createElement('h2');
     title.textContent = `session ${session}`;
+    const revoke = document.createElement('button');
+    revoke.type = 'button';
+    revoke.className = 'danger';
+    revoke.dataset.revoke = session;
+    revoke.textContent = 'Revoke…';
+    title.append(revoke);
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();
     for (const heading of headings) {
@@ -173,12 +181,165 @@ function drawHealth(health, metrics) {
   document.getElementById('relayed').textContent = bytes(relayed);
 }
 
+const PLOT = { width: 300, height: 80, spanMs: 15 * 60 * 1000 };
+
+function svgElement(name, attributes) {
+  const element = document.createElementNS('http://www.w3.org/2000/svg', name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+  return element;
+}
+
+// One plot of the last 15 minutes, the newest sample at the right edge: a line per series
+// ({className, value(sample) -> number or null}), broken where a value is null, on a scale
+// from 0 to `top` (or the largest value). Returns how many points it drew.
+function plot(id, samples, series, top, format) {
+  const svg = document.getElementById(id);
+  const end = samples.length ? samples[samples.length - 1].unix_ms : 0;
+  const values = series.flatMap((line) => samples.map(line.value)).filter((v) => v !== null);
+  const max = top ?? (Math.max(...values, 0) * 1.1 || 1);
+  const x = (ms) => (PLOT.width * (1 - (end - ms) / PLOT.spanMs)).toFixed(1);
+  const y = (value) => (PLOT.height - 2 - (PLOT.height - 14) * (value / max)).toFixed(1);
+  const parts = [svgElement('line', { x1: 0, x2: PLOT.width, y1: y(max), y2: y(max) }),
+    svgElement('line', { x1: 0, x2: PLOT.width, y1: y(max / 2), y2: y(max / 2) })];
+  const label = svgElement('text', { x: 3, y: Number(y(max)) - 2 });
+  label.textContent = format(max);
+  const ago = svgElement('text', { x: 3, y: PLOT.height - 3 });
+  ago.textContent = '−15 min';
+  parts.push(label, ago);
+  let points = 0;
+  for (const line of series) {
+    let run = [];
+    const flush = () => {
+      if (run.length) parts.push(svgElement('polyline', { class: line.className, points: run.join(' ') }));
+      run = [];
+    };
+    for (const sample of samples) {
+      const value = line.value(sample);
+      if (value === null) { flush(); continue; }
+      run.push(`${x(sample.unix_ms)},${y(value)}`);
+      ++points;
+    }
+    flush();
+  }
+  svg.replaceChildren(...parts);
+  svg.dataset.points = points;
+  return points;
+}
+
+function drawHistory(history) {
+  const samples = history.samples;
+  const last = samples[samples.length - 1];
+  plot('plot-rate', samples, [{ className: 'up', value: (s) => s.to_peer_bps },
+    { className: 'down', value: (s) => s.to_client_bps }], null, rate);
+  plot('plot-loss', samples, [{ className: 'loss', value: (s) => (s.loss === null ? null : 100 * s.loss) }],
+    null, (v) => `${v.toFixed(1)} %`);
+  plot('plot-quality', samples, [{ className: 'mean', value: (s) => s.mean_quality },
+    { className: 'lowest', value: (s) => s.lowest_quality }], 100, (v) => String(v));
+  document.getElementById('plot-rate-now').textContent =
+    last ? `${rate(last.to_peer_bps)} / ${rate(last.to_client_bps)}` : 'no sample yet';
+  document.getElementById('plot-loss-now').textContent =
+    last && last.loss !== null ? `${(100 * last.loss).toFixed(1)} %` : '–';
+  document.getElementById('plot-quality-now').textContent =
+    last && last.mean_quality !== null ? `${Math.round(last.mean_quality)} / ${last.lowest_quality}` : '–';
+}
+
+// The counters that count something refused or thrown away, each reason with its count,
+// the largest first; the reasons still at zero folded below them, so that the list says
+// what is watched without burying what happened.
+const DROP_REASON = /^(dropped|auth_failure|connections_closed|out_of_descriptors)\.|refus|fail|denied|timeout|bans|throttle/;
+
+function reasonItem([name, count]) {
+  const item = document.createElement('div');
+  item.dataset.reason = name;
+  const term = document.createElement('dt');
+  term.textContent = name;
+  const value = document.createElement('dd');
+  value.textContent = String(count);
+  item.append(term, value);
+  return item;
+}
+
+function drawDropReasons(counters) {
+  const reasons = [];
+  const walk = (prefix, object) => {
+    for (const [name, value] of Object.entries(object)) {
+      if (typeof value === 'object') walk(`${prefix}${name}.`, value);
+      else if (DROP_REASON.test(`${prefix}${name}`)) reasons.push([`${prefix}${name}`, value]);
+    }
+  };
+  walk('', counters);
+  reasons.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const counted = reasons.filter(([, count]) => count > 0);
+  const zeros = reasons.filter(([, count]) => count === 0);
+  const list = document.getElementById('drop-reasons');
+  const folded = document.getElementById('drop-reasons-zero');
+  const open = folded.open;  // kept open across refreshes once opened
+  list.replaceChildren(...counted.map(reasonItem));
+  if (counted.length === 0) list.append(Object.assign(document.createElement('p'), { textContent: 'None.' }));
+  folded.querySelector('summary').textContent = `${zeros.length} more reasons, each 0`;
+  folded.querySelector('dl').replaceChildren(...zeros.map(reasonItem));
+  folded.open = open;
+}
+
+function drawNodes(nodes) {
+  const body = document.getElementById('node-rows');
+  body.replaceChildren(...nodes.map((node) => {
+    const row = document.createElement('tr');
+    row.dataset.node = node.id;
+    row.append(cell(node.id), cell(node.turn), cell(node.admin),
+      cell(node.draining ? 'draining' : 'taking calls'), cell(String(node.allocations)),
+      cell(`${Math.max(0, Math.round(Date.now() / 1000 - node.seen))} s ago`));
+    return row;
+  }));
+  if (nodes.length === 0) {
+    const none = cell('None registered: the node list is kept in Redis (session_store.kind = "redis").');
+    none.colSpan = 6;
+    body.insertRow().append(none);
+  }
+}
+
+// An action that changes something: asked first (Cancel does nothing), then posted. Its
+// outcome stays shown until the next action: a read-only token's 403 must not flash by.
+async function act(question, path) {
+  if (!window.confirm(question)) return;
+  const shown = document.getElementById('action');
+  try {
+    const response = await fetch(path, { method: 'POST', headers: { Authorization: `Bearer ${token()}` } });
+    const answer = await response.json().catch(() => ({}));
+    if (response.status === 403) {
+      throw new Error('refused (HTTP 403): this is the read-only token; it takes the admin token');
+    }
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? ''}`);
+    shown.textContent = `Done: ${path} answered ${JSON.stringify(answer)}`;
+    shown.className = 'ok';
+  } catch (failure) {
+    shown.textContent = `${path} failed: ${failure.message}`;
+    shown.className = 'failed';
+  }
+  shown.hidden = false;
+}
+
+document.getElementById('sessions').addEventListener('click', (event) => {
+  const session = event.target.dataset?.revoke;
+  if (session === undefined) return;
+  act(`Revoke session ${session}? Its allocations are torn down at once and its credentials refused.`,
+    `/v1/sessions/${encodeURIComponent(session)}/revoke`);
+});
+
+document.getElementById('drain').addEventListener('click', () => {
+  act('Drain this node? It takes no new allocations, and stops once its calls have ended.', '/v1/drain');
+});
+
 async function refresh() {
   const error = document.getElementById('error');
   try {
-    const [health, list, metrics, records] = await Promise.all(
-      [api('/v1/status'), api('/v1/allocations'), api('/metrics'), api('/v1/records')]);
+    const [health, list, metrics, records, history, nodes] = await Promise.all(
+      [api('/v1/status'), api('/v1/allocations'), api('/metrics'), api('/v1/records'),
+        api('/v1/history'), api('/v1/nodes')]);
     drawHealth(health, metrics);
+    drawHistory(history);
+    drawDropReasons(health.counters);
+    drawNodes(nodes.nodes);
     drawCounters(health.counters);
     drawSessions(list.allocations);
     drawEnded(records.ended);

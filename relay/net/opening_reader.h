@@ -7,6 +7,8 @@
 // restarts) and a bounded read; `examine` looks at what has arrived and either waits for
 // more, refuses the connection (counting why, in its own counters), or decides; `done` then
 // gets the socket with everything still in its input, callbacks cleared, reading off.
+// `closed` hears of every connection closed here without a decision, for whoever counted
+// it in (a listener's connection bounds).
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -35,6 +37,7 @@ class OpeningReader {
         std::function<Examined(std::span<const std::byte> received, const TransportAddress& from)>;
     using Done =
         std::function<void(bufferevent* socket, const TransportAddress& from, const Verdict&)>;
+    using Closed = std::function<void(const TransportAddress& from)>;
 
     // Connections awaited at once per listener and worker.
     static constexpr std::size_t max_pending = 1024;
@@ -47,11 +50,13 @@ class OpeningReader {
     Counters counters;
 
     // `max_bytes`: what `examine` needs at most to decide.
-    OpeningReader(event_base* base, std::size_t max_bytes, Examine examine, Done done)
+    OpeningReader(event_base* base, std::size_t max_bytes, Examine examine, Done done,
+                  Closed closed = {})
         : base_(base),
           max_bytes_(max_bytes),
           examine_(std::move(examine)),
-          done_(std::move(done)) {}
+          done_(std::move(done)),
+          closed_(std::move(closed)) {}
     OpeningReader(const OpeningReader&) = delete;
     OpeningReader& operator=(const OpeningReader&) = delete;
 
@@ -61,13 +66,14 @@ class OpeningReader {
         if (pending_.size() >= max_pending) {
             ++counters.too_many;
             bufferevent_free(socket);
-            return;
+            return tell_closed(from);
         }
         std::unique_ptr<Pending, PendingDeleter> pending(new Pending{this, socket, nullptr, from});
         pending->deadline = evtimer_new(base_, &OpeningReader::on_deadline, pending.get());
         const timeval within{static_cast<time_t>(deadline.count()), 0};
         if (pending->deadline == nullptr || evtimer_add(pending->deadline, &within) != 0) {
-            return;  // closed by the deleter: no connection without its bound
+            pending.reset();  // no connection without its bound
+            return tell_closed(from);
         }
         bufferevent_setwatermark(socket, EV_READ, 0, max_bytes_);
         bufferevent_setcb(socket, &OpeningReader::on_read, nullptr, &OpeningReader::on_event,
@@ -108,7 +114,7 @@ class OpeningReader {
             evbuffer_pullup(input, static_cast<ssize_t>(length)));
         auto examined = self.examine_(std::span(bytes, length), pending->from);
         if (std::holds_alternative<OpeningRefused>(examined)) {
-            self.pending_.erase(pending);  // closes the socket
+            self.close(pending);
         } else if (auto* verdict = std::get_if<Verdict>(&examined)) {
             self.finish(pending, *verdict);
         }
@@ -117,13 +123,23 @@ class OpeningReader {
         auto* pending = static_cast<Pending*>(context);
         if ((events & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) != 0) {
             ++pending->owner->counters.closed_early;
-            pending->owner->pending_.erase(pending);
+            pending->owner->close(pending);
         }
     }
     static void on_deadline(evutil_socket_t, short, void* context) {
         auto* pending = static_cast<Pending*>(context);
         ++pending->owner->counters.timeout;
-        pending->owner->pending_.erase(pending);
+        pending->owner->close(pending);
+    }
+    void close(Pending* pending) {
+        const TransportAddress from = pending->from;
+        pending_.erase(pending);  // closes the socket
+        tell_closed(from);
+    }
+    void tell_closed(const TransportAddress& from) {
+        if (closed_) {
+            closed_(from);
+        }
     }
     void finish(Pending* pending, const Verdict& verdict) {
         bufferevent* socket = pending->socket;
@@ -140,6 +156,7 @@ class OpeningReader {
     std::size_t max_bytes_;
     Examine examine_;
     Done done_;
+    Closed closed_;
     std::unordered_map<Pending*, std::unique_ptr<Pending, PendingDeleter>> pending_;
 };
 

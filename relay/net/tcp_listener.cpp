@@ -58,6 +58,10 @@ TcpListener::TcpListener(const StreamParts& parts, TransportAddress address, Lis
           },
           [this](bufferevent* socket, const TransportAddress& client, const FirstBytes& first) {
               dispatch(socket, client, first);
+          },
+          // Admitted before its first bytes: closed undecided, it leaves the bounds.
+          [this](const TransportAddress& client) {
+              parts_.connections->release(client.ip, parts_.worker_index, false);
           }),
       splices_(parts_.base) {}
 

@@ -14,6 +14,8 @@ TEST(AdminRequest, FindsEachFixedRoute) {
     EXPECT_EQ(parse_admin_request(Method::post, "/v1/secrets")->route, Route::add_secret);
     EXPECT_EQ(parse_admin_request(Method::post, "/v1/reload")->route, Route::reload);
     EXPECT_EQ(parse_admin_request(Method::get, "/v1/records")->route, Route::list_ended_sessions);
+    EXPECT_EQ(parse_admin_request(Method::get, "/v1/history")->route, Route::history);
+    EXPECT_EQ(parse_admin_request(Method::post, "/v1/history").error().status, 405);
 }
 
 TEST(AdminRequest, TakesIdentifiersFromThePath) {

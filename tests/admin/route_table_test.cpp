@@ -31,6 +31,7 @@ bool names_a_route(int value) {
         case Route::add_secret:
         case Route::retire_secret:
         case Route::list_nodes:
+        case Route::history:
         case Route::reload:
         case Route::show_config:
         case Route::disconnect_allocation:

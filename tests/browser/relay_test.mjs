@@ -36,7 +36,6 @@ const SECRET = 'browser-test-secret-0123456789abcdef';
 const MESSAGES = 50;
 const MIN_FRAMES = 10;
 const ADMIN_TOKEN = 'browser-test-admin-token-0123456789';
-const SCREENSHOT = process.env.HEARTH_ADMIN_SCREENSHOT;  // optional: where to save one
 
 let playwright;
 const hearthd = new Hearthd(HEARTHD);
@@ -162,7 +161,6 @@ test('the admin page shows a live call with its rate', { timeout: 75000 }, async
     const counters = await admin.evaluate(() =>
       [...document.querySelectorAll('#counter-rows tr')].map((row) => row.cells[0].textContent));
     assert.ok(counters.includes('allocations_created'), counters.join(', '));
-    if (SCREENSHOT) await admin.screenshot({ path: SCREENSHOT });
   } finally {
     await admin.close();
     await page.evaluate(() => endCall());

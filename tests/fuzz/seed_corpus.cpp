@@ -224,11 +224,11 @@ int main(int argc, char** argv) {
                               "\"0123456789abcdef\"; } ); };\n"));
 
     for (const auto* target :
-         {"\x00/health", "\x00/v1/status", "\x00/v1/allocations?session=s1&user=ann",
-          "\x00/v1/allocations/42", "\x01/v1/sessions/th-42/revoke?user=ann",
-          "\x01/v1/credentials?session=s&user=u&ttl=60", "\x01/v1/drain?deadline=30",
-          "\x01/v1/secrets?name=n&value=0123456789abcdef", "\x01/v1/secrets/old/retire",
-          "\x02/v1/reload"}) {
+         {"\x00/health", "\x00/v1/status", "\x00/v1/history",
+          "\x00/v1/allocations?session=s1&user=ann", "\x00/v1/allocations/42",
+          "\x01/v1/sessions/th-42/revoke?user=ann", "\x01/v1/credentials?session=s&user=u&ttl=60",
+          "\x01/v1/drain?deadline=30", "\x01/v1/secrets?name=n&value=0123456789abcdef",
+          "\x01/v1/secrets/old/retire", "\x02/v1/reload"}) {
         const std::string_view text(target, 1 + std::char_traits<char>::length(target + 1));
         corpus.add("admin_request", blob(text));
     }

@@ -462,7 +462,8 @@ class ReadOnlyAccessTest(AdminFixture):
         self.assertEqual(json.loads(refused.exception.read()), {"status": "draining"})
 
     def test_the_read_only_token_reads_and_changes_nothing(self):
-        for path in ("/metrics", "/v1/status", "/v1/allocations", "/v1/sessions", "/v1/records"):
+        for path in ("/metrics", "/v1/status", "/v1/allocations", "/v1/sessions", "/v1/records",
+                     "/v1/history"):
             self.assertEqual(self.get(path, token=READ_ONLY_TOKEN)[0], 200, path)
         for path, method in (("/v1/drain", "POST"), ("/v1/reload", "POST"),
                              ("/v1/credentials?session=s1&user=alice", "POST"),
@@ -505,6 +506,73 @@ class DrainTest(AdminFixture):
         self.assertEqual(status.returncode, 0, status.stderr)
         self.assertIn("draining (ready)", status.stdout)
         self.assertIsNone(self.hearthd.process.poll())  # still relaying its allocation
+
+
+class HistoryTest(AdminFixture):
+    """GET /v1/history: the node's samples every 5 s, filled from the workers' snapshots."""
+
+    def history(self):
+        return json.loads(self.get("/v1/history")[1])
+
+    def test_samples_show_the_relayed_traffic_and_loss_and_the_ring_stays_bounded(self):
+        first = self.history()
+        self.assertEqual((first["interval_seconds"], first["capacity"]), (5, 180))
+        client = harness.DatagramTurnClient(self.port)
+        self.addCleanup(client.close)
+        relayed = client.allocate()
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sink.close)
+        sink.bind(("127.0.0.1", 0))
+        sink.settimeout(2)
+        bound = client.request(harness.CHANNEL_BIND,
+                               [(0x000C, struct.pack("!HH", 0x4000, 0)),
+                                (0x0012, harness.xor_peer(*sink.getsockname()))])
+        self.assertEqual(struct.unpack("!H", bound[0:2])[0], 0x0109)
+        client.sock.settimeout(0.001)
+        # RTP every 20 ms with every tenth sequence number missing (10 % loss), echoed by
+        # the peer: traffic both ways until a sample shows it, or 30 s (six intervals).
+        seen = None
+        deadline = time.monotonic() + 30
+        sequence = 0
+        while seen is None and time.monotonic() < deadline:
+            for _ in range(25):
+                sequence += 1
+                if sequence % 10 == 0:
+                    continue
+                rtp = struct.pack("!BBHII", 0x80, 111, sequence, sequence * 960, 0xF00D) + bytes(160)
+                client.transmit(struct.pack("!HH", 0x4000, len(rtp)) + rtp)
+                sink.sendto(sink.recv(2048), relayed)
+                try:
+                    client.sock.recv(2048)  # the echo, relayed back: keep the buffer empty
+                except socket.timeout:
+                    pass
+                time.sleep(0.02)  # the stream's pace, not a synchronisation
+            samples = self.history()["samples"]
+            self.assertLessEqual(len(samples), 180)
+            seen = next((s for s in samples if s["to_peer_bps"] > 0 and s["to_client_bps"] > 0
+                         and s["loss"] is not None), None)
+        self.assertIsNotNone(seen, self.history())
+        # 160 bytes of RTP payload every 20 ms or so: tens of kbit/s each way.
+        self.assertGreater(seen["to_peer_bps"], 10_000)
+        self.assertGreater(seen["to_client_bps"], 10_000)
+        self.assertGreater(seen["loss"], 0.05)
+        self.assertLess(seen["loss"], 0.2)
+        self.assertEqual(seen["allocations"], 1)
+        self.assertIsNotNone(seen["mean_quality"])
+        self.assertLess(seen["lowest_quality"], 100)
+        times = [s["unix_ms"] for s in self.history()["samples"]]
+        self.assertEqual(times, sorted(times))
+        self.assertLess(abs(times[-1] - time.time() * 1000), 15_000)
+
+    def test_an_idle_node_samples_no_rate_loss_or_quality(self):
+        deadline = time.monotonic() + 20
+        samples = []
+        while not samples and time.monotonic() < deadline:
+            samples = self.history()["samples"]
+            time.sleep(0.5)  # polling the API; the sample comes on the node's own timer
+        self.assertTrue(samples, "no sample within 20 s")
+        self.assertEqual((samples[0]["to_peer_bps"], samples[0]["loss"],
+                          samples[0]["mean_quality"], samples[0]["allocations"]), (0, None, None, 0))
 
 
 if __name__ == "__main__":

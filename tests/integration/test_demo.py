@@ -9,8 +9,10 @@ import re
 import signal
 import socket
 import ssl
+import subprocess
 import tempfile
 import unittest
+import urllib.request
 
 import harness
 
@@ -78,11 +80,46 @@ class DemoTest(unittest.TestCase):
         self.assertIn(f"turns:localhost:{self.ports['tls']}?transport=tcp", urls)
         self.assertEqual(len(urls), 5, urls)
 
-    def test_every_url_allocates_with_the_printed_credential(self):
+    def test_every_url_relays_with_the_printed_credential(self):
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(10)
         for url in self.server["urls"]:
             with self.subTest(url=url):
-                relayed = self.connect(url).allocate()
+                client = self.connect(url)
+                relayed = client.allocate()
                 self.assertEqual(relayed[0], "127.0.0.1")
+                client.permit(*peer.getsockname())
+                client.send_indication(*peer.getsockname(), f"to the peer via {url}".encode())
+                data, source = peer.recvfrom(2048)
+                self.assertEqual(data, f"to the peer via {url}".encode())
+                self.assertEqual(source, relayed)
+                peer.sendto(b"and back", source)
+                indication = self.receive(client)
+                self.assertIn(b"and back", indication)
+
+    def receive(self, client):
+        if client.sock.type == socket.SOCK_DGRAM:
+            return client.sock.recv(4096)
+        return harness.read_stun_from_stream(client.sock)
+
+    def test_the_admin_link_opens_and_hearthctl_status_needs_no_flags(self):
+        link = re.search(r"Admin page: (http://\S+)", self.hearthd.output()).group(1)
+        page, token = link.split("#token=")
+        with urllib.request.urlopen(page, timeout=10) as response:
+            self.assertEqual(response.status, 200)
+            self.assertIn(b"<html", response.read().lower())
+        request = urllib.request.Request(page.rstrip("/") + "/v1/sessions",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            self.assertIn(b"demo-session", response.read())
+        hearthctl = os.environ.get("HEARTHCTL", "")
+        self.assertTrue(hearthctl, "HEARTHCTL must name the hearthctl binary (ctest sets it)")
+        status = subprocess.run([hearthctl, "status"], capture_output=True, text=True,
+                                timeout=30)
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertIn("ready", status.stdout)
 
 
 if __name__ == "__main__":

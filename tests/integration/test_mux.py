@@ -68,6 +68,7 @@ class MuxCase(harness.AdminApi, harness.HearthTest):
     relay_ports = (46000, 46499)
     upstream_timeout = 2
     proxy_protocol = ""
+    limits_extra = ""
 
     def setUp(self):
         scratch = tempfile.TemporaryDirectory()
@@ -79,7 +80,7 @@ class MuxCase(harness.AdminApi, harness.HearthTest):
         self.extra_config = (
             self.admin_config() +
             f"mux = {{ upstreams = ( {self.upstreams_text()} ); }};\n"
-            f"limits = {{ tls_handshake_timeout = {self.upstream_timeout}; }};")
+            f"limits = {{ tls_handshake_timeout = {self.upstream_timeout}; {self.limits_extra} }};")
         super().setUp()
 
     def upstreams_text(self, name=UPSTREAM_NAME):
@@ -255,6 +256,26 @@ class MuxTest(MuxCase):
         self.addCleanup(tls.close)
         self.assertEqual(self.https(tls, b"GET / HTTP/1.1\r\nHost: other.test\r\n\r\n"),
                          b"the web app answers")
+
+
+class MuxBoundsTest(MuxCase):
+    """Connections are admitted within the node's bounds before their first bytes are
+    read; those closed for their first bytes leave the bounds again."""
+
+    limits_extra = "max_connections_per_source = 2;"
+
+    def test_refused_connections_give_their_place_back(self):
+        for junk in (b"", b"GET / HTTP/1.1\r\n\r\n", bytes([22, 3, 1, 0, 4, 2, 0, 0, 0]), b""):
+            sock = self.connect()
+            if junk:
+                sock.sendall(junk)
+            self.assertTrue(closed_by_server(sock, timeout=self.upstream_timeout + 8))
+            sock.close()
+        # Four refused one after another; a bound of two still has room for a client.
+        client = harness.StreamTurnClient(self.mux_port)
+        self.addCleanup(client.close)
+        self.assertEqual(client.allocate()[0], "127.0.0.1")
+        self.wait_sample("hearth_mux_refused_total", 'reason="timeout"', 2)
 
 
 class MuxBehindProxyTest(MuxCase):
