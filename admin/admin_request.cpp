@@ -34,6 +34,8 @@ constexpr std::array fixed_routes{
     FixedRoute{Method::get, "/v1/history", Route::history},
     FixedRoute{Method::post, "/v1/reload", Route::reload},
     FixedRoute{Method::get, "/v1/config", Route::show_config},
+    FixedRoute{Method::get, "/v1/version", Route::version},
+    FixedRoute{Method::post, "/v1/log-level", Route::set_log_level},
 };
 
 // Routes of the form prefix{id}suffix.
@@ -46,6 +48,7 @@ struct IdRoute {
 
 constexpr std::array id_routes{
     IdRoute{Method::get, "/v1/allocations/", "", Route::get_allocation},
+    IdRoute{Method::post, "/v1/allocations/", "/disconnect", Route::disconnect_allocation},
     IdRoute{Method::post, "/v1/sessions/", "/revoke", Route::revoke_session},
     IdRoute{Method::get, "/v1/sessions/", "/record", Route::get_session_record},
     IdRoute{Method::post, "/v1/secrets/", "/retire", Route::retire_secret},
@@ -96,7 +99,7 @@ std::expected<AdminRequest, RequestError> parse_admin_request(Method method,
             return std::unexpected(RequestError{404, "no such identifier"});
         }
         AdminRequest request{shape.route, std::string(*id), 0};
-        if (shape.route == Route::get_allocation) {
+        if (shape.route == Route::get_allocation || shape.route == Route::disconnect_allocation) {
             const auto number = parse_decimal(*id, 1, INT64_MAX);
             if (!number) {
                 return std::unexpected(RequestError{404, "no such allocation"});

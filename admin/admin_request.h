@@ -34,12 +34,15 @@ enum class Route {
     history,
     reload,
     show_config,
+    disconnect_allocation,
+    version,
+    set_log_level,
 };
 
 struct AdminRequest {
     Route route = Route::health;
     std::string path_id;              // session id or secret name taken from the path
-    std::uint64_t allocation_id = 0;  // for get_allocation
+    std::uint64_t allocation_id = 0;  // for get_allocation and disconnect_allocation
 };
 
 struct RequestError {

@@ -107,27 +107,19 @@ void CounterFields::add(std::string_view name, std::uint64_t value) {
     fields_.emplace_back(std::string(name), value);
 }
 
-void CounterFields::write(JsonWriter& json) const {
-    // Members of one nested object are written together, wherever their rows stood.
-    std::vector<std::string> objects;
+void CounterFields::write(Json& object) const {
+    // Members of one nested object are written together, after the plain ones, wherever
+    // their rows stood.
     for (const auto& [name, value] : fields_) {
-        const auto dot = name.find('.');
-        if (dot == std::string::npos) {
-            json.field(name, value);
-        } else if (std::find(objects.begin(), objects.end(), name.substr(0, dot)) ==
-                   objects.end()) {
-            objects.push_back(name.substr(0, dot));
+        if (name.find('.') == std::string::npos) {
+            object[name] = value;
         }
     }
-    for (const auto& object : objects) {
-        json.key(object).begin_object();
-        for (const auto& [name, value] : fields_) {
-            if (name.size() > object.size() && name.starts_with(object) &&
-                name[object.size()] == '.') {
-                json.field(name.substr(object.size() + 1), value);
-            }
+    for (const auto& [name, value] : fields_) {
+        const auto dot = name.find('.');
+        if (dot != std::string::npos) {
+            object[name.substr(0, dot)][name.substr(dot + 1)] = value;
         }
-        json.end_object();
     }
 }
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "admin/json_writer.h"
+#include "admin/json.h"
 #include "relay/turn/counter_table.h"
 
 namespace hearth::admin {
@@ -65,8 +65,8 @@ class Exposition {
     std::vector<Family> families_;
 };
 
-// JSON members from counter rows, written into the object open in a JsonWriter; "a.b"
-// names become member b of an object a.
+// JSON members from counter rows, set on a JSON object; "a.b" names become member b of an
+// object a.
 class CounterFields {
   public:
     void add(std::string_view name, std::uint64_t value);
@@ -78,7 +78,7 @@ class CounterFields {
             }
         }
     }
-    void write(JsonWriter& json) const;
+    void write(Json& object) const;
 
   private:
     std::vector<std::pair<std::string, std::uint64_t>> fields_;

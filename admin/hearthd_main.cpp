@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (arguments->show_version) {
-        std::puts("hearthd 0.1.0");
+        std::puts("hearthd " HEARTH_VERSION);
         return 0;
     }
     return arguments->demo ? run_demo(*arguments) : run_with_config_file(*arguments);

@@ -1,13 +1,15 @@
 #include "admin/reply.h"
 
-#include "admin/json_writer.h"
+#include "admin/json.h"
 
 namespace hearth::admin {
 
 Reply error_reply(int status, std::string_view message) {
-    JsonWriter json;
-    json.begin_object().field("error", message).end_object();
-    return {status, "application/json", json.take()};
+    return json_reply(status, Json{{"error", message}});
+}
+
+Reply json_reply(int status, const Json& body) {
+    return {status, "application/json", json_text(body)};
 }
 
 }  // namespace hearth::admin

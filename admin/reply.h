@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "admin/json.h"
+
 struct evhttp_request;
 
 namespace hearth::admin {
@@ -28,5 +30,8 @@ using RespondThen = std::function<void(Reply, AfterSent)>;
 
 // {"error": message}, the body of every refusal (README, "Admin API").
 Reply error_reply(int status, std::string_view message);
+
+// `body` as an application/json answer.
+Reply json_reply(int status, const Json& body);
 
 }  // namespace hearth::admin

@@ -1,7 +1,6 @@
 #include "admin/secret_body.h"
 
-#include <nlohmann/json.hpp>
-
+#include "admin/json.h"
 #include "auth/credential.h"
 
 namespace hearth::admin {
@@ -14,10 +13,11 @@ constexpr std::size_t min_secret_length = 16;
 }  // namespace
 
 std::variant<SecretToAdd, std::string> parse_secret_body(std::string_view body) {
-    const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (json.is_discarded() || !json.is_object()) {
+    const auto parsed = parse_json(body);
+    if (!parsed || !parsed->is_object()) {
         return std::string(R"(the body must be a JSON object {"name": "...", "value": "..."})");
     }
+    const Json& json = *parsed;
     const auto name = json.find("name");
     const auto value = json.find("value");
     if (name == json.end() || !name->is_string() || value == json.end() || !value->is_string()) {

@@ -1,80 +1,58 @@
 #include "auth/base64.h"
 
-#include <array>
+#include <openssl/evp.h>
+
+#include <algorithm>
 
 namespace hearth::auth {
 
 namespace {
-constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int value_of(char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
+bool in_alphabet(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
+
+// OpenSSL's EVP_DecodeBlock is lenient where RFC 4648 §3.3 asks to refuse: it skips
+// whitespace, takes '=' anywhere as zero bits, and decodes padding as zero bytes. So the
+// text is checked here first: whole quanta, the alphabet only, '=' only as the last one
+// or two characters. Returns the padding's length, or nothing.
+std::optional<std::size_t> canonical_padding(std::string_view text) {
+    if (text.size() % 4 != 0) {
+        return std::nullopt;
+    }
+    const std::size_t padding = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
+    const std::string_view data = text.substr(0, text.size() - padding);
+    if (!std::ranges::all_of(data, in_alphabet)) {
+        return std::nullopt;
+    }
+    return padding;
+}
+
 }  // namespace
 
 std::string base64_encode(std::span<const std::byte> bytes) {
-    std::string text;
-    text.reserve((bytes.size() + 2) / 3 * 4);
-    for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        const std::size_t left = bytes.size() - i;
-        std::uint32_t chunk = std::to_integer<std::uint32_t>(bytes[i]) << 16;
-        if (left > 1)
-            chunk |= std::to_integer<std::uint32_t>(bytes[i + 1]) << 8;
-        if (left > 2)
-            chunk |= std::to_integer<std::uint32_t>(bytes[i + 2]);
-        text += alphabet[(chunk >> 18) & 63];
-        text += alphabet[(chunk >> 12) & 63];
-        text += left > 1 ? alphabet[(chunk >> 6) & 63] : '=';
-        text += left > 2 ? alphabet[chunk & 63] : '=';
-    }
+    std::string text((bytes.size() + 2) / 3 * 4 + 1, '\0');  // EVP_EncodeBlock adds a NUL
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
+                                        reinterpret_cast<const unsigned char*>(bytes.data()),
+                                        static_cast<int>(bytes.size()));
+    text.resize(static_cast<std::size_t>(written));
     return text;
 }
 
 std::optional<std::vector<std::byte>> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0) {
+    const auto padding = canonical_padding(text);
+    if (!padding) {
         return std::nullopt;
     }
-    std::vector<std::byte> bytes;
-    bytes.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        std::array<int, 4> values{};
-        int padding = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            const char c = text[i + j];
-            if (c == '=' && last && j >= 2) {
-                ++padding;
-                values[j] = 0;
-                continue;
-            }
-            if (padding > 0) {
-                return std::nullopt;  // data after padding
-            }
-            values[j] = value_of(c);
-            if (values[j] < 0) {
-                return std::nullopt;
-            }
-        }
-        const std::uint32_t chunk = (static_cast<std::uint32_t>(values[0]) << 18) |
-                                    (static_cast<std::uint32_t>(values[1]) << 12) |
-                                    (static_cast<std::uint32_t>(values[2]) << 6) |
-                                    static_cast<std::uint32_t>(values[3]);
-        bytes.push_back(static_cast<std::byte>(chunk >> 16));
-        if (padding < 2)
-            bytes.push_back(static_cast<std::byte>(chunk >> 8));
-        if (padding < 1)
-            bytes.push_back(static_cast<std::byte>(chunk));
+    std::vector<std::byte> bytes(text.size() / 4 * 3);
+    const int decoded = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+                                        reinterpret_cast<const unsigned char*>(text.data()),
+                                        static_cast<int>(text.size()));
+    if (decoded < 0 || static_cast<std::size_t>(decoded) != bytes.size()) {
+        return std::nullopt;
     }
+    bytes.resize(bytes.size() - *padding);
     return bytes;
 }
 

@@ -7,7 +7,7 @@ set -euo pipefail
 # of them, and configuring the tree (run.sh's too) finds GTest and benchmark.
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
-                     pkg-config openssl nlohmann-json3-dev)
+                     pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev)
 # dpkg-dev (dpkg-shlibdeps for cpack's Depends), fakeroot, systemd (systemd-analyze,
 # -sysusers, -tmpfiles), man-db and groff-base: the Debian package's test. prometheus for
 # promtool, which checks /metrics and the alert rules (tests/integration).

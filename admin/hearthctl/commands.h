@@ -1,20 +1,24 @@
 #pragma once
 
-// hearthctl's commands: the one table that main dispatches on and that the usage text
-// and `hearthctl COMMAND --help` are written from.
+// hearthctl's commands: the one table that the command line (CLI11), main's dispatch and
+// the help are made from.
 
 #include <span>
 #include <string_view>
 
 #include "admin/hearthctl/options.h"
 
+namespace CLI {
+class App;
+}
+
 namespace hearth::hearthctl {
 
 struct Command {
     std::string_view name;
-    std::string_view arguments;          // what follows the name, as the usage shows it
-    std::string_view help;               // one line
-    int (*run)(const Options& options);  // returns the exit code
+    std::string_view help;                                  // one line
+    void (*describe)(CLI::App& command, Options& options);  // its own options; may be null
+    int (*run)(const Options& options);                     // returns the exit code
 };
 
 std::span<const Command> command_table();

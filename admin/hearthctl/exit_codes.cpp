@@ -12,7 +12,12 @@ void usage_error(const std::string& message) {
 
 void node_error(const std::string& message) {
     std::fprintf(stderr, "hearthctl: %s\n", message.c_str());
-    std::exit(exit_node_unreachable);
+    std::exit(exit_no_answer);
+}
+
+void unreadable_answer(const std::string& message) {
+    std::fprintf(stderr, "hearthctl: %s\n", message.c_str());
+    std::exit(exit_no_answer);
 }
 
 }  // namespace hearth::hearthctl

@@ -1,82 +1,84 @@
 #include "admin/hearthctl/http_client.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
 #include <cctype>
 #include <cstdio>
-#include <cstdlib>
+#include <memory>
 
+#include "admin/hearthctl/admin_address.h"
 #include "admin/hearthctl/exit_codes.h"
-#include "relay/stun/transport_address.h"
 
 namespace hearth::hearthctl {
 
 namespace {
 
-constexpr int timeout_seconds = 10;
-// No admin answer comes near this; past it the rest is not read.
+constexpr long timeout_seconds = 10;
+// No admin answer comes near this; past it the transfer is stopped as unreadable.
 constexpr std::size_t max_answer_bytes = 64 * 1024 * 1024;
 
-int connect_to(const std::string& admin) {
-    const auto address = TransportAddress::parse(admin);
-    if (!address) {
-        usage_error("admin address '" + admin + "' is not HOST:PORT");
+std::size_t keep_body(char* data, std::size_t size, std::size_t count, void* body) {
+    auto& text = *static_cast<std::string*>(body);
+    if (text.size() + size * count > max_answer_bytes) {
+        return 0;  // curl stops with CURLE_WRITE_ERROR
     }
-    sockaddr_storage storage;
-    const socklen_t length = address->to_sockaddr(storage);
-    const int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    timeval timeout{timeout_seconds, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
-        node_error("node unreachable at " + admin + " (is hearthd running?)");
-    }
-    return fd;
+    text.append(data, size * count);
+    return size * count;
 }
 
-std::string read_to_end(int fd) {
-    std::string answer;
-    char buffer[16384];
-    for (;;) {
-        const ssize_t received = ::recv(fd, buffer, sizeof buffer, 0);
-        if (received <= 0) {
-            break;
-        }
-        answer.append(buffer, static_cast<std::size_t>(received));
-        if (answer.size() > max_answer_bytes) {
-            break;
-        }
-    }
-    return answer;
+bool could_not_connect(CURLcode code) {
+    return code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_CONNECT ||
+           code == CURLE_OPERATION_TIMEDOUT || code == CURLE_SSL_CONNECT_ERROR ||
+           code == CURLE_PEER_FAILED_VERIFICATION;
 }
 
 }  // namespace
 
 Response ask_node(const Options& options, const std::string& method, const std::string& target,
                   const std::string& form) {
-    const int fd = connect_to(options.admin);
-    std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + options.admin +
-                          "\r\nAuthorization: Bearer " + options.token + "\r\n";
-    if (!form.empty()) {
-        request += "Content-Type: application/x-www-form-urlencoded\r\n";
+    std::string why;
+    const auto address = parse_admin_address(options.admin, why);
+    if (!address) {
+        usage_error(why);
     }
-    request += "Content-Length: " + std::to_string(form.size()) + "\r\n\r\n" + form;
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
-        ::close(fd);
-        node_error("node unreachable at " + options.admin);
-    }
-    const std::string answer = read_to_end(fd);
-    ::close(fd);
-    if (answer.size() < 12 || answer.compare(0, 5, "HTTP/") != 0) {
-        node_error("no HTTP answer from " + options.admin);
-    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
+                                                                   curl_easy_cleanup);
+    const std::string url = address->url() + target;
+    const std::string authorization = "Authorization: Bearer " + options.token;
+    curl_slist* headers = curl_slist_append(nullptr, authorization.c_str());
+    const std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(
+        headers, curl_slist_free_all);
     Response response;
-    response.status = std::atoi(answer.c_str() + 9);  // after "HTTP/1.x "
-    const auto body = answer.find("\r\n\r\n");
-    response.body = body == std::string::npos ? "" : answer.substr(body + 4);
+    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+    // Straight to the node: an http_proxy in the environment would carry the token to the
+    // proxy, or fail for a node on loopback.
+    curl_easy_setopt(curl.get(), CURLOPT_PROXY, "");
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, timeout_seconds);
+    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
+    if (method == "POST") {
+        // The form as is (curl sends it as application/x-www-form-urlencoded), maybe empty.
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, form.c_str());
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
+    } else if (method != "GET") {
+        curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    const CURLcode code = curl_easy_perform(curl.get());
+    if (could_not_connect(code)) {
+        node_error("node unreachable at " + options.admin + " (" + curl_easy_strerror(code) +
+                   "; is hearthd running?)");
+    }
+    if (code != CURLE_OK) {
+        unreadable_answer("no readable HTTP answer from " + options.admin + " (" +
+                          curl_easy_strerror(code) + ")");
+    }
+    long status = 0;
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
     if (response.status == 401) {
         node_error("bad admin token (set HEARTH_ADMIN_TOKEN, --token-file or admin.token_file)");
     }

@@ -1,7 +1,7 @@
 #pragma once
 
-// hearthctl's side of the admin API: one HTTP/1.0 request per connection, bearer token,
-// answer read to the end.
+// hearthctl's side of the admin API, with libcurl: one request per call, bearer token,
+// http or https, host names resolved, the answer read to its end.
 
 #include <string>
 
@@ -16,8 +16,8 @@ struct Response {
 
 // Sends `method target` to options.admin with options.token, and `form` as an
 // application/x-www-form-urlencoded body when not empty. Exits with exit_bad_usage when the
-// address is not HOST:PORT, and with exit_node_unreachable when the node cannot be
-// reached, answers something that is not HTTP, or refuses the token.
+// address is not one parse_admin_address takes, and with exit_no_answer when the node
+// cannot be reached, refuses the token, or answers something that is not HTTP.
 Response ask_node(const Options& options, const std::string& method, const std::string& target,
                   const std::string& form = "");
 

@@ -1,12 +1,15 @@
 #include "admin/hearthctl/options.h"
 
-#include <algorithm>
+#include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <libconfig.h++>
 
+#include "admin/hearthctl/commands.h"
 #include "admin/hearthctl/exit_codes.h"
+#include "admin/hearthctl/help.h"
 
 namespace hearth::hearthctl {
 
@@ -47,6 +50,39 @@ void fill_from_config(Options& options) {
     }
 }
 
+// CLI11's message on one line: the first, which says what was wrong.
+std::string one_line(std::string message) {
+    const auto end = message.find('\n');
+    return end == std::string::npos ? message : message.substr(0, end);
+}
+
+// The global options, then each command of the table with its own.
+void describe_command_line(CLI::App& app, Options& options) {
+    app.name("hearthctl");
+    app.description("the operator's command line of a hearth node (its admin API)");
+    app.formatter(help_formatter());
+    app.set_version_flag("--version", std::string("hearthctl ") + HEARTH_VERSION,
+                         "print hearthctl's version (`hearthctl version` adds the node's)");
+    app.fallthrough();
+    app.require_subcommand(0, 1);
+    app.add_option("--admin", options.admin,
+                   "the node's admin API: HOST:PORT, [IPv6]:PORT or http(s)://HOST:PORT");
+    app.add_option("--token-file", options.token_file,
+                   "read the admin token from FILE's first line")
+        ->type_name("FILE");
+    app.add_option("--config", options.config,
+                   "hearth.conf to take admin.listen and the token from")
+        ->type_name("FILE");
+    app.add_flag("--json", options.json, "print the API's JSON instead of tables");
+    for (const auto& command : command_table()) {
+        CLI::App* sub = app.add_subcommand(std::string(command.name), std::string(command.help));
+        if (command.describe != nullptr) {
+            command.describe(*sub, options);
+        }
+    }
+    app.footer(where_address_and_token_come_from());  // after: subcommands would inherit it
+}
+
 }  // namespace
 
 std::optional<std::string> first_line_of(const std::string& path) {
@@ -69,40 +105,52 @@ std::optional<std::string> first_line_of(const std::string& path) {
 }
 
 Options parse_command_line(int argc, char** argv) {
-    Options options;
     for (int i = 1; i < argc; ++i) {
-        const std::string argument = argv[i];
-        if ((argument == "--help" || argument == "-h" || argument == "help") &&
-            options.command.empty()) {
-            options.usage_asked = true;
-            return options;
-        }
+        const std::string_view argument = argv[i];
         if (argument == "--token" || argument.starts_with("--token=")) {
             refuse_token_on_command_line();
         }
-        if (argument == "--json") {
-            options.json = true;
-        } else if (argument == "--admin" || argument == "--token-file" || argument == "--config") {
-            if (i + 1 >= argc) {
-                usage_error(argument + " needs a value");
-            }
-            (argument == "--admin"        ? options.admin
-             : argument == "--token-file" ? options.token_file
-                                          : options.config) = argv[++i];
-        } else if (argument.starts_with("--") && options.command.empty()) {
-            usage_error("unknown flag '" + argument + "'");
-        } else if (options.command.empty()) {
-            options.command = argument;
-        } else {
-            options.arguments.push_back(argument);
+    }
+    Options options;
+    CLI::App app;
+    describe_command_line(app, options);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::fputs(app.help().c_str(), stdout);
+        std::exit(exit_done);
+    } catch (const CLI::CallForVersion&) {
+        std::printf("hearthctl %s\n", HEARTH_VERSION);
+        std::exit(exit_done);
+    } catch (const CLI::ExtrasError& error) {
+        if (app.get_subcommands().empty() && !app.remaining().empty()) {
+            usage_error("unknown command '" + app.remaining().front() + "'");
         }
+        usage_error(one_line(error.what()));
+    } catch (const CLI::ParseError& error) {
+        usage_error(one_line(error.what()));
+    }
+    for (const auto* command : app.get_subcommands()) {
+        options.command = command->get_name();
+    }
+    if (options.command.empty()) {
+        usage_error("a command is needed");
     }
     return options;
 }
 
-bool asks_for_help(const std::vector<std::string>& arguments) {
-    return std::ranges::find(arguments, "--help") != arguments.end() ||
-           std::ranges::find(arguments, "-h") != arguments.end();
+std::string usage_text() {
+    Options options;
+    CLI::App app;
+    describe_command_line(app, options);
+    return app.help();
+}
+
+std::string command_help_text(std::string_view name) {
+    Options options;
+    CLI::App app;
+    describe_command_line(app, options);
+    return app.get_subcommand(std::string(name))->help(app.get_name());
 }
 
 void fill_address_and_token(Options& options) {
@@ -126,31 +174,6 @@ void fill_address_and_token(Options& options) {
     if (options.token.empty()) {
         options.token = first_line_or_empty(default_token_file);
     }
-}
-
-std::map<std::string, std::string> command_flags(const std::vector<std::string>& arguments,
-                                                 std::initializer_list<const char*> allowed,
-                                                 std::vector<std::string>* positional) {
-    std::map<std::string, std::string> flags;
-    for (std::size_t i = 0; i < arguments.size(); ++i) {
-        const std::string& argument = arguments[i];
-        if (!argument.starts_with("--")) {
-            if (positional == nullptr) {
-                usage_error("unexpected argument '" + argument + "'");
-            }
-            positional->push_back(argument);
-            continue;
-        }
-        const std::string name = argument.substr(2);
-        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-            usage_error("unknown flag '" + argument + "'");
-        }
-        if (i + 1 >= arguments.size()) {
-            usage_error(argument + " needs a value");
-        }
-        flags[name] = arguments[++i];
-    }
-    return flags;
 }
 
 }  // namespace hearth::hearthctl

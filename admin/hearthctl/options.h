@@ -1,15 +1,15 @@
 #pragma once
 
-// hearthctl's command line: the global options before the command, the flags after it,
-// and where the node's address and token come from. Secrets never come from the command
-// line, which every user of the host can read (ps, /proc/PID/cmdline): the token comes
-// from a file or the environment, a secret's value from stdin or a file.
+// hearthctl's command line, read by CLI11: the global options, the command and its own
+// typed, range-checked options, and where the node's address and token come from.
+// Secrets never come from the command line, which every user of the host can read (ps,
+// /proc/PID/cmdline): the token comes from a file or the environment, a secret's value
+// from stdin or a file.
 
-#include <initializer_list>
-#include <map>
+#include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace hearth::hearthctl {
 
@@ -18,23 +18,35 @@ inline constexpr const char* default_config = "/etc/hearth/hearth.conf";
 inline constexpr const char* default_token_file = "/run/hearth/admin.token";
 
 struct Options {
-    std::string admin;       // HOST:PORT of the node's admin API
+    std::string admin;       // HOST:PORT or http(s)://HOST:PORT of the node's admin API
     std::string token_file;  // --token-file
     std::string token;       // never from argv: see fill_address_and_token
     std::string config = default_config;
     bool json = false;  // print the API's JSON instead of tables
-    bool usage_asked = false;
     std::string command;
-    std::vector<std::string> arguments;  // everything after the command
+
+    // The command's own arguments; which a command takes is in its entry of the table.
+    std::string session;     // --session, or revoke's and record's SESSION
+    std::string user;        // --user
+    std::string name;        // secrets add/retire NAME, log-level LEVEL
+    std::string value_file;  // secrets add --value-file
+    std::string secrets_action = "list";
+    std::string value_on_command_line;  // secrets add NAME VALUE: refused, never shown
+    std::int64_t ttl = 0;               // mint --ttl; 0: the node's default
+    std::int64_t deadline = 0;          // drain --deadline; 0: none
+    std::uint64_t allocation = 0;       // disconnect ALLOCATION
+    bool all = false;                   // status --all
+    bool once = false;                  // top --once
 };
 
-// Reads argv; exits with exit_bad_usage on an unknown option or one missing its value, and
-// on --token, which would show the token to every user of the host.
-// Stops at --help, -h or help before the command, with usage_asked set.
+// Reads argv. Prints the help (--help, -h, COMMAND --help) or the version (--version) and
+// exits 0; exits with exit_bad_usage, after one line on stderr, on a usage error and on
+// --token, which would show the token to every user of the host.
 Options parse_command_line(int argc, char** argv);
 
-// Whether the command's own arguments ask for its help.
-bool asks_for_help(const std::vector<std::string>& arguments);
+// `hearthctl --help`, and `hearthctl COMMAND --help` for the command called `name`.
+std::string usage_text();
+std::string command_help_text(std::string_view name);
 
 // The address: --admin, HEARTH_ADMIN, the config file's admin.listen, default_admin. The
 // token: the first line of --token-file, HEARTH_ADMIN_TOKEN, the config file's admin.token
@@ -45,11 +57,5 @@ void fill_address_and_token(Options& options);
 // The first line of `path`, or of stdin for "-" (without its line end); nullopt when it
 // cannot be read.
 std::optional<std::string> first_line_of(const std::string& path);
-
-// The --name VALUE flags among a command's arguments; only names in `allowed` are taken.
-// Other words go to `positional`, and are a usage error when it is null.
-std::map<std::string, std::string> command_flags(const std::vector<std::string>& arguments,
-                                                 std::initializer_list<const char*> allowed,
-                                                 std::vector<std::string>* positional = nullptr);
 
 }  // namespace hearth::hearthctl

@@ -7,17 +7,34 @@
 
 namespace hearth::hearthctl {
 
-std::string field(const JsonValue& value, std::string_view key) {
-    const JsonValue* found = value.get(key);
-    return found != nullptr ? found->text() : "";
+std::string field(const Json& value, std::string_view key) {
+    return admin::json_field_text(value, key);
 }
 
-JsonValue json_of(const Response& response) {
+const Json* member(const Json* value, std::string_view key) {
+    if (value == nullptr || !value->is_object()) {
+        return nullptr;
+    }
+    const auto found = value->find(key);
+    return found == value->end() ? nullptr : &*found;
+}
+
+const Json& elements(const Json* list) {
+    static const Json none = Json::array();
+    return list != nullptr && list->is_array() ? *list : none;
+}
+
+double number(const Json* value, std::string_view key) {
+    const Json* found = member(value, key);
+    return found != nullptr && found->is_number() ? found->get<double>() : 0.0;
+}
+
+Json json_of(const Response& response) {
     auto parsed = admin::parse_json(response.body);
     if (!parsed) {
-        node_error("the node answered something that is not JSON");
+        unreadable_answer("the node answered something that is not JSON");
     }
-    return *parsed;
+    return std::move(*parsed);
 }
 
 void print_table(const std::vector<std::string>& header,
@@ -46,18 +63,19 @@ void print_table(const std::vector<std::string>& header,
 }
 
 int finish(const Options& options, const Response& response,
-           const std::function<void(const JsonValue&)>& print) {
+           const std::function<void(const Json&)>& print) {
     if (response.status != 200) {
         const auto parsed = admin::parse_json(response.body);
         const std::string message = parsed ? field(*parsed, "error") : response.body;
         std::fprintf(stderr, "hearthctl: %s\n", message.c_str());
         return exit_refused;
     }
+    const Json answer = json_of(response);  // also with --json: garbage is not passed on
     if (options.json) {
         std::puts(response.body.c_str());
         return exit_done;
     }
-    print(json_of(response));
+    print(answer);
     return exit_done;
 }
 

@@ -13,12 +13,6 @@ namespace hearth::hearthctl {
 
 namespace {
 
-double number(const JsonValue* value, std::string_view key) {
-    const JsonValue* found = value != nullptr ? value->get(key) : nullptr;
-    const double* parsed = found != nullptr ? std::get_if<double>(&found->data) : nullptr;
-    return parsed != nullptr ? *parsed : 0.0;
-}
-
 std::string printed(const char* format, double value) {
     char text[48];
     std::snprintf(text, sizeof text, format, value);
@@ -38,31 +32,31 @@ std::string clock_time(double unix_ms) {
     return text;
 }
 
-std::string bytes_and_packets(const JsonValue* leg) {
+std::string bytes_and_packets(const Json* leg) {
     return printed("%.1f kB", number(leg, "bytes") / 1000.0) +
            printed(" / %.0f pkt", number(leg, "packets"));
 }
 
-std::string loss(const JsonValue* leg) {
+std::string loss(const Json* leg) {
     const double expected = number(leg, "rtp_expected");
     return expected > 0 ? printed("%.1f %%", 100.0 * number(leg, "rtp_lost") / expected) : "-";
 }
 
-std::string lowest_quality(const JsonValue& summary) {
-    const JsonValue* lowest = summary.get("lowest_quality");
-    if (lowest == nullptr || lowest->get("score") == nullptr) {
+std::string lowest_quality(const Json& summary) {
+    const Json* lowest = member(&summary, "lowest_quality");
+    if (lowest == nullptr || member(lowest, "score") == nullptr) {
         return "-";
     }
     return field(*lowest, "score") + " at " + clock_time(number(lowest, "at_unix_ms"));
 }
 
-std::string counts(const JsonValue* object) {
+std::string counts(const Json* object) {
     std::string text;
-    if (const auto* fields =
-            object != nullptr ? std::get_if<JsonValue::Object>(&object->data) : nullptr) {
-        for (const auto& [reason, count] : *fields) {
-            if (count.text() != "0") {
-                text += (text.empty() ? "" : " ") + reason + "=" + count.text();
+    if (object != nullptr && object->is_object()) {
+        for (const auto& [reason, count] : object->items()) {
+            const std::string value = admin::json_scalar_text(count);
+            if (value != "0") {
+                text += (text.empty() ? "" : " ") + reason + "=" + value;
             }
         }
     }
@@ -70,9 +64,9 @@ std::string counts(const JsonValue* object) {
 }
 
 // One summary as a table row: the participant's or, named "(session)", the session's.
-std::vector<std::string> summary_row(const std::string& name, const JsonValue& summary) {
-    const JsonValue* up = summary.get("to_peer");
-    const JsonValue* down = summary.get("to_client");
+std::vector<std::string> summary_row(const std::string& name, const Json& summary) {
+    const Json* up = member(&summary, "to_peer");
+    const Json* down = member(&summary, "to_client");
     return {
         name,
         field(summary, "allocations"),
@@ -86,12 +80,12 @@ std::vector<std::string> summary_row(const std::string& name, const JsonValue& s
         loss(up) + " / " + loss(down),
         printed("%.1f", number(up, "jitter_ms")) + printed("/%.1f ms", number(down, "jitter_ms")),
         lowest_quality(summary),
-        counts(summary.get("dropped")),
-        counts(summary.get("allocations_ended"))};
+        counts(member(&summary, "dropped")),
+        counts(member(&summary, "allocations_ended"))};
 }
 
-void print_record(const JsonValue& record) {
-    const JsonValue* summary = record.get("summary");
+void print_record(const Json& record) {
+    const Json* summary = member(&record, "summary");
     std::printf("session %s: %s%s, started %s UTC, ended %s UTC\n",
                 field(record, "session").c_str(), field(record, "state").c_str(),
                 field(record, "end_reason").empty()
@@ -100,11 +94,8 @@ void print_record(const JsonValue& record) {
                 clock_time(number(summary, "started_unix_ms")).c_str(),
                 clock_time(number(summary, "ended_unix_ms")).c_str());
     std::vector<std::vector<std::string>> rows;
-    if (const auto* participants = record.get("participants");
-        participants && participants->array()) {
-        for (const auto& participant : *participants->array()) {
-            rows.push_back(summary_row(field(participant, "user"), participant));
-        }
+    for (const auto& participant : elements(member(&record, "participants"))) {
+        rows.push_back(summary_row(field(participant, "user"), participant));
     }
     if (summary != nullptr) {
         rows.push_back(summary_row("(session)", *summary));
@@ -115,22 +106,18 @@ void print_record(const JsonValue& record) {
                 rows);
 }
 
-void print_ended(const JsonValue& answer) {
+void print_ended(const Json& answer) {
     std::vector<std::vector<std::string>> rows;
-    if (const auto* ended = answer.get("ended"); ended && ended->array()) {
-        for (const auto& record : *ended->array()) {
-            const JsonValue* summary = record.get("summary");
-            const auto* participants = record.get("participants");
-            rows.push_back({field(record, "session"), clock_time(number(summary, "ended_unix_ms")),
-                            field(record, "end_reason"),
-                            printed("%.0f s", number(summary, "duration_s")),
-                            participants && participants->array()
-                                ? std::to_string(participants->array()->size())
-                                : "0",
-                            bytes_and_packets(summary ? summary->get("to_peer") : nullptr),
-                            bytes_and_packets(summary ? summary->get("to_client") : nullptr),
-                            summary ? lowest_quality(*summary) : "-"});
-        }
+    for (const auto& record : elements(member(&answer, "ended"))) {
+        const Json* summary = member(&record, "summary");
+        const auto* participants = member(&record, "participants");
+        rows.push_back({field(record, "session"), clock_time(number(summary, "ended_unix_ms")),
+                        field(record, "end_reason"),
+                        printed("%.0f s", number(summary, "duration_s")),
+                        std::to_string(elements(participants).size()),
+                        bytes_and_packets(summary ? member(summary, "to_peer") : nullptr),
+                        bytes_and_packets(summary ? member(summary, "to_client") : nullptr),
+                        summary ? lowest_quality(*summary) : "-"});
     }
     if (rows.empty()) {
         std::puts("no session ended within the last hour");
@@ -144,17 +131,13 @@ void print_ended(const JsonValue& answer) {
 }  // namespace
 
 int run_record(const Options& options) {
-    std::vector<std::string> positional;
-    command_flags(options.arguments, {}, &positional);
-    if (positional.size() > 1) {
-        usage_error("record takes at most one SESSION");
-    }
-    if (positional.empty()) {
+    if (options.session.empty()) {
         return finish(options, ask_node(options, "GET", "/v1/records"), print_ended);
     }
-    return finish(options,
-                  ask_node(options, "GET", "/v1/sessions/" + url_encode(positional[0]) + "/record"),
-                  print_record);
+    return finish(
+        options,
+        ask_node(options, "GET", "/v1/sessions/" + url_encode(options.session) + "/record"),
+        print_record);
 }
 
 }  // namespace hearth::hearthctl

@@ -25,20 +25,14 @@ struct TopRow {
     double loss;
 };
 
-double number(const JsonValue* value, std::string_view key) {
-    const JsonValue* found = value != nullptr ? value->get(key) : nullptr;
-    const double* parsed = found != nullptr ? std::get_if<double>(&found->data) : nullptr;
-    return parsed != nullptr ? *parsed : 0.0;
-}
-
-TopRow top_row(const JsonValue& allocation) {
-    const JsonValue* up = allocation.get("client_to_peer");
-    const JsonValue* down = allocation.get("peer_to_client");
+TopRow top_row(const Json& allocation) {
+    const Json* up = member(&allocation, "client_to_peer");
+    const Json* down = member(&allocation, "peer_to_client");
     const double rate = number(up, "bits_per_second") + number(down, "bits_per_second");
-    const double expected = number(up ? up->get("rtp") : nullptr, "expected") +
-                            number(down ? down->get("rtp") : nullptr, "expected");
-    const double lost = number(up ? up->get("rtp") : nullptr, "lost") +
-                        number(down ? down->get("rtp") : nullptr, "lost");
+    const double expected = number(up ? member(up, "rtp") : nullptr, "expected") +
+                            number(down ? member(down, "rtp") : nullptr, "expected");
+    const double lost = number(up ? member(up, "rtp") : nullptr, "lost") +
+                        number(down ? member(down, "rtp") : nullptr, "lost");
     const double loss = expected > 0 ? 100.0 * lost / expected : 0.0;
     char rate_text[32];
     char loss_text[32];
@@ -51,10 +45,10 @@ TopRow top_row(const JsonValue& allocation) {
 }
 
 // One frame: allocations sorted by total rate or by loss, busiest first.
-std::string top_frame(const JsonValue& answer, bool by_loss) {
+std::string top_frame(const Json& answer, bool by_loss) {
     std::vector<TopRow> rows;
-    if (const auto* allocations = answer.get("allocations")) {
-        for (const auto& allocation : *allocations->array()) {
+    if (const auto* allocations = member(&answer, "allocations")) {
+        for (const auto& allocation : elements(allocations)) {
             rows.push_back(top_row(allocation));
         }
     }
@@ -80,7 +74,7 @@ std::string top_frame(const JsonValue& answer, bool by_loss) {
 int print_one_frame(const Options& options) {
     const auto response = ask_node(options, "GET", "/v1/allocations");
     if (response.status != 200 || options.json) {
-        return finish(options, response, [](const JsonValue&) {});
+        return finish(options, response, [](const Json&) {});
     }
     std::fputs(top_frame(json_of(response), false).c_str(), stdout);
     return exit_done;
@@ -121,10 +115,7 @@ int watch(const Options& options) {
 }  // namespace
 
 int run_top(const Options& options) {
-    std::vector<std::string> arguments = options.arguments;
-    const bool once = std::erase(arguments, std::string("--once")) > 0;
-    command_flags(arguments, {});
-    if (once || options.json || isatty(STDIN_FILENO) == 0) {
+    if (options.once || options.json || isatty(STDIN_FILENO) == 0) {
         return print_one_frame(options);
     }
     return watch(options);

@@ -1,8 +1,8 @@
 // GET /v1/allocations[?session=S&user=U] and GET /v1/allocations/{id}: the live
-// allocations of every worker with their counters.
+// allocations of every worker with their counters; POST /v1/allocations/{id}/disconnect:
+// ending one.
 
 #include "admin/counter_rendering.h"
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "relay/daemon/daemon.h"
 
@@ -10,46 +10,37 @@ namespace hearth::admin::routes {
 
 namespace {
 
-void write_direction(JsonWriter& json, const char* name, const turn::DirectionCounters& counters,
-                     std::uint64_t bits_per_second, const turn::MediaTotals& media) {
+Json direction(const turn::DirectionCounters& counters, std::uint64_t bits_per_second,
+               const turn::MediaTotals& media) {
     CounterFields fields;
     fields.add_rows(turn::direction_counter_rows, counters);
-    json.key(name).begin_object();
+    Json json = Json::object();
     fields.write(json);
-    json.field("bits_per_second", bits_per_second);
-    json.key("rtp")
-        .begin_object()
-        .field("sources", media.sources)
-        .field("expected", media.rtp_expected)
-        .field("received", media.rtp_received)
-        .field("lost", media.rtp_lost)
-        .field("jitter_ms", media.jitter_milliseconds)
-        .end_object();
-    json.end_object();
+    json["bits_per_second"] = bits_per_second;
+    json["rtp"] = {{"sources", media.sources},
+                   {"expected", media.rtp_expected},
+                   {"received", media.rtp_received},
+                   {"lost", media.rtp_lost},
+                   {"jitter_ms", media.jitter_milliseconds}};
+    return json;
 }
 
-void write_allocation(JsonWriter& json, const relay::AllocationSnapshot& allocation) {
-    json.begin_object()
-        .field("id", allocation.id)
-        .field("session", allocation.session_id)
-        .field("user", allocation.user_id)
-        .field("client", allocation.client)
-        .field("transport", allocation.transport);
-    json.key("relayed").begin_array();
-    for (const auto& relayed : allocation.relayed) {
-        json.value(relayed);
-    }
-    json.end_array()
-        .field("age_seconds", allocation.age_seconds)
-        .field("lifetime_remaining_seconds", allocation.lifetime_remaining_seconds)
-        .field("permissions", static_cast<std::uint64_t>(allocation.permissions))
-        .field("channels", static_cast<std::uint64_t>(allocation.channels));
-    json.field("quality", allocation.quality);
-    write_direction(json, "client_to_peer", allocation.client_to_peer,
-                    allocation.client_to_peer_bps, allocation.client_to_peer_media);
-    write_direction(json, "peer_to_client", allocation.peer_to_client,
-                    allocation.peer_to_client_bps, allocation.peer_to_client_media);
-    json.end_object();
+Json allocation_json(const relay::AllocationSnapshot& allocation) {
+    return {{"id", allocation.id},
+            {"session", allocation.session_id},
+            {"user", allocation.user_id},
+            {"client", allocation.client},
+            {"transport", allocation.transport},
+            {"relayed", allocation.relayed},
+            {"age_seconds", allocation.age_seconds},
+            {"lifetime_remaining_seconds", allocation.lifetime_remaining_seconds},
+            {"permissions", static_cast<std::uint64_t>(allocation.permissions)},
+            {"channels", static_cast<std::uint64_t>(allocation.channels)},
+            {"quality", allocation.quality},
+            {"client_to_peer", direction(allocation.client_to_peer, allocation.client_to_peer_bps,
+                                         allocation.client_to_peer_media)},
+            {"peer_to_client", direction(allocation.peer_to_client, allocation.peer_to_client_bps,
+                                         allocation.peer_to_client_media)}};
 }
 
 }  // namespace
@@ -59,18 +50,16 @@ void list_allocations(const RouteCall& call) {
     const std::string user = query_parameter(call.query, "user");
     call.control.collect(
         [session, user, respond = call.respond](std::vector<relay::WorkerSnapshot> workers) {
-            JsonWriter json;
-            json.begin_object().key("allocations").begin_array();
+            Json list = Json::array();
             for (const auto& worker : workers) {
                 for (const auto& allocation : worker.allocations) {
                     if ((session.empty() || allocation.session_id == session) &&
                         (user.empty() || allocation.user_id == user)) {
-                        write_allocation(json, allocation);
+                        list.push_back(allocation_json(allocation));
                     }
                 }
             }
-            json.end_array().end_object();
-            respond({200, "application/json", json.take()});
+            respond(json_reply(200, {{"allocations", std::move(list)}}));
         });
 }
 
@@ -80,14 +69,25 @@ void get_allocation(const RouteCall& call) {
         for (const auto& worker : workers) {
             for (const auto& allocation : worker.allocations) {
                 if (allocation.id == id) {
-                    JsonWriter json;
-                    write_allocation(json, allocation);
-                    respond({200, "application/json", json.take()});
+                    respond(json_reply(200, allocation_json(allocation)));
                     return;
                 }
             }
         }
         respond(error_reply(404, "no such allocation"));
+    });
+}
+
+// The allocation ends like any other (log line, audit trail, session record), with the
+// reason "disconnected"; its client learns of it at its next Refresh (437, RFC 8656 §7.3).
+void disconnect_allocation(const RouteCall& call) {
+    const std::uint64_t id = call.request.allocation_id;
+    call.control.disconnect_allocation(id, [id, respond = call.respond](bool found) {
+        if (!found) {
+            respond(error_reply(404, "no such allocation"));
+            return;
+        }
+        respond(json_reply(200, {{"disconnected", id}}));
     });
 }
 

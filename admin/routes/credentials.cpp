@@ -3,7 +3,6 @@
 
 #include <optional>
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "admin/unix_time.h"
 #include "auth/credential.h"
@@ -54,17 +53,10 @@ int status_for_refusal(auth::SessionVerdict verdict) {
 Reply ice_server(const relay::DaemonControl& control, const std::string& session,
                  const std::string& user, std::int64_t ttl) {
     const std::string username = auth::make_username(now_unix() + ttl, session, user);
-    JsonWriter json;
-    json.begin_object().key("urls").begin_array();
-    for (const auto& url : ice_urls(control.config())) {
-        json.value(url);
-    }
-    json.end_array()
-        .field("username", username)
-        .field("credential", auth::mint_password(control.minting_secret(), username))
-        .field("ttl", ttl)
-        .end_object();
-    return {200, "application/json", json.take()};
+    return json_reply(200, {{"urls", ice_urls(control.config())},
+                            {"username", username},
+                            {"credential", auth::mint_password(control.minting_secret(), username)},
+                            {"ttl", ttl}});
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <optional>
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "relay/daemon/daemon.h"
 
@@ -15,9 +14,7 @@ namespace {
 constexpr std::int64_t max_drain_deadline_seconds = 7 * 86400;
 
 Reply draining_state(const relay::DaemonControl& control) {
-    JsonWriter json;
-    json.begin_object().field("draining", control.draining()).end_object();
-    return {200, "application/json", json.take()};
+    return json_reply(200, {{"draining", control.draining()}});
 }
 
 }  // namespace

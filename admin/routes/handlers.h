@@ -18,6 +18,7 @@ void serve_metrics(const RouteCall& call);
 // allocations.cpp
 void list_allocations(const RouteCall& call);
 void get_allocation(const RouteCall& call);
+void disconnect_allocation(const RouteCall& call);
 
 // sessions.cpp
 void list_sessions(const RouteCall& call);
@@ -50,5 +51,11 @@ void reload(const RouteCall& call);
 
 // config.cpp
 void show_config(const RouteCall& call);
+
+// version.cpp
+void report_version(const RouteCall& call);
+
+// log_level.cpp
+void set_log_level(const RouteCall& call);
 
 }  // namespace hearth::admin::routes

@@ -4,7 +4,6 @@
 // and how busy, with every counter of the workers (the counter tables, summed).
 
 #include "admin/counter_rendering.h"
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "admin/unix_time.h"
 #include "relay/daemon/daemon.h"
@@ -24,18 +23,14 @@ const char* status_of(relay::DaemonControl& control) {
 // since the node still relays and would be as degraded as its peers sharing the store.
 void report_readiness(const RouteCall& call) {
     auto& control = call.control;
-    JsonWriter json;
-    json.begin_object().field("status", status_of(control)).end_object();
-    call.respond({control.draining() ? 503 : 200, "application/json", json.take()});
+    call.respond(json_reply(control.draining() ? 503 : 200, {{"status", status_of(control)}}));
 }
 
 // Liveness: 200 whenever the node answers at all, whatever its state, which "status" names
 // as /ready does. Answered by the control loop alone: a caller without a token makes no
 // worker copy anything.
 void report_health(const RouteCall& call) {
-    JsonWriter json;
-    json.begin_object().field("status", status_of(call.control)).end_object();
-    call.respond({200, "application/json", json.take()});
+    call.respond(json_reply(200, {{"status", status_of(call.control)}}));
 }
 
 void report_status(const RouteCall& call) {
@@ -45,24 +40,20 @@ void report_status(const RouteCall& call) {
         CounterFields counters;
         counters.add_rows(turn::server_counter_rows, totals.server);
         counters.add_rows(relay::io_counter_rows, totals.io);
-        JsonWriter json;
-        json.begin_object()
-            // A node whose store is out still relays every call, but refuses new sessions
-            // it does not know: a load balancer may prefer another.
-            .field("status", control.session_store_up() ? "ready" : "degraded")
-            .field("draining", control.draining())
-            .field("uptime_seconds", now_unix() - control.started_unix())
-            .field("workers", static_cast<std::uint64_t>(workers.size()))
-            .field("allocations", totals.allocations_active)
-            .field("connections", control.connections().open())
-            .field("session_store", config::to_string(control.config().session_store.kind))
-            .field("session_store_state", control.session_store_up() ? "up" : "down")
-            .field("session_store_outages", control.session_store_outages())
-            .field("session_store_timeouts", control.session_store_timeouts());
-        json.key("counters").begin_object();
-        counters.write(json);
-        json.end_object().end_object();
-        respond({200, "application/json", json.take()});
+        Json json = {// A node whose store is out still relays every call, but refuses new sessions
+                     // it does not know: a load balancer may prefer another.
+                     {"status", control.session_store_up() ? "ready" : "degraded"},
+                     {"draining", control.draining()},
+                     {"uptime_seconds", now_unix() - control.started_unix()},
+                     {"workers", static_cast<std::uint64_t>(workers.size())},
+                     {"allocations", totals.allocations_active},
+                     {"connections", control.connections().open()},
+                     {"session_store", config::to_string(control.config().session_store.kind)},
+                     {"session_store_state", control.session_store_up() ? "up" : "down"},
+                     {"session_store_outages", control.session_store_outages()},
+                     {"session_store_timeouts", control.session_store_timeouts()}};
+        counters.write(json["counters"] = Json::object());
+        respond(json_reply(200, json));
     });
 }
 

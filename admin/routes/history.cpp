@@ -3,44 +3,34 @@
 
 #include <optional>
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 
 namespace hearth::admin::routes {
 
 namespace {
 
+// null when the interval had nothing to measure it by (the admin page leaves a gap).
 template <typename T>
-void optional_field(JsonWriter& json, std::string_view name, const std::optional<T>& value) {
-    json.key(name);
-    if (value) {
-        json.value(*value);
-    } else {
-        json.null();
-    }
+Json or_null(const std::optional<T>& value) {
+    return value ? Json(*value) : Json(nullptr);
 }
 
 }  // namespace
 
 void report_history(const RouteCall& call) {
-    JsonWriter json;
-    json.begin_object()
-        .field("interval_seconds", NodeHistory::interval_ms / 1000)
-        .field("capacity", static_cast<std::uint64_t>(HistoryRing::capacity));
-    json.key("samples").begin_array();
+    Json samples = Json::array();
     for (const auto& sample : call.history.ring().samples()) {
-        json.begin_object()
-            .field("unix_ms", sample.unix_ms)
-            .field("to_peer_bps", sample.to_peer_bps)
-            .field("to_client_bps", sample.to_client_bps);
-        optional_field(json, "loss", sample.loss_fraction);
-        json.field("allocations", sample.allocations);
-        optional_field(json, "mean_quality", sample.mean_quality);
-        optional_field(json, "lowest_quality", sample.lowest_quality);
-        json.end_object();
+        samples.push_back({{"unix_ms", sample.unix_ms},
+                           {"to_peer_bps", sample.to_peer_bps},
+                           {"to_client_bps", sample.to_client_bps},
+                           {"loss", or_null(sample.loss_fraction)},
+                           {"allocations", sample.allocations},
+                           {"mean_quality", or_null(sample.mean_quality)},
+                           {"lowest_quality", or_null(sample.lowest_quality)}});
     }
-    json.end_array().end_object();
-    call.respond({200, "application/json", json.take()});
+    call.respond(json_reply(200, {{"interval_seconds", NodeHistory::interval_ms / 1000},
+                                  {"capacity", static_cast<std::uint64_t>(HistoryRing::capacity)},
+                                  {"samples", std::move(samples)}}));
 }
 
 }  // namespace hearth::admin::routes

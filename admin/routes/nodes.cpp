@@ -1,6 +1,5 @@
 // GET /v1/nodes: the nodes registered in Redis (none with the embedded store).
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "auth/minting_choice.h"
 #include "auth/redis_session_store.h"
@@ -10,25 +9,17 @@ namespace hearth::admin::routes {
 
 void list_nodes(const RouteCall& call) {
     call.control.list_nodes([respond = call.respond](std::vector<auth::NodeInfo> nodes) {
-        JsonWriter json;
-        json.begin_object().key("nodes").begin_array();
+        Json list = Json::array();
         for (const auto& node : nodes) {
-            json.begin_object()
-                .field("id", node.id)
-                .field("turn", node.turn)
-                .field("admin", node.admin)
-                .field("draining", node.draining)
-                .field("allocations", node.allocations)
-                .field("seen", node.seen_unix)
-                .key("secrets")
-                .begin_array();
-            for (const auto& name : auth::parse_report(node.secrets)) {
-                json.value(name);
-            }
-            json.end_array().end_object();
+            list.push_back({{"id", node.id},
+                            {"turn", node.turn},
+                            {"admin", node.admin},
+                            {"draining", node.draining},
+                            {"allocations", node.allocations},
+                            {"seen", node.seen_unix},
+                            {"secrets", auth::parse_report(node.secrets)}});
         }
-        json.end_array().end_object();
-        respond({200, "application/json", json.take()});
+        respond(json_reply(200, {{"nodes", std::move(list)}}));
     });
 }
 

@@ -5,7 +5,6 @@
 
 #include <chrono>
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "auth/session_records.h"
 #include "relay/daemon/daemon.h"
@@ -20,95 +19,79 @@ std::int64_t unix_ms_now() {
         .count();
 }
 
-void write_leg(JsonWriter& json, std::string_view name, const auth::LegSummary& leg) {
-    json.key(name)
-        .begin_object()
-        .field("bytes", leg.bytes)
-        .field("packets", leg.packets)
-        .field("peak_bps", leg.peak_bps)
-        .field("mean_bps", leg.mean_bps)
-        .field("rtp_expected", leg.rtp_expected)
-        .field("rtp_lost", leg.rtp_lost)
-        .field("jitter_ms", leg.jitter_milliseconds)
-        .end_object();
+Json leg_json(const auth::LegSummary& leg) {
+    return {{"bytes", leg.bytes},
+            {"packets", leg.packets},
+            {"peak_bps", leg.peak_bps},
+            {"mean_bps", leg.mean_bps},
+            {"rtp_expected", leg.rtp_expected},
+            {"rtp_lost", leg.rtp_lost},
+            {"jitter_ms", leg.jitter_milliseconds}};
 }
 
-void write_counts(JsonWriter& json, std::string_view name,
-                  const std::map<std::string, std::uint64_t>& counts) {
-    json.key(name).begin_object();
+Json counts_json(const std::map<std::string, std::uint64_t>& counts) {
+    Json json = Json::object();
     for (const auto& [reason, count] : counts) {
-        json.field(reason, count);
+        json[reason] = count;
     }
-    json.end_object();
+    return json;
 }
 
-// The fields of a summary, inside an object the caller opened.
-void write_summary(JsonWriter& json, const auth::RecordSummary& summary) {
-    json.field("allocations", summary.allocations)
-        .field("live_allocations", summary.live)
-        .field("started_unix_ms", summary.started_unix_ms)
-        .field("ended_unix_ms", summary.ended_unix_ms)
-        .field("duration_s", static_cast<double>(summary.duration_ms) / 1000.0);
-    write_leg(json, "to_peer", summary.to_peer);
-    write_leg(json, "to_client", summary.to_client);
-    json.key("lowest_quality");
-    if (summary.lowest_quality) {
-        json.begin_object()
-            .field("score", *summary.lowest_quality)
-            .field("at_unix_ms", summary.lowest_quality_at_unix_ms)
-            .end_object();
-    } else {
-        json.null();
-    }
-    write_counts(json, "dropped", summary.dropped);
-    write_counts(json, "allocations_ended", summary.deleted);
+// The members of a summary, set on `json`.
+void add_summary(Json& json, const auth::RecordSummary& summary) {
+    json["allocations"] = summary.allocations;
+    json["live_allocations"] = summary.live;
+    json["started_unix_ms"] = summary.started_unix_ms;
+    json["ended_unix_ms"] = summary.ended_unix_ms;
+    json["duration_s"] = static_cast<double>(summary.duration_ms) / 1000.0;
+    json["to_peer"] = leg_json(summary.to_peer);
+    json["to_client"] = leg_json(summary.to_client);
+    json["lowest_quality"] = summary.lowest_quality
+                                 ? Json{{"score", *summary.lowest_quality},
+                                        {"at_unix_ms", summary.lowest_quality_at_unix_ms}}
+                                 : Json(nullptr);
+    json["dropped"] = counts_json(summary.dropped);
+    json["allocations_ended"] = counts_json(summary.deleted);
 }
 
-void write_record(JsonWriter& json, std::string_view session, const auth::SessionRecord& record) {
-    json.begin_object()
-        .field("session", session)
-        .field("state", record.ended ? "ended" : "live")
-        .field("end_reason", record.end_reason)
-        .field("revoked_unix_ms", record.revoked_unix_ms);
-    json.key("summary").begin_object();
-    write_summary(json, record.session);
-    json.end_object();
-    json.key("participants").begin_array();
+Json record_json(std::string_view session, const auth::SessionRecord& record) {
+    Json json = {{"session", session},
+                 {"state", record.ended ? "ended" : "live"},
+                 {"end_reason", record.end_reason},
+                 {"revoked_unix_ms", record.revoked_unix_ms}};
+    add_summary(json["summary"] = Json::object(), record.session);
+    Json& participants = json["participants"] = Json::array();
     for (const auto& [user, summary] : record.participants) {
-        json.begin_object().field("user", user);
-        write_summary(json, summary);
-        json.end_object();
+        Json participant = {{"user", user}};
+        add_summary(participant, summary);
+        participants.push_back(std::move(participant));
     }
-    json.end_array().end_object();
+    return json;
 }
 
 }  // namespace
 
 void get_session_record(const RouteCall& call) {
     const std::string session = call.request.path_id;
-    call.control.session_records().read(
-        session, [session, respond = call.respond](auth::FlatRecord fields) {
-            if (fields.empty()) {
-                respond(error_reply(404, "no record of this session"));
-                return;
-            }
-            JsonWriter json;
-            write_record(json, session, auth::read_record(fields, unix_ms_now()));
-            respond({200, "application/json", json.take()});
-        });
+    call.control.session_records().read(session, [session,
+                                                  respond = call.respond](auth::FlatRecord fields) {
+        if (fields.empty()) {
+            respond(error_reply(404, "no record of this session"));
+            return;
+        }
+        respond(json_reply(200, record_json(session, auth::read_record(fields, unix_ms_now()))));
+    });
 }
 
 void list_ended_sessions(const RouteCall& call) {
     const std::int64_t now = unix_ms_now();
     call.control.session_records().ended(
         now, [now, respond = call.respond](std::vector<auth::EndedRecord> ended) {
-            JsonWriter json;
-            json.begin_object().key("ended").begin_array();
+            Json list = Json::array();
             for (const auto& entry : ended) {
-                write_record(json, entry.session, auth::read_record(entry.fields, now));
+                list.push_back(record_json(entry.session, auth::read_record(entry.fields, now)));
             }
-            json.end_array().end_object();
-            respond({200, "application/json", json.take()});
+            respond(json_reply(200, {{"ended", std::move(list)}}));
         });
 }
 

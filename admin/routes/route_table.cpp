@@ -29,6 +29,9 @@ constexpr std::array table{
     RouteEntry{Route::history, routes::report_history, Access::read},
     RouteEntry{Route::reload, routes::reload, Access::admin},
     RouteEntry{Route::show_config, routes::show_config, Access::admin},
+    RouteEntry{Route::disconnect_allocation, routes::disconnect_allocation, Access::admin},
+    RouteEntry{Route::version, routes::report_version, Access::read},
+    RouteEntry{Route::set_log_level, routes::set_log_level, Access::admin},
 };
 
 constexpr bool each_route_listed_once() {

@@ -3,7 +3,6 @@
 // each is held (never their values), which one minting uses, and adding or retiring those
 // held in Redis (every node applies the change within a second).
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "admin/secret_body.h"
 #include "relay/daemon/daemon.h"
@@ -25,12 +24,9 @@ std::function<void(auth::SecretChange)> answer_secret_change(Respond respond, st
         [respond = std::move(respond), name = std::move(name), done_field = std::move(done_field),
          conflict = std::move(conflict)](auth::SecretChange change) {
             switch (change) {
-                case auth::SecretChange::done: {
-                    JsonWriter json;
-                    json.begin_object().field(done_field, name).end_object();
-                    respond({200, "application/json", json.take()});
+                case auth::SecretChange::done:
+                    respond(json_reply(200, {{done_field, name}}));
                     return;
-                }
                 case auth::SecretChange::conflict:
                     respond(error_reply(409, conflict));
                     return;
@@ -47,21 +43,13 @@ std::function<void(auth::SecretChange)> answer_secret_change(Respond respond, st
 }  // namespace
 
 void list_secrets(const RouteCall& call) {
-    JsonWriter json;
-    json.begin_object().key("secrets").begin_array();
+    Json list = Json::array();
     for (const auto& secret : call.control.secret_names()) {
-        json.begin_object()
-            .field("name", secret.name)
-            .field("source", secret.source)
-            .field("minting", secret.minting)
-            .end_object();
+        list.push_back(
+            {{"name", secret.name}, {"source", secret.source}, {"minting", secret.minting}});
     }
-    json.end_array().key("minting_waits_for").begin_array();
-    for (const auto& node : call.control.minting_waits_for()) {
-        json.value(node);
-    }
-    json.end_array().end_object();
-    call.respond({200, "application/json", json.take()});
+    call.respond(json_reply(200, {{"secrets", std::move(list)},
+                                  {"minting_waits_for", call.control.minting_waits_for()}}));
 }
 
 // A URL is written to access logs, proxies' logs and shell history, so a secret in the

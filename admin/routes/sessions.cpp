@@ -1,7 +1,6 @@
 // GET /v1/sessions and POST /v1/sessions/{id}/revoke[?user=U]: the session store's
 // sessions, and ending one (or one participant's part in it) with its allocations.
 
-#include "admin/json_writer.h"
 #include "admin/routes/handlers.h"
 #include "auth/session_store.h"
 #include "relay/daemon/daemon.h"
@@ -10,31 +9,24 @@ namespace hearth::admin::routes {
 
 namespace {
 
-void write_session(JsonWriter& json, const auth::Session& session) {
-    json.begin_object()
-        .field("id", session.id)
-        .field("state", auth::to_string(session.state))
-        .field("not_before", session.not_before_unix)
-        .field("not_after", session.not_after_unix)
-        .field("allocation_cap", session.allocation_cap);
-    json.key("participants").begin_array();
-    for (const auto& participant : session.participants) {
-        json.value(participant);
-    }
-    json.end_array().end_object();
+Json session_json(const auth::Session& session) {
+    return {{"id", session.id},
+            {"state", auth::to_string(session.state)},
+            {"not_before", session.not_before_unix},
+            {"not_after", session.not_after_unix},
+            {"allocation_cap", session.allocation_cap},
+            {"participants", session.participants}};
 }
 
 }  // namespace
 
 void list_sessions(const RouteCall& call) {
     call.control.list_sessions([respond = call.respond](std::vector<auth::Session> sessions) {
-        JsonWriter json;
-        json.begin_object().key("sessions").begin_array();
+        Json list = Json::array();
         for (const auto& session : sessions) {
-            write_session(json, session);
+            list.push_back(session_json(session));
         }
-        json.end_array().end_object();
-        respond({200, "application/json", json.take()});
+        respond(json_reply(200, {{"sessions", std::move(list)}}));
     });
 }
 
@@ -50,13 +42,10 @@ void revoke_session(const RouteCall& call) {
                 return;
             }
             control.delete_session_allocations(session, user, [=](std::size_t deleted) {
-                JsonWriter json;
-                json.begin_object()
-                    .field("session", session)
-                    .field("user", user)
-                    .field("allocations_deleted", static_cast<std::uint64_t>(deleted))
-                    .end_object();
-                respond({200, "application/json", json.take()});
+                respond(json_reply(200,
+                                   {{"session", session},
+                                    {"user", user},
+                                    {"allocations_deleted", static_cast<std::uint64_t>(deleted)}}));
             });
         });
 }

@@ -128,4 +128,13 @@ void DaemonControl::delete_session_allocations(std::string session_id, std::stri
         });
 }
 
+void DaemonControl::disconnect_allocation(std::uint64_t id, std::function<void(bool)> done) {
+    // Ids carry their worker's index (Worker::worker_of), but asking each is as cheap and
+    // answers "unknown" the same way for an id no worker could hold.
+    fan_out<int>([id](Worker& worker) { return worker.disconnect(id) ? 1 : 0; },
+                 [done = std::move(done)](std::vector<int> found) {
+                     done(std::ranges::find(found, 1) != found.end());
+                 });
+}
+
 }  // namespace hearth::relay

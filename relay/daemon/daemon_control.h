@@ -93,6 +93,10 @@ class DaemonControl {
     // every worker; `done` gets how many went. A whole session's record says it was revoked.
     void delete_session_allocations(std::string session_id, std::string user_id,
                                     std::function<void(std::size_t)> done);
+    // Ends the allocation `id` (hearthctl disconnect) on the worker that holds it, with
+    // the reason "disconnected" in the log and the audit trail; `done(false)` when no
+    // worker holds it.
+    void disconnect_allocation(std::uint64_t id, std::function<void(bool)> done);
 
     // --- reload (reload.cpp)
     struct ReloadReport {

@@ -3,7 +3,7 @@
 // One audit event as one line of JSON (RFC 8259): an object of named fields, flat but for
 // the per-direction traffic objects. Text is escaped, and bytes that are not UTF-8 become
 // U+FFFD, so a line always parses whatever a username or session id holds. The admin API
-// has its own writer (admin/json_writer.h); the socket layer may not reach up to it, and an
+// has its own (admin/json.h, nlohmann-json); the socket layer may not reach up to it, and an
 // audit line needs less: no arrays of objects, no floating point, never pretty.
 
 #include <chrono>

@@ -99,7 +99,9 @@ void UpstreamSplices::on_event(bufferevent* side, short events, void* context) {
         return;
     }
     if (!splice->connected) {
-        ++self.counters.unreachable;
+        if (side == splice->upstream) {
+            ++self.counters.unreachable;  // else the client left while it was connecting
+        }
         self.splices_.erase(splice);
         return;
     }

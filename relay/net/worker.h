@@ -69,6 +69,10 @@ class Worker {
     void route_replacements(std::function<void(turn::AllocationId)> replace_elsewhere);
     // Deletes, as replaced, the allocation `id` if it is still here.
     bool delete_replaced(turn::AllocationId id);
+    // Deletes, as disconnected by an operator, the allocation `id` if it is here.
+    bool disconnect(turn::AllocationId id) {
+        return server_.delete_by_id(id, turn::DeleteReason::disconnected);
+    }
     // An allocation ID carries its worker's index in its top bits (unique across workers).
     static constexpr unsigned allocation_id_shift = 48;
     static unsigned worker_of(turn::AllocationId id) {

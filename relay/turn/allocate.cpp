@@ -165,9 +165,13 @@ void TurnServer::release_replaced(AllocationId id) {
 
 // A scan of the worker's allocations: it runs once per replacement, never per packet.
 bool TurnServer::delete_replaced(AllocationId id) {
+    return delete_by_id(id, DeleteReason::replaced);
+}
+
+bool TurnServer::delete_by_id(AllocationId id, DeleteReason reason) {
     for (auto& [tuple, allocation] : allocations_) {
         if (allocation->id() == id) {
-            destroy(*allocation, DeleteReason::replaced);
+            destroy(*allocation, reason);
             return true;
         }
     }

@@ -15,22 +15,24 @@
 namespace hearth::turn {
 
 // replaced: idle, its slot of the per-user cap, or of the session's, given to the user's new
-// allocation (rejoin).
+// allocation (rejoin). disconnected: ended by an operator (`hearthctl disconnect`).
 enum class DeleteReason : std::uint8_t {
     client_request,
     expired,
     client_gone,
     revoked,
     shutdown,
-    replaced
+    replaced,
+    disconnected
 };
 const char* to_string(DeleteReason reason);  // words, for the log
 // A name a query can match ("client_request", "replaced"): the audit trail's and the
 // session record's.
 const char* name_of(DeleteReason reason);
-inline constexpr std::array all_delete_reasons{
-    DeleteReason::client_request, DeleteReason::expired,  DeleteReason::client_gone,
-    DeleteReason::revoked,        DeleteReason::shutdown, DeleteReason::replaced};
+inline constexpr std::array all_delete_reasons{DeleteReason::client_request, DeleteReason::expired,
+                                               DeleteReason::client_gone,    DeleteReason::revoked,
+                                               DeleteReason::shutdown,       DeleteReason::replaced,
+                                               DeleteReason::disconnected};
 
 enum class Direction : std::uint8_t { client_to_peer, peer_to_client };
 const char* to_string(Direction direction);

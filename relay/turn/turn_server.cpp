@@ -346,6 +346,8 @@ const char* to_string(DeleteReason reason) {
             return "shutdown";
         case DeleteReason::replaced:
             return "replaced by the user's new allocation";
+        case DeleteReason::disconnected:
+            return "disconnected by an operator";
     }
     return "?";
 }
@@ -364,6 +366,8 @@ const char* name_of(DeleteReason reason) {
             return "shutdown";
         case DeleteReason::replaced:
             return "replaced";
+        case DeleteReason::disconnected:
+            return "disconnected";
     }
     return "unknown";
 }

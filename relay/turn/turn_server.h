@@ -183,6 +183,8 @@ class TurnServer {
     // cap, or of the session's, went to a new one (allocation_quota.h). True when it was
     // here and is deleted.
     bool delete_replaced(AllocationId id);
+    // The allocation `id`, for `reason`, if this worker holds it; true when it was here.
+    bool delete_by_id(AllocationId id, DeleteReason reason);
     // How an allocation replaced by an Allocate on this worker but held by another is
     // deleted there: the I/O layer posts delete_replaced to its owner's loop. Unset (a
     // lone server, in tests): only this server's own allocations are looked for.

@@ -35,6 +35,18 @@ TEST(AdminRequest, TakesIdentifiersFromThePath) {
     EXPECT_EQ(allocation->route, Route::get_allocation);
     EXPECT_EQ(allocation->allocation_id, 17u);
 
+    const auto disconnect = parse_admin_request(Method::post, "/v1/allocations/17/disconnect");
+    ASSERT_TRUE(disconnect.has_value());
+    EXPECT_EQ(disconnect->route, Route::disconnect_allocation);
+    EXPECT_EQ(disconnect->allocation_id, 17u);
+    EXPECT_EQ(parse_admin_request(Method::get, "/v1/allocations/17/disconnect").error().status,
+              405);
+    EXPECT_EQ(parse_admin_request(Method::post, "/v1/allocations/0/disconnect").error().status,
+              404);
+    EXPECT_EQ(parse_admin_request(Method::get, "/v1/version")->route, Route::version);
+    EXPECT_EQ(parse_admin_request(Method::post, "/v1/log-level")->route, Route::set_log_level);
+    EXPECT_EQ(parse_admin_request(Method::get, "/v1/log-level").error().status, 405);
+
     const auto retire = parse_admin_request(Method::post, "/v1/secrets/old/retire");
     ASSERT_TRUE(retire.has_value());
     EXPECT_EQ(retire->path_id, "old");

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "admin/counter_rendering.h"
-#include "admin/json_writer.h"
+#include "admin/json.h"
 #include "admin/metrics.h"
 #include "relay/net/io_counters.h"
 #include "relay/turn/direction_counters.h"
@@ -139,11 +139,9 @@ TEST(CounterFields, ADottedNameIsAMemberOfAnObject) {
     fields.add("allocations", 3);
     fields.add("dropped.no_channel", 1);
     fields.add("dropped.no_permission", 2);
-    JsonWriter json;
-    json.begin_object();
+    Json json = Json::object();
     fields.write(json);
-    json.end_object();
-    EXPECT_EQ(json.take(), R"({"allocations":3,"dropped":{"no_channel":1,"no_permission":2}})");
+    EXPECT_EQ(json_text(json), R"({"allocations":3,"dropped":{"no_channel":1,"no_permission":2}})");
 }
 
 }  // namespace

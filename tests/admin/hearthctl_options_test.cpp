@@ -80,3 +80,61 @@ TEST_F(TokenFile, AnEmptyOrMissingOneIsAUsageError) {
 
 }  // namespace
 }  // namespace hearth::hearthctl
+
+namespace hearth::hearthctl {
+namespace {
+
+TEST(HearthctlOptions, CommandsGetTheirTypedArguments) {
+    Options options = parse(
+        {"hearthctl", "--json", "mint", "--session", "s1", "--user", "alice", "--ttl", "600"});
+    EXPECT_EQ(options.command, "mint");
+    EXPECT_TRUE(options.json);
+    EXPECT_EQ(options.session, "s1");
+    EXPECT_EQ(options.user, "alice");
+    EXPECT_EQ(options.ttl, 600);
+    options = parse({"hearthctl", "disconnect", "281474976710657"});
+    EXPECT_EQ(options.allocation, 281474976710657u);
+    options = parse({"hearthctl", "log-level", "debug", "--admin", "localhost:9478"});
+    EXPECT_EQ(options.name, "debug");
+    EXPECT_EQ(options.admin, "localhost:9478");
+    options = parse({"hearthctl", "secrets", "retire", "2026-01"});
+    EXPECT_EQ(options.secrets_action, "retire");
+    EXPECT_EQ(options.name, "2026-01");
+    EXPECT_EQ(parse({"hearthctl", "secrets"}).secrets_action, "list");
+    EXPECT_TRUE(parse({"hearthctl", "status", "--all"}).all);
+    EXPECT_TRUE(parse({"hearthctl", "top", "--once"}).once);
+}
+
+TEST(HearthctlOptions, UsageErrorsExitTwoWithOneLine) {
+    for (const auto& arguments : std::vector<std::vector<std::string>>{
+             {"hearthctl"},
+             {"hearthctl", "frobnicate"},
+             {"hearthctl", "allocations", "--sesion", "s1"},
+             {"hearthctl", "mint", "--session", "s1"},
+             {"hearthctl", "mint", "--session", "s1", "--user", "u", "--ttl", "0"},
+             {"hearthctl", "mint", "--session", "s1", "--user", "u", "--ttl", "86401"},
+             {"hearthctl", "mint", "--session", "s1", "--user", "u", "--ttl", "ten"},
+             {"hearthctl", "drain", "--deadline", "-5"},
+             {"hearthctl", "disconnect"},
+             {"hearthctl", "disconnect", "abc"},
+             {"hearthctl", "disconnect", "0"},
+             {"hearthctl", "log-level", "loud"},
+             {"hearthctl", "revoke"},
+             {"hearthctl", "sessions", "extra"}}) {
+        EXPECT_EXIT(parse(arguments), ::testing::ExitedWithCode(2),
+                    "^hearthctl: [^\n]*\\(try hearthctl --help\\)\n$")
+            << arguments.back();
+    }
+}
+
+TEST(HearthctlOptions, AnUnknownCommandIsNamed) {
+    EXPECT_EXIT(parse({"hearthctl", "--json", "frobnicate", "now"}), ::testing::ExitedWithCode(2),
+                "^hearthctl: unknown command 'frobnicate' \\(try hearthctl --help\\)\n$");
+}
+
+TEST(HearthctlOptions, VersionExitsZero) {
+    EXPECT_EXIT(parse({"hearthctl", "--version"}), ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace hearth::hearthctl

@@ -34,6 +34,9 @@ bool names_a_route(int value) {
         case Route::history:
         case Route::reload:
         case Route::show_config:
+        case Route::disconnect_allocation:
+        case Route::version:
+        case Route::set_log_level:
             return true;
     }
     return false;
@@ -73,13 +76,15 @@ TEST(RouteTable, WhatChangesSomethingNeedsTheAdminToken) {
                   entry.route == Route::ready || entry.route == Route::health)
             << "Route " << static_cast<int>(entry.route);
     }
-    for (const Route route : {Route::revoke_session, Route::mint_credentials, Route::drain,
-                              Route::undrain, Route::list_secrets, Route::add_secret,
-                              Route::retire_secret, Route::reload, Route::show_config}) {
+    for (const Route route :
+         {Route::revoke_session, Route::mint_credentials, Route::drain, Route::undrain,
+          Route::list_secrets, Route::add_secret, Route::retire_secret, Route::reload,
+          Route::show_config, Route::disconnect_allocation, Route::set_log_level}) {
         EXPECT_EQ(access_for(route), Access::admin) << "Route " << static_cast<int>(route);
     }
     EXPECT_EQ(access_for(Route::metrics), Access::read);
     EXPECT_EQ(access_for(Route::status), Access::read);
+    EXPECT_EQ(access_for(Route::version), Access::read);
 }
 
 }  // namespace

@@ -63,5 +63,22 @@ TEST(Base64, RoundTripsAndRejectsGarbage) {
     EXPECT_FALSE(base64_decode("a*bc").has_value());
 }
 
+// What OpenSSL's EVP_DecodeBlock alone would take or get wrong (base64.cpp checks first).
+TEST(Base64, IsStrictWhereOpenSslIsLenient) {
+    for (const char* text : {" YW5", "YW55\n", "=AAA", "Y===", "YW=A", "YW55IA=\n", "YW\x00z"}) {
+        EXPECT_FALSE(
+            base64_decode(std::string_view(text, std::char_traits<char>::length(text))).has_value())
+            << text;
+    }
+    const auto one = base64_decode("YQ==");
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(one->size(), 1u);  // padding is not decoded as zero bytes
+    EXPECT_EQ(std::to_integer<char>(one->front()), 'a');
+    const auto two = base64_decode("YWI=");
+    ASSERT_TRUE(two.has_value());
+    EXPECT_EQ(two->size(), 2u);
+    EXPECT_TRUE(base64_decode("")->empty());
+}
+
 }  // namespace
 }  // namespace hearth::auth
