@@ -168,16 +168,19 @@ int list_secrets(const Options& options) {
     return finish(options, ask_node(options, "GET", "/v1/secrets"), [](const Json& answer) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& secret : elements(member(&answer, "secrets"))) {
-            rows.push_back({field(secret, "name"), field(secret, "source")});
-        }
-        // hearthd lists the secret it mints with last (DaemonControl::apply_secrets).
-        if (!rows.empty()) {
-            rows.back().push_back("(mints)");
-            for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
-                rows[i].push_back("");
-            }
+            rows.push_back({field(secret, "name"), field(secret, "source"),
+                            field(secret, "minting") == "true" ? "(mints)" : ""});
         }
         print_table({"NAME", "SOURCE", ""}, rows);
+        // With several nodes on Redis, a new secret is minted with once every live node
+        // holds it (README "Secrets across nodes").
+        std::string waiting;
+        for (const auto& node : elements(member(&answer, "minting_waits_for"))) {
+            waiting += (waiting.empty() ? "" : ", ") + admin::json_scalar_text(node);
+        }
+        if (!waiting.empty()) {
+            std::printf("the newest waits for these nodes to hold it: %s\n", waiting.c_str());
+        }
     });
 }
 
@@ -189,9 +192,12 @@ int add_secret(const Options& options, const std::string& name, const std::strin
         usage_error(value_file.empty() ? "secrets add NAME reads the value from stdin; none came"
                                        : "cannot read a value from --value-file " + value_file);
     }
-    const std::string form = "name=" + url_encode(name) + "&value=" + url_encode(*value);
-    return finish(options, ask_node(options, "POST", "/v1/secrets", form), [&name](const Json&) {
-        std::printf("added %s; minting uses it if its name sorts last\n", name.c_str());
+    const std::string body = admin::json_text(Json{{"name", name}, {"value", *value}});
+    return finish(options, ask_node(options, "POST", "/v1/secrets", body), [&name](const Json&) {
+        std::printf(
+            "added %s; every node checks with it within a second, and minting uses it (if its "
+            "name sorts last) once every live node holds it\n",
+            name.c_str());
     });
 }
 

@@ -35,7 +35,7 @@ bool could_not_connect(CURLcode code) {
 }  // namespace
 
 Response ask_node(const Options& options, const std::string& method, const std::string& target,
-                  const std::string& form) {
+                  const std::string& json_body) {
     std::string why;
     const auto address = parse_admin_address(options.admin, why);
     if (!address) {
@@ -47,6 +47,9 @@ Response ask_node(const Options& options, const std::string& method, const std::
     const std::string url = address->url() + target;
     const std::string authorization = "Authorization: Bearer " + options.token;
     curl_slist* headers = curl_slist_append(nullptr, authorization.c_str());
+    if (!json_body.empty()) {
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+    }
     const std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(
         headers, curl_slist_free_all);
     Response response;
@@ -61,9 +64,9 @@ Response ask_node(const Options& options, const std::string& method, const std::
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, keep_body);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
     if (method == "POST") {
-        // The form as is (curl sends it as application/x-www-form-urlencoded), maybe empty.
-        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, form.c_str());
-        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
+        // The body as is, maybe empty: never the URL, which logs keep (a secret's value).
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, json_body.c_str());
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body.size()));
     } else if (method != "GET") {
         curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
     }
