@@ -52,8 +52,14 @@ limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
         for _ in range(400):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.settimeout(5)
+            try:
+                sock.connect(("127.0.0.1", self.port))
+            except TimeoutError:
+                # The listen backlog is full: hearthd stopped accepting before its log line
+                # reached this process. The wait below checks that it says why.
+                sock.close()
+                break
             held.append(sock)
-            sock.connect(("127.0.0.1", self.port))
             if any("out of file descriptors" in line for line in self.hearthd.lines[mark:]):
                 break
         self.hearthd.wait_for_line("out of file descriptors", since=mark)
