@@ -112,6 +112,19 @@ class MuxCase(harness.AdminApi, harness.HearthTest):
         self.addCleanup(tls.close)
         return tls
 
+    def finish_handshake(self, sock, tls, incoming, outgoing):
+        """A memory-BIO TLS client whose ClientHello was sent some way of the test's own:
+        the rest of its handshake over `sock`."""
+        while True:
+            data = sock.recv(65536)
+            self.assertTrue(data, "closed during the handshake")
+            incoming.write(data)
+            try:
+                tls.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                sock.sendall(outgoing.read())
+
     def https(self, tls, request):
         tls.sendall(request)
         answer = b""
@@ -225,15 +238,7 @@ class MuxTest(MuxCase):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for byte in outgoing.read():
             sock.sendall(bytes([byte]))
-        while True:
-            data = sock.recv(65536)
-            self.assertTrue(data, "closed during the handshake")
-            incoming.write(data)
-            try:
-                tls.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                sock.sendall(outgoing.read())
+        self.finish_handshake(sock, tls, incoming, outgoing)
         self.assertEqual(tls.getpeercert()["subject"][0][0][1], UPSTREAM_NAME)
         self.wait_sample("hearth_mux_connections_total", 'kind="upstream"', 1)
 
@@ -299,15 +304,7 @@ class MuxBehindProxyTest(MuxCase):
             tls.do_handshake()
         sock = self.connect()
         sock.sendall(v2_header(CLIENT, ("127.0.0.1", self.mux_port)) + outgoing.read())
-        while True:
-            data = sock.recv(65536)
-            self.assertTrue(data, "closed during the handshake")
-            incoming.write(data)
-            try:
-                tls.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                sock.sendall(outgoing.read())
+        self.finish_handshake(sock, tls, incoming, outgoing)
         self.wait_sample("hearth_mux_connections_total", 'kind="upstream"', 1)
 
 
