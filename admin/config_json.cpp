@@ -56,6 +56,9 @@ class JsonPrinter {
             list.push_back(port);
         }
     }
+    void names(const char* name, config::Reload, const std::vector<std::string>& value) {
+        (*object_)[name] = value;
+    }
     void secrets(const char* name, config::Reload, const std::vector<auth::NamedSecret>& value) {
         Json& list = (*object_)[name] = Json::array();
         for (const auto& secret : value) {

@@ -22,6 +22,10 @@ const char* to_string(StoreKind kind) {
     return kind == StoreKind::redis ? "redis" : "embedded";
 }
 
+const char* to_string(FastPathMode mode) {
+    return mode == FastPathMode::generic ? "generic" : "native";
+}
+
 const char* check_secret_value(const std::string& value) {
     return value.size() < 16 ? "must be at least 16 characters" : nullptr;
 }

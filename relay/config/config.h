@@ -25,6 +25,11 @@ const char* to_string(LogLevel level);
 enum class StoreKind { embedded, redis };
 const char* to_string(StoreKind kind);
 
+// How the XDP fast path attaches: in the driver (veth and most server NICs), or in the
+// kernel's generic hook (any interface, lo too; slower, for tests and odd drivers).
+enum class FastPathMode { native, generic };
+const char* to_string(FastPathMode mode);
+
 // What a reload does with a changed key: apply it to what runs, or name it and keep the
 // running value until the next start (new sockets, threads or connections).
 enum class Reload : std::uint8_t { live, restart };
@@ -36,7 +41,8 @@ enum class Reload : std::uint8_t { live, restart };
 //   flag(name, reload, values...)                  bool
 //   text(name, reload, check, values...)           std::string; `check` may refuse it
 //   secret(name, reload, check, values...)         std::string never printed
-//   choice(name, reload, values...)                LogLevel or StoreKind, by its name
+//   choice(name, reload, values...)                LogLevel, StoreKind or FastPathMode
+//   names(name, reload, values...)                 std::vector<std::string>, interface names
 //   addresses(name, reload, values...)             std::vector<TransportAddress>
 //   address(name, reload, values...)               std::optional<TransportAddress>, "" = none
 //   relay_ip(name, reload, family, values...)      std::optional<IpAddress> of `family`
@@ -292,6 +298,21 @@ struct PeerPolicySection {
     }
 };
 
+// The kernel fast path (relay/xdp): UDP ChannelData on bound channels relayed by an XDP
+// program on these interfaces; everything else, and every decision, stays in userspace.
+// Off (no interfaces) by default. "auto": the interfaces that carry the relay addresses.
+struct FastPathSection {
+    std::vector<std::string> interfaces;
+    FastPathMode mode = FastPathMode::native;
+    bool operator==(const FastPathSection&) const = default;
+
+    template <typename Visitor, typename... Sections>
+    static void keys(Visitor& visit, Sections&... s) {
+        visit.names("interfaces", Reload::restart, s.interfaces...);
+        visit.choice("mode", Reload::restart, s.mode...);
+    }
+};
+
 // Drain: where new allocations go (RFC 8489 §10) and how long a drain may last.
 struct DrainSection {
     std::optional<TransportAddress> alternate_server;  // none: a node found in Redis, else 508
@@ -393,6 +414,7 @@ struct Config {
     DrainSection drain;
     AdminSection admin;
     AuditSection audit;
+    FastPathSection fast_path;
     bool operator==(const Config&) const = default;
     // Whether a listener terminates TLS: a TLS one, or a multiplexing one.
     bool serves_tls() const { return !listen.tls.empty() || !listen.mux.empty(); }
@@ -416,6 +438,7 @@ struct Config {
         visit.group("drain", c.drain...);
         visit.group("admin", c.admin...);
         visit.group("audit", c.audit...);
+        visit.group("fast_path", c.fast_path...);
     }
 };
 

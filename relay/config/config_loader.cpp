@@ -90,6 +90,11 @@ class Loader {
             value = reader_.ports(*setting);
         }
     }
+    void names(const char* name, Reload, std::vector<std::string>& value) {
+        if (const Setting* setting = found(name)) {
+            value = reader_.names(*setting);
+        }
+    }
     void secrets(const char* name, Reload, std::vector<auth::NamedSecret>& value) {
         if (const Setting* setting = found(name)) {
             value = reader_.secrets(*setting);

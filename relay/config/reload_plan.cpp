@@ -54,6 +54,10 @@ class Differ {
         compare(name, reload, running, next);
     }
     template <typename T>
+    void names(const char* name, Reload reload, T& running, T& next) {
+        compare(name, reload, running, next);
+    }
+    template <typename T>
     void secrets(const char* name, Reload reload, T& running, T& next) {
         compare(name, reload, running, next);
     }

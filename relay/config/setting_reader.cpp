@@ -102,6 +102,19 @@ void SettingReader::choice(const Setting& setting, StoreKind& value) {
     }
 }
 
+void SettingReader::choice(const Setting& setting, FastPathMode& value) {
+    const auto name = text(&setting);
+    for (const auto mode : {FastPathMode::native, FastPathMode::generic}) {
+        if (name && *name == to_string(mode)) {
+            value = mode;
+            return;
+        }
+    }
+    if (name) {
+        error(setting, "must be \"native\" or \"generic\"");
+    }
+}
+
 template <typename Accept>
 void SettingReader::strings(const Setting& array, Accept accept) {
     if (!array.isArray() && !array.isList()) {
@@ -188,6 +201,20 @@ std::vector<std::uint16_t> SettingReader::ports(const Setting& setting) {
             found.push_back(static_cast<std::uint16_t>(*port));
         }
     }
+    return found;
+}
+
+std::vector<std::string> SettingReader::names(const Setting& setting) {
+    std::vector<std::string> found;
+    strings(setting, [&](const Setting& entry, const std::string& name) {
+        constexpr std::size_t longest = 15;  // IFNAMSIZ - 1
+        if (name.empty() || name.size() > longest ||
+            name.find_first_of("/ \t:") != std::string::npos) {
+            error(entry, "must be an interface name (1 to 15 characters, no '/', ':' or space)");
+        } else {
+            found.push_back(name);
+        }
+    });
     return found;
 }
 

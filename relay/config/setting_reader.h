@@ -26,6 +26,9 @@ class SettingReader {
     std::optional<std::string> text(const libconfig::Setting* setting);
     void choice(const libconfig::Setting& setting, LogLevel& value);
     void choice(const libconfig::Setting& setting, StoreKind& value);
+    void choice(const libconfig::Setting& setting, FastPathMode& value);
+    // Interface names: "lo", "eth0", "auto" (at most IFNAMSIZ - 1 characters each).
+    std::vector<std::string> names(const libconfig::Setting& setting);
 
     std::vector<TransportAddress> addresses(const libconfig::Setting& setting);
     void optional_address(const libconfig::Setting& setting,

@@ -182,4 +182,10 @@ std::size_t Allocation::grant_peer_to_client(std::size_t wanted, TimePoint now) 
                       session_budget ? &session_budget->peer_to_client : nullptr, wanted, now);
 }
 
+void Allocation::forget_fast_path_offers() {
+    for (auto& channel : channels_) {
+        channel.offered_until = {};
+    }
+}
+
 }  // namespace hearth::turn

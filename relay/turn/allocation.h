@@ -60,6 +60,8 @@ struct ChannelBinding {
     TransportAddress peer;
     TimePoint expires;  // live until then, quarantined for channel_quarantine after
     bool used = false;
+    // Until when the fast path was last offered this binding (fast_path.h); {} = never.
+    TimePoint offered_until{};
 };
 
 // Who the allocation belongs to, as proven by the long-term credential.
@@ -128,6 +130,8 @@ class Allocation {
 
     // Drops permissions and quarantined channels that have run out.
     void expire(TimePoint now);
+    // The fast path took every binding back: each is offered again on its next packet.
+    void forget_fast_path_offers();
 
     std::size_t permission_count() const { return permission_count_; }
     std::size_t channel_count() const { return channel_count_; }

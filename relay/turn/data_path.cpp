@@ -65,6 +65,7 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
     if (!binding->used || !permission->used) [[unlikely]] {
         note_first_use(*allocation, *permission, binding, binding->peer, Direction::client_to_peer);
     }
+    offer_fast_path(*allocation, *binding, *permission, *relay);
     return PeerSend{relay, binding->peer, channel_data->payload};
 }
 
@@ -95,6 +96,9 @@ stun::Bytes TurnServer::wrap_peer_datagram(Allocation& allocation, const Transpo
         note_first_use(allocation, *permission, binding, peer, Direction::peer_to_client);
     }
     if (binding != nullptr) {
+        if (const RelayEndpoint* relay = allocation.relay_for(peer.ip.family)) {
+            offer_fast_path(allocation, *binding, *permission, *relay);
+        }
         std::byte* start = payload - stun::channel_data_header_size;
         stun::write_channel_data_header(std::span<std::byte, stun::channel_data_header_size>(
                                             start, stun::channel_data_header_size),

@@ -20,6 +20,8 @@ struct DirectionCounters {
     std::uint64_t dropped_bandwidth = 0;   // over the allocation's or the session's bandwidth
     // An RFC 6062 stream held back until the budgets refilled: delayed, nothing dropped.
     std::uint64_t paused_bandwidth = 0;
+    // Of `packets`, those the kernel fast path carried (relay/xdp): never woke hearthd.
+    std::uint64_t fast_path_packets = 0;
     std::uint64_t dropped() const {
         return dropped_no_permission + dropped_peer_policy + dropped_malformed +
                dropped_queue_full + dropped_bandwidth;
@@ -47,6 +49,11 @@ inline constexpr std::array direction_counter_rows{
                                   &DirectionCounters::dropped_malformed},
     CounterRow<DirectionCounters>{"paused_bandwidth", "", "", CounterKind::counter, "",
                                   &DirectionCounters::paused_bandwidth},
+    CounterRow<DirectionCounters>{
+        "fast_path_packets", "hearth_fast_path_relayed_packets_total", "", CounterKind::counter,
+        "Of the packets relayed, those the XDP fast path carried, by direction and client "
+        "transport.",
+        &DirectionCounters::fast_path_packets},
 };
 
 }  // namespace hearth::turn

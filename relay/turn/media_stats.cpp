@@ -135,8 +135,8 @@ double RtpSource::jitter_milliseconds() const {
     return clock_rate_ == 0 ? 0.0 : jitter_ * 1000.0 / clock_rate_;
 }
 
-void LegStats::observe(stun::Bytes payload, TimePoint arrival) {
-    rate_.add(payload.size(), second_of(arrival));
+void LegStats::observe_header(stun::Bytes payload, std::size_t size, TimePoint arrival) {
+    rate_.add(size, second_of(arrival));
     if (payload.size() < 12) {
         return;
     }

@@ -6,6 +6,7 @@
 // so this is the loss and jitter between the sender and the relay, leg by leg.
 // Fixed-size state: nothing here allocates, locks or logs.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -81,7 +82,13 @@ class LegStats {
     static constexpr std::size_t max_sources = 8;
     // Sees one relayed datagram. RFC 7983: first byte 128-191 is RTP or RTCP; RFC 5761:
     // a second byte of 192-223 (payload types 64-95 with the marker) is RTCP.
-    void observe(stun::Bytes payload, TimePoint arrival);
+    void observe(stun::Bytes payload, TimePoint arrival) {
+        observe_header(payload.first(std::min<std::size_t>(payload.size(), 12)), payload.size(),
+                       arrival);
+    }
+    // The same from a datagram's first bytes and its size: what the kernel fast path
+    // reports of each datagram it carried (relay/xdp).
+    void observe_header(stun::Bytes header, std::size_t size, TimePoint arrival);
 
     const RateMeter& rate() const { return rate_; }
     MediaTotals media() const;

@@ -45,6 +45,9 @@ void TurnServer::apply(ServerSettings settings, PeerPolicy peer_policy) {
     shared_.upkeep_requests.set_rate(settings.upkeep_requests_per_second);
     settings_ = std::move(settings);
     peer_policy_ = std::move(peer_policy);
+    for (auto& [tuple, allocation] : allocations_) {
+        withdraw_fast_path(*allocation);
+    }
 }
 
 // Every request method hearth answers and what it needs before its handler runs. Only
@@ -258,6 +261,8 @@ void TurnServer::observe_end(const Allocation& allocation) {
 }
 
 void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
+    // First, so that not one more packet is carried and its last are in the counters below.
+    withdraw_fast_path(allocation);
     ++counters_.allocations_deleted;
     if (reason == DeleteReason::replaced) {
         ++counters_.allocations_replaced;
@@ -287,6 +292,7 @@ void TurnServer::destroy(Allocation& allocation, DeleteReason reason) {
 }
 
 void TurnServer::expire(const Now& now) {
+    collect_fast_path();
     std::vector<Allocation*> expired;
     for (auto& [tuple, allocation] : allocations_) {
         if (allocation->expires <= now.monotonic) {

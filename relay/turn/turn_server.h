@@ -21,6 +21,7 @@
 #include "relay/turn/allocation_events.h"
 #include "relay/turn/authenticator.h"
 #include "relay/turn/clock.h"
+#include "relay/turn/fast_path.h"
 #include "relay/turn/five_tuple.h"
 #include "relay/turn/peer_policy.h"
 #include "relay/turn/relay_sockets.h"
@@ -192,8 +193,16 @@ class TurnServer {
         replace_elsewhere_ = std::move(replace_elsewhere);
     }
 
-    // Reload: new limits and peer policy for what comes next; allocations stay as they are.
+    // Reload: new limits and peer policy for what comes next; allocations stay as they are,
+    // but the fast path gives back every channel, to be offered again under the new policy.
     void apply(ServerSettings settings, PeerPolicy peer_policy);
+
+    // The kernel fast path (relay/xdp), or null: channels are offered to it as their
+    // packets pass in userspace (data_path.cpp), taken back when anything changes.
+    void set_fast_path(FastPath* fast_path) { fast_path_ = fast_path; }
+    // Adds what the fast path carried to the allocations' and the node's counters: before
+    // every snapshot, and every second (expire).
+    void collect_fast_path();
 
     // Draining: every new Allocate is redirected; without an alternate it gets 508.
     // `redirect` alone (not draining) is used when the node is at capacity.
@@ -261,6 +270,22 @@ class TurnServer {
     void count_peer_refusal(Allocation& allocation, const IpAddress& peer, PeerRefusal refusal);
     // The packet path's rare branch: marks the permission (and channel) used and reports
     // the first use of each. Out of line, so the ordinary packet carries none of it.
+    // The packet path's other rare branch: a bound channel whose packet just passed every
+    // check is offered to the fast path when it was not yet, or not until this moment.
+    void offer_fast_path(Allocation& allocation, ChannelBinding& binding,
+                         const Permission& permission, const RelayEndpoint& relay) {
+        if (fast_path_ == nullptr) {
+            return;
+        }
+        const TimePoint until = std::min({permission.expires, binding.expires, allocation.expires});
+        if (binding.offered_until != until) [[unlikely]] {
+            offer_fast_path_now(allocation, binding, relay, until);
+        }
+    }
+    [[gnu::cold]] void offer_fast_path_now(Allocation& allocation, ChannelBinding& binding,
+                                           const RelayEndpoint& relay, TimePoint until);
+    void add_fast_path_counts(Allocation& allocation, const FastPathCounts& carried);
+    void withdraw_fast_path(Allocation& allocation);
     [[gnu::cold]] void note_first_use(Allocation& allocation, Permission& permission,
                                       ChannelBinding* channel, const TransportAddress& peer,
                                       Direction direction);
@@ -278,6 +303,7 @@ class TurnServer {
     bool draining_ = false;
     std::optional<Redirect> redirect_;
     std::function<void(AllocationId)> replace_elsewhere_;
+    FastPath* fast_path_ = nullptr;
     std::array<std::byte, stun::max_message_size> response_buffer_{};
 };
 

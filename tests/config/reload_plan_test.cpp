@@ -56,6 +56,11 @@ class ChangeOneKey {
         visit(name, reload,
               [&] { value = value == StoreKind::redis ? StoreKind::embedded : StoreKind::redis; });
     }
+    void choice(const char* name, Reload reload, FastPathMode& value) {
+        visit(name, reload, [&] {
+            value = value == FastPathMode::native ? FastPathMode::generic : FastPathMode::native;
+        });
+    }
     void addresses(const char* name, Reload reload, std::vector<TransportAddress>& value) {
         visit(name, reload, [&] { value.push_back(*TransportAddress::parse("192.0.2.9:9")); });
     }
@@ -74,6 +79,9 @@ class ChangeOneKey {
     }
     void ports(const char* name, Reload reload, std::vector<std::uint16_t>& value) {
         visit(name, reload, [&] { value.push_back(2525); });
+    }
+    void names(const char* name, Reload reload, std::vector<std::string>& value) {
+        visit(name, reload, [&] { value.push_back("added0"); });
     }
     void secrets(const char* name, Reload reload, std::vector<auth::NamedSecret>& value) {
         visit(name, reload, [&] { value.push_back({"added", std::string(32, 'a')}); });
