@@ -182,6 +182,20 @@ std::size_t Allocation::grant_peer_to_client(std::size_t wanted, TimePoint now) 
                       session_budget ? &session_budget->peer_to_client : nullptr, wanted, now);
 }
 
+void Allocation::give_back_client_to_peer(std::size_t bytes) {
+    client_to_peer_budget.give_back(bytes);
+    if (session_budget) {
+        session_budget->client_to_peer.give_back(bytes);
+    }
+}
+
+void Allocation::give_back_peer_to_client(std::size_t bytes) {
+    peer_to_client_budget.give_back(bytes);
+    if (session_budget) {
+        session_budget->peer_to_client.give_back(bytes);
+    }
+}
+
 void Allocation::forget_fast_path_offers() {
     for (auto& channel : channels_) {
         channel.offered_until = {};

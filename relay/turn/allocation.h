@@ -114,6 +114,9 @@ class Allocation {
     // For RFC 6062 streams: how many of `wanted` bytes both budgets allow now (spent).
     std::size_t grant_client_to_peer(std::size_t wanted, TimePoint now);
     std::size_t grant_peer_to_client(std::size_t wanted, TimePoint now);
+    // Returns bytes granted but not spent after all, to both budgets of a direction.
+    void give_back_client_to_peer(std::size_t bytes);
+    void give_back_peer_to_client(std::size_t bytes);
 
     // Permissions: installs or refreshes; false when the table is full.
     bool install_permission(const IpAddress& peer, TimePoint now);

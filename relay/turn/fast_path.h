@@ -20,24 +20,18 @@ struct FastPathCounts {
     std::uint64_t to_peer_bytes = 0;
     std::uint64_t to_client_packets = 0;
     std::uint64_t to_client_bytes = 0;
-    std::uint64_t to_peer_over_budget = 0;  // dropped: over the allocation's bandwidth
-    std::uint64_t to_client_over_budget = 0;
-    bool any() const {
-        return (to_peer_packets | to_client_packets | to_peer_over_budget |
-                to_client_over_budget) != 0;
-    }
+    bool any() const { return (to_peer_packets | to_client_packets) != 0; }
 };
 
 class FastPath {
   public:
     virtual ~FastPath() = default;
-    // `channel` of `allocation`, relayed from `relay`, may be carried until `until`, each
-    // direction within `bandwidth_bps` (0: unlimited). Only UDP clients, peers of the
-    // client's family and allocations without a session budget are offered (TurnServer
-    // checks).
+    // `channel` of `allocation`, relayed from `relay`, may be carried until `until`. Only
+    // UDP clients and peers of the client's family are offered (TurnServer checks). The
+    // bandwidth budgets stay the allocation's: the fast path spends bytes granted from
+    // them ahead (Allocation::grant_*) and gives back what it did not spend.
     virtual void offer(Allocation& allocation, const ChannelBinding& channel,
-                       const RelayEndpoint& relay, TimePoint until,
-                       std::uint64_t bandwidth_bps) = 0;
+                       const RelayEndpoint& relay, TimePoint until) = 0;
     // Nothing more of `allocation` is carried once this returns; what was carried since
     // the last collection is returned.
     virtual FastPathCounts withdraw(Allocation& allocation) = 0;

@@ -9,26 +9,22 @@ void TurnServer::offer_fast_path_now(Allocation& allocation, ChannelBinding& bin
                                      const RelayEndpoint& relay, TimePoint until) {
     binding.offered_until = until;
     // The fast path rewrites UDP datagrams in place: a TCP or TLS client's ChannelData
-    // (RFC 8656 §12.5, padded, in a stream), a change of address family (it would have to
-    // rebuild the IP header) and a session's budget shared across workers stay here.
+    // (RFC 8656 §12.5, padded, in a stream) and a change of address family (it would have
+    // to rebuild the IP header) stay here.
     if (allocation.five_tuple().transport != ClientTransport::udp ||
-        allocation.five_tuple().client.ip.family != relay.address.ip.family ||
-        allocation.session_budget != nullptr) {
+        allocation.five_tuple().client.ip.family != relay.address.ip.family) {
         return;
     }
-    fast_path_->offer(allocation, binding, relay, until, settings_.allocation_bandwidth_bps);
+    fast_path_->offer(allocation, binding, relay, until);
 }
 
 void TurnServer::add_fast_path_counts(Allocation& allocation, const FastPathCounts& carried) {
     allocation.client_to_peer.packets += carried.to_peer_packets;
     allocation.client_to_peer.fast_path_packets += carried.to_peer_packets;
     allocation.client_to_peer.bytes += carried.to_peer_bytes;
-    allocation.client_to_peer.dropped_bandwidth += carried.to_peer_over_budget;
     allocation.peer_to_client.packets += carried.to_client_packets;
     allocation.peer_to_client.fast_path_packets += carried.to_client_packets;
     allocation.peer_to_client.bytes += carried.to_client_bytes;
-    allocation.peer_to_client.dropped_bandwidth += carried.to_client_over_budget;
-    counters_.dropped_bandwidth += carried.to_peer_over_budget + carried.to_client_over_budget;
     if (carried.to_peer_packets + carried.to_client_packets != 0) {
         // Collected at most a second late: the idle measures (rejoin) allow for it.
         allocation.activity->note_relayed(Clock::now());

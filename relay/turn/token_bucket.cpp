@@ -122,4 +122,15 @@ std::size_t SharedTokenBucket::grant(std::size_t wanted, TimePoint now) {
     return granted;
 }
 
+void SharedTokenBucket::give_back(std::size_t bytes) {
+    if (rate_bps_ == 0) {
+        return;
+    }
+    const std::int64_t bits = bits_of(bytes);
+    std::int64_t current = tokens_.load(std::memory_order_relaxed);
+    while (!tokens_.compare_exchange_weak(current, std::min(burst_bits_, current + bits),
+                                          std::memory_order_relaxed)) {
+    }
+}
+
 }  // namespace hearth::turn

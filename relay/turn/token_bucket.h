@@ -47,6 +47,7 @@ class SharedTokenBucket {
 
     bool take(std::size_t bytes, TimePoint now);
     std::size_t grant(std::size_t wanted, TimePoint now);
+    void give_back(std::size_t bytes);
 
   private:
     void refill(TimePoint now);

@@ -17,14 +17,13 @@ struct Offer {
     AllocationId allocation;
     std::uint16_t channel;
     TimePoint until;
-    std::uint64_t bandwidth_bps;
 };
 
 class RecordingFastPath final : public FastPath {
   public:
     void offer(Allocation& allocation, const ChannelBinding& channel, const RelayEndpoint&,
-               TimePoint until, std::uint64_t bandwidth_bps) override {
-        offers.push_back({allocation.id(), channel.number, until, bandwidth_bps});
+               TimePoint until) override {
+        offers.push_back({allocation.id(), channel.number, until});
         carrying[allocation.id()] = &allocation;
     }
     FastPathCounts withdraw(Allocation& allocation) override {
@@ -88,7 +87,6 @@ TEST_F(FastPathOffersTest, AChannelIsOfferedOnlyOnceAPacketOnItPassedInUserspace
     EXPECT_EQ(offer.channel, channel_);
     // The permission (300 s, RFC 8656 §9) ends before the binding (600 s) and the allocation.
     EXPECT_EQ(offer.until, now_.monotonic + permission_lifetime);
-    EXPECT_EQ(offer.bandwidth_bps, ServerSettings{}.allocation_bandwidth_bps);
     ASSERT_TRUE(channel_data());
     EXPECT_EQ(fast_path_.offers.size(), 1u) << "offered already, until the same moment";
 }
@@ -156,20 +154,15 @@ TEST_F(FastPathOffersTest, WhatTheFastPathCarriedJoinsTheAllocationsCounters) {
     fast_path_.pending[allocation_id()] = {.to_peer_packets = 10,
                                            .to_peer_bytes = 1000,
                                            .to_client_packets = 7,
-                                           .to_client_bytes = 700,
-                                           .to_peer_over_budget = 2,
-                                           .to_client_over_budget = 1};
+                                           .to_client_bytes = 700};
     server_.collect_fast_path();
     const Allocation& allocation = *server_.find(tuple());
     EXPECT_EQ(allocation.client_to_peer.packets, 11u);
     EXPECT_EQ(allocation.client_to_peer.bytes, 1003u);
     EXPECT_EQ(allocation.client_to_peer.fast_path_packets, 10u);
-    EXPECT_EQ(allocation.client_to_peer.dropped_bandwidth, 2u);
     EXPECT_EQ(allocation.peer_to_client.packets, 7u);
     EXPECT_EQ(allocation.peer_to_client.bytes, 700u);
     EXPECT_EQ(allocation.peer_to_client.fast_path_packets, 7u);
-    EXPECT_EQ(allocation.peer_to_client.dropped_bandwidth, 1u);
-    EXPECT_EQ(server_.counters().dropped_bandwidth, 3u);
 }
 
 TEST_F(FastPathOffersTest, TheLastCarriedPacketsAreCountedWhenTheAllocationGoes) {

@@ -132,5 +132,20 @@ TEST(AllocationBudgets, APacketTheSessionRefusesCostsTheAllocationNothing) {
     EXPECT_EQ(passed, 62'000u);
 }
 
+// The fast path (relay/xdp) is granted bytes ahead and gives back what it did not spend:
+// both buckets of the direction get them back, never past their burst.
+TEST(AllocationBudgets, BytesGrantedAheadAndNotSpentGoBackToBothBuckets) {
+    Allocation allocation(1, FiveTuple{}, Owner{}, 4, 4);
+    allocation.client_to_peer_budget = TokenBucket(one_megabit, start);
+    allocation.session_budget = std::make_shared<SessionBudget>(one_megabit, start);
+    EXPECT_EQ(allocation.grant_client_to_peer(1'000'000, start), 62'500u) << "the burst";
+    EXPECT_FALSE(allocation.within_client_to_peer_budget(1000, start));
+    allocation.give_back_client_to_peer(50'000);
+    EXPECT_TRUE(allocation.within_client_to_peer_budget(50'000, start));
+    EXPECT_FALSE(allocation.within_client_to_peer_budget(1000, start));
+    allocation.give_back_client_to_peer(1'000'000);  // more than was ever taken
+    EXPECT_EQ(allocation.grant_client_to_peer(1'000'000, start), 62'500u) << "capped at the burst";
+}
+
 }  // namespace
 }  // namespace hearth::turn
