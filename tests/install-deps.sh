@@ -3,11 +3,13 @@
 # test.sh; `install_packages run` for running hearthd, `install_packages test` for tests.
 set -euo pipefail
 
+# libbpf-dev, bpftool and clang build the XDP fast path (relay/xdp) into hearthd.
 # The compiler, cmake, GoogleTest and Google Benchmark too: a plain Debian 12 host has none
 # of them, and configuring the tree (run.sh's too) finds GTest and benchmark.
 hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
-                     pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev)
+                     pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
+                     libbpf-dev bpftool clang)
 # dpkg-dev (dpkg-shlibdeps for cpack's Depends), fakeroot, systemd (systemd-analyze,
 # -sysusers, -tmpfiles), man-db and groff-base: the Debian package's test. prometheus for
 # promtool, which checks /metrics and the alert rules (tests/integration).
