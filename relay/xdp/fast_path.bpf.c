@@ -4,14 +4,17 @@
  * it always does: the program only ever carries what hearthd would have sent itself.
  *
  * Built with clang -target bpf -mcpu=v3 (atomic fetch-and-add for the allowances). */
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+/* libbpf's helpers need the kernel's types declared first. */
+// clang-format off
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+// clang-format on
 
 #include "relay/xdp/fast_path_abi.h"
 
