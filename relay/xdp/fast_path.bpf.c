@@ -188,9 +188,16 @@ static __always_inline enum parsed parse_ipv6(void* data, void* end, struct data
     return PARSED;
 }
 
-/* bpf_fib_lookup as a host, not a router (BPF_FIB_LOOKUP_OUTPUT), before anything is
- * changed. Returns HEARTH_FP_CARRIED when it may go on (r->forward says how), or the
- * outcome that sends it to userspace unchanged. */
+/* The route and the next hop's MAC address, before anything is changed. Returns
+ * HEARTH_FP_CARRIED when it may go on (r->forward says how), or the outcome that sends it
+ * to userspace unchanged.
+ *
+ * A lookup as from the ingress interface (no BPF_FIB_LOOKUP_OUTPUT): with OUTPUT the
+ * kernel takes ifindex as the only interface the route may leave by, so a peer behind
+ * another interface would never be found. Either way the kernel (6.18) answers
+ * FWD_DISABLED unless the ingress interface forwards (net.ipv4.conf.IF.forwarding; for
+ * IPv6 net.ipv6.conf.IF.forwarding): then everything goes through userspace. NOT_FWDED
+ * is a local destination (or no route at all): the stack gets the rewritten datagram. */
 static __noinline __u32 route(struct xdp_md* ctx, struct rewrite* r, const int v6, __u32 ip_bytes) {
     struct bpf_fib_lookup fib;
     __builtin_memset(&fib, 0, sizeof(fib));
@@ -207,7 +214,7 @@ static __noinline __u32 route(struct xdp_md* ctx, struct rewrite* r, const int v
         __builtin_memcpy(&fib.ipv4_src, r->src, 4);
         __builtin_memcpy(&fib.ipv4_dst, r->dst, 4);
     }
-    long result = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+    long result = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
     if (result == BPF_FIB_LKUP_RET_SUCCESS) {
         r->forward = 1;
         r->ifindex = fib.ifindex;
@@ -532,7 +539,7 @@ static __always_inline int to_peer(struct xdp_md* ctx, const struct datagram* d,
     }
     if (rewrite(ctx, &r, v6, 0) != 0) {
         __sync_fetch_and_add(&allowance->to_peer_bytes, (__s64)length);
-        count(HEARTH_FP_PASS_MALFORMED);
+        count(HEARTH_FP_PASS_NO_ROUTE); /* cannot be: it only shrinks */
         return XDP_PASS;
     }
     account(ctx, slot, entry->worker, now, &r, 0, v6 ? IPV6_HEADERS : IPV4_HEADERS);
