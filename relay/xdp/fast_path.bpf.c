@@ -3,7 +3,7 @@
  * program is not certain about goes to userspace unchanged (XDP_PASS), which handles it as
  * it always does: the program only ever carries what hearthd would have sent itself.
  *
- * Built with clang -target bpf -mcpu=v3 (atomic fetch-and-add for the allowances). */
+ * Built with clang -target bpf -mcpu=v3 (atomic compare-and-swap for the allowances). */
 /* libbpf's helpers need the kernel's types declared first. */
 // clang-format off
 #include <linux/bpf.h>
@@ -143,7 +143,7 @@ static __always_inline enum parsed parse_ipv4(void* data, void* end, struct data
     if (ip->version != 4)
         return CANNOT_PARSE;
     if (ip->protocol != IPPROTO_UDP)
-        return ip->ihl == 5 ? NOT_OURS : CANNOT_PARSE;
+        return NOT_OURS;
     if (ip->ihl != 5 || (ip->frag_off & bpf_htons(0x3fff)) != 0)
         return CANNOT_PARSE; /* options, or a fragment: MF set or an offset */
     struct udphdr* udp = (void*)(ip + 1);
@@ -230,12 +230,20 @@ static __noinline __u32 route(struct xdp_md* ctx, struct rewrite* r, const int v
                                                   : HEARTH_FP_PASS_NO_ROUTE;
 }
 
-/* Takes `bytes` from a granted allowance, all or nothing. */
+/* Takes `bytes` from a granted allowance, all or nothing, with a compare-and-swap: the
+ * allowance never dips below zero, not even for an instant, so what userspace takes back
+ * with an exchange (fast_path_channels.cpp) is exactly what was not spent. A few attempts
+ * against other CPUs spending the same slot; past them the packet goes to userspace. */
 static __always_inline int spend(__s64* allowance, __u32 bytes) {
-    __s64 before = __sync_fetch_and_add(allowance, -(__s64)bytes);
-    if (before >= (__s64)bytes)
-        return 1;
-    __sync_fetch_and_add(allowance, (__s64)bytes);
+    __s64 left = *(volatile __s64*)allowance;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (left < (__s64)bytes)
+            return 0;
+        __s64 seen = __sync_val_compare_and_swap(allowance, left, left - (__s64)bytes);
+        if (seen == left)
+            return 1;
+        left = seen;
+    }
     return 0;
 }
 
