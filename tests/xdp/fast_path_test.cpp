@@ -8,8 +8,10 @@
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -574,6 +576,61 @@ TEST_F(FastPathTest, GarbageAndTruncatedFramesPass) {
     }
 }
 
+TEST_F(FastPathTest, RemovedEntriesGoToUserspace) {
+    const Channel c = channel_v4(21900, 21);
+    install(*program_, c);
+    program_->remove_client(client_key(c));
+    program_->remove_peer(peer_key(c));
+    expect_passed_unchanged(from_client(c, test::channel_data(channel, data_of(10, 1))),
+                            HEARTH_FP_PASS_NO_ENTRY);
+    before_ = program_->read_outcomes();
+    expect_passed_unchanged(from_peer(c, data_of(10, 1)), HEARTH_FP_PASS_NO_ENTRY);
+}
+
+TEST_F(FastPathTest, CountersClearAndSumBothDirections) {
+    const Channel c = channel_v4(22000, 22);
+    install(*program_, c);
+    for (int i = 0; i < 3; ++i) {
+        run(*program_, from_client(c, test::channel_data(channel, data_of(100, 1))));
+    }
+    run(*program_, from_peer(c, data_of(7, 1)));
+    hearth_fp_counters counters = program_->read_counters(c.slot);
+    EXPECT_EQ(counters.to_peer_packets, 3u);
+    EXPECT_EQ(counters.to_peer_bytes, 300u);
+    EXPECT_EQ(counters.to_client_packets, 1u);
+    EXPECT_EQ(counters.to_client_bytes, 7u);
+    EXPECT_EQ(outcome_delta(HEARTH_FP_CARRIED), 4u);
+    program_->clear_counters(c.slot);
+    counters = program_->read_counters(c.slot);
+    EXPECT_EQ(counters.to_peer_packets + counters.to_peer_bytes + counters.to_client_packets +
+                  counters.to_client_bytes,
+              0u);
+}
+
+// A slot written by userspace (BPF_F_LOCK) is what the program reads for a wildcard
+// listener's entries.
+TEST_F(FastPathTest, SlotWrittenByUserspaceGivesTheServerAddress) {
+    Channel c = channel_v4(22100, 23);
+    c.server = test::ipv4("127.0.0.6", 3478);
+    c.wildcard = true;
+    install(*program_, c);
+    hearth_fp_slot slot{};
+    std::memcpy(slot.server_ip, c.server.ip.data(), 16);
+    slot.server_ip_known = 1;
+    ASSERT_TRUE(program_->put_slot(c.slot, slot));
+    const Bytes data = data_of(9, 0x80);
+    expect_wrapped(run(*program_, from_peer(c, data)), c, c.server, data);
+}
+
+TEST(FastPathLoad, RefusesZeroOrTooManyWorkers) {
+    std::string error;
+    EXPECT_EQ(FastPathProgram::load(0, error), nullptr);
+    EXPECT_FALSE(error.empty());
+    error.clear();
+    EXPECT_EQ(FastPathProgram::load(HEARTH_FP_MAX_WORKERS + 1, error), nullptr);
+    EXPECT_FALSE(error.empty());
+}
+
 // Two veth pairs in the test's namespace, with addresses and permanent neighbours, so the
 // fib lookup succeeds: out the interface the frame came in by (XDP_TX), or out another
 // (XDP_REDIRECT), with the interfaces' and neighbours' MAC addresses.
@@ -707,6 +764,28 @@ TEST_F(FastPathForwardingTest, TooBigForTheMtuGoesToUserspace) {
     EXPECT_EQ(result.verdict, XDP_PASS);
     EXPECT_EQ(result.frame, frame);
     EXPECT_EQ(outcome_delta(HEARTH_FP_PASS_TOO_BIG), 1u);
+}
+
+// Attached through BPF links: on the interface while the program lives, gone with it.
+TEST_F(FastPathForwardingTest, AttachesThroughLinksThatGoWithTheProgram) {
+    const int other = static_cast<int>(if_nametoindex("xdpc"));
+    ASSERT_GT(other, 0);
+    std::string error;
+    auto attached = FastPathProgram::load(1, error);
+    ASSERT_NE(attached, nullptr) << error;
+    ASSERT_TRUE(attached->attach(ingress_, AttachMode::generic, error)) << error;
+    ASSERT_TRUE(attached->attach(other, AttachMode::native, error)) << error;
+    __u32 generic_id = 0;
+    __u32 native_id = 0;
+    ASSERT_EQ(bpf_xdp_query_id(ingress_, XDP_FLAGS_SKB_MODE, &generic_id), 0);
+    ASSERT_EQ(bpf_xdp_query_id(other, XDP_FLAGS_DRV_MODE, &native_id), 0);
+    EXPECT_NE(generic_id, 0u);
+    EXPECT_EQ(generic_id, native_id);
+    attached.reset();
+    ASSERT_EQ(bpf_xdp_query_id(ingress_, XDP_FLAGS_SKB_MODE, &generic_id), 0);
+    ASSERT_EQ(bpf_xdp_query_id(other, XDP_FLAGS_DRV_MODE, &native_id), 0);
+    EXPECT_EQ(generic_id, 0u);
+    EXPECT_EQ(native_id, 0u);
 }
 
 }  // namespace
