@@ -199,6 +199,10 @@ static __always_inline enum parsed parse_ipv6(void* data, void* end, struct data
  * IPv6 net.ipv6.conf.IF.forwarding): then everything goes through userspace. NOT_FWDED
  * is a local destination (or no route at all): the stack gets the rewritten datagram. */
 static __noinline __u32 route(struct xdp_md* ctx, struct rewrite* r, const int v6, __u32 ip_bytes) {
+    /* The kernel answers NOT_FWDED for link-local and multicast IPv6 destinations without
+     * looking further; only a local destination may be handed to the stack rewritten. */
+    if (v6 && ((r->dst[0] == 0xfe && (r->dst[1] & 0xc0) == 0x80) || r->dst[0] == 0xff))
+        return HEARTH_FP_PASS_NO_ROUTE;
     struct bpf_fib_lookup fib;
     __builtin_memset(&fib, 0, sizeof(fib));
     fib.family = v6 ? AF_INET6 : AF_INET;

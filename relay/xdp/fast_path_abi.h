@@ -111,13 +111,16 @@ struct hearth_fp_counters {
 enum hearth_fp_outcome {
     HEARTH_FP_CARRIED = 0,
     HEARTH_FP_PASS_OVER_ALLOWANCE, /* its granted bytes spent: userspace applies the budgets */
-    HEARTH_FP_PASS_NOT_UDP,        /* not IPv4/IPv6 UDP, or a fragment, or IP options */
+    HEARTH_FP_PASS_NOT_UDP,        /* may be UDP, unreadable: IP options, a fragment, an IPv6
+                                      extension header, a VLAN tag, lengths that disagree;
+                                      TCP, ICMP, ARP... are not counted at all */
     HEARTH_FP_PASS_NO_ENTRY,       /* UDP, but no client or peer entry */
     HEARTH_FP_PASS_EXPIRED,        /* the entry's expires_ns has passed */
     HEARTH_FP_PASS_MALFORMED,      /* ChannelData length disagrees with the datagram */
     HEARTH_FP_PASS_PADDED,         /* ChannelData with padding (RFC 8656 §12.5 allows it) */
     HEARTH_FP_PASS_NO_SERVER_IP,   /* wildcard listener, client address not yet seen */
-    HEARTH_FP_PASS_NO_ROUTE,       /* bpf_fib_lookup found no route or neighbour */
+    HEARTH_FP_PASS_NO_ROUTE,       /* bpf_fib_lookup found no route or neighbour, or the
+                                      ingress interface does not forward */
     HEARTH_FP_PASS_TOO_BIG,        /* the wrapped datagram would exceed the MTU */
     HEARTH_FP_MEDIA_RING_FULL,     /* carried, but its RTP header fields were lost */
     HEARTH_FP_OUTCOMES

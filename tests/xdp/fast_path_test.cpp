@@ -622,6 +622,16 @@ TEST_F(FastPathTest, SlotWrittenByUserspaceGivesTheServerAddress) {
     expect_wrapped(run(*program_, from_peer(c, data)), c, c.server, data);
 }
 
+// The kernel calls a link-local IPv6 destination not forwarded without asking whether it
+// is local: the program leaves such datagrams to userspace.
+TEST_F(FastPathTest, LinkLocalIpv6PeerGoesToUserspace) {
+    Channel c = channel_v6(22200, 24);
+    c.peer = test::ipv6("fe80::1234", 22202);
+    install(*program_, c);
+    expect_passed_unchanged(from_client(c, test::channel_data(channel, data_of(10, 1))),
+                            HEARTH_FP_PASS_NO_ROUTE);
+}
+
 TEST(FastPathLoad, RefusesZeroOrTooManyWorkers) {
     std::string error;
     EXPECT_EQ(FastPathProgram::load(0, error), nullptr);
