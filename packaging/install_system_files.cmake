@@ -55,6 +55,9 @@ hearth_install_with_paths(systemd/hearthd.service "${hearth_prefix}/lib/systemd/
                           hearthd.service)
 hearth_install_with_paths(systemd/hearth.sysusers "${hearth_prefix}/lib/sysusers.d" hearth.conf)
 hearth_install_with_paths(systemd/hearth.tmpfiles "${hearth_prefix}/lib/tmpfiles.d" hearth.conf)
+# The drop-in the fast path needs (its capabilities), for the operator to copy into
+# /etc/systemd/system/hearthd.service.d/ when fast_path is turned on.
+hearth_install_with_paths(systemd/fast-path.conf "${hearth_datadir}/doc/hearth" fast-path.conf)
 
 # The config, once. ($ENV{DESTDIR} is where CPack and `DESTDIR=... cmake --install` stage.)
 set(hearth_secret_mode OWNER_READ OWNER_WRITE GROUP_READ)

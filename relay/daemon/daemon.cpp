@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "relay/daemon/fast_path_start.h"
 #include "relay/daemon/host_check.h"
 #include "relay/daemon/log_level.h"
 #include "relay/daemon/session_stores.h"
@@ -179,6 +180,10 @@ int run_daemon(const config::Config& config, const std::string& config_path,
     shared->records = &stores.records();
     const unsigned worker_count =
         config.workers != 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+    // Before the workers, which hand it channels, and gone after them: its links detach
+    // the program when it goes, and with hearthd's process if it dies.
+    const auto fast_path = start_fast_path(config, worker_count);
+    shared->fast_path = fast_path.get();
     auto workers = std::make_unique<WorkerGroup>(worker_count, config, *shared, *tls_context);
     if (std::string error; !workers->open_listeners(config, error)) {
         spdlog::error("cannot open listeners: {}", error);

@@ -57,6 +57,24 @@ struct IoCounters {
     std::uint64_t mux_upstream_unreachable = 0;
     std::uint64_t mux_upstream_full = 0;
     std::uint64_t mux_upstream_open = 0;
+    // The kernel fast path (relay/xdp): what its program did with the UDP it saw, node-wide
+    // (worker 0 reports them; the program is shared), by outcome...
+    std::uint64_t fast_path_carried = 0;
+    std::uint64_t fast_path_passed_over_allowance = 0;
+    std::uint64_t fast_path_passed_not_udp = 0;
+    std::uint64_t fast_path_passed_no_entry = 0;
+    std::uint64_t fast_path_passed_expired = 0;
+    std::uint64_t fast_path_passed_malformed = 0;
+    std::uint64_t fast_path_passed_padded = 0;
+    std::uint64_t fast_path_passed_no_server_ip = 0;
+    std::uint64_t fast_path_passed_no_route = 0;
+    std::uint64_t fast_path_passed_too_big = 0;
+    std::uint64_t fast_path_passed_local = 0;
+    std::uint64_t fast_path_media_ring_full = 0;
+    // ...and, per worker, allocations it carries channels of now and offers it could not
+    // take (its slots or maps full).
+    std::uint64_t fast_path_allocations = 0;
+    std::uint64_t fast_path_offers_refused = 0;
 };
 
 namespace io_counter_detail {
@@ -90,6 +108,16 @@ constexpr std::string_view descriptors = "hearth_out_of_descriptors_total";
 constexpr std::string_view descriptors_help =
     "Times a file descriptor was wanted and none was left: an accept paused, or a relay "
     "socket refused (the Allocate got 508).";
+constexpr std::string_view fast_path = "hearth_fast_path_packets_total";
+constexpr std::string_view fast_path_help =
+    "UDP datagrams the XDP fast path saw, by outcome: carried (relayed in the kernel), or "
+    "passed to userspace: over_allowance (the bytes granted from the bandwidth budgets "
+    "spent: userspace applies them), not_udp (a fragment, IP options, an IPv6 "
+    "extension header), no_entry (not a channel it was given), expired, malformed, padded "
+    "(ChannelData with padding), no_server_ip, no_route, too_big, local (to this host: another "
+    "allocation's relayed "
+    "address); media_ring_full counts "
+    "carried datagrams whose RTP header fields the worker missed.";
 }  // namespace io_counter_detail
 
 inline constexpr std::array io_counter_rows = [] {
@@ -176,6 +204,36 @@ inline constexpr std::array io_counter_rows = [] {
             &I::mux_upstream_full},
         Row{"mux_upstream_open", "hearth_mux_upstream_connections", "", CounterKind::gauge,
             "Connections passed to an upstream and open now.", &I::mux_upstream_open},
+        Row{"fast_path.carried", fast_path, R"(outcome="carried")", counter, fast_path_help,
+            &I::fast_path_carried},
+        Row{"fast_path.passed_over_allowance", fast_path, R"(outcome="passed_over_allowance")",
+            counter, fast_path_help, &I::fast_path_passed_over_allowance},
+        Row{"fast_path.passed_not_udp", fast_path, R"(outcome="passed_not_udp")", counter,
+            fast_path_help, &I::fast_path_passed_not_udp},
+        Row{"fast_path.passed_no_entry", fast_path, R"(outcome="passed_no_entry")", counter,
+            fast_path_help, &I::fast_path_passed_no_entry},
+        Row{"fast_path.passed_expired", fast_path, R"(outcome="passed_expired")", counter,
+            fast_path_help, &I::fast_path_passed_expired},
+        Row{"fast_path.passed_malformed", fast_path, R"(outcome="passed_malformed")", counter,
+            fast_path_help, &I::fast_path_passed_malformed},
+        Row{"fast_path.passed_padded", fast_path, R"(outcome="passed_padded")", counter,
+            fast_path_help, &I::fast_path_passed_padded},
+        Row{"fast_path.passed_no_server_ip", fast_path, R"(outcome="passed_no_server_ip")", counter,
+            fast_path_help, &I::fast_path_passed_no_server_ip},
+        Row{"fast_path.passed_no_route", fast_path, R"(outcome="passed_no_route")", counter,
+            fast_path_help, &I::fast_path_passed_no_route},
+        Row{"fast_path.passed_too_big", fast_path, R"(outcome="passed_too_big")", counter,
+            fast_path_help, &I::fast_path_passed_too_big},
+        Row{"fast_path.passed_local", fast_path, R"(outcome="passed_local")", counter,
+            fast_path_help, &I::fast_path_passed_local},
+        Row{"fast_path.media_ring_full", fast_path, R"(outcome="media_ring_full")", counter,
+            fast_path_help, &I::fast_path_media_ring_full},
+        Row{"fast_path.allocations", "hearth_fast_path_allocations", "", CounterKind::gauge,
+            "Allocations the fast path carries channels of now.", &I::fast_path_allocations},
+        Row{"fast_path.offers_refused", "hearth_fast_path_offers_refused_total", "", counter,
+            "Channels the fast path could not take (its slots or maps full): they stay in "
+            "userspace.",
+            &I::fast_path_offers_refused},
     };
 }();
 

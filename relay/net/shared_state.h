@@ -15,6 +15,7 @@
 #include "relay/net/connection_limiter.h"
 #include "relay/net/tcp_port_registry.h"
 #include "relay/turn/shared_limits.h"
+#include "relay/xdp/fast_path_program.h"
 
 namespace hearth::relay {
 
@@ -28,6 +29,7 @@ struct SharedState {
     std::uint32_t descriptor_allocation_cap = UINT32_MAX;  // what RLIMIT_NOFILE allows
     AuditTrail* audit = nullptr;  // the node's audit trail, outliving the workers; null: none
     auth::SessionRecordStore* records = nullptr;  // session records, outliving the workers
+    xdp::FastPathProgram* fast_path = nullptr;    // the kernel fast path, or null: off
 };
 
 }  // namespace hearth::relay

@@ -7,6 +7,7 @@
 #include "relay/net/own_addresses.h"
 #include "relay/net/tcp_listener.h"
 #include "relay/net/udp_listener.h"
+#include "relay/xdp/fast_path_program.h"
 
 namespace hearth::relay {
 
@@ -89,6 +90,9 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       relay_sockets_(base_.get(), clock_, config.relay.ipv4, config.relay.ipv6,
                      RelayPortRange{config.relay.port_min, config.relay.port_max}, tcp_relay_,
                      shared.tcp_ports),
+      fast_path_(shared.fast_path == nullptr ? nullptr
+                                             : std::make_unique<xdp::FastPathChannels>(
+                                                   *shared.fast_path, index, shared.worker_count)),
       // Allocation IDs stay unique across workers: the worker index in the top bits.
       server_(settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
               shared.limits, (static_cast<std::uint64_t>(index) << allocation_id_shift) + 1),
@@ -110,6 +114,16 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
                                 shared.worker_count};
     const timeval every_second{1, 0};
     event_add(housekeeping_timer_.get(), &every_second);
+    if (fast_path_) {
+        server_.set_fast_path(fast_path_.get());
+        // The media ring holds about 32 000 records: read it often enough that a busy
+        // worker's never fills (hearth_fast_path_packets_total{outcome="media_ring_full"});
+        // and top up what the program may carry within the bandwidth budgets.
+        fast_path_timer_.reset(
+            event_new(base_.get(), -1, EV_PERSIST, &Worker::on_fast_path_tick, this));
+        const timeval every_20_ms{0, 20'000};
+        event_add(fast_path_timer_.get(), &every_20_ms);
+    }
 }
 
 Worker::~Worker() = default;
@@ -198,7 +212,14 @@ void Worker::on_housekeeping(evutil_socket_t, short, void* context) {
     self->dispatcher_.expire(now.monotonic);
 }
 
+void Worker::on_fast_path_tick(evutil_socket_t, short, void* context) {
+    auto& fast_path = *static_cast<Worker*>(context)->fast_path_;
+    fast_path.drain_media();
+    fast_path.top_up_allowances(turn::Clock::now());
+}
+
 WorkerSnapshot Worker::snapshot() {
+    server_.collect_fast_path();  // what the kernel carried, in the counters shown
     WorkerSnapshot snapshot;
     snapshot.worker_index = index_;
     snapshot.counters = server_.counters();
@@ -243,6 +264,25 @@ WorkerSnapshot Worker::snapshot() {
         io.mux_upstream_unreachable += mux.splices.unreachable;
         io.mux_upstream_full += mux.splices.full;
         io.mux_upstream_open += mux.upstream_open;
+    }
+    if (fast_path_) {
+        io.fast_path_allocations = fast_path_->carried_allocations();
+        io.fast_path_offers_refused = fast_path_->offers_refused();
+    }
+    if (fast_path_ && index_ == 0) {  // the program's counters are the node's: once
+        const auto outcomes = fast_path_->program().read_outcomes();
+        io.fast_path_carried = outcomes[HEARTH_FP_CARRIED];
+        io.fast_path_passed_over_allowance = outcomes[HEARTH_FP_PASS_OVER_ALLOWANCE];
+        io.fast_path_passed_not_udp = outcomes[HEARTH_FP_PASS_NOT_UDP];
+        io.fast_path_passed_no_entry = outcomes[HEARTH_FP_PASS_NO_ENTRY];
+        io.fast_path_passed_expired = outcomes[HEARTH_FP_PASS_EXPIRED];
+        io.fast_path_passed_malformed = outcomes[HEARTH_FP_PASS_MALFORMED];
+        io.fast_path_passed_padded = outcomes[HEARTH_FP_PASS_PADDED];
+        io.fast_path_passed_no_server_ip = outcomes[HEARTH_FP_PASS_NO_SERVER_IP];
+        io.fast_path_passed_no_route = outcomes[HEARTH_FP_PASS_NO_ROUTE];
+        io.fast_path_passed_too_big = outcomes[HEARTH_FP_PASS_TOO_BIG];
+        io.fast_path_passed_local = outcomes[HEARTH_FP_PASS_LOCAL];
+        io.fast_path_media_ring_full = outcomes[HEARTH_FP_MEDIA_RING_FULL];
     }
     io.relay_send_failures = relay_sockets_.send_failures();
     io.relay_out_of_descriptors = relay_sockets_.out_of_descriptors();

@@ -26,6 +26,7 @@
 #include "relay/net/tcp_relay.h"
 #include "relay/net/tls_context.h"
 #include "relay/turn/turn_server.h"
+#include "relay/xdp/fast_path_channels.h"
 
 namespace hearth::relay {
 
@@ -89,6 +90,7 @@ class Worker {
         void operator()(event* owned) const { event_free(owned); }
     };
     static void on_housekeeping(evutil_socket_t, short, void* context);
+    static void on_fast_path_tick(evutil_socket_t, short, void* context);
 
     // Declared in the order they are built; destroyed in reverse, the loop last.
     unsigned index_;
@@ -101,6 +103,7 @@ class Worker {
     LogEvents events_;
     TcpRelay tcp_relay_;
     RelaySocketPool relay_sockets_;
+    std::unique_ptr<xdp::FastPathChannels> fast_path_;  // null: off; outlives the server
     turn::TurnServer server_;
     ClientDispatcher dispatcher_;
     UnauthenticatedConnections unauthenticated_connections_;  // outlives the listeners
@@ -108,6 +111,7 @@ class Worker {
     std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
     std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
     std::unique_ptr<event, EventDeleter> housekeeping_timer_;
+    std::unique_ptr<event, EventDeleter> fast_path_timer_;
 };
 
 }  // namespace hearth::relay

@@ -22,6 +22,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET 2
+/* lo is interface 1 in every network namespace. */
+#define LOOPBACK_IFINDEX 1
 #define AF_INET6 10
 
 struct hearth_fp_media_ring {
@@ -195,7 +197,14 @@ static __noinline __u32 route(struct xdp_md* ctx, struct rewrite* r, const int v
         return HEARTH_FP_CARRIED;
     }
     if (result == BPF_FIB_LKUP_RET_NOT_FWDED) {
-        r->forward = 0; /* a local destination: the stack delivers the rewritten datagram */
+        /* A local destination (another allocation's relayed address, a peer on this host).
+         * Only on lo may the stack be handed the rewritten datagram: from anywhere else, a
+         * datagram from one of the host's own addresses is a martian and dropped. So it
+         * goes to userspace unchanged, and on lo only IPv4, whose checksum may be left out
+         * (fast_path_rewrite.bpf.h). */
+        if (ctx->ingress_ifindex != LOOPBACK_IFINDEX || v6)
+            return HEARTH_FP_PASS_LOCAL;
+        r->forward = 0;
         return HEARTH_FP_CARRIED;
     }
     return result == BPF_FIB_LKUP_RET_FRAG_NEEDED ? HEARTH_FP_PASS_TOO_BIG

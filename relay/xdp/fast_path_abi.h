@@ -122,6 +122,8 @@ enum hearth_fp_outcome {
     HEARTH_FP_PASS_NO_ROUTE,       /* bpf_fib_lookup found no route or neighbour, or the
                                       ingress interface does not forward */
     HEARTH_FP_PASS_TOO_BIG,        /* the wrapped datagram would exceed the MTU */
+    HEARTH_FP_PASS_LOCAL,          /* to this host (another allocation's relayed address):
+                                      userspace relays it (on lo the program does) */
     HEARTH_FP_MEDIA_RING_FULL,     /* carried, but its RTP header fields were lost */
     HEARTH_FP_OUTCOMES
 };

@@ -81,10 +81,11 @@ def make_certificate(directory, name="cert", host="localhost"):
 
 
 def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, relay_ipv6="",
-                relay_extra="", listen_extra=""):
+                relay_extra="", listen_extra="", udp_host="127.0.0.1"):
     """`tls` is (port, certificate, key) to add a TLS listener; `relay_ipv6` enables IPv6
     relays (and allows that address as a peer); `relay_extra` is more of the relay group,
-    e.g. TCP_ALLOCATIONS; `listen_extra` more of the listen group."""
+    e.g. TCP_ALLOCATIONS; `listen_extra` more of the listen group; `udp_host` the UDP
+    listener's address ("0.0.0.0": a wildcard one)."""
     allow = '[ "127.0.0.0/8" ]' if allow_loopback else "[ ]"
     if allow_loopback and relay_ipv6:
         allow = f'[ "127.0.0.0/8", "{relay_ipv6}/128" ]'
@@ -94,7 +95,7 @@ def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, rela
 log_level = "debug";
 workers = 2;
 realm = "hearth";
-listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; {tls_listen} {listen_extra} }};
+listen = {{ udp = [ "{udp_host}:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; {tls_listen} {listen_extra} }};
 {tls_files}
 relay = {{ ipv4 = "127.0.0.1"; ipv6 = "{relay_ipv6}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; {relay_extra} }};
 auth = {{ secrets = ( {{ name = "test"; value = "{SECRET}"; }} ); }};
@@ -190,6 +191,8 @@ class HearthTest(unittest.TestCase):
     relay_extra = ""  # more keys of the relay group, e.g. TCP_ALLOCATIONS
     listen_extra = ""  # more keys of the listen group
     descriptor_limit = None  # RLIMIT_NOFILE for hearthd
+    udp_host = "127.0.0.1"  # the UDP listener's address
+    launcher = ()  # what runs hearthd, e.g. ("setpriv", "--bounding-set=-bpf")
 
     def setUp(self):
         if not HEARTHD or not os.access(HEARTHD, os.X_OK):
@@ -206,9 +209,10 @@ class HearthTest(unittest.TestCase):
         with open(self.config_path, "w") as config:
             config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
                                      self.extra_config, tls, self.relay_ipv6,
-                                     self.relay_extra, self.listen_extra))
+                                     self.relay_extra, self.listen_extra, self.udp_host))
         # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
-        self.hearthd = Process([HEARTHD, "--config", self.config_path], "hearthd", signal.SIGINT,
+        self.hearthd = Process([*self.launcher, HEARTHD, "--config", self.config_path], "hearthd",
+                               signal.SIGINT,
                                self.descriptor_limit)
         self.addCleanup(stop_cleanly, self, self.hearthd)
         self.hearthd.wait_for_line("hearthd ready:")

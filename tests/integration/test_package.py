@@ -191,6 +191,11 @@ class PackageTest(unittest.TestCase):
             drop_in.write(f"[Service]\n{credential.group(1)}\n")
         verify = run(["systemd-analyze", "verify", f"--root={self.root}", "/" + UNIT],
                      env=environment)
+        self.assertEqual((verify.returncode, verify.stdout + verify.stderr), (0, ""))
+        # So does the fast path's, shipped beside the docs for the operator to copy.
+        shutil.copy2(self.installed("usr/share/doc/hearth/fast-path.conf"), drop_ins)
+        verify = run(["systemd-analyze", "verify", f"--root={self.root}", "/" + UNIT],
+                     env=environment)
         shutil.rmtree(drop_ins)
         self.assertEqual((verify.returncode, verify.stdout + verify.stderr), (0, ""))
 
