@@ -97,8 +97,6 @@ class UclientAcrossNamespacesTest(unittest.TestCase):
     """hearthd in the relay namespace, turnutils_peer in the peer's, uclient in the
     client's: every echoed packet came back through hearthd."""
 
-    ipv6 = False
-
     def setUp(self):
         if UCLIENT is None:
             self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")
