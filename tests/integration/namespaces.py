@@ -90,7 +90,8 @@ def _process_alive(pid):
 
 def remove_stale_namespaces():
     """Deletes the namespaces left by test processes that no longer exist (killed by a
-    ctest timeout before their cleanup ran). Namespaces of live processes are left alone."""
+    ctest timeout before their cleanup ran), after killing by PID what those tests left
+    running in them. Namespaces of live processes are left alone."""
     try:
         names = os.listdir("/run/netns")
     except FileNotFoundError:
@@ -98,6 +99,11 @@ def remove_stale_namespaces():
     for name in names:
         match = NAME_PATTERN.match(name)
         if match and not _process_alive(int(match.group(1))):
+            for pid in ip("netns", "pids", name, check=False).split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             ip("netns", "del", name, check=False)
 
 
