@@ -7,11 +7,21 @@ allowed, no TLS, no bandwidth limits. hearth-load drives each with the same runs
 servers taking turns (the order flips every round), for --rounds rounds; the table shows
 the medians and the hearth/coturn ratio. Each server's CPU time is read from /proc, so the
 load generator's own CPU does not count against either.
+
+Beside that, each run's whole-machine CPU is read from /proc/stat before and after it:
+busy = wall time x CPUs - (idle + iowait + steal). The kernel samples its busy fields
+(user, system, softirq...) at each tick, which misses the short wake-ups of a relay at
+20 000 packets/s, while idle time is measured at every entry and exit; so busy is what is
+left of the wall time. With it: relayed packets per machine busy CPU-second (the kernel's
+work on both legs, both servers' and hearth-load's included), hearth-load's share of that
+busy time, and what a relay that cost nothing would score (machine busy minus the server
+process's CPU over the same window).
 """
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -23,6 +33,67 @@ import time
 
 SECRET = "compare-secret-0123456789abcdef"
 OFFERED_PACKETS_PER_SECOND = 20000  # what hearth-load sends in total, in every run
+
+
+CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")  # /proc/stat's and /proc/PID/stat's unit
+
+
+def machine_idle_seconds():
+    """(idle + iowait + steal summed over every CPU, in seconds; the number of CPUs),
+    from /proc/stat (proc(5): cpu user nice system idle iowait irq softirq steal ...)."""
+    with open("/proc/stat") as stat:
+        lines = stat.read().splitlines()
+    fields = lines[0].split()
+    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3].isdigit())
+    return (int(fields[4]) + int(fields[5]) + int(fields[8])) / CLOCK_TICKS_PER_SECOND, cpus
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of process `pid` (proc(5) fields 14 and 15, after the command name
+    in parentheses, which may hold spaces)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        text = stat.read()
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_SECOND
+
+
+def children_cpu_seconds():
+    """CPU of every child waited for so far: around one subprocess.run, that child's."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class MachineWindow:
+    """Whole-machine busy CPU, `server`'s and the load generator's (the one child run
+    inside the window) from enter to exit."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __enter__(self):
+        self.server_before = process_cpu_seconds(self.server.pid)
+        self.children_before = children_cpu_seconds()
+        self.wall_before = time.monotonic()
+        self.idle_before, self.cpus = machine_idle_seconds()
+        return self
+
+    def __exit__(self, *_):
+        idle_after, _ = machine_idle_seconds()
+        wall = time.monotonic() - self.wall_before
+        self.load_cpu = children_cpu_seconds() - self.children_before
+        self.server_cpu = process_cpu_seconds(self.server.pid) - self.server_before
+        self.busy = wall * self.cpus - (idle_after - self.idle_before)
+
+
+def background_busy_cpus(seconds=2.0):
+    """CPUs busy on average over `seconds` while nothing is relaying: what else the
+    machine is doing (a compiler, another agent), all of which the machine figures count."""
+    idle_before, cpus = machine_idle_seconds()
+    wall_before = time.monotonic()
+    time.sleep(seconds)  # a measuring window, not a wait for anything
+    idle_after, _ = machine_idle_seconds()
+    wall = time.monotonic() - wall_before
+    return (wall * cpus - (idle_after - idle_before)) / wall, cpus
 
 
 def free_port():
@@ -145,12 +216,19 @@ def start_forwarder(binary, directory):
 def load(hearth_load, server, *arguments):
     mode = (["--raw", "--echo-port", str(server.echo_port)] if server.name == "forwarder" else
             ["--secret", SECRET, "--session", "load", "--user", "load"])
-    result = subprocess.run(
-        [hearth_load, "--server", f"127.0.0.1:{server.port}", *mode, "--server-pid",
-         str(server.pid), "--json", *arguments], capture_output=True, text=True, timeout=600)
+    with MachineWindow(server) as window:
+        result = subprocess.run(
+            [hearth_load, "--server", f"127.0.0.1:{server.port}", *mode, "--server-pid",
+             str(server.pid), "--json", *arguments], capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"hearth-load against {server.name}: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    # The whole run (setup and traffic, hearth-load's start and exit): what the machine
+    # spent for the packets the traffic relayed.
+    report["machine_busy_seconds"] = window.busy
+    report["window_load_cpu_seconds"] = window.load_cpu
+    report["window_server_cpu_seconds"] = window.server_cpu
+    return report
 
 
 def saturation(hearth_load, server, seconds):
@@ -191,6 +269,7 @@ def main():
             servers = [start_hearthd(arguments.hearthd, workers, directory),
                        start_coturn(workers, directory),
                        start_forwarder(arguments.forwarder, directory)]
+            background = background_busy_cpus()
             for round_number in range(arguments.rounds):
                 order = servers if round_number % 2 == 0 else list(reversed(servers))
                 for payload, allocations in runs:
@@ -203,6 +282,15 @@ def main():
                         record(server.name, f"ppcs {key}",
                                report.get("packets_per_server_cpu_second", 0))
                         record(server.name, f"loss {key}", report["loss_percent"])
+                        busy = report["machine_busy_seconds"]
+                        relayed = report["relayed_packets"]
+                        if busy > 0:
+                            record(server.name, f"machine {key}", relayed / busy)
+                            record(server.name, f"load share {key}",
+                                   100 * report["window_load_cpu_seconds"] / busy)
+                        free = busy - report["window_server_cpu_seconds"]
+                        if free > 0:
+                            record(server.name, f"free relay {key}", relayed / free)
                         if allocations == 1000:
                             record(server.name, "setup", report["allocations_per_second"])
                             if "server_setup_cpu_seconds" in report:
@@ -259,6 +347,19 @@ def main():
     for payload, allocations in runs:
         row(f"packets per server CPU-s, {payload} B, {allocations} alloc",
             f"ppcs {payload}/{allocations}", limit=True)
+    print(f"machine busy before the runs, the servers idle: {background[0]:.2f} of "
+          f"{background[1]} CPUs (the machine rows below count it too)")
+    for payload, allocations in runs:
+        row(f"packets per machine CPU-s, {payload} B, {allocations} alloc",
+            f"machine {payload}/{allocations}", limit=True)
+    for payload, allocations in runs:
+        hearth, coturn, forwarder = (median(name, f"load share {payload}/{allocations}")
+                                     for name in ("hearthd", "coturn", "forwarder"))
+        print(f"{f'hearth-load % of machine, {payload} B, {allocations} alloc':<44}"
+              f"{hearth:>12.1f}{' %':<4}{coturn:>12.1f}{' %':<4}{'':>8}{forwarder:>12.1f}")
+    for payload, allocations in runs:
+        row(f"free relay per machine CPU-s, {payload} B, {allocations} alloc",
+            f"free relay {payload}/{allocations}", limit=True)
     for payload, allocations in runs:
         hearth = median("hearthd", f"loss {payload}/{allocations}")
         coturn = median("coturn", f"loss {payload}/{allocations}")

@@ -13,9 +13,11 @@ hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
 # dpkg-dev (dpkg-shlibdeps for cpack's Depends), fakeroot, systemd (systemd-analyze,
 # -sysusers, -tmpfiles), man-db and groff-base: the Debian package's test. prometheus for
 # promtool, which checks /metrics and the alert rules (tests/integration). iproute2 (ip):
-# the XDP tests' veth pairs in their own network namespace (tests/xdp).
-hearth_test_packages=(ethtool redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
-                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2)
+# the XDP tests' veth pairs in their own network namespace (tests/xdp), and the client,
+# relay and peer namespaces of tests/integration/namespaces.py; ethtool turns off TX
+# checksum offload on their veth ends.
+hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
+                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")

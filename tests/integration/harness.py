@@ -81,23 +81,29 @@ def make_certificate(directory, name="cert", host="localhost"):
 
 
 def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, relay_ipv6="",
-                relay_extra="", listen_extra="", udp_host="127.0.0.1"):
+                relay_extra="", listen_extra="", listen_hosts=("127.0.0.1",),
+                relay_ipv4="127.0.0.1", allow_peers=()):
     """`tls` is (port, certificate, key) to add a TLS listener; `relay_ipv6` enables IPv6
     relays (and allows that address as a peer); `relay_extra` is more of the relay group,
-    e.g. TCP_ALLOCATIONS; `listen_extra` more of the listen group; `udp_host` the UDP
-    listener's address ("0.0.0.0": a wildcard one)."""
-    allow = '[ "127.0.0.0/8" ]' if allow_loopback else "[ ]"
+    e.g. TCP_ALLOCATIONS; `listen_extra` more of the listen group. `listen_hosts` are the
+    addresses of the UDP and TCP listeners (on `port`), `allow_peers` CIDR ranges added
+    to the peer policy's allow-list (the default policy refuses private ranges)."""
+    allowed = ["127.0.0.0/8"] if allow_loopback else []
     if allow_loopback and relay_ipv6:
-        allow = f'[ "127.0.0.0/8", "{relay_ipv6}/128" ]'
+        allowed.append(f"{relay_ipv6}/128")
+    allowed += allow_peers
+    allow = "[ " + ", ".join(f'"{cidr}"' for cidr in allowed) + " ]"
+    listeners = ", ".join(f'"[{host}]:{port}"' if ":" in host else f'"{host}:{port}"'
+                          for host in listen_hosts)
     tls_listen = f'tls = [ "127.0.0.1:{tls[0]}" ];' if tls else ""
     tls_files = f'tls = {{ certificate = "{tls[1]}"; private_key = "{tls[2]}"; }};' if tls else ""
     return f"""
 log_level = "debug";
 workers = 2;
 realm = "hearth";
-listen = {{ udp = [ "{udp_host}:{port}" ]; tcp = [ "127.0.0.1:{port}" ]; {tls_listen} {listen_extra} }};
+listen = {{ udp = [ {listeners} ]; tcp = [ {listeners} ]; {tls_listen} {listen_extra} }};
 {tls_files}
-relay = {{ ipv4 = "127.0.0.1"; ipv6 = "{relay_ipv6}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; {relay_extra} }};
+relay = {{ ipv4 = "{relay_ipv4}"; ipv6 = "{relay_ipv6}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; {relay_extra} }};
 auth = {{ secrets = ( {{ name = "test"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = (
     {{ id = "s1"; state = "active"; participants = [ "alice", "bob" ]; allocation_cap = 64; }},
@@ -191,7 +197,7 @@ class HearthTest(unittest.TestCase):
     relay_extra = ""  # more keys of the relay group, e.g. TCP_ALLOCATIONS
     listen_extra = ""  # more keys of the listen group
     descriptor_limit = None  # RLIMIT_NOFILE for hearthd
-    udp_host = "127.0.0.1"  # the UDP listener's address
+    listen_host = "127.0.0.1"  # the UDP and TCP listeners' address
     launcher = ()  # what runs hearthd, e.g. ("setpriv", "--bounding-set=-bpf")
 
     def setUp(self):
@@ -209,7 +215,8 @@ class HearthTest(unittest.TestCase):
         with open(self.config_path, "w") as config:
             config.write(config_text(self.port, self.relay_ports, self.allow_loopback,
                                      self.extra_config, tls, self.relay_ipv6,
-                                     self.relay_extra, self.listen_extra, self.udp_host))
+                                     self.relay_extra, self.listen_extra,
+                                     listen_hosts=(self.listen_host,)))
         # SIGINT stops at once; SIGTERM would drain first (drain.sigterm_deadline).
         self.hearthd = Process([*self.launcher, HEARTHD, "--config", self.config_path], "hearthd",
                                signal.SIGINT,
@@ -347,18 +354,21 @@ class TurnClient:
         self.transmit(message(SEND, [(0x0012, xor_peer(host, port, transaction_id)),
                                      (0x0013, data)], transaction_id, message_class=1))
 
-    def allocate_answer(self, protocol=17):
+    def allocate_answer(self, protocol=17, family=None):
         """The answer to an authenticated Allocate, after the 401 that gives the nonce;
-        `protocol` 6 asks for an RFC 6062 TCP allocation."""
+        `protocol` 6 asks for an RFC 6062 TCP allocation, `family` 2 for an IPv6 relayed
+        address (REQUESTED-ADDRESS-FAMILY, RFC 8656 §7.1)."""
         transport = [(0x0019, bytes([protocol, 0, 0, 0]))]
+        if family is not None:
+            transport.append((0x0017, bytes([family, 0, 0, 0])))
         first = self.request(ALLOCATE, transport)
         for kind, value, _ in attributes(first):
             if kind == 0x0015:
                 self.nonce = value.decode()
         return self.request(ALLOCATE, transport)
 
-    def allocate(self, protocol=17):
-        answer = self.allocate_answer(protocol)
+    def allocate(self, protocol=17, family=None):
+        answer = self.allocate_answer(protocol, family)
         for kind, value, _ in attributes(answer):
             if kind == 0x0016:
                 return xor_address(value, answer[8:20])
@@ -367,6 +377,15 @@ class TurnClient:
     def permit(self, host, port):
         answer = self.request(CREATE_PERMISSION, [(0x0012, xor_peer(host, port))])
         assert struct.unpack("!H", answer[0:2])[0] == 0x0108, f"CreatePermission: {error_code(answer)}"
+
+    def channel_bind(self, number, host, port):
+        """Binds channel `number` to host:port (RFC 8656 §12); IPv6 peers too (their
+        XOR-PEER-ADDRESS is XORed with the transaction ID)."""
+        transaction_id = os.urandom(12)
+        answer = self.request(CHANNEL_BIND, [(0x000C, struct.pack("!HH", number, 0)),
+                                             (0x0012, xor_peer(host, port, transaction_id))],
+                              transaction_id)
+        assert struct.unpack("!H", answer[0:2])[0] == 0x0109, f"ChannelBind: {error_code(answer)}"
 
     def close(self):
         self.sock.close()
@@ -387,12 +406,16 @@ class StreamTurnClient(TurnClient):
 
 
 class DatagramTurnClient(TurnClient):
-    """A TURN client over UDP from its own port: one request, one answer within 5 s."""
+    """A TURN client over UDP from its own port: one request, one answer within 5 s.
+    `sock` is an unconnected UDP socket of `host`'s family to use instead of a new one
+    (e.g. one made in another network namespace)."""
 
-    def __init__(self, port, **credentials):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    def __init__(self, port, host="127.0.0.1", sock=None, **credentials):
+        if sock is None:
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                 socket.SOCK_DGRAM)
         sock.settimeout(5)
-        sock.connect(("127.0.0.1", port))
+        sock.connect((host, port))
         super().__init__(sock, **credentials)
 
     def transmit(self, data):

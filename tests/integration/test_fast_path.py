@@ -153,7 +153,7 @@ class FastPathTest(FastPathCase):
 class WildcardListenerTest(FastPathCase):
     """The shipped listener is 0.0.0.0: the program learns which address the client sends
     to from its first carried packet, and only then wraps the peer's replies."""
-    udp_host = "0.0.0.0"
+    listen_host = "0.0.0.0"
 
     def test_the_peers_replies_wait_for_the_clients_address_then_go_through_the_kernel(self):
         client, peer, relayed = self.bind_channel()
