@@ -15,9 +15,10 @@ hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
 # promtool, which checks /metrics and the alert rules (tests/integration). iproute2 (ip):
 # the XDP tests' veth pairs in their own network namespace (tests/xdp), and the client,
 # relay and peer namespaces of tests/integration/namespaces.py; ethtool turns off TX
-# checksum offload on their veth ends.
+# checksum offload on their veth ends; nftables (nft) drops what the relay namespace would
+# forward itself in the fast path's test (tests/integration/test_fast_path_veth.py).
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
-                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool)
+                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool nftables)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")
