@@ -10,5 +10,13 @@ cd "$(dirname "$0")/.."
 install_packages test
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target hearthd hearth-load udp-forwarder >/dev/null
-exec python3 bench/compare_servers.py --hearthd build/admin/hearthd \
-    --hearth-load build/bench/load/hearth-load --forwarder build/bench/limit/udp-forwarder "$@"
+arguments=(python3 bench/compare_servers.py --hearthd build/admin/hearthd
+           --hearth-load build/bench/load/hearth-load --forwarder build/bench/limit/udp-forwarder "$@")
+# --fast-path: in a network namespace of its own, lo up and forwarding (the XDP program's
+# route lookups need it), so the program attaches to a lo no other process uses.
+if [[ " $* " == *" --fast-path "* ]]; then
+    exec unshare --net sh -c 'ip link set lo up &&
+        sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv4.conf.lo.forwarding=1 &&
+        exec "$@"' sh "${arguments[@]}"
+fi
+exec "${arguments[@]}"

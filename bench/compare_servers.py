@@ -166,16 +166,20 @@ class Server:
 
 # Relay ports stay below the kernel's ephemeral range (32768 and up), where free_port()
 # finds the listening and echo ports: a relay socket must never take one of those.
-def start_hearthd(binary, workers, directory):
+def start_hearthd(binary, workers, directory, fast_path=False):
+    """`fast_path`: the XDP fast path on lo (generic mode), as "hearthd+xdp"."""
     port = free_port()
-    config = os.path.join(directory, "hearth.conf")
+    name = "hearthd+xdp" if fast_path else "hearthd"
+    config = os.path.join(directory, f"{name}.conf")
+    fast_path_group = 'fast_path = { interfaces = [ "lo" ]; mode = "generic"; };' if fast_path else ""
+    relay_ports = (32000, 32767) if fast_path else (2000, 16999)
     with open(config, "w") as file:
         file.write(f"""
 log_level = "warn";
 workers = {workers};
 realm = "compare";
 listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ ]; }};
-relay = {{ ipv4 = "127.0.0.1"; port_min = 2000; port_max = 16999; }};
+relay = {{ ipv4 = "127.0.0.1"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
 auth = {{ secrets = ( {{ name = "compare"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = (
     {{ id = "load"; state = "active"; participants = [ "load" ]; allocation_cap = 10000; }}
@@ -185,9 +189,9 @@ limits = {{ max_allocations_per_user = 100000; unauthenticated_requests_per_seco
            allocation_bandwidth_bps = 0; session_bandwidth_bps = 0; }};
 peer_policy = {{ allow = [ "127.0.0.0/8" ]; }};
 admin = {{ listen = ""; }};
+{fast_path_group}
 """)
-    return Server("hearthd", [binary, "--config", config], port,
-                  os.path.join(directory, "hearthd.log"))
+    return Server(name, [binary, "--config", config], port, os.path.join(directory, f"{name}.log"))
 
 
 def start_coturn(workers, directory):
@@ -254,6 +258,11 @@ def main():
     # 9000 by default, not 10 000: under a hard limit of 20 000 descriptors (the machine
     # RESULTS.md was measured on) hearthd caps allocations at about 9950, two each.
     parser.add_argument("--idle-allocations", type=int, default=9000)
+    # compare.sh --fast-path runs this in a network namespace of its own, where lo forwards
+    # (the program's route lookups need it): every server's datagrams then pass the program
+    # (generic mode), those of the others as no_entry.
+    parser.add_argument("--fast-path", action="store_true",
+                        help="also hearthd with the XDP fast path on lo")
     arguments = parser.parse_args()
     workers = os.cpu_count() or 1
 
@@ -269,6 +278,8 @@ def main():
             servers = [start_hearthd(arguments.hearthd, workers, directory),
                        start_coturn(workers, directory),
                        start_forwarder(arguments.forwarder, directory)]
+            if arguments.fast_path:
+                servers.insert(1, start_hearthd(arguments.hearthd, workers, directory, True))
             background = background_busy_cpus()
             for round_number in range(arguments.rounds):
                 order = servers if round_number % 2 == 0 else list(reversed(servers))
@@ -368,6 +379,21 @@ def main():
     row("allocation setup per s (1000 alloc)", "setup")
     row("server CPU per allocation setup", "setup cpu", " us")
     row(f"RSS per idle allocation ({arguments.idle_allocations} alloc)", "rss", " B")
+    if arguments.fast_path:
+        print("with the fast path: hearthd+xdp, hearthd in userspace, coturn; machine CPU "
+              "per relayed packet, as ratios of coturn's (higher is better)")
+        for payload, allocations in runs:
+            figure = f"machine {payload}/{allocations}"
+            xdp, user, coturn = (median(name, figure) for name in ("hearthd+xdp", "hearthd", "coturn"))
+            print(f"{f'packets per machine CPU-s, {payload} B, {allocations} alloc':<44}"
+                  f"{xdp:>12.0f}{user:>12.0f}{coturn:>12.0f}{xdp / coturn:>8.2f}{user / coturn:>8.2f}")
+        for payload, allocations in runs:
+            xdp = median("hearthd+xdp", f"loss {payload}/{allocations}")
+            print(f"{f'loss % with the fast path, {payload} B, {allocations} alloc':<44}{xdp:>12.3f}")
+        for percentile in ("p50", "p99", "p999"):
+            xdp, user = (median(name, percentile) for name in ("hearthd+xdp", "hearthd"))
+            print(f"{f'round trip {percentile} with / without the fast path':<44}"
+                  f"{xdp:>12.0f} us{user:>10.0f} us")
     print(f"coturn's saturation (160 B, 100 alloc, loss under 1 %): "
           f"{median('coturn', 'saturation'):.0f} relayed packets/s")
     for percentile in ("p50", "p99", "p999"):

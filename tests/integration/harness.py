@@ -92,7 +92,8 @@ def config_text(port, relay_ports, allow_loopback=True, extra="", tls=None, rela
     if allow_loopback and relay_ipv6:
         allowed.append(f"{relay_ipv6}/128")
     allowed += allow_peers
-    allow = "[ " + ", ".join(f'"{cidr}"' for cidr in allowed) + " ]"
+    # "[ ]" when empty, as tests that edit the text (soak.py) expect it.
+    allow = "[ " + ", ".join(f'"{cidr}"' for cidr in allowed) + " ]" if allowed else "[ ]"
     listeners = ", ".join(f'"[{host}]:{port}"' if ":" in host else f'"{host}:{port}"'
                           for host in listen_hosts)
     tls_listen = f'tls = [ "127.0.0.1:{tls[0]}" ];' if tls else ""
