@@ -215,6 +215,41 @@ class SameFiguresTest(FastPathCase):
         self.assertEqual(self.figures(fast), self.figures(slow))
 
 
+class BudgetTest(FastPathCase):
+    """The bandwidth budget holds in the kernel too: the program spends only bytes granted
+    from the allocation's bucket, then hands packets to hearthd, which drops them."""
+    fast_path = FastPathCase.fast_path + (
+        " limits = { allocation_bandwidth_bps = 80000; session_bandwidth_bps = 0; };")
+
+    def test_a_burst_past_the_budget_is_cut_at_the_bucket(self):
+        client, peer, relayed = self.bind_channel()
+        # One datagram there and back first: on lo the program sees each datagram as it is
+        # sent, so the channel must be handed over before the burst.
+        self.exchange(client, peer, relayed, [bytes(100)])
+        for _ in range(99):
+            client.transmit(channel_data(self.channel, bytes(500)))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            up = self.allocation()["client_to_peer"]
+            if up["packets"] + up["dropped"]["bandwidth"] == 100:
+                break
+            time.sleep(0.05)  # the polling pace
+        # 80 kbit/s holds half a second, 5000 bytes (100 of them spent), and earns 10 bytes
+        # a millisecond: nine datagrams and perhaps one more while the loop ran.
+        self.assertEqual(up["packets"] + up["dropped"]["bandwidth"], 100, up)
+        self.assertLessEqual(up["packets"], 12, up)
+        self.assertGreater(up["fast_path_packets"], 0, up)
+        received = 0
+        peer.setblocking(False)
+        try:
+            while True:
+                peer.recv(2048)
+                received += 1
+        except BlockingIOError:
+            pass
+        self.assertEqual(received, up["packets"] - 1)  # the first one was read above
+
+
 class NoSuchInterfaceTest(FastPathCase):
     fast_path = 'fast_path = { interfaces = [ "hearth-none0" ]; mode = "generic"; };'
 
@@ -226,6 +261,32 @@ class NoSuchInterfaceTest(FastPathCase):
         self.assertEqual(self.allocation()["client_to_peer"]["packets"], 10)
         self.assertEqual(self.allocation()["client_to_peer"]["fast_path_packets"], 0)
         self.assertEqual(self.hearthd.output().count("fast path off"), 1)
+
+
+class DropInCapabilitiesTest(FastPathCase):
+    """Exactly what systemd/fast-path.conf grants (with the unit's CAP_NET_BIND_SERVICE)
+    is enough: the drop-in's claim, checked."""
+    launcher = ("setpriv", "--inh-caps=-all",
+                "--bounding-set=-all,+bpf,+perfmon,+net_admin,+net_bind_service")
+
+    def test_the_program_loads_and_carries(self):
+        self.hearthd.wait_for_line("fast path on: XDP (generic) on lo")
+        client, peer, relayed = self.bind_channel()
+        self.exchange(client, peer, relayed, [b"kernel"] * 10)
+        self.assertEqual(self.allocation()["client_to_peer"]["fast_path_packets"], 9)
+
+
+class WithoutPerfmonTest(FastPathCase):
+    """CAP_BPF alone does not do: the verifier wants CAP_PERFMON for the program's packet
+    pointer arithmetic."""
+    launcher = ("setpriv", "--inh-caps=-all",
+                "--bounding-set=-all,+bpf,+net_admin,+net_bind_service")
+
+    def test_says_so_once_and_relays_in_userspace(self):
+        self.hearthd.wait_for_line("fast path off, relaying in userspace:")
+        client, peer, relayed = self.bind_channel()
+        self.exchange(client, peer, relayed, [b"userspace"] * 10)
+        self.assertEqual(self.allocation()["client_to_peer"]["fast_path_packets"], 0)
 
 
 class WithoutBpfTest(FastPathCase):

@@ -45,7 +45,9 @@ class VethFastPathTest(unittest.TestCase):
         self.admin_port = 9478
         extra = (LIMITS + f' admin = {{ listen = "127.0.0.1:{self.admin_port}"; '
                  f'token = "{harness.AdminApi.admin_token}"; }};'
-                 ' fast_path = { interfaces = [ "to-client", "to-peer" ]; mode = "native"; };')
+                 # "auto": the interface holding relay.ipv4 and .ipv6 (to-peer); clients
+                 # arrive on another, named.
+                 ' fast_path = { interfaces = [ "auto", "to-client" ]; mode = "native"; };')
         self.hearthd = topology.start_hearthd(self, topology.relay,
                                               topology.hearthd_config(ipv6=True, extra=extra))
         self.hearthd.wait_for_line("fast path on: XDP (native) on to-client, to-peer")
