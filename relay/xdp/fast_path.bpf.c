@@ -22,9 +22,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET 2
+#define AF_INET6 10
 /* lo is interface 1 in every network namespace. */
 #define LOOPBACK_IFINDEX 1
-#define AF_INET6 10
 
 struct hearth_fp_media_ring {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
