@@ -16,7 +16,8 @@ arguments=(python3 bench/compare_servers.py --hearthd build/admin/hearthd
 # route lookups need it), so the program attaches to a lo no other process uses.
 if [[ " $* " == *" --fast-path "* ]]; then
     exec unshare --net sh -c 'ip link set lo up &&
-        sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv4.conf.lo.forwarding=1 &&
+        sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv4.conf.lo.forwarding=1 \
+            net.ipv4.ip_local_port_range="50000 60999" &&
         exec "$@"' sh "${arguments[@]}"
 fi
 exec "${arguments[@]}"

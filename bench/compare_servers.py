@@ -172,7 +172,8 @@ def start_hearthd(binary, workers, directory, fast_path=False):
     name = "hearthd+xdp" if fast_path else "hearthd"
     config = os.path.join(directory, f"{name}.conf")
     fast_path_group = 'fast_path = { interfaces = [ "lo" ]; mode = "generic"; };' if fast_path else ""
-    relay_ports = (32000, 32767) if fast_path else (2000, 16999)
+    # compare.sh --fast-path moves the namespace's ephemeral ports to 50000 and up.
+    relay_ports = (33000, 49999) if fast_path else (2000, 16999)
     with open(config, "w") as file:
         file.write(f"""
 log_level = "warn";
@@ -387,6 +388,10 @@ def main():
             xdp, user, coturn = (median(name, figure) for name in ("hearthd+xdp", "hearthd", "coturn"))
             print(f"{f'packets per machine CPU-s, {payload} B, {allocations} alloc':<44}"
                   f"{xdp:>12.0f}{user:>12.0f}{coturn:>12.0f}{xdp / coturn:>8.2f}{user / coturn:>8.2f}")
+        for payload, allocations in runs:
+            share = median("hearthd+xdp", f"load share {payload}/{allocations}")
+            print(f"{f'hearth-load % of machine with it, {payload} B, {allocations} alloc':<44}"
+                  f"{share:>12.1f} %")
         for payload, allocations in runs:
             xdp = median("hearthd+xdp", f"loss {payload}/{allocations}")
             print(f"{f'loss % with the fast path, {payload} B, {allocations} alloc':<44}{xdp:>12.3f}")
