@@ -25,7 +25,7 @@ def enter_own_network(test):
     """Moves this thread into a new network namespace with lo up, and back at cleanup. The
     processes and sockets the test makes meanwhile live in it."""
     if os.geteuid() != 0:
-        test.skipTest("needs root (a network namespace, CAP_BPF)")
+        test.fail("needs root (a network namespace, CAP_BPF): ./test.sh runs as root")
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
 
     def leave():

@@ -264,7 +264,9 @@ TEST_F(FastPathTest, GarbageAndTruncatedFramesPass) {
             mangled[14 + random() % (mangled.size() - 14)] = static_cast<std::uint8_t>(random());
             const Verdict result = run(*program_, mangled);
             ASSERT_EQ(result.error, 0);
-            EXPECT_TRUE(result.verdict == XDP_PASS || result.verdict == XDP_DROP);
+            // Never dropped: on lo even a mangled frame that still reads as ChannelData on
+            // a channel goes on, as XDP_PASS.
+            EXPECT_EQ(result.verdict, XDP_PASS);
         }
     }
     for (int i = 0; i < 500; ++i) {
@@ -272,9 +274,8 @@ TEST_F(FastPathTest, GarbageAndTruncatedFramesPass) {
         std::generate(garbage.begin(), garbage.end(),
                       [&] { return static_cast<std::uint8_t>(random()); });
         if (i % 2 == 0) {
-            garbage[12] = 0x08;  // IPv4 or IPv6, the rest random
+            garbage[12] = i % 4 == 0 ? 0x08 : 0x86;  // IPv4 or IPv6, the rest random
             garbage[13] = i % 4 == 0 ? 0x00 : 0xdd;
-            garbage[12] = i % 4 == 0 ? 0x08 : 0x86;
         }
         const Verdict result = run(*program_, garbage);
         ASSERT_EQ(result.error, 0);

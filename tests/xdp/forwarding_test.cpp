@@ -22,12 +22,11 @@ class FastPathForwardingTest : public FastPathTest {
   protected:
     void SetUp() override {
         FastPathTest::SetUp();
-        if (IsSkipped()) {
+        if (HasFatalFailure()) {
             return;
         }
-        if (std::system("command -v ip >/dev/null") != 0) {
-            GTEST_SKIP() << "no ip (iproute2)";
-        }
+        ASSERT_EQ(std::system("command -v ip >/dev/null"), 0)
+            << "ip is missing: run ./test.sh (it installs iproute2)";
         const char* commands[] = {
             "ip link add xdpa address 02:00:00:00:0a:01 type veth peer name xdpb",
             "ip link add xdpc address 02:00:00:00:0c:01 type veth peer name xdpd",
