@@ -66,8 +66,11 @@ std::unique_ptr<SharedState> shared_state_for(const config::Config& config,
 // and a burst of accepts is set aside; the rest bounds allocations.
 bool cap_allocations_by_descriptors(const config::Config& config, SharedState& shared) {
     const std::uint64_t descriptor_limit = raise_descriptor_limit();
+    const bool takes_streams =
+        !config.listen.tcp.empty() || !config.listen.tls.empty() || !config.listen.mux.empty();
     shared.descriptor_allocation_cap =
-        allocations_within(descriptor_limit, open_descriptor_count() + 64);
+        allocations_within(descriptor_limit, open_descriptor_count() + 64,
+                           takes_streams ? config.limits.max_connections : 0);
     if (shared.descriptor_allocation_cap == 0) {
         spdlog::error(
             "the file descriptor limit ({}) leaves no room for allocations; raise "

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <limits>
@@ -38,11 +39,13 @@ std::uint64_t open_descriptor_count() {
     return count;
 }
 
-std::uint32_t allocations_within(std::uint64_t limit, std::uint64_t reserved) {
+std::uint32_t allocations_within(std::uint64_t limit, std::uint64_t reserved,
+                                 std::uint64_t stream_connections) {
     if (limit <= reserved) {
         return 0;
     }
-    const std::uint64_t allocations = (limit - reserved) / descriptors_per_allocation;
+    const std::uint64_t left = limit - reserved;
+    const std::uint64_t allocations = left - std::min(stream_connections, left / 2);
     return static_cast<std::uint32_t>(
         std::min<std::uint64_t>(allocations, std::numeric_limits<std::uint32_t>::max()));
 }

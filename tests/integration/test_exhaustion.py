@@ -109,5 +109,31 @@ limits = { max_connections_per_source = 1000; max_allocations_per_user = 1000;
         self.assertEqual(struct.unpack("!H", attempt[0:2])[0], 0x001C)  # ConnectionAttempt
 
 
+class FewStreamConnectionsTest(harness.HearthTest):
+    """With few stream connections allowed, their descriptors are all that is set aside:
+    each allocation then costs one descriptor, its relay socket, and more than half of
+    the limit goes to allocations (a UDP-only node holds about twice as many)."""
+    descriptor_limit = 140  # the cap stays under the test session's allocation_cap (64)
+    extra_config = """
+limits = { max_connections = 8; max_allocations_per_user = 1000;
+           unauthenticated_requests_per_second = 1000;
+           allocate_requests_per_second = 1000; };
+"""
+
+    def test_allocations_take_one_descriptor_each(self):
+        line = self.hearthd.wait_for_line("lowered to")
+        cap = int(re.search(r"lowered to (\d+)", line).group(1))
+        # 64 of the 140 are headroom; at two descriptors an allocation the cap could not
+        # pass half of the rest, at one it passes it while hearthd has under 30 open.
+        self.assertGreater(cap, (140 - 64) // 2)
+        clients = []
+        self.addCleanup(lambda: [client.close() for client in clients])
+        for _ in range(cap):
+            clients.append(harness.DatagramTurnClient(self.port))
+            self.assertEqual(clients[-1].allocate()[0], "127.0.0.1")
+        clients.append(harness.DatagramTurnClient(self.port))
+        self.assertEqual(harness.error_code(clients[-1].allocate_answer()), 508)
+
+
 if __name__ == "__main__":
     unittest.main()
