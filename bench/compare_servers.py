@@ -64,14 +64,17 @@ def children_cpu_seconds():
 
 
 class MachineWindow:
-    """Whole-machine busy CPU, `server`'s and the load generator's (the one child run
-    inside the window) from enter to exit."""
+    """Whole-machine busy CPU, `server`'s (none: 0) and the load generator's (the children
+    waited for inside the window) from enter to exit."""
 
-    def __init__(self, server):
+    def __init__(self, server=None):
         self.server = server
 
+    def server_cpu_seconds(self):
+        return process_cpu_seconds(self.server.pid) if self.server else 0.0
+
     def __enter__(self):
-        self.server_before = process_cpu_seconds(self.server.pid)
+        self.server_before = self.server_cpu_seconds()
         self.children_before = children_cpu_seconds()
         self.wall_before = time.monotonic()
         self.idle_before, self.cpus = machine_idle_seconds()
@@ -81,7 +84,7 @@ class MachineWindow:
         idle_after, _ = machine_idle_seconds()
         wall = time.monotonic() - self.wall_before
         self.load_cpu = children_cpu_seconds() - self.children_before
-        self.server_cpu = process_cpu_seconds(self.server.pid) - self.server_before
+        self.server_cpu = self.server_cpu_seconds() - self.server_before
         self.busy = wall * self.cpus - (idle_after - self.idle_before)
 
 
@@ -166,14 +169,21 @@ class Server:
 
 # Relay ports stay below the kernel's ephemeral range (32768 and up), where free_port()
 # finds the listening and echo ports: a relay socket must never take one of those.
-def start_hearthd(binary, workers, directory, fast_path=False):
-    """`fast_path`: the XDP fast path on lo (generic mode), as "hearthd+xdp"."""
+def start_hearthd(binary, workers, directory, fast_path=False, relay_ports=None,
+                  max_allocations=10000, sessions=1):
+    """`fast_path`: the XDP fast path on lo (generic mode), as "hearthd+xdp". `sessions`
+    more than 1: sessions load-0 .. load-(N-1), for hearth-load --sessions N, as one
+    session holds at most 10 000 allocations."""
     port = free_port()
     name = "hearthd+xdp" if fast_path else "hearthd"
     config = os.path.join(directory, f"{name}.conf")
     fast_path_group = 'fast_path = { interfaces = [ "lo" ]; mode = "generic"; };' if fast_path else ""
     # compare.sh --fast-path moves the namespace's ephemeral ports to 50000 and up.
-    relay_ports = (33000, 49999) if fast_path else (2000, 16999)
+    relay_ports = relay_ports or ((33000, 49999) if fast_path else (2000, 16999))
+    ids = ["load"] if sessions == 1 else [f"load-{i}" for i in range(sessions)]
+    session_list = ", ".join(
+        f'{{ id = "{id}"; state = "active"; participants = [ "load" ]; allocation_cap = '
+        f'{min(10000, max_allocations)}; }}' for id in ids)
     with open(config, "w") as file:
         file.write(f"""
 log_level = "warn";
@@ -182,10 +192,8 @@ realm = "compare";
 listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ ]; }};
 relay = {{ ipv4 = "127.0.0.1"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
 auth = {{ secrets = ( {{ name = "compare"; value = "{SECRET}"; }} ); }};
-session_store = {{ kind = "embedded"; sessions = (
-    {{ id = "load"; state = "active"; participants = [ "load" ]; allocation_cap = 10000; }}
-); }};
-limits = {{ max_allocations_per_user = 100000; unauthenticated_requests_per_second = 0;
+session_store = {{ kind = "embedded"; sessions = ( {session_list} ); }};
+limits = {{ max_allocations = {max_allocations}; max_allocations_per_user = 100000; unauthenticated_requests_per_second = 0;
            allocate_requests_per_second = 0; upkeep_requests_per_second = 0;
            allocation_bandwidth_bps = 0; session_bandwidth_bps = 0; }};
 peer_policy = {{ allow = [ "127.0.0.0/8" ]; }};

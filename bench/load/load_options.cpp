@@ -9,6 +9,7 @@ const char* const load_usage =
     "  --server HOST:PORT       TURN server (127.0.0.1:3478)\n"
     "  --secret S               its REST API shared secret (required)\n"
     "  --session ID --user ID   username <expiry>:<session>:<user> (load, load)\n"
+    "  --sessions N             spread the clients over sessions ID-0 .. ID-(N-1) (1: ID)\n"
     "  --transport udp|tcp|tls  how the clients reach the server (udp)\n"
     "  --allocations N          allocations, one client socket each (10)\n"
     "  --mode channel|send      ChannelData or Send indications (channel)\n"
@@ -68,6 +69,8 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             options.secret = value;
         } else if (flag == "--session") {
             options.session = value;
+        } else if (flag == "--sessions") {
+            good = read_number(value, 1u, 1'000u, options.sessions);
         } else if (flag == "--user") {
             options.user = value;
         } else if (flag == "--allocations") {

@@ -23,6 +23,9 @@ struct LoadOptions {
     std::string secret;            // the server's REST API secret
     std::string session = "load";  // the username's session id (hearth) / prefix (coturn)
     std::string user = "load";
+    // More than 1: client i uses session "<session>-<i % sessions>", for more allocations
+    // than one session may hold (a session's allocation_cap is at most 10 000).
+    unsigned sessions = 1;
     Transport transport = Transport::udp;
     unsigned allocations = 10;
     DataMode mode = DataMode::channel;

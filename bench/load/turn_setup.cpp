@@ -62,7 +62,10 @@ LoadClients::LoadClients(const LoadOptions& options, std::string& error) : optio
         }
         epoll_event event{EPOLLIN, {.u32 = i}};
         epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client.connection->fd(), &event);
-        client.username = auth::make_username(expiry, options.session, options.user);
+        const std::string session =
+            options.sessions == 1 ? options.session
+                                  : options.session + "-" + std::to_string(i % options.sessions);
+        client.username = auth::make_username(expiry, session, options.user);
         client.password = auth::mint_password(options.secret, client.username);
     }
 }

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""coturn, hearthd in userspace and hearthd with the XDP fast path, loaded until they lose
+packets, by hearth-load and by coturn's own turnutils_uclient with turnutils_peer (run
+through bench/compare.sh --saturation, which puts it in a network namespace whose lo
+forwards, as the fast path needs).
+
+The figure is what the whole machine spends per relayed packet: relayed packets over busy
+CPU-seconds (wall time x CPUs minus idle, iowait and steal from /proc/stat; see
+compare_servers.py). XDP's work is charged to whichever process's system call ran the
+softirq, on lo the sender's, so no process's own CPU time can stand for the relay's.
+Beside it: the load generator's own share of the busy time (uclient's and the peer's
+processes, or hearth-load's), and with hearth-load, what the load costs by itself at the
+same rate with no relay between its clients and its echo peer: what a relay that cost
+nothing would score, and each server's figure once that cost is taken away.
+
+hearth-load: for each server, size and allocation count the offered rate doubles from
+40 000 packets/s until more than 1 % is lost or the rate stops growing; the run with the
+most relayed packets a second and at most 1 % loss is the one reported. uclient: 200 000
+messages over all clients, a millisecond apart per client (it sends as fast as it can
+keep up), less a run that only sets the clients up.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import compare_servers as bench
+
+SIZES = (160, 1200)
+ALLOCATION_COUNTS = (100, 1000)
+MESSAGES_PER_UCLIENT_RUN = 200_000  # over every client, so both counts send as much
+
+
+def hearth_load_saturation(hearth_load, server, payload, allocations, seconds):
+    """The best run of hearth-load against `server` as the offered rate doubles."""
+    best, p99_by_rate = None, {}
+    for offered in (40_000, 80_000, 160_000, 320_000, 640_000):
+        per_allocation = max(1, offered // allocations)
+        report = bench.load(hearth_load, server, "--allocations", str(allocations), "--rate",
+                            str(per_allocation), "--payload", str(payload), "--duration",
+                            str(seconds))
+        if report["loss_percent"] > 1:
+            break
+        p99_by_rate[offered] = report["latency_us"]["p99"]
+        figures = {
+            "per allocation": per_allocation,
+            "relayed per s": report["packets_per_second"],
+            "machine": report["relayed_packets"] / report["machine_busy_seconds"],
+            "load share": 100 * report["window_load_cpu_seconds"] / report["machine_busy_seconds"],
+            "loss": report["loss_percent"],
+            "p99": report["latency_us"]["p99"],
+        }
+        if best is not None and figures["relayed per s"] < 1.1 * best["relayed per s"]:
+            best = max(best, figures, key=lambda f: f["relayed per s"])
+            break  # it no longer grows: saturated without losing
+        best = figures
+    if best is not None:
+        for offered, p99 in p99_by_rate.items():
+            best[("p99 at", offered)] = p99
+    return best
+
+
+def load_alone(hearth_load, payload, allocations, per_allocation, seconds):
+    """The machine's busy seconds per packet that hearth-load costs by itself at this rate:
+    its clients send straight to its echo peer (--raw, the server's address the echo's
+    own), each datagram counted twice as through a relay. On lo the kernel delivers a
+    datagram in its sender's system call, so through a relay hearth-load's own CPU also
+    holds the relay's receive path; this run has no relay to hold."""
+    port = echo_port()
+    with bench.MachineWindow() as window:
+        result = subprocess.run(
+            [hearth_load, "--raw", "--server", f"127.0.0.1:{port}", "--echo-port", str(port),
+             "--json", "--allocations", str(allocations), "--rate", str(per_allocation),
+             "--payload", str(payload), "--duration", str(seconds)],
+            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"hearth-load alone: {result.stderr.strip()}")
+    return window.busy / json.loads(result.stdout)["relayed_packets"]
+
+
+def echo_port():
+    """A free port for hearth-load's echo peer between the relay ranges (coturn's ends at
+    31999, hearthd+xdp's starts at 33000) and below the ephemeral range compare.sh sets
+    (50000 and up): hearth-load opens its clients before its echo peer, and one of them
+    could take an ephemeral port picked beforehand."""
+    for port in range(32000, 33000):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port between 32000 and 32999")
+
+
+def without_the_load(figures, load_seconds_per_packet):
+    """Packets per machine CPU-s once what the load costs by itself is taken away: what a
+    load generator that cost nothing would show."""
+    relay_seconds_per_packet = 1 / figures["machine"] - load_seconds_per_packet
+    return 1 / relay_seconds_per_packet if relay_seconds_per_packet > 0 else float("nan")
+
+
+def rest_password(username):
+    """The REST API password both servers expect: base64(HMAC-SHA1(secret, username))."""
+    digest = hmac.new(bench.SECRET.encode(), username.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class Peer:
+    """turnutils_peer, the echo at the far end of every uclient run."""
+
+    def __init__(self, directory):
+        self.port = bench.free_port()
+        self.log = open(os.path.join(directory, "peer.log"), "w")
+        self.process = subprocess.Popen([shutil.which("turnutils_peer"), "-L", "127.0.0.1",
+                                         "-p", str(self.port)], stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+
+    def cpu_seconds(self):
+        return bench.process_cpu_seconds(self.process.pid)
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+CLIENTS_PER_UCLIENT = 100  # uclient sets its clients up one by one: 1000 are 10 processes
+
+
+def uclient_run(server, peer, payload, clients, messages):
+    """turnutils_uclient over channels (-c: no RTCP allocations, -z 1: a message every
+    millisecond per client, as fast as it can), `clients` of them in processes of
+    CLIENTS_PER_UCLIENT run side by side. Returns (relayed packets, machine busy s, load
+    CPU s, server CPU s, lost packets, sent packets)."""
+    username = f"{int(time.time()) + 3600}:load:load"
+    argv = [shutil.which("turnutils_uclient"), "-p", str(server.port), "-u", username, "-w",
+            rest_password(username), "-e", "127.0.0.1", "-r", str(peer.port), "-n",
+            str(messages), "-m", str(min(clients, CLIENTS_PER_UCLIENT)), "-l", str(payload),
+            "-z", "1", "-c", "127.0.0.1"]
+    peer_before = peer.cpu_seconds()
+    with bench.MachineWindow(server) as window:
+        processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True)
+                     for _ in range(max(1, clients // CLIENTS_PER_UCLIENT))]
+        outputs = [process.communicate(timeout=600)[0] for process in processes]
+    relayed = lost = sent = 0
+    for output in outputs:
+        totals = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", output)
+        lost_lines = re.findall(r"Total lost packets (\d+)", output)
+        if not totals or not lost_lines:
+            raise RuntimeError(f"uclient against {server.name}:\n{output[-2000:]}")
+        # Each message that came back was relayed twice: to the peer and back.
+        relayed += 2 * int(totals[-1][1])
+        sent += int(totals[-1][0])
+        lost += int(lost_lines[-1])
+    load_cpu = window.load_cpu + peer.cpu_seconds() - peer_before
+    return relayed, window.busy, load_cpu, window.server_cpu, lost, sent
+
+
+def uclient_figures(server, peer, payload, clients):
+    """The traffic's share of a uclient run: a run that only sets up (one message each) is
+    subtracted from one that sends MESSAGES_PER_UCLIENT_RUN, so uclient's slow start of
+    1000 clients is not counted as relaying."""
+    messages = MESSAGES_PER_UCLIENT_RUN // clients
+    full = uclient_run(server, peer, payload, clients, messages)
+    setup = uclient_run(server, peer, payload, clients, 1)
+    relayed, busy, load_cpu = (a - b for a, b in zip(full[:3], setup[:3]))
+    sent = full[5]
+    return {
+        "machine": relayed / busy if busy > 0 else float("nan"),
+        "load share": 100 * load_cpu / busy if busy > 0 else float("nan"),
+        "loss": 100 * full[4] / sent if sent else float("nan"),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hearthd", required=True)
+    parser.add_argument("--hearth-load", required=True)
+    parser.add_argument("--forwarder", help="unused; compare.sh passes it to every script")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--saturation", action="store_true", help="what selected this script")
+    parser.add_argument("--fast-path", action="store_true", help="always on here")
+    parser.add_argument("--loads", default="hearth-load,uclient",
+                        help="which loads, comma-separated (uclient's runs take most of the time)")
+    arguments = parser.parse_args()
+    loads = arguments.loads.split(",")
+    workers = os.cpu_count() or 1
+    results = {}  # (server, load, payload, allocations, figure) -> [values]
+
+    with tempfile.TemporaryDirectory() as directory:
+        servers, peer = [], None
+        try:
+            servers = [bench.start_hearthd(arguments.hearthd, workers, directory, True),
+                       bench.start_hearthd(arguments.hearthd, workers, directory),
+                       bench.start_coturn(workers, directory)]
+            peer = Peer(directory)
+            background = bench.background_busy_cpus()
+            for round_number in range(arguments.rounds):
+                order = servers if round_number % 2 == 0 else list(reversed(servers))
+                for payload in SIZES:
+                    for allocations in ALLOCATION_COUNTS:
+                        for server in order:
+                            runs = {}
+                            if "hearth-load" in loads:
+                                runs["hearth-load"] = hearth_load_saturation(
+                                    arguments.hearth_load, server, payload, allocations,
+                                    arguments.seconds)
+                            if "uclient" in loads:
+                                runs["uclient"] = uclient_figures(server, peer, payload,
+                                                                  allocations)
+                            best = runs.get("hearth-load")
+                            if best:
+                                cost = load_alone(arguments.hearth_load, payload, allocations,
+                                                  best["per allocation"], arguments.seconds)
+                                best["free relay"] = 1 / cost
+                                best["relay alone"] = without_the_load(best, cost)
+                                best["load alone share"] = 100 * cost * best["machine"]
+                            for load, figures in runs.items():
+                                for figure, value in (figures or {}).items():
+                                    results.setdefault(
+                                        (server.name, load, payload, allocations, figure),
+                                        []).append(value)
+        finally:
+            for server in servers:
+                server.stop()
+            if peer is not None:
+                peer.stop()
+
+    def median(*key):
+        values = results.get(key, [])
+        return statistics.median(values) if values else float("nan")
+
+    names = ("hearthd+xdp", "hearthd", "coturn")
+    print(f"{', '.join(names)}: {workers} workers / relay threads each, {arguments.rounds} rounds "
+          f"alternating, medians; machine busy before the runs {background[0]:.2f} of "
+          f"{background[1]} CPUs")
+    def table(title, figure, digits=0, ratios=False):
+        print(title)
+        for load in ("hearth-load", "uclient"):
+            for payload in SIZES:
+                for allocations in ALLOCATION_COUNTS:
+                    values = [median(n, load, payload, allocations, figure) for n in names]
+                    if all(v != v for v in values):  # nan: this load has no such figure
+                        continue
+                    line = f"{f'{load}, {payload} B, {allocations}':<30}" + "".join(
+                        f"{v:>13.{digits}f}" for v in values)
+                    if ratios:
+                        line += f"{values[0] / values[2]:>12.2f}{values[1] / values[2]:>12.2f}"
+                    print(line)
+
+    print(f"{'load, size, allocations':<30}" + "".join(f"{n:>13}" for n in names)
+          + f"{'xdp/coturn':>12}{'user/coturn':>12}")
+    table("packets per machine CPU-s at saturation (higher is better)", "machine", ratios=True)
+    table("the same without what the load costs by itself (hearth-load alone at that rate)",
+          "relay alone", ratios=True)
+    table("what a relay that cost nothing would score (hearth-load alone)", "free relay")
+    table("the load generator's own CPU, % of the machine's busy time", "load share", 1)
+    table("what the load costs by itself at that rate, % of the machine's busy time",
+          "load alone share", 1)
+    table("relayed packets per second in the run reported", "relayed per s")
+    table("loss %", "loss", 3)
+    table("round trip p99 us in the run reported", "p99")
+    print("round trip p99 us at the highest offered rate every server carried under 1 % loss")
+    for payload in SIZES:
+        for allocations in ALLOCATION_COUNTS:
+            rates = [{key[4][1] for key in results
+                      if key[:4] == (n, "hearth-load", payload, allocations)
+                      and isinstance(key[4], tuple)} for n in names]
+            common = set.intersection(*rates) if all(rates) else set()
+            if not common:
+                continue
+            rate = max(common)
+            values = [median(n, "hearth-load", payload, allocations, ("p99 at", rate))
+                      for n in names]
+            print(f"{f'hearth-load, {payload} B, {allocations}, {rate // 1000}k/s':<30}"
+                  + "".join(f"{v:>13.0f}" for v in values))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
