@@ -17,8 +17,11 @@ hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
 # relay and peer namespaces of tests/integration/namespaces.py; ethtool turns off TX
 # checksum offload on their veth ends; nftables (nft) drops what the relay namespace would
 # forward itself in the fast path's test (tests/integration/test_fast_path_veth.py).
+# libnode108's shared libraries (libuv1 to libbrotli1): Debian 12's Node.js 18, unpacked
+# beside a newer node for the browser tests' run on it (tests/browser/node18.sh).
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
-                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool nftables)
+                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool nftables
+                      libuv1 libc-ares2 libicu72 libnghttp2-14 libbrotli1)
 
 install_packages() {
     local wanted=("${hearth_run_packages[@]}")
