@@ -8,7 +8,11 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import harness
 import test_redis
@@ -17,6 +21,11 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DASHBOARD = os.path.join(ROOT, "etc", "grafana", "hearth-dashboard.json")
 RULES = os.path.join(ROOT, "etc", "prometheus", "hearth-alerts.yml")
 PROMTOOL = shutil.which("promtool")
+PROMETHEUS = shutil.which("prometheus")
+READ_ONLY_TOKEN = "dashboard-read-only-token"
+SCRAPE_SECONDS = 1
+# Grafana's $__rate_interval: four scrape intervals at least.
+RATE_INTERVAL = f"{4 * SCRAPE_SECONDS}s"
 # Series Prometheus makes itself, not hearthd.
 PROMETHEUS_OWN = {"up"}
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
@@ -108,7 +117,7 @@ class DashboardTest(unittest.TestCase):
                 self.assertTrue(panel["targets"], panel["title"])
 
 
-class NamesExistTest(test_redis.RedisFixture):
+class FullNodeFixture(test_redis.RedisFixture):
     """A hearthd with everything that adds families: Redis (the store's round trips), a TLS
     listener (the certificate's expiry), per-allocation series and an allocation."""
 
@@ -119,7 +128,7 @@ class NamesExistTest(test_redis.RedisFixture):
         certificate, key = harness.make_certificate(self.directory.name)
         config = harness.config_text(port, (39500, 39999), tls=(tls_port, certificate, key), extra=f"""
 admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{test_redis.ADMIN_TOKEN}";
-          per_allocation_metrics = true; }};
+          read_only_token = "{READ_ONLY_TOKEN}"; per_allocation_metrics = true; }};
 """).replace('session_store = { kind = "embedded";',
              f'session_store = {{ kind = "redis"; redis = {{ port = {self.redis_port}; '
              f'node_id = "names"; }};')
@@ -144,6 +153,8 @@ admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{test_redis.ADMIN_TO
                     names.update(name + suffix for suffix in HISTOGRAM_SUFFIXES)
         return names
 
+
+class NamesExistTest(FullNodeFixture):
     def test_every_metric_the_dashboard_and_the_rules_name_is_exported(self):
         self.open_session()
         node = self.start_full_node()
@@ -162,6 +173,117 @@ admin = {{ listen = "127.0.0.1:{self.admin_port}"; token = "{test_redis.ADMIN_TO
         self.assertGreater(len(named), 20)
         missing = {name: source for name, source in named.items() if name not in exported}
         self.assertEqual(missing, {})
+
+
+class ScrapeTest(FullNodeFixture):
+    """Debian's Prometheus scrapes a hearthd as the README's operator guide says (the
+    read-only token, the alert rules loaded): every query of the dashboard, as Grafana
+    would send it, returns series, and the rules evaluate without error. Grafana itself is
+    not a Debian package; what it draws is what these queries return."""
+
+    def start_prometheus(self, admin_port):
+        token = os.path.join(self.directory.name, "hearth.token")
+        with open(token, "w") as file:
+            file.write(READ_ONLY_TOKEN)
+        config = os.path.join(self.directory.name, "prometheus.yml")
+        with open(config, "w") as file:
+            file.write(f"""global: {{ scrape_interval: {SCRAPE_SECONDS}s, evaluation_interval: {SCRAPE_SECONDS}s }}
+rule_files: [ "{RULES}" ]
+scrape_configs:
+  - job_name: hearth
+    authorization: {{ credentials_file: {token} }}
+    static_configs:
+      - targets: [ "127.0.0.1:{admin_port}" ]
+""")
+        self.prometheus_port = harness.free_port((socket.SOCK_STREAM,))
+        prometheus = harness.Process(
+            [PROMETHEUS, f"--config.file={config}",
+             f"--storage.tsdb.path={os.path.join(self.directory.name, 'tsdb')}",
+             f"--web.listen-address=127.0.0.1:{self.prometheus_port}"], "prometheus")
+        self.addCleanup(prometheus.stop)
+        prometheus.wait_for_line("Server is ready to receive web requests")
+        return prometheus
+
+    def api(self, path, **parameters):
+        query = urllib.parse.urlencode(parameters)
+        url = f"http://127.0.0.1:{self.prometheus_port}/api/v1/{path}?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as error:
+            self.fail(f"Prometheus {path} {parameters}: {error.code} {error.read().decode()}")
+        self.assertEqual(answer["status"], "success", answer)
+        return answer["data"]
+
+    def until(self, what, check, timeout=60):
+        """Polls Prometheus's API until check() returns something true: scrapes and rule
+        evaluations happen on its clock, every second here."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                self.fail(f"Prometheus: {what} within {timeout} s")
+            time.sleep(SCRAPE_SECONDS / 4)
+
+    def relay_a_little(self, node):
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(peer.close)
+        peer.bind(("127.0.0.1", 0))
+        peer.settimeout(10)
+        client = harness.DatagramTurnClient(node.port)
+        self.addCleanup(client.close)
+        client.allocate()
+        client.permit(*peer.getsockname())
+        for number in range(5):
+            client.send_indication(*peer.getsockname(), f"packet {number}".encode())
+            peer.recvfrom(2048)
+
+    def test_every_dashboard_query_returns_series_and_every_rule_evaluates(self):
+        if PROMETHEUS is None:
+            self.fail("prometheus is missing: run ./test.sh (it installs Debian's prometheus)")
+        self.open_session()
+        node = self.start_full_node()
+        self.relay_a_little(node)
+        self.start_prometheus(node.admin_port)
+        instance = f"127.0.0.1:{node.admin_port}"
+
+        targets = self.until("the hearthd target up", lambda: [
+            target for target in self.api("targets")["activeTargets"]
+            if target["health"] == "up"])
+        self.assertEqual([t["labels"]["instance"] for t in targets], [instance])
+        # The dashboard's Node variable: label_values(hearth_build_info, instance).
+        self.assertEqual(self.api("label/instance/values", **{"match[]": "hearth_build_info"}),
+                         [instance])
+
+        dashboard, expressions = dashboard_expressions()
+        # "." in the instance matches itself among others: the regex needs no escaping.
+        queries = {expression: expression.replace("$instance", instance)
+                   .replace("$__rate_interval", RATE_INTERVAL)
+                   for expression in expressions if not expression.startswith("label_values")}
+
+        def empty_queries():
+            return [expression for expression, query in queries.items()
+                    if not self.api("query", query=query)["result"]]
+
+        # rate() needs two samples in its window: a few scrapes after the first.
+        self.until("every dashboard query answered with series",
+                   lambda: not empty_queries() or None, timeout=30)
+        self.assertEqual(empty_queries(), [])
+
+        def rules():
+            return [rule for group in self.api("rules")["groups"] for rule in group["rules"]]
+        self.until("every rule evaluated", lambda: all(
+            not rule["lastEvaluation"].startswith("0001") for rule in rules()))
+        self.assertEqual(len(rules()), len(rule_expressions()))
+        self.assertEqual([(r["name"], r.get("lastError")) for r in rules() if r["health"] != "ok"],
+                         [])
+        # The harness's certificate lives two days: both expiry alerts are pending, and
+        # nothing else on this healthy node is.
+        alerts = {alert["labels"]["alertname"] for alert in self.api("alerts")["alerts"]}
+        self.assertEqual(alerts, {"HearthCertificateExpiresSoon",
+                                  "HearthCertificateExpiresVerySoon"})
 
 
 if __name__ == "__main__":
