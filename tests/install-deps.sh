@@ -4,9 +4,10 @@
 set -euo pipefail
 
 # libbpf-dev, bpftool and clang build the XDP fast path (relay/xdp) into hearthd.
-# The compiler, cmake, GoogleTest and Google Benchmark too: a plain Debian 12 host has none
-# of them, and configuring the tree (run.sh's too) finds GTest and benchmark.
-hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
+# The compiler, cmake, GoogleTest, Google Benchmark and Python 3 too: a plain Debian 12 host
+# may have none of them, and configuring the tree (run.sh's too) finds GTest, benchmark and
+# the interpreter of the integration tests.
+hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev python3
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
                      libbpf-dev bpftool clang)
@@ -20,7 +21,7 @@ hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev
 # libnode108's shared libraries (libuv1 to libbrotli1): Debian 12's Node.js 18, unpacked
 # beside a newer node for the browser tests' run on it (tests/browser/node18.sh).
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
-                      python3 dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool nftables
+                      dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool nftables
                       libuv1 libc-ares2 libicu72 libnghttp2-14 libbrotli1)
 
 install_packages() {
