@@ -13,6 +13,9 @@ nothing further, so whatever gets from the client to the peer went through heart
 its XDP program). The client's and the peer's ends have TX checksum offload off, so
 their packets carry full checksums as from a real NIC rather than a veth's partial ones.
 
+`CloudNatTopology` is a VM behind a cloud's 1:1 NAT: internet, NAT and VM namespaces, the
+NAT mapping a public address to the VM's private one (see the class).
+
 `LoopbackNamespace` is one fresh namespace with only lo up, for tests that want a hearthd
 on a loopback of their own.
 
@@ -409,3 +412,64 @@ class RelayTopology(_Namespaces):
 
     def _release(self):
         self._subnet_lock.release()
+
+
+class CloudNatTopology(RelayTopology):
+    """A cloud VM behind a 1:1 NAT, as AWS, GCP and Azure give one: the VM's namespace has
+    only its private address, and a NAT namespace between it and the internet maps the
+    public address PUBLIC to it and back, ports kept (nftables dnat and snat).
+
+    internet ns (client and peer)      nat ns                          vm ns
+    to-nat  <------------------>  to-internet  [1:1 NAT]  to-vm  <-------->  to-nat
+    10.R.1.2                      10.R.1.1                10.R.2.1           10.R.2.2
+
+    Attributes: internet, nat, vm (the namespaces), internet_side, vm_side (the ends at
+    the internet and at the VM); PUBLIC is the address clients are to be told."""
+
+    PUBLIC = "203.0.113.5"
+
+    def _build(self):
+        self.internet = self._add_namespace("internet")
+        self.nat = self._add_namespace("nat")
+        self.vm = self._add_namespace("vm")
+        for namespace in (self.internet, self.nat, self.vm):
+            self.sysctl(namespace, "net.ipv6.conf.default.accept_dad", 0)
+        self.sysctl(self.nat, "net.ipv4.ip_forward", 1)
+        self._pair(self.internet, "to-nat", self.nat, "to-internet")
+        self._pair(self.nat, "to-vm", self.vm, "to-nat")
+        self.internet_side = self._configure(self.internet, "to-nat", 1, 2)
+        self.nat_internet_side = self._configure(self.nat, "to-internet", 1, 1)
+        self.nat_vm_side = self._configure(self.nat, "to-vm", 2, 1)
+        self.vm_side = self._configure(self.vm, "to-nat", 2, 2)
+        ip("route", "add", "default", "via", self.nat_internet_side.ipv4, namespace=self.internet)
+        ip("route", "add", "default", "via", self.nat_vm_side.ipv4, namespace=self.vm)
+        rules = f"""table ip cloud_nat {{
+    chain inbound {{
+        type nat hook prerouting priority dstnat;
+        ip daddr {self.PUBLIC} dnat to {self.vm_side.ipv4}
+    }}
+    chain outbound {{
+        type nat hook postrouting priority srcnat;
+        ip saddr {self.vm_side.ipv4} snat to {self.PUBLIC}
+    }}
+}}
+"""
+        result = subprocess.run(exec_argv(self.nat, ["nft", "-f", "-"]), input=rules,
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise RuntimeError(f"nft in {self.nat}: {result.stderr.strip()}")
+        self._wait_until_up()
+
+    def interfaces(self):
+        return (self.internet_side, self.nat_internet_side, self.nat_vm_side, self.vm_side)
+
+    def hearthd_config(self, port=TURN_PORT, relay_ports=(20000, 20999), **options):
+        """harness.config_text for a hearthd in the VM: listening and relaying on its
+        private address, telling clients PUBLIC (relay.external_ipv4), peers on the
+        internet side allowed (the default policy refuses private ranges)."""
+        options.setdefault("listen_hosts", (self.vm_side.ipv4,))
+        options.setdefault("allow_peers", (f"10.{self.subnet}.1.0/24",))
+        options["relay_extra"] = options.get("relay_extra", "") + \
+            f' external_ipv4 = "{self.PUBLIC}";'
+        return harness.config_text(port, relay_ports, allow_loopback=False,
+                                   relay_ipv4=self.vm_side.ipv4, **options)

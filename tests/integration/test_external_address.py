@@ -5,6 +5,8 @@ refused at start, not answered with 508 on every Allocate."""
 
 import json
 import os
+import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -12,9 +14,11 @@ import tempfile
 import unittest
 
 import harness
+import namespaces
 
 # TEST-NET-3 (RFC 5737): never an address of this host, as a cloud VM's public IP is not.
-PUBLIC = "203.0.113.5"
+PUBLIC = namespaces.CloudNatTopology.PUBLIC
+UCLIENT = shutil.which("turnutils_uclient")
 
 
 class ExternalAddressTest(harness.AdminApi, harness.HearthTest):
@@ -80,6 +84,60 @@ class UnboundRelayAddressTest(unittest.TestCase):
         line = hearthd.wait_for_line(f"cannot relay from {PUBLIC} (relay.ipv4)")
         self.assertIn("not an address of this host", line)
         self.assertNotIn("hearthd ready", hearthd.output())
+
+
+class CloudNatTest(unittest.TestCase):
+    """A real 1:1 NAT (namespaces.CloudNatTopology): hearthd in the VM's namespace with
+    only the private address, clients and their peer on the internet side reaching it at
+    PUBLIC alone. What clients are told is what the NAT makes true."""
+
+    def setUp(self):
+        self.topology = namespaces.CloudNatTopology.for_test(self)
+        self.hearthd = self.topology.start_hearthd(
+            self, self.topology.vm, self.topology.hearthd_config(extra=(
+                "limits = { allocate_requests_per_second = 0; };")))
+        self.peer_host = self.topology.internet_side.ipv4
+
+    def test_the_peer_sees_the_public_address_the_client_was_told(self):
+        topology = self.topology
+        peer = topology.socket(topology.internet)
+        self.addCleanup(peer.close)
+        peer.bind((self.peer_host, 0))
+        peer.settimeout(10)
+        sock = topology.socket(topology.internet)
+        sock.settimeout(10)
+        client = harness.DatagramTurnClient(namespaces.TURN_PORT, PUBLIC, sock=sock)
+        self.addCleanup(client.close)
+        relayed = client.allocate()
+        self.assertEqual(relayed[0], PUBLIC)
+        client.permit(*peer.getsockname())
+        client.send_indication(*peer.getsockname(), b"from the vm")
+        self.assertEqual(peer.recvfrom(64), (b"from the vm", relayed))
+        # The peer answers the address it saw; the NAT carries it to the private one.
+        peer.sendto(b"to the public address", relayed)
+        data = client.sock.recv(2048)
+        attributes = {kind: value for kind, value, _ in harness.attributes(data)}
+        self.assertEqual(attributes[0x0013], b"to the public address")
+
+    def test_uclient_relays_through_the_nat_over_udp_and_tcp(self):
+        if UCLIENT is None:
+            self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")
+        self.topology.start_peer(self, self.topology.internet, self.peer_host)
+        for transport in ((), ("-t",)):
+            with self.subTest(transport=transport or "udp"):
+                username, password = harness.mint("s1", "alice")
+                argv = [UCLIENT, *transport, "-p", namespaces.TURN_PORT, "-u", username,
+                        "-w", password, "-e", self.peer_host, "-r", 3480, "-n", 100,
+                        "-m", 2, "-l", 160, "-z", 5, "-c", "-v", PUBLIC]
+                result = self.topology.call(self.topology.internet, argv, timeout=60)
+                output = result.stdout + result.stderr
+                relayed = set(re.findall(r"Received relay addr: ([0-9.]+):", output))
+                self.assertEqual(relayed, {PUBLIC}, output)
+                totals = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", output)
+                lost = re.findall(r"Total lost packets (\d+)", output)
+                self.assertTrue(totals and lost, output)
+                self.assertEqual(totals[-1], ("200", "200"), output)
+                self.assertEqual(lost[-1], "0", output)
 
 
 if __name__ == "__main__":
