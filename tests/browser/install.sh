@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
     touch node_modules
 fi
 
