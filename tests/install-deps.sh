@@ -11,17 +11,19 @@ hearth_run_packages=(build-essential cmake libgtest-dev libbenchmark-dev python3
                      libevent-dev libssl-dev libhiredis-dev libconfig++-dev libspdlog-dev
                      pkg-config openssl nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
                      libbpf-dev bpftool clang)
-# dpkg-dev (dpkg-shlibdeps for cpack's Depends), fakeroot, systemd (systemd-analyze,
-# -sysusers, -tmpfiles), man-db and groff-base: the Debian package's test. prometheus for
-# promtool, which checks /metrics and the alert rules (tests/integration). iproute2 (ip):
-# the XDP tests' veth pairs in their own network namespace (tests/xdp), and the client,
-# relay and peer namespaces of tests/integration/namespaces.py; ethtool turns off TX
-# checksum offload on their veth ends; nftables (nft) drops what the relay namespace would
-# forward itself in the fast path's test (tests/integration/test_fast_path_veth.py).
+# dpkg-dev and file (dpkg-shlibdeps, and the file utility cpack needs for it), fakeroot,
+# systemd (systemd-analyze, -sysusers, -tmpfiles), man-db and groff-base: the Debian
+# package's test. prometheus for promtool and for the scrape of the dashboard's queries
+# (tests/integration). iproute2 (ip) and procps (sysctl): the XDP tests' veth pairs in
+# their own network namespace (tests/xdp), and the namespaces of
+# tests/integration/namespaces.py; ethtool turns off TX checksum offload on their veth
+# ends; nftables (nft) drops what the relay namespace would forward itself in the fast
+# path's test (tests/integration/test_fast_path_veth.py) and is the cloud NAT of
+# test_external_address.py.
 # libnode108's shared libraries (libuv1 to libbrotli1): Debian 12's Node.js 18, unpacked
 # beside a newer node for the browser tests' run on it (tests/browser/node18.sh).
 hearth_test_packages=(redis-server redis-sentinel coturn haproxy squid chromium clang-16 libclang-rt-16-dev llvm
-                      dpkg-dev fakeroot systemd man-db groff-base prometheus iproute2 ethtool nftables
+                      dpkg-dev file fakeroot systemd man-db groff-base prometheus iproute2 procps ethtool nftables
                       libuv1 libc-ares2 libicu72 libnghttp2-14 libbrotli1)
 
 install_packages() {
