@@ -162,9 +162,10 @@ class Process:
                     )
                 self._changed.wait(remaining)
 
-    def output(self):
+    def output(self, since=0):
+        """Every line so far, or those after a mark()."""
         with self._changed:
-            return "\n".join(self.lines)
+            return "\n".join(self.lines[since:])
 
     def stop(self):
         if self.process.poll() is None:

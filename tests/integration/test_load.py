@@ -68,6 +68,27 @@ class HearthLoadTest(harness.HearthTest):
             self.assertEqual(report["received"], report["sent"], transport)
             self.assertEqual(report["relayed_packets"], 2 * report["sent"], transport)
 
+    def test_sessions_spread_the_clients_round_robin(self):
+        # Three more sessions, added as an operator would: the config, then a reload.
+        with open(self.config_path) as file:
+            config = file.read()
+        sessions = "".join(f'{{ id = "many-{i}"; state = "active"; participants = [ "alice" ]; '
+                           f'allocation_cap = 10; }},\n' for i in range(3))
+        with open(self.config_path, "w") as file:
+            file.write(config.replace('session_store = { kind = "embedded"; sessions = (',
+                                      'session_store = { kind = "embedded"; sessions = (\n' +
+                                      sessions))
+        mark = self.hearthd.mark()
+        self.hearthd.process.send_signal(harness.signal.SIGHUP)
+        self.hearthd.wait_for_line("reload: done", since=mark)
+
+        report = self.load("--allocations", "9", "--rate", "50", "--payload", "160",
+                           "--session", "many", "--sessions", "3")
+        self.assertEqual(report["received"], report["sent"])
+        created = self.hearthd.output(since=mark)
+        for i in range(3):
+            self.assertEqual(created.count(f"created: session=many-{i} "), 3, created)
+
     def test_a_wrong_secret_is_a_one_line_error(self):
         result = subprocess.run(
             [HEARTH_LOAD, "--server", f"127.0.0.1:{self.port}", "--secret", "not-the-secret",
