@@ -23,9 +23,10 @@ if [ "$node_major" != 18 ] && [ ! -x node18/usr/bin/node ]; then
     fi
     rm -rf node18.tmp && mkdir node18.tmp
     # libnode108's own Depends: the node-* packages hold what it loads from
-    # /usr/share/nodejs; its shared libraries are installed with Debian's curl and chromium.
-    (cd node18.tmp && apt-get download -qq "nodejs=$version" "libnode108=$version" \
-        node-acorn node-cjs-module-lexer node-undici 2>/dev/null)
+    # /usr/share/nodejs; its shared libraries are test packages (tests/install-deps.sh).
+    # As root, apt would warn that its _apt user cannot write here: root downloads.
+    (cd node18.tmp && apt-get download -qq -o APT::Sandbox::User=root \
+        "nodejs=$version" "libnode108=$version" node-acorn node-cjs-module-lexer node-undici)
     for package in node18.tmp/*.deb; do
         dpkg-deb -x "$package" node18.tmp/root
     done

@@ -22,6 +22,7 @@ if [ ! -x "$unpacked/usr/bin/node" ]; then
     exit 1
 fi
 exec unshare --mount --propagation private sh -c '
+    set -eu
     unpacked=$1; shift
     mount -t overlay hearth-node18 -o "lowerdir=$unpacked/usr/share:/usr/share" /usr/share
     export LD_LIBRARY_PATH="$unpacked/usr/lib/x86_64-linux-gnu"
