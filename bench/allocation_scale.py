@@ -9,7 +9,6 @@ packet is taken as in compare_servers.py, less a run against another fresh heart
 only sets the allocations up and sends for a tenth of a second: relaying's share alone.
 """
 
-import argparse
 import os
 import resource
 import statistics
@@ -43,14 +42,7 @@ def run(arguments, workers, directory, fast_path, count, rate, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hearthd", required=True)
-    parser.add_argument("--hearth-load", required=True)
-    parser.add_argument("--forwarder", help="unused; compare.sh passes it to every script")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--scale", action="store_true", help="what selected this script")
-    parser.add_argument("--fast-path", action="store_true", help="always on here")
+    parser = bench.script_parser(__doc__, "--scale", rounds=2, seconds=5)
     arguments = parser.parse_args()
     workers = os.cpu_count() or 1
     top = largest_count()

@@ -257,6 +257,20 @@ def saturation(hearth_load, server, seconds):
     return best
 
 
+def script_parser(doc, selector, rounds, seconds):
+    """The options of the other scripts compare.sh runs (saturation.py with --saturation,
+    allocation_scale.py with --scale): compare.sh passes them all the same ones."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--hearthd", required=True)
+    parser.add_argument("--hearth-load", required=True)
+    parser.add_argument("--forwarder", help="unused; compare.sh passes it to every script")
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument(selector, action="store_true", help="what selected this script")
+    parser.add_argument("--fast-path", action="store_true", help="always on here")
+    return parser
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hearthd", required=True)

@@ -20,7 +20,6 @@ messages over all clients, a millisecond apart per client (it sends as fast as i
 keep up), less a run that only sets the clients up.
 """
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -186,14 +185,7 @@ def uclient_figures(server, peer, payload, clients):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hearthd", required=True)
-    parser.add_argument("--hearth-load", required=True)
-    parser.add_argument("--forwarder", help="unused; compare.sh passes it to every script")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--saturation", action="store_true", help="what selected this script")
-    parser.add_argument("--fast-path", action="store_true", help="always on here")
+    parser = bench.script_parser(__doc__, "--saturation", rounds=3, seconds=3)
     parser.add_argument("--loads", default="hearth-load,uclient",
                         help="which loads, comma-separated (uclient's runs take most of the time)")
     arguments = parser.parse_args()
