@@ -27,7 +27,7 @@ using turn::RelaySocket;
 RelaySocketPool::RelaySocketPool(event_base* base, const LoopClock& clock,
                                  std::optional<IpAddress> ipv4, std::optional<IpAddress> ipv6,
                                  RelayPortRange ports, TcpRelay& tcp_relay,
-                                 TcpPortRegistry& tcp_ports)
+                                 TcpPortRegistry& tcp_ports, turn::LiveRelayedPorts& live_ports)
     : base_(base),
       clock_(clock),
       ipv4_(ipv4),
@@ -36,6 +36,7 @@ RelaySocketPool::RelaySocketPool(event_base* base, const LoopClock& clock,
       port_picker_(static_cast<std::uint32_t>(std::random_device{}())),
       tcp_relay_(tcp_relay),
       tcp_ports_(tcp_ports),
+      live_ports_(live_ports),
       peer_buffers_(peer_batch * peer_buffer_size) {}
 
 bool RelaySocketPool::family_available(AddressFamily family) const {
@@ -102,6 +103,7 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
             delete relay;
             return std::nullopt;
         }
+        live_ports_.add(family, owner.relay_protocol, port);
         return turn::RelayEndpoint{relayed, relay};
     }
     relay->fd = fd;
@@ -115,6 +117,7 @@ std::optional<turn::RelayEndpoint> RelaySocketPool::open(AddressFamily family, b
         delete relay;
         return std::nullopt;
     }
+    live_ports_.add(family, owner.relay_protocol, port);
     return turn::RelayEndpoint{relayed, relay};
 }
 
@@ -123,6 +126,10 @@ void RelaySocketPool::close(turn::RelayEndpoint& endpoint) {
     if (relay == nullptr) {
         return;
     }
+    live_ports_.remove(
+        endpoint.address.ip.family,
+        relay->tcp_relayed != nullptr ? turn::RelayProtocol::tcp : turn::RelayProtocol::udp,
+        endpoint.address.port);
     if (relay->tcp_relayed != nullptr) {
         tcp_relay_.close(relay->tcp_relayed);
     } else {

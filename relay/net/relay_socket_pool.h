@@ -14,6 +14,7 @@
 
 #include "relay/net/loop_clock.h"
 #include "relay/net/tcp_relay.h"
+#include "relay/turn/live_relayed_ports.h"
 #include "relay/turn/relay_sockets.h"
 #include "relay/turn/turn_server.h"
 
@@ -28,7 +29,7 @@ class RelaySocketPool final : public turn::RelaySockets {
   public:
     RelaySocketPool(event_base* base, const LoopClock& clock, std::optional<IpAddress> ipv4,
                     std::optional<IpAddress> ipv6, RelayPortRange ports, TcpRelay& tcp_relay,
-                    TcpPortRegistry& tcp_ports);
+                    TcpPortRegistry& tcp_ports, turn::LiveRelayedPorts& live_ports);
     RelaySocketPool(const RelaySocketPool&) = delete;
     RelaySocketPool& operator=(const RelaySocketPool&) = delete;
     // The state machine wraps what peers send; it is made after the pool it opens sockets
@@ -45,6 +46,8 @@ class RelaySocketPool final : public turn::RelaySockets {
     // RFC 6062 §5.2: a Connect on a TCP allocation.
     void connect(const turn::TurnServer::TcpConnect& request);
 
+    // The relayed ports the node's allocations hold, which this pool keeps up to date.
+    const turn::LiveRelayedPorts& live_ports() const { return live_ports_; }
     std::uint64_t send_failures() const { return send_failures_; }
     std::uint64_t out_of_descriptors() const { return out_of_descriptors_; }
 
@@ -77,6 +80,7 @@ class RelaySocketPool final : public turn::RelaySockets {
     std::uint64_t out_of_descriptors_ = 0;  // socket() failed with EMFILE or ENFILE
     TcpRelay& tcp_relay_;
     TcpPortRegistry& tcp_ports_;
+    turn::LiveRelayedPorts& live_ports_;   // the node's, for the peer policy
     std::vector<std::byte> peer_buffers_;  // peer_batch buffers, allocated once
 };
 

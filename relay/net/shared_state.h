@@ -1,7 +1,7 @@
 #pragma once
 
 // What every worker of a node shares, each part guarding itself: the cross-worker caps,
-// limits and bans, the nonce key, the session store, the RFC 6062 relay ports, the
+// limits and bans, the nonce key, the session store, the relayed ports held, the
 // connection bounds and the audit trail. None of it is touched per relayed packet but the
 // session budgets' atomics.
 
@@ -14,6 +14,7 @@
 #include "relay/net/audit_trail.h"
 #include "relay/net/connection_limiter.h"
 #include "relay/net/tcp_port_registry.h"
+#include "relay/turn/live_relayed_ports.h"
 #include "relay/turn/shared_limits.h"
 #include "relay/xdp/fast_path_program.h"
 
@@ -30,6 +31,7 @@ struct SharedState {
     AuditTrail* audit = nullptr;  // the node's audit trail, outliving the workers; null: none
     auth::SessionRecordStore* records = nullptr;  // session records, outliving the workers
     xdp::FastPathProgram* fast_path = nullptr;    // the kernel fast path, or null: off
+    turn::LiveRelayedPorts relayed_ports{};  // what the peer policy takes for other allocations
 };
 
 }  // namespace hearth::relay

@@ -50,7 +50,7 @@ StreamLimits stream_limits_of(const config::Config& config, unsigned workers) {
             (config.mux.max_upstream_connections + workers - 1) / std::max(workers, 1U)};
 }
 
-turn::PeerPolicy peer_policy_of(const config::Config& config) {
+turn::PeerPolicy peer_policy_of(const config::Config& config, const turn::LiveRelayedPorts& live) {
     turn::PeerPolicy policy(config.peer_policy.allow);
     for (const auto& address : own_addresses(config, host_addresses())) {
         policy.add_own_address(address);
@@ -62,7 +62,7 @@ turn::PeerPolicy peer_policy_of(const config::Config& config) {
     for (const auto& relay : {config.relay.ipv4, config.relay.ipv6, config.relay.external_ipv4,
                               config.relay.external_ipv6}) {
         if (relay) {
-            policy.add_relayed_range(*relay, config.relay.port_min, config.relay.port_max);
+            policy.add_relayed_range(*relay, config.relay.port_min, config.relay.port_max, live);
         }
     }
     return policy;
@@ -89,13 +89,14 @@ Worker::Worker(unsigned index, const config::Config& config, SharedState& shared
       tcp_relay_(base_.get(), clock_, index, shared.tcp_ports, stream_limits_),
       relay_sockets_(base_.get(), clock_, config.relay.ipv4, config.relay.ipv6,
                      RelayPortRange{config.relay.port_min, config.relay.port_max}, tcp_relay_,
-                     shared.tcp_ports),
+                     shared.tcp_ports, shared.relayed_ports),
       fast_path_(shared.fast_path == nullptr ? nullptr
                                              : std::make_unique<xdp::FastPathChannels>(
                                                    *shared.fast_path, index, shared.worker_count)),
       // Allocation IDs stay unique across workers: the worker index in the top bits.
-      server_(settings_of(config), peer_policy_of(config), authenticator_, relay_sockets_, events_,
-              shared.limits, (static_cast<std::uint64_t>(index) << allocation_id_shift) + 1),
+      server_(settings_of(config), peer_policy_of(config, relay_sockets_.live_ports()),
+              authenticator_, relay_sockets_, events_, shared.limits,
+              (static_cast<std::uint64_t>(index) << allocation_id_shift) + 1),
       dispatcher_(server_, relay_sockets_, ParkedRequests::Limits{}),
       housekeeping_timer_(event_new(base_.get(), -1, EV_PERSIST, &Worker::on_housekeeping, this)) {
     relay_sockets_.attach(server_);
@@ -166,7 +167,7 @@ void Worker::post(std::function<void(Worker&)> task) {
 
 // Everything of `config` a worker holds, derived as the constructor derives it.
 void Worker::apply_config(const config::Config& config) {
-    server_.apply(settings_of(config), peer_policy_of(config));
+    server_.apply(settings_of(config), peer_policy_of(config, relay_sockets_.live_ports()));
     authenticator_.configure(config.realm, config.limits.nonce_lifetime);
     stream_limits_ = stream_limits_of(config, stream_parts_.worker_count);
 }

@@ -21,13 +21,11 @@
 #include "relay/turn/media_stats.h"
 #include "relay/turn/quality_track.h"
 #include "relay/turn/relay_activity.h"
+#include "relay/turn/relay_protocol.h"
 #include "relay/turn/session_budgets.h"
 #include "relay/turn/token_bucket.h"
 
 namespace hearth::turn {
-
-// The relayed side's transport: UDP (RFC 8656) or TCP (RFC 6062).
-enum class RelayProtocol : std::uint8_t { udp, tcp };
 
 // RFC 8656 §9: a permission lasts 300 s and is not configurable.
 constexpr Seconds permission_lifetime{300};

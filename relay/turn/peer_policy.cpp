@@ -216,9 +216,9 @@ void PeerPolicy::add_service_port(std::uint16_t port) {
 }
 
 void PeerPolicy::add_relayed_range(const IpAddress& address, std::uint16_t port_min,
-                                   std::uint16_t port_max) {
+                                   std::uint16_t port_max, const LiveRelayedPorts& live) {
     add_own_address(address);
-    relayed_ranges_.push_back({address, port_min, port_max});
+    relayed_ranges_.push_back({address, port_min, port_max, &live});
 }
 
 PeerRefusal PeerPolicy::check(const TransportAddress& peer) const {
@@ -228,6 +228,11 @@ PeerRefusal PeerPolicy::check(const TransportAddress& peer) const {
     // listeners and admin API to its clients.
     if (const auto refusal = check_relay_self(peer, embedded); refusal != PeerRefusal::none) {
         return refusal;
+    }
+    // Another allocation of this relay, on a private or reserved relay address too: the
+    // two clients of one relay reach each other whatever range the relay sits in.
+    if (is_live_relayed_port(embedded ? *embedded : peer.ip, peer.port)) {
+        return PeerRefusal::none;
     }
     // The allow-list names what the operator means to reach, in whichever spelling the
     // client uses: 127.0.0.0/8 allowed also allows ::ffff:127.0.0.1.
@@ -251,7 +256,7 @@ PeerRefusal PeerPolicy::check_relay_self(const TransportAddress& peer,
          }))) {
         return PeerRefusal::relay_service;
     }
-    if (!own || is_relayed_port(reached, peer.port) || allowed(peer.ip, embedded)) {
+    if (!own || is_live_relayed_port(reached, peer.port) || allowed(peer.ip, embedded)) {
         return PeerRefusal::none;
     }
     return PeerRefusal::relay_self;
@@ -289,9 +294,10 @@ bool PeerPolicy::is_own_address(const IpAddress& address) const {
     return std::ranges::find(own_addresses_, address) != own_addresses_.end();
 }
 
-bool PeerPolicy::is_relayed_port(const IpAddress& address, std::uint16_t port) const {
+bool PeerPolicy::is_live_relayed_port(const IpAddress& address, std::uint16_t port) const {
     return std::ranges::any_of(relayed_ranges_, [&](const RelayedRange& range) {
-        return range.address == address && port >= range.port_min && port <= range.port_max;
+        return range.address == address && port >= range.port_min && port <= range.port_max &&
+               range.live->contains(address.family, port);
     });
 }
 

@@ -10,6 +10,7 @@
 
 #include "relay/stun/address_range.h"
 #include "relay/stun/transport_address.h"
+#include "relay/turn/live_relayed_ports.h"
 
 namespace hearth::turn {
 
@@ -53,11 +54,13 @@ class PeerPolicy {
     // at any address of the relay's host, loopback included, whatever the allow-list says.
     void add_service_port(std::uint16_t port);
     // Allocations are relayed from `address` (also an own address), ports `port_min` to
-    // `port_max`: a peer there is another allocation, which two clients of this relay need
-    // to reach each other (relayed candidates on both sides). It is judged like any peer of
-    // that address: reachable when the address is public or allow-listed.
-    void add_relayed_range(const IpAddress& address, std::uint16_t port_min,
-                           std::uint16_t port_max);
+    // `port_max`. A peer there on a port `live` holds is another allocation, which two
+    // clients of this relay need to reach each other (relayed candidates on both sides):
+    // it is reachable whatever the address's range, since the other allocation's own
+    // permissions guard it (RFC 8656 §9). Any other port of the range is the host's, and
+    // refused as relay_self unless allow-listed. `live` outlives the policy.
+    void add_relayed_range(const IpAddress& address, std::uint16_t port_min, std::uint16_t port_max,
+                           const LiveRelayedPorts& live);
 
     // The IPv4 address an IPv6 address carries in an IPv4-mapped, IPv4-compatible,
     // IPv4-translated, NAT64 or 6to4 form; nullopt for other addresses (and for IPv4).
@@ -71,6 +74,7 @@ class PeerPolicy {
         IpAddress address;
         std::uint16_t port_min = 0;
         std::uint16_t port_max = 0;
+        const LiveRelayedPorts* live = nullptr;
     };
     // The relay itself: its service ports, and its own addresses unless allowed or relayed.
     PeerRefusal check_relay_self(const TransportAddress& peer,
@@ -79,7 +83,8 @@ class PeerPolicy {
                               const std::optional<IpAddress>& embedded) const;
     bool allowed(const IpAddress& address, const std::optional<IpAddress>& embedded) const;
     bool is_own_address(const IpAddress& address) const;
-    bool is_relayed_port(const IpAddress& address, std::uint16_t port) const;
+    // A port an allocation of this relay holds at `address` right now.
+    bool is_live_relayed_port(const IpAddress& address, std::uint16_t port) const;
 
     std::vector<AddressRange> allow_;
     std::vector<IpAddress> own_addresses_;

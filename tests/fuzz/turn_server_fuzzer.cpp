@@ -50,8 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     testing::FakeRelaySockets relay_sockets;
     relay_sockets.ipv6_available = true;
     testing::RecordingEvents events;
+    // 203.0.113.5:50000, one of the peers, is another allocation of this relay.
+    static LiveRelayedPorts live_ports;
+    live_ports.add(AddressFamily::ipv4, RelayProtocol::udp, 50000);
     PeerPolicy policy;
-    policy.add_relayed_range(*IpAddress::parse("203.0.113.5"), 50000, 50999);
+    policy.add_relayed_range(*IpAddress::parse("203.0.113.5"), 50000, 50999, live_ports);
     policy.add_own_address(server_address.ip);
     policy.add_service_port(server_address.port);
     SharedLimits limits{AllocationQuota(64, 3), SessionBudgets(30'000'000),

@@ -34,11 +34,18 @@ class PeerPolicyTricksTest(harness.AdminApi, harness.HearthTest):
     def setUp(self):
         self.extra_config = self.admin_config()
         super().setUp()
-        # A UDP socket on loopback that a relayed packet would reach if the policy failed.
+        # A UDP socket that a relayed packet would reach if the policy failed: a service
+        # of the relay's host on a port of the relayed range that no allocation holds, as
+        # a co-located media server or another process's ephemeral socket would be.
         self.trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.trap.bind(("127.0.0.1", 0))
-        self.trap.settimeout(0.5)
         self.addCleanup(self.trap.close)
+        for port in range(self.relay_ports[0], self.relay_ports[1] + 1):
+            try:
+                self.trap.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                continue
+        self.trap.settimeout(0.5)
 
     def client(self, protocol=17):
         client = harness.StreamTurnClient(self.port)
@@ -52,34 +59,36 @@ class PeerPolicyTricksTest(harness.AdminApi, harness.HearthTest):
                 return int(float(line.split()[-1]))
         self.fail("no hearth_peer_policy_refusals_total")
 
-    def targets(self, relayed):
-        """Every trick, and the relay's own listening and relayed addresses."""
-        return [(host, 5000) for host in TRICKS] + [("127.0.0.1", self.port), relayed]
+    def targets(self):
+        """Every trick, the relay's listening address, and a port of its relayed range that
+        is the host's."""
+        return [(host, 5000) for host in TRICKS] + [("127.0.0.1", self.port),
+                                                    self.trap.getsockname()]
 
     def test_create_permission_refuses_every_trick_with_403(self):
-        client, relayed = self.client()
-        for host, port in self.targets(relayed):
+        client, _ = self.client()
+        for host, port in self.targets():
             transaction_id = os.urandom(12)
             answer = client.request(harness.CREATE_PERMISSION,
                                     [(0x0012, harness.xor_peer(host, port, transaction_id))],
                                     transaction_id)
             self.assertEqual(harness.error_code(answer), 403, host)
-        self.assertEqual(self.refused_count(), len(self.targets(relayed)))
+        self.assertEqual(self.refused_count(), len(self.targets()))
 
     def test_channel_bind_refuses_every_trick_with_403(self):
-        client, relayed = self.client()
-        for number, (host, port) in enumerate(self.targets(relayed)):
+        client, _ = self.client()
+        for number, (host, port) in enumerate(self.targets()):
             transaction_id = os.urandom(12)
             answer = client.request(
                 harness.CHANNEL_BIND,
                 [(0x000C, struct.pack("!HH", 0x4000 + number, 0)),
                  (0x0012, harness.xor_peer(host, port, transaction_id))], transaction_id)
             self.assertEqual(harness.error_code(answer), 403, host)
-        self.assertEqual(self.refused_count(), len(self.targets(relayed)))
+        self.assertEqual(self.refused_count(), len(self.targets()))
 
     def test_send_to_any_trick_is_dropped_and_counted(self):
-        client, relayed = self.client()
-        targets = self.targets(relayed) + [self.trap.getsockname()]
+        client, _ = self.client()
+        targets = self.targets()
         for host, port in targets:
             client.send_indication(host, port, b"must not arrive")
         # A request after the indications on the same stream: once it is answered, every
@@ -95,21 +104,50 @@ class PeerPolicyTricksTest(harness.AdminApi, harness.HearthTest):
             self.trap.recvfrom(64)
 
     def test_tcp_connect_refuses_every_trick_with_403(self):
-        client, relayed = self.client(protocol=6)
-        for host, port in self.targets(relayed):
+        client, _ = self.client(protocol=6)
+        for host, port in self.targets():
             transaction_id = os.urandom(12)
             answer = client.request(harness.CONNECT,
                                     [(0x0012, harness.xor_peer(host, port, transaction_id))],
                                     transaction_id)
             self.assertEqual(harness.error_code(answer), 403, host)
-        self.assertEqual(self.refused_count(), len(self.targets(relayed)))
+        self.assertEqual(self.refused_count(), len(self.targets()))
+
+    def test_another_allocation_is_reachable_though_its_address_is_refused(self):
+        # Two clients of this relay reach each other on 127.0.0.1, which the default policy
+        # refuses. The permission that opens 127.0.0.1 for it (a permission is for an
+        # address, RFC 8656 §9) opens no other port of the host: not a service in the
+        # relayed range, nor the port of an allocation that has ended.
+        first, first_relayed = self.client()
+        second, second_relayed = self.client()
+        first.permit(*second_relayed)
+        second.permit(*first_relayed)
+        for sender, receiver, sender_relayed, receiver_relayed, payload in (
+                (first, second, first_relayed, second_relayed, b"hairpin"),
+                (second, first, second_relayed, first_relayed, b"and back")):
+            sender.send_indication(*receiver_relayed, payload)
+            data = harness.read_stun_from_stream(receiver.sock)
+            self.assertEqual(struct.unpack("!H", data[0:2])[0], 0x0017)  # a Data indication
+            attributes = {kind: value for kind, value, _ in harness.attributes(data)}
+            self.assertEqual(attributes[0x0013], payload)
+            self.assertEqual(harness.xor_address(attributes[0x0012], data[8:20]), sender_relayed)
+        first.send_indication(*self.trap.getsockname(), b"must not arrive")
+        ended = second.request(harness.REFRESH, [(0x000D, struct.pack("!I", 0))])
+        self.assertEqual(struct.unpack("!H", ended[:2])[0], 0x0104, harness.error_code(ended))
+        first.send_indication(*second_relayed, b"nor this, its allocation gone")
+        first.request(harness.REFRESH, [])  # answered: every indication before it is handled
+        allocation = json.loads(self.admin("/v1/allocations"))["allocations"][0]
+        self.assertEqual(allocation["client_to_peer"]["dropped"]["peer_policy"], 2)
+        self.assertEqual(allocation["client_to_peer"]["packets"], 1)
+        with self.assertRaises(socket.timeout):
+            self.trap.recvfrom(64)
 
     def test_refusals_are_logged_once_per_allocation(self):
         mark = self.hearthd.mark()
-        first, relayed = self.client()
+        first, _ = self.client()
         second, _ = self.client()
         for client in (first, second):
-            for host, port in self.targets(relayed)[:5]:
+            for host, port in self.targets()[:5]:
                 transaction_id = os.urandom(12)
                 client.request(harness.CREATE_PERMISSION,
                                [(0x0012, harness.xor_peer(host, port, transaction_id))],

@@ -93,6 +93,9 @@ TEST(PeerPolicy, RefusesTheRelaysOwnAddresses) {
     EXPECT_EQ(check(policy, "2001:db8::7"), PeerRefusal::relay_self);
 }
 
+// No allocation holds a relayed port.
+const LiveRelayedPorts none_held;
+
 // The policy of a relay whose allow-list covers its own addresses, as the demo's
 // 127.0.0.0/8 does, or a 10.0.0.0/8 opened for a media server beside a relay on 10.0.0.5.
 PeerPolicy relay_on_an_allowed_network() {
@@ -103,7 +106,7 @@ PeerPolicy relay_on_an_allowed_network() {
     for (const std::uint16_t port : {3478, 5349, 9478}) {  // TURN listeners, the admin API
         policy.add_service_port(port);
     }
-    policy.add_relayed_range(*IpAddress::parse("10.0.0.5"), 49152, 65535);
+    policy.add_relayed_range(*IpAddress::parse("10.0.0.5"), 49152, 65535, none_held);
     return policy;
 }
 
@@ -135,24 +138,68 @@ TEST(PeerPolicy, ThePortAloneRefusesASendToAPermittedAddress) {
     EXPECT_EQ(policy.check_port(*TransportAddress::parse("8.8.8.8:9478")), PeerRefusal::none);
 }
 
-TEST(PeerPolicy, AnotherAllocationOfThisRelayIsReachableLikeAnyPeerOfItsAddress) {
+TEST(PeerPolicy, AnotherAllocationOfThisRelayIsReachableWhereverTheRelaySits) {
     // Two clients of one relay, each behind a symmetric NAT, reach each other only through
-    // each other's relayed addresses: on a public relay address (80.1.2.3) they are open...
+    // each other's relayed addresses: a port an allocation holds is open, on a public relay
+    // address (80.1.2.3) as on a private one (10.0.0.5), UDP or TCP (RFC 6062)...
+    LiveRelayedPorts live;
+    live.add(AddressFamily::ipv4, RelayProtocol::udp, 50000);
+    live.add(AddressFamily::ipv4, RelayProtocol::tcp, 50002);
+    live.add(AddressFamily::ipv6, RelayProtocol::udp, 50004);
     PeerPolicy policy;
-    policy.add_relayed_range(*IpAddress::parse("80.1.2.3"), 49152, 65535);
+    policy.add_relayed_range(*IpAddress::parse("80.1.2.3"), 49152, 65535, live);
+    policy.add_relayed_range(*IpAddress::parse("10.0.0.5"), 49152, 65535, live);
     policy.add_service_port(3478);
-    EXPECT_EQ(check_at(policy, "80.1.2.3:49152"), PeerRefusal::none);
-    EXPECT_EQ(check_at(policy, "80.1.2.3:65535"), PeerRefusal::none);
-    EXPECT_EQ(check_at(policy, "[::ffff:80.1.2.3]:50000"), PeerRefusal::none);
-    // ...while the relay host's other ports are not, nor are its listeners.
-    EXPECT_EQ(check_at(policy, "80.1.2.3:22"), PeerRefusal::relay_self);
-    EXPECT_EQ(check_at(policy, "80.1.2.3:49151"), PeerRefusal::relay_self);
+    for (const char* peer : {"80.1.2.3:50000", "80.1.2.3:50002", "[::ffff:80.1.2.3]:50000",
+                             "10.0.0.5:50000", "10.0.0.5:50002", "[::ffff:10.0.0.5]:50002"}) {
+        EXPECT_EQ(check_at(policy, peer), PeerRefusal::none) << peer;
+    }
+    // ...while a port of the range no allocation holds is the host's: a co-located media
+    // server or another process's ephemeral socket. So are the host's other ports, and an
+    // IPv4 port held only by an IPv6 allocation.
+    for (const char* peer : {"80.1.2.3:50001", "80.1.2.3:22", "80.1.2.3:49151", "80.1.2.3:50004",
+                             "10.0.0.5:50001", "[::ffff:10.0.0.5]:50004"}) {
+        EXPECT_EQ(check_at(policy, peer), PeerRefusal::relay_self) << peer;
+    }
     EXPECT_EQ(check_at(policy, "80.1.2.3:3478"), PeerRefusal::relay_service);
-    // A relayed address in a refused range stays refused unless allow-listed.
-    PeerPolicy private_relay;
-    private_relay.add_relayed_range(*IpAddress::parse("10.0.0.5"), 49152, 65535);
-    EXPECT_EQ(check_at(private_relay, "10.0.0.5:50000"), PeerRefusal::private_range);
+    // The same port on a host that is not the relay is judged by its range.
+    EXPECT_EQ(check_at(policy, "10.0.0.6:50000"), PeerRefusal::private_range);
+    // The Send indication's check, on an address with a permission, follows the port.
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("10.0.0.5:50000")), PeerRefusal::none);
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("10.0.0.5:50001")),
+              PeerRefusal::relay_self);
+
+    // Once the allocation ends, its port is the host's again.
+    live.remove(AddressFamily::ipv4, RelayProtocol::udp, 50000);
+    EXPECT_EQ(check_at(policy, "80.1.2.3:50000"), PeerRefusal::relay_self);
+    EXPECT_EQ(policy.check_port(*TransportAddress::parse("10.0.0.5:50000")),
+              PeerRefusal::relay_self);
+    EXPECT_EQ(check_at(policy, "80.1.2.3:50002"), PeerRefusal::none);  // the TCP one lives on
+}
+
+TEST(PeerPolicy, AnAllowListCoveringTheRelayOpensTheHostsOtherPorts) {
+    // The operator's word, as coturn's allowed-peer-ip: a media server on the relay's host.
     EXPECT_EQ(check_at(relay_on_an_allowed_network(), "10.0.0.5:50000"), PeerRefusal::none);
+    EXPECT_EQ(check_at(relay_on_an_allowed_network(), "10.0.0.5:8088"), PeerRefusal::none);
+}
+
+TEST(LiveRelayedPorts, TellsTheFamiliesApartAndEitherTransportHoldsAPort) {
+    LiveRelayedPorts live;
+    EXPECT_FALSE(live.contains(AddressFamily::ipv4, 0));
+    EXPECT_FALSE(live.contains(AddressFamily::ipv4, 65535));
+    live.add(AddressFamily::ipv4, RelayProtocol::udp, 65535);
+    live.add(AddressFamily::ipv4, RelayProtocol::tcp, 65535);
+    live.add(AddressFamily::ipv6, RelayProtocol::tcp, 64);
+    EXPECT_TRUE(live.contains(AddressFamily::ipv4, 65535));
+    EXPECT_FALSE(live.contains(AddressFamily::ipv4, 65534));
+    EXPECT_FALSE(live.contains(AddressFamily::ipv6, 65535));
+    EXPECT_TRUE(live.contains(AddressFamily::ipv6, 64));
+    EXPECT_FALSE(live.contains(AddressFamily::ipv4, 64));
+    // A UDP and a TCP allocation may hold the same number: the port stays held until both go.
+    live.remove(AddressFamily::ipv4, RelayProtocol::udp, 65535);
+    EXPECT_TRUE(live.contains(AddressFamily::ipv4, 65535));
+    live.remove(AddressFamily::ipv4, RelayProtocol::tcp, 65535);
+    EXPECT_FALSE(live.contains(AddressFamily::ipv4, 65535));
 }
 
 TEST(AddressRange, ParsesAndContains) {
