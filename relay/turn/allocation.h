@@ -58,6 +58,10 @@ struct ChannelBinding {
     TransportAddress peer;
     TimePoint expires;  // live until then, quarantined for channel_quarantine after
     bool used = false;
+    // The peer was another allocation of this relay when bound: its port is checked on
+    // every packet that comes here as a Send's is (it is open only while that allocation
+    // lives). The fast path hands such datagrams to userspace but on lo (README).
+    bool peer_is_other_allocation = false;
     // Until when the fast path was last offered this binding (fast_path.h); {} = never.
     TimePoint offered_until{};
 };

@@ -38,6 +38,8 @@ TurnServer::StunOutcome TurnServer::handle_channel_bind(Request& request) {
     switch (allocation.bind_channel(*number, *peer, request.now.monotonic)) {
         case Allocation::BindResult::bound:
         case Allocation::BindResult::refreshed:
+            allocation.channel_by_number(*number, request.now.monotonic)->peer_is_other_allocation =
+                peer_policy_.is_other_allocation(*peer);
             break;
         case Allocation::BindResult::number_in_use:
             return error_response(request, TurnError::bad_request, "channel bound to another peer");

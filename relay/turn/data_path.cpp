@@ -53,6 +53,14 @@ std::optional<PeerSend> TurnServer::handle_channel_data(const FiveTuple& tuple,
         ++counters_.dropped_no_permission;
         return std::nullopt;
     }
+    // Another allocation of this relay: its port is open only while that allocation lives.
+    if (binding->peer_is_other_allocation) [[unlikely]] {
+        if (const PeerRefusal refusal = peer_policy_.check_port(binding->peer);
+            refusal != PeerRefusal::none) {
+            count_peer_refusal(*allocation, binding->peer.ip, refusal);
+            return std::nullopt;
+        }
+    }
     if (!allocation->within_client_to_peer_budget(channel_data->payload.size(), now)) {
         ++allocation->client_to_peer.dropped_bandwidth;
         ++counters_.dropped_bandwidth;

@@ -231,7 +231,7 @@ PeerRefusal PeerPolicy::check(const TransportAddress& peer) const {
     }
     // Another allocation of this relay, on a private or reserved relay address too: the
     // two clients of one relay reach each other whatever range the relay sits in.
-    if (is_live_relayed_port(embedded ? *embedded : peer.ip, peer.port)) {
+    if (is_other_allocation(peer)) {
         return PeerRefusal::none;
     }
     // The allow-list names what the operator means to reach, in whichever spelling the
@@ -288,6 +288,10 @@ bool PeerPolicy::allowed(const IpAddress& address, const std::optional<IpAddress
     return std::ranges::any_of(allow_, [&](const AddressRange& range) {
         return range.contains(address) || (embedded && range.contains(*embedded));
     });
+}
+
+bool PeerPolicy::is_other_allocation(const TransportAddress& peer) const {
+    return is_live_relayed_port(embedded_ipv4(peer.ip).value_or(peer.ip), peer.port);
 }
 
 bool PeerPolicy::is_own_address(const IpAddress& address) const {

@@ -62,6 +62,10 @@ class PeerPolicy {
     void add_relayed_range(const IpAddress& address, std::uint16_t port_min, std::uint16_t port_max,
                            const LiveRelayedPorts& live);
 
+    // Another allocation of this relay: a port one holds now at a relayed address, in any
+    // spelling. A channel to it is checked on its port for every packet (check_port).
+    bool is_other_allocation(const TransportAddress& peer) const;
+
     // The IPv4 address an IPv6 address carries in an IPv4-mapped, IPv4-compatible,
     // IPv4-translated, NAT64 or 6to4 form; nullopt for other addresses (and for IPv4).
     static std::optional<IpAddress> embedded_ipv4(const IpAddress& address);

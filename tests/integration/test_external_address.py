@@ -119,6 +119,63 @@ class CloudNatTest(unittest.TestCase):
         attributes = {kind: value for kind, value, _ in harness.attributes(data)}
         self.assertEqual(attributes[0x0013], b"to the public address")
 
+    def test_two_clients_reach_each_other_at_the_public_address_and_nothing_else_of_the_vm(self):
+        # Both ends of a call behind symmetric NATs, relayed by this node: each one's peer
+        # is the other's relayed address as told, PUBLIC, in a range the policy refuses
+        # (TEST-NET-3). The NAT turns the datagram back to the VM (hairpin) from PUBLIC.
+        topology = self.topology
+        # Services of the VM, bound before any allocation: one on a port of the relayed
+        # range (as a co-located media server would be), one outside it.
+        services = []
+        for ports in (range(20999, 20000, -1), (8080, 8081, 8082)):
+            service = topology.socket(topology.vm)
+            self.addCleanup(service.close)
+            for port in ports:
+                try:
+                    service.bind((topology.vm_side.ipv4, port))
+                    break
+                except OSError:
+                    continue
+            services.append(service)
+        clients = []
+        for user in ("alice", "bob"):
+            sock = topology.socket(topology.internet)
+            sock.settimeout(10)
+            client = harness.DatagramTurnClient(namespaces.TURN_PORT, PUBLIC, sock=sock,
+                                                user=user)
+            self.addCleanup(client.close)
+            clients.append((client, client.allocate()))
+        (alice, alice_relayed), (bob, bob_relayed) = clients
+        self.assertEqual((alice_relayed[0], bob_relayed[0]), (PUBLIC, PUBLIC))
+        alice.permit(*bob_relayed)
+        bob.permit(*alice_relayed)
+        for sender, receiver, sender_relayed, receiver_relayed in (
+                (alice, bob, alice_relayed, bob_relayed), (bob, alice, bob_relayed, alice_relayed)):
+            sender.send_indication(*receiver_relayed, b"through the nat and back")
+            data = receiver.sock.recv(2048)
+            self.assertEqual(struct.unpack("!H", data[0:2])[0], 0x0017)  # a Data indication
+            attributes = {kind: value for kind, value, _ in harness.attributes(data)}
+            self.assertEqual(attributes[0x0013], b"through the nat and back")
+            self.assertEqual(harness.xor_address(attributes[0x0012], data[8:20]), sender_relayed)
+        # The VM's services at the public address: refused by CreatePermission, and a Send
+        # under alice's permission for PUBLIC (for its every port, RFC 8656 §9) dropped.
+        for service in services:
+            port = service.getsockname()[1]
+            transaction_id = os.urandom(12)
+            answer = alice.request(harness.CREATE_PERMISSION,
+                                   [(0x0012, harness.xor_peer(PUBLIC, port, transaction_id))],
+                                   transaction_id)
+            self.assertEqual(harness.error_code(answer), 403, port)
+            alice.send_indication(PUBLIC, port, b"must not arrive")
+        # One more to bob, the same way through the NAT: once it is there, so would be
+        # anything relayed to the services before it.
+        alice.send_indication(*bob_relayed, b"after")
+        data = bob.sock.recv(2048)
+        self.assertEqual(dict((k, v) for k, v, _ in harness.attributes(data))[0x0013], b"after")
+        for service in services:
+            with self.assertRaises(BlockingIOError):
+                service.recv(64, socket.MSG_DONTWAIT)
+
     def test_uclient_relays_through_the_nat_over_udp_and_tcp(self):
         if UCLIENT is None:
             self.fail("turnutils_uclient is missing: run ./test.sh (it installs coturn)")

@@ -115,30 +115,43 @@ class PeerPolicyTricksTest(harness.AdminApi, harness.HearthTest):
 
     def test_another_allocation_is_reachable_though_its_address_is_refused(self):
         # Two clients of this relay reach each other on 127.0.0.1, which the default policy
-        # refuses. The permission that opens 127.0.0.1 for it (a permission is for an
-        # address, RFC 8656 §9) opens no other port of the host: not a service in the
-        # relayed range, nor the port of an allocation that has ended.
+        # refuses: by Send, and by a channel. The permission that opens 127.0.0.1 for it (a
+        # permission is for an address, RFC 8656 §9) opens no other port of the host: not a
+        # service in the relayed range, nor the port of an allocation that has ended, which
+        # the channel still names.
         first, first_relayed = self.client()
         second, second_relayed = self.client()
-        first.permit(*second_relayed)
+        first.channel_bind(0x4000, *second_relayed)  # a channel permits its peer too
         second.permit(*first_relayed)
-        for sender, receiver, sender_relayed, receiver_relayed, payload in (
-                (first, second, first_relayed, second_relayed, b"hairpin"),
-                (second, first, second_relayed, first_relayed, b"and back")):
-            sender.send_indication(*receiver_relayed, payload)
+
+        def received(receiver, payload, sender_relayed):
             data = harness.read_stun_from_stream(receiver.sock)
             self.assertEqual(struct.unpack("!H", data[0:2])[0], 0x0017)  # a Data indication
             attributes = {kind: value for kind, value, _ in harness.attributes(data)}
             self.assertEqual(attributes[0x0013], payload)
             self.assertEqual(harness.xor_address(attributes[0x0012], data[8:20]), sender_relayed)
+
+        first.send_indication(*second_relayed, b"hairpin")
+        received(second, b"hairpin", first_relayed)
+        first.transmit(struct.pack("!HH", 0x4000, 8) + b"channel!")  # padded: RFC 8656 §12.5
+        received(second, b"channel!", first_relayed)
+        second.send_indication(*first_relayed, b"and back")  # comes on first's channel
+        answer = b""
+        while len(answer) < 12:  # each recv bounded by the socket's timeout
+            chunk = first.sock.recv(12 - len(answer))
+            self.assertTrue(chunk, "the relay closed the connection")
+            answer += chunk
+        self.assertEqual(answer, struct.pack("!HH", 0x4000, 8) + b"and back")
+
         first.send_indication(*self.trap.getsockname(), b"must not arrive")
         ended = second.request(harness.REFRESH, [(0x000D, struct.pack("!I", 0))])
         self.assertEqual(struct.unpack("!H", ended[:2])[0], 0x0104, harness.error_code(ended))
         first.send_indication(*second_relayed, b"nor this, its allocation gone")
-        first.request(harness.REFRESH, [])  # answered: every indication before it is handled
+        first.transmit(struct.pack("!HH", 0x4000, 8) + b"nor this")
+        first.request(harness.REFRESH, [])  # answered: everything before it is handled
         allocation = json.loads(self.admin("/v1/allocations"))["allocations"][0]
-        self.assertEqual(allocation["client_to_peer"]["dropped"]["peer_policy"], 2)
-        self.assertEqual(allocation["client_to_peer"]["packets"], 1)
+        self.assertEqual(allocation["client_to_peer"]["dropped"]["peer_policy"], 3)
+        self.assertEqual(allocation["client_to_peer"]["packets"], 2)
         with self.assertRaises(socket.timeout):
             self.trap.recvfrom(64)
 

@@ -317,6 +317,33 @@ TEST_F(TurnServerTest, APermittedAddressOfTheRelayStillKeepsItsServicePortsShut)
     EXPECT_EQ(server_.counters().peer_policy_refusals, 2u);
 }
 
+TEST_F(TurnServerTest, ChannelDataToAnotherAllocationOfThisRelayStopsTheMomentItEnds) {
+    // The other allocation holds 203.0.113.5:50500, as the relay's socket pool marks it;
+    // its address is in a refused range, which another allocation of the relay may be.
+    LiveRelayedPorts live;
+    live.add(AddressFamily::ipv4, RelayProtocol::udp, 50500);
+    PeerPolicy policy;
+    policy.add_relayed_range(*IpAddress::parse("203.0.113.5"), 50000, 50999, live);
+    server_.apply(ServerSettings{}, std::move(policy));
+    allocate();
+    ASSERT_TRUE(channel_bind(0x4001, *TransportAddress::parse("203.0.113.5:50500")).is_success());
+    const std::array<std::byte, 7> datagram{std::byte{0x40}, std::byte{0x01}, std::byte{0},
+                                            std::byte{3},    std::byte{'a'},  std::byte{'b'},
+                                            std::byte{'c'}};
+    const auto relayed = [&] {
+        return server_.handle_channel_data(tuple(), datagram, now_.monotonic).has_value();
+    };
+    EXPECT_TRUE(relayed());
+    // It ends: the port is the host's again, though the channel and permission live on.
+    live.remove(AddressFamily::ipv4, RelayProtocol::udp, 50500);
+    EXPECT_FALSE(relayed());
+    EXPECT_FALSE(relayed());
+    const auto* allocation = server_.find(tuple());
+    EXPECT_EQ(allocation->client_to_peer.packets, 1u);
+    EXPECT_EQ(allocation->client_to_peer.dropped_peer_policy, 2u);
+    EXPECT_EQ(server_.counters().peer_policy_refusals, 2u);
+}
+
 TEST_F(TurnServerTest, CreatePermissionForTheOtherFamilyGets443) {
     allocate();
     EXPECT_EQ(create_permission(*TransportAddress::parse("[2606:4700::1]:5000")).error_code(), 443);
