@@ -1,9 +1,10 @@
 #pragma once
 
 // What every worker of a node shares, each part guarding itself: the cross-worker caps,
-// limits and bans, the nonce key, the session store, the relayed ports held, the
-// connection bounds and the audit trail. None of it is touched per relayed packet but the
-// session budgets' atomics.
+// limits and bans, the nonce key, the session store, the RFC 6062 relay ports, the relayed
+// ports held, the connection bounds and the audit trail. None of it is touched per relayed
+// packet but the session budgets' atomics and, for a peer on the relay's own host, the
+// relayed ports' bits.
 
 #include <array>
 #include <cstddef>
