@@ -113,12 +113,38 @@ def free_port():
     raise RuntimeError("no free port")
 
 
-def answers_binding(port):
-    """True once a STUN Binding to 127.0.0.1:port is answered (RFC 8489 §6)."""
+class Placement:
+    """Where the servers run and how their clients reach them: here on loopback (LOOPBACK,
+    the fast path in generic mode on lo), or in the network namespace `namespace` at
+    `host`, reached over a veth pair whose end there carries the fast path natively
+    (saturation.py --veth). `peers`: the range the clients' echo peers are in."""
+
+    def __init__(self, host="127.0.0.1", namespace=None, peers="127.0.0.0/8",
+                 fast_path='fast_path = { interfaces = [ "lo" ]; mode = "generic"; };'):
+        self.host, self.namespace, self.peers, self.fast_path = host, namespace, peers, fast_path
+        self.next_port = 3478
+
+    def argv(self, argv):
+        return ["ip", "netns", "exec", self.namespace, *argv] if self.namespace else argv
+
+    def listen_port(self):
+        """A port the server may listen on: in a namespace of the servers' own, every port
+        is free and free_port() cannot tell, so they take 3478 and up in turn."""
+        if self.namespace is None:
+            return free_port()
+        self.next_port += 1
+        return self.next_port - 1
+
+
+LOOPBACK = Placement()
+
+
+def answers_binding(host, port):
+    """True once a STUN Binding to host:port is answered (RFC 8489 §6)."""
     request = bytes.fromhex("000100002112a442") + os.urandom(12)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.settimeout(0.2)
-        probe.sendto(request, ("127.0.0.1", port))
+        probe.sendto(request, (host, port))
         try:
             return probe.recv(512)[8:20] == request[8:20]
         except socket.timeout:
@@ -127,7 +153,7 @@ def answers_binding(port):
 
 def says_ready(log_path):
     """For the forwarder, which answers nothing itself: its ready line."""
-    def ready(_port):
+    def ready(_host, _port):
         time.sleep(0.05)  # polling a file an external process writes, bounded by the caller
         with open(log_path) as log:
             return "ready" in log.read()
@@ -135,18 +161,19 @@ def says_ready(log_path):
 
 
 class Server:
-    """One server process, its log in a file, ready once `ready(port)` says so (a TURN
-    server: once it answers a Binding), and stopped by PID."""
+    """One server process, its log in a file, ready once `ready(host, port)` says so (a
+    TURN server: once it answers a Binding), and stopped by PID."""
 
-    def __init__(self, name, argv, port, log_path, ready=answers_binding):
+    def __init__(self, name, argv, port, log_path, ready=answers_binding, host="127.0.0.1"):
         self.name = name
+        self.host = host
         self.port = port
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(100):  # bounded: about 20 s
             if self.process.poll() is not None:
                 break
-            if ready(port):
+            if ready(host, port):
                 return
         self.stop()
         with open(log_path) as log:
@@ -170,14 +197,14 @@ class Server:
 # Relay ports stay below the kernel's ephemeral range (32768 and up), where free_port()
 # finds the listening and echo ports: a relay socket must never take one of those.
 def start_hearthd(binary, workers, directory, fast_path=False, relay_ports=None,
-                  max_allocations=10000, sessions=1):
-    """`fast_path`: the XDP fast path on lo (generic mode), as "hearthd+xdp". `sessions`
+                  max_allocations=10000, sessions=1, placement=LOOPBACK):
+    """`fast_path`: the XDP fast path as `placement` has it, as "hearthd+xdp". `sessions`
     more than 1: sessions load-0 .. load-(N-1), for hearth-load --sessions N, as one
     session holds at most 10 000 allocations."""
-    port = free_port()
+    port = placement.listen_port()
     name = "hearthd+xdp" if fast_path else "hearthd"
     config = os.path.join(directory, f"{name}.conf")
-    fast_path_group = 'fast_path = { interfaces = [ "lo" ]; mode = "generic"; };' if fast_path else ""
+    fast_path_group = placement.fast_path if fast_path else ""
     # compare.sh --fast-path moves the namespace's ephemeral ports to 50000 and up.
     relay_ports = relay_ports or ((33000, 49999) if fast_path else (2000, 16999))
     ids = ["load"] if sessions == 1 else [f"load-{i}" for i in range(sessions)]
@@ -189,32 +216,34 @@ def start_hearthd(binary, workers, directory, fast_path=False, relay_ports=None,
 log_level = "warn";
 workers = {workers};
 realm = "compare";
-listen = {{ udp = [ "127.0.0.1:{port}" ]; tcp = [ ]; }};
-relay = {{ ipv4 = "127.0.0.1"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
+listen = {{ udp = [ "{placement.host}:{port}" ]; tcp = [ ]; }};
+relay = {{ ipv4 = "{placement.host}"; port_min = {relay_ports[0]}; port_max = {relay_ports[1]}; }};
 auth = {{ secrets = ( {{ name = "compare"; value = "{SECRET}"; }} ); }};
 session_store = {{ kind = "embedded"; sessions = ( {session_list} ); }};
 limits = {{ max_allocations = {max_allocations}; max_allocations_per_user = 100000; unauthenticated_requests_per_second = 0;
            allocate_requests_per_second = 0; upkeep_requests_per_second = 0;
            allocation_bandwidth_bps = 0; session_bandwidth_bps = 0; }};
-peer_policy = {{ allow = [ "127.0.0.0/8" ]; }};
+peer_policy = {{ allow = [ "{placement.peers}" ]; }};
 admin = {{ listen = ""; }};
 {fast_path_group}
 """)
-    return Server(name, [binary, "--config", config], port, os.path.join(directory, f"{name}.log"))
+    return Server(name, placement.argv([binary, "--config", config]), port,
+                  os.path.join(directory, f"{name}.log"), host=placement.host)
 
 
-def start_coturn(workers, directory):
+def start_coturn(workers, directory, placement=LOOPBACK):
     turnserver = shutil.which("turnserver")
     if turnserver is None:
         raise RuntimeError("turnserver is missing (bench/compare.sh installs coturn)")
-    port = free_port()
-    argv = [turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
-            "--relay-ip", "127.0.0.1", "--min-port", "17000", "--max-port", "31999",
+    port = placement.listen_port()
+    argv = [turnserver, "-n", "--listening-ip", placement.host, "--listening-port", str(port),
+            "--relay-ip", placement.host, "--min-port", "17000", "--max-port", "31999",
             "--use-auth-secret", "--static-auth-secret", SECRET, "--realm", "compare",
             "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay", "--allow-loopback-peers",
             "--relay-threads", str(workers), "--log-file", "stdout", "--simple-log",
             "--pidfile", os.path.join(directory, "turnserver.pid")]
-    return Server("coturn", argv, port, os.path.join(directory, "coturn.log"))
+    return Server("coturn", placement.argv(argv), port, os.path.join(directory, "coturn.log"),
+                  host=placement.host)
 
 
 def start_forwarder(binary, directory):
@@ -231,7 +260,7 @@ def load(hearth_load, server, *arguments):
             ["--secret", SECRET, "--session", "load", "--user", "load"])
     with MachineWindow(server) as window:
         result = subprocess.run(
-            [hearth_load, "--server", f"127.0.0.1:{server.port}", *mode, "--server-pid",
+            [hearth_load, "--server", f"{server.host}:{server.port}", *mode, "--server-pid",
              str(server.pid), "--json", *arguments], capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"hearth-load against {server.name}: {result.stderr.strip()}")
