@@ -124,6 +124,13 @@ class Placement:
         self.host, self.namespace, self.peers, self.fast_path = host, namespace, peers, fast_path
         self.next_port = 3478
 
+    # Set up and torn down around the runs: nothing to do on loopback.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        pass
+
     def argv(self, argv):
         return ["ip", "netns", "exec", self.namespace, *argv] if self.namespace else argv
 

@@ -26,7 +26,6 @@ call). The loads and their echo peers stay here, so every datagram crosses the p
 """
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
@@ -253,8 +252,7 @@ def main():
                            "relay", "xdp", "fast_path.bpf.o")
     placement = VethPlacement(program) if arguments.veth else bench.LOOPBACK
     load_host = VethPlacement.LOAD_HOST if arguments.veth else "127.0.0.1"
-    with tempfile.TemporaryDirectory() as directory, \
-            (placement if arguments.veth else contextlib.nullcontext()):
+    with tempfile.TemporaryDirectory() as directory, placement:
         servers, peer = [], None
         try:
             servers = [bench.start_hearthd(arguments.hearthd, workers, directory, True,

@@ -280,6 +280,15 @@ def xor_address(value, transaction_id):
     return host, port
 
 
+def data_indication(message):
+    """(peer, data) of a Data indication (RFC 8656 §11.4): XOR-PEER-ADDRESS as
+    (host, port) and DATA; None for any other message."""
+    if struct.unpack("!H", message[0:2])[0] != 0x0017:
+        return None
+    found = {kind: value for kind, value, _ in attributes(message)}
+    return xor_address(found[0x0012], message[8:20]), found[0x0013]
+
+
 # --- a minimal TURN client: enough to allocate, permit a peer, and read answers ---
 
 ALLOCATE, REFRESH, SEND, CREATE_PERMISSION, CHANNEL_BIND, CONNECT = \
