@@ -6,13 +6,14 @@
 #   bench/compare.sh --rounds 5 --seconds 10
 #   bench/compare.sh --fast-path     # also hearthd with the XDP fast path
 #   bench/compare.sh --saturation    # bench/saturation.py
+#   bench/compare.sh --saturation --veth --loads bounce   # the load turned around in XDP
 #   bench/compare.sh --scale         # bench/allocation_scale.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/install-deps.sh
 install_packages test
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" --target hearthd hearth-load udp-forwarder >/dev/null
+cmake --build build -j"$(nproc)" --target hearthd hearth-load hearth-load-reflector udp-forwarder >/dev/null
 script=bench/compare_servers.py
 # --saturation: bench/saturation.py instead, coturn and hearthd with and without the fast
 # path loaded until they lose packets, by hearth-load and by turnutils_uclient.

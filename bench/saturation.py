@@ -23,6 +23,14 @@ keep up), less a run that only sets the clients up.
 pair, with the fast path attached natively to their end (XDP in the veth's receive
 softirq, as on a network card, rather than generic XDP on lo in the sender's system
 call). The loads and their echo peers stay here, so every datagram crosses the pair.
+
+--loads bounce (with --veth): hearth-load --bounce, the load turned around in XDP on its
+end of the pair (bench/load/load_bounce.bpf.c): the echo peer's answers and the clients'
+next packets are made in the kernel, so the load costs the machine a small share and what
+is measured is mostly the relay. No pacing: each client keeps a number of packets going
+round, doubled until more than 1 % is lost or the rate stops growing. What the load costs
+by itself is measured the same way against a reflector on a second veth pair
+(load_reflector.bpf.o): a relay that costs nothing.
 """
 
 import base64
@@ -75,6 +83,52 @@ def hearth_load_saturation(hearth_load, server, payload, allocations, seconds):
     return best
 
 
+def bounce_saturation(hearth_load, server, payload, allocations, seconds):
+    """The best run of hearth-load --bounce against `server` as the packets going round
+    double, from 256 in all."""
+    best = None
+    for in_flight in (256, 512, 1024, 2048, 4096, 8192):
+        per_allocation = max(1, in_flight // allocations)
+        report = bench.load(hearth_load, server, "--bounce", VethPlacement.LOAD_INTERFACE,
+                            "--in-flight", str(per_allocation), "--allocations", str(allocations),
+                            "--payload", str(payload), "--duration", str(seconds))
+        if report["loss_percent"] > 1:
+            break
+        figures = bounce_figures(report)
+        figures["per allocation"] = per_allocation
+        if best is not None and figures["relayed per s"] < 1.1 * best["relayed per s"]:
+            best = max(best, figures, key=lambda f: f["relayed per s"])
+            break  # it no longer grows: saturated without losing
+        best = figures
+    return best
+
+
+def bounce_figures(report):
+    busy = report["window_machine_busy_seconds"]
+    return {
+        "relayed per s": report["packets_per_second"],
+        "machine": report["relayed_packets"] / busy,
+        "busy CPUs": busy / report["seconds"],
+        "loss": report["loss_percent"],
+        "p99": report["latency_us"]["p99"],
+    }
+
+
+def bounce_alone(hearth_load, payload, allocations, per_allocation, seconds):
+    """The machine's busy seconds per packet that hearth-load --bounce costs by itself with
+    this many packets going round: the reflector on the second veth pair stands for a relay
+    that costs nothing, each of its turns counted as two legs."""
+    result = subprocess.run(
+        [hearth_load, "--raw", "--bounce", VethPlacement.FREE_LOAD_INTERFACE, "--server",
+         f"{VethPlacement.REFLECTOR_HOST}:3478", "--json", "--allocations", str(allocations),
+         "--in-flight", str(per_allocation), "--payload", str(payload), "--duration",
+         str(seconds)], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"hearth-load --bounce alone: {result.stderr.strip()}")
+    report = json.loads(result.stdout)
+    return report["window_machine_busy_seconds"] / report["relayed_packets"]
+
+
 def load_alone(hearth_load, payload, allocations, per_allocation, seconds):
     """The machine's busy seconds per packet that hearth-load costs by itself at this rate:
     its clients send straight to its echo peer (--raw, the server's address the echo's
@@ -119,47 +173,76 @@ class VethPlacement(bench.Placement):
     """The servers' own network namespace, joined to this one by a veth pair: the loads
     and their echo peers here at LOAD_HOST, the servers there at SERVER_HOST. The fast
     path attaches natively to the servers' end. compare.sh made this namespace; the
-    servers' one is made here and deleted on exit, the veth pair with it."""
+    servers' one is made here and deleted on exit, the veth pair with it.
+
+    `reflector` (load_reflector.bpf.o, for --loads bounce): the servers' end sends full
+    UDP checksums too, which the load's bounce needs to send their datagrams back as they
+    came; and a second pair, to a namespace whose end turns every ChannelData datagram
+    straight back (REFLECTOR_HOST), for the bounce's own cost."""
 
     LOAD_HOST, SERVER_HOST = "10.201.0.1", "10.201.0.2"
+    LOAD_INTERFACE = "hb-load"
+    FREE_LOAD_HOST, REFLECTOR_HOST = "10.202.0.1", "10.202.0.2"
+    FREE_LOAD_INTERFACE = "hb-free"
 
-    def __init__(self, program):
+    def __init__(self, program, reflector=None):
         self.program = program  # fast_path.bpf.o, built beside hearthd
+        self.reflector = reflector
         super().__init__(host=self.SERVER_HOST, namespace=f"hearth-bench-{os.getpid()}",
                          peers=f"{self.LOAD_HOST}/32",
                          fast_path='fast_path = { interfaces = [ "auto" ]; mode = "native"; };')
+        self.reflector_namespace = f"{self.namespace}-free"
 
     def __enter__(self):
-        run = lambda *argv: subprocess.run(argv, check=True, capture_output=True, timeout=30)
-        run("ip", "netns", "add", self.namespace)
         try:
-            run("ip", "link", "add", "hb-load", "type", "veth", "peer", "name", "hb-relay",
-                "netns", self.namespace)
-            run("ip", "addr", "add", f"{self.LOAD_HOST}/24", "dev", "hb-load")
-            run("ip", "link", "set", "hb-load", "up")
-            # Full UDP checksums, as a network card's packets arrive (a veth hands over
-            # CHECKSUM_PARTIAL ones, which the program's incremental update would spoil).
-            run("ethtool", "-K", "hb-load", "tx", "off")
+            self.pair(self.namespace, self.LOAD_INTERFACE, "hb-relay", self.LOAD_HOST,
+                      self.SERVER_HOST)
             # NAPI on this end, so that what the program sends back out of the servers'
             # end (XDP_TX) is taken in: GRO alone did not do it on this kernel (6.18), an
             # XDP program does. hearth's own, with no channel in its maps, passes
-            # everything; the cost is every server's alike.
-            run("ip", "link", "set", "dev", "hb-load", "xdpdrv", "obj", self.program, "sec", "xdp")
+            # everything; the cost is every server's alike. hearth-load --bounce puts its
+            # own in its place while it runs.
+            run("ip", "link", "set", "dev", self.LOAD_INTERFACE, "xdpdrv", "obj", self.program,
+                "sec", "xdp")
             inside = ["ip", "netns", "exec", self.namespace]
-            run(*inside, "ip", "addr", "add", f"{self.SERVER_HOST}/24", "dev", "hb-relay")
-            run(*inside, "ip", "link", "set", "hb-relay", "up")
-            run(*inside, "ip", "link", "set", "lo", "up")
             # The program's route lookups answer only for interfaces that forward; nothing
             # is forwarded here, every datagram is for the servers.
             run(*inside, "sysctl", "-q", "-w", "net.ipv4.conf.all.forwarding=1",
                 "net.ipv4.conf.hb-relay.forwarding=1")
+            if self.reflector:
+                run(*inside, "ethtool", "-K", "hb-relay", "tx", "off")
+                self.pair(self.reflector_namespace, self.FREE_LOAD_INTERFACE, "hb-reflect",
+                          self.FREE_LOAD_HOST, self.REFLECTOR_HOST)
+                run("ip", "netns", "exec", self.reflector_namespace, "ip", "link", "set", "dev",
+                    "hb-reflect", "xdpdrv", "obj", self.reflector, "sec", "xdp")
         except BaseException:
             self.__exit__()
             raise
         return self
 
+    @staticmethod
+    def pair(namespace, here, there, here_address, there_address):
+        """A veth pair from `here` in this namespace to `there` in a new `namespace`.
+        Full UDP checksums out of `here`, as a network card's packets arrive (a veth hands
+        over CHECKSUM_PARTIAL ones, which an XDP program's incremental update would
+        spoil)."""
+        run("ip", "netns", "add", namespace)
+        run("ip", "link", "add", here, "type", "veth", "peer", "name", there, "netns", namespace)
+        run("ip", "addr", "add", f"{here_address}/24", "dev", here)
+        run("ip", "link", "set", here, "up")
+        run("ethtool", "-K", here, "tx", "off")
+        inside = ["ip", "netns", "exec", namespace]
+        run(*inside, "ip", "addr", "add", f"{there_address}/24", "dev", there)
+        run(*inside, "ip", "link", "set", there, "up")
+        run(*inside, "ip", "link", "set", "lo", "up")
+
     def __exit__(self, *_):
-        subprocess.run(["ip", "netns", "del", self.namespace], capture_output=True, timeout=30)
+        for namespace in (self.namespace, self.reflector_namespace):
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)
+
+
+def run(*argv):
+    subprocess.run(argv, check=True, capture_output=True, timeout=30)
 
 
 def rest_password(username):
@@ -240,17 +323,23 @@ def uclient_figures(server, peer, payload, clients):
 def main():
     parser = bench.script_parser(__doc__, "--saturation", rounds=3, seconds=3)
     parser.add_argument("--loads", default="hearth-load,uclient",
-                        help="which loads, comma-separated (uclient's runs take most of the time)")
+                        help="which loads, comma-separated: hearth-load, uclient (its runs take "
+                             "most of the time), bounce (needs --veth)")
     parser.add_argument("--veth", action="store_true",
                         help="the servers behind a veth pair, the fast path native on it")
     arguments = parser.parse_args()
     loads = arguments.loads.split(",")
+    if "bounce" in loads and not arguments.veth:
+        parser.error("--loads bounce needs --veth: the bounce runs on the load's end of a veth")
     workers = os.cpu_count() or 1
     results = {}  # (server, load, payload, allocations, figure) -> [values]
 
     program = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(arguments.hearthd))),
                            "relay", "xdp", "fast_path.bpf.o")
-    placement = VethPlacement(program) if arguments.veth else bench.LOOPBACK
+    reflector = os.path.join(os.path.dirname(os.path.abspath(arguments.hearth_load)),
+                             "load_reflector.bpf.o")
+    placement = (VethPlacement(program, reflector if "bounce" in loads else None)
+                 if arguments.veth else bench.LOOPBACK)
     load_host = VethPlacement.LOAD_HOST if arguments.veth else "127.0.0.1"
     with tempfile.TemporaryDirectory() as directory, placement:
         servers, peer = [], None
@@ -275,6 +364,18 @@ def main():
                             if "uclient" in loads:
                                 runs["uclient"] = uclient_figures(server, peer, payload,
                                                                   allocations)
+                            if "bounce" in loads:
+                                runs["bounce"] = bounce_saturation(
+                                    arguments.hearth_load, server, payload, allocations,
+                                    arguments.seconds)
+                                if runs["bounce"]:
+                                    bounced = runs["bounce"]
+                                    cost = bounce_alone(arguments.hearth_load, payload,
+                                                        allocations, bounced["per allocation"],
+                                                        arguments.seconds)
+                                    bounced["free relay"] = 1 / cost
+                                    bounced["relay alone"] = without_the_load(bounced, cost)
+                                    bounced["load alone share"] = 100 * cost * bounced["machine"]
                             best = runs.get("hearth-load")
                             # What the load costs alone is measured on lo: behind the veth
                             # pair there is no relay-free way for it to cross.
@@ -303,9 +404,9 @@ def main():
     print(f"{', '.join(names)}: {workers} workers / relay threads each, {arguments.rounds} rounds "
           f"alternating, medians; machine busy before the runs {background[0]:.2f} of "
           f"{background[1]} CPUs")
-    def table(title, figure, digits=0, ratios=False):
+    def table(title, figure, digits=0, ratios=False, loads=("hearth-load", "bounce", "uclient")):
         print(title)
-        for load in ("hearth-load", "uclient"):
+        for load in loads:
             for payload in SIZES:
                 for allocations in ALLOCATION_COUNTS:
                     values = [median(n, load, payload, allocations, figure) for n in names]
@@ -327,6 +428,9 @@ def main():
     table("what the load costs by itself at that rate, % of the machine's busy time",
           "load alone share", 1)
     table("relayed packets per second in the run reported", "relayed per s")
+    table("machine CPUs busy in the run reported", "busy CPUs", 2, loads=("bounce",))
+    table("packets going round per allocation in the run reported", "per allocation",
+          loads=("bounce",))
     table("loss %", "loss", 3)
     table("round trip p99 us in the run reported", "p99")
     print("round trip p99 us at the highest offered rate every server carried under 1 % loss")

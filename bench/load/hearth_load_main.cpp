@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/load/bounce_traffic.h"
 #include "bench/load/load_options.h"
 #include "bench/load/load_report.h"
 #include "bench/load/load_traffic.h"
@@ -76,14 +77,16 @@ bool choose_peers(const LoadOptions& options, std::vector<LoadClient>& all,
 
 // The paced traffic, with the server's CPU and RSS around it in `report`.
 TrafficResult measure_traffic(const LoadOptions& options, std::vector<LoadClient>& all,
-                              EchoPeer* echo, LoadReport& report) {
+                              EchoPeer* echo, LoadReport& report, std::string& error) {
     if (options.server_pid != 0) {
         report.server_rss_allocated_kib = process_rss_kib(options.server_pid);
     }
     const auto server_before =
         options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
     const double own_before = own_cpu_seconds();
-    TrafficResult traffic = run_traffic(options, all, echo);
+    TrafficResult traffic = options.bounce_interface.empty()
+                                ? run_traffic(options, all, echo)
+                                : run_bounced_traffic(options, all, echo, error);
     report.own_cpu_seconds = own_cpu_seconds() - own_before;
     if (server_before) {
         if (const auto server_after = process_cpu_seconds(options.server_pid)) {
@@ -120,7 +123,11 @@ int main(int argc, char** argv) {
         (!options.raw && !clients.open_paths(options.mode, error))) {
         return fail(error);
     }
-    const TrafficResult traffic = measure_traffic(options, clients.all(), echo.get(), report);
+    const TrafficResult traffic =
+        measure_traffic(options, clients.all(), echo.get(), report, error);
+    if (!error.empty()) {
+        return fail(error);
+    }
     report.traffic = &traffic;
     if (!options.raw) {
         clients.release();

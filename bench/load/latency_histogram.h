@@ -4,6 +4,7 @@
 // so p99.9 keeps its precision where relays live. Fixed size; recording never allocates.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace hearth::load {
@@ -21,6 +22,17 @@ class LatencyHistogram {
     }
 
     std::uint64_t count() const { return count_; }
+
+    // Adds `count` samples to bucket `index`: 0 to fine_buckets - 1 the fine ones, then
+    // the coarse ones (load_bounce.bpf.c counts in the kernel with the same buckets).
+    void add_to_bucket(std::size_t index, std::uint64_t count) {
+        count_ += count;
+        if (index < fine_buckets) {
+            fine_[index] += static_cast<std::uint32_t>(count);
+        } else if (index < buckets) {
+            coarse_[index - fine_buckets] += static_cast<std::uint32_t>(count);
+        }
+    }
 
     // The smallest latency at or below which `fraction` of the samples lie; 0 when empty.
     std::uint64_t percentile(double fraction) const {
@@ -41,10 +53,12 @@ class LatencyHistogram {
         return count_ == 0 ? 0 : fine_buckets + coarse_buckets * coarse_width;
     }
 
-  private:
     static constexpr std::uint64_t fine_buckets = 10'000;
     static constexpr std::uint64_t coarse_width = 100;
     static constexpr std::uint64_t coarse_buckets = 9'900;
+    static constexpr std::uint64_t buckets = fine_buckets + coarse_buckets;
+
+  private:
     std::array<std::uint32_t, fine_buckets> fine_{};
     std::array<std::uint32_t, coarse_buckets> coarse_{};
     std::uint64_t count_ = 0;

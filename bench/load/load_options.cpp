@@ -19,6 +19,9 @@ const char* const load_usage =
     "  --client-to-client       allocations relay to each other instead of an echo peer\n"
     "  --raw                    no TURN: plain datagrams through a forwarder (bench/limit)\n"
     "  --echo-port PORT         the echo peer's port (any)\n"
+    "  --bounce INTERFACE       the kernel turns the load around in XDP on INTERFACE, the\n"
+    "                           load's end of a veth pair; no pacing: --rate is unused\n"
+    "  --in-flight N            with --bounce: packets each client keeps going round (4)\n"
     "  --server-pid PID         read the server's CPU time from /proc/PID/stat\n"
     "  --json                   one JSON object instead of the table\n";
 
@@ -91,6 +94,10 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             good = read_number(value, 0.1, 86400.0, options.duration_seconds);
         } else if (flag == "--echo-port") {
             good = read_number(value, std::uint16_t{1}, std::uint16_t{65535}, options.echo_port);
+        } else if (flag == "--bounce") {
+            options.bounce_interface = value;
+        } else if (flag == "--in-flight") {
+            good = read_number(value, 1u, 10'000u, options.in_flight);
         } else if (flag == "--server-pid") {
             good = read_number(value, 1, 1 << 30, options.server_pid);
         } else {
@@ -111,6 +118,10 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
     }
     if (options.raw && options.client_to_client) {
         return std::unexpected("--raw goes through an echo peer, not client to client");
+    }
+    if (!options.bounce_interface.empty() &&
+        (options.transport != Transport::udp || options.mode != DataMode::channel)) {
+        return std::unexpected("--bounce turns ChannelData over UDP around");
     }
     return options;
 }

@@ -37,7 +37,11 @@ struct LoadOptions {
     // --echo-port and back (bench/limit's udp-forwarder).
     bool raw = false;
     std::uint16_t echo_port = 0;  // 0: any
-    int server_pid = 0;           // whose CPU time to read from /proc; 0: none
+    // Not empty: the load's datagrams are turned around by an XDP program on this interface
+    // (the load's end of a veth pair) instead of paced by hearth-load (bounce_traffic.h).
+    std::string bounce_interface;
+    unsigned in_flight = 4;  // with --bounce: packets each client starts
+    int server_pid = 0;      // whose CPU time to read from /proc; 0: none
     bool json = false;
 };
 

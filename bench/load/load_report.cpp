@@ -70,6 +70,10 @@ std::string format_table(const LoadOptions& options, const LoadReport& report) {
                                             : "Send/Data indications",
         options.payload_bytes, options.rate_per_allocation, traffic.seconds,
         options.client_to_client ? ", client to client" : ", via an echo peer");
+    if (!options.bounce_interface.empty()) {
+        out += line("  turned around in XDP on %s, %u packets in flight each, no pacing\n",
+                    options.bounce_interface.c_str(), options.in_flight);
+    }
     if (!options.raw) {
         out += line("  allocation setup          %.0f /s (%u in %.3f s)\n", figures.setup_rate,
                     options.allocations, report.setup_seconds);
@@ -101,6 +105,11 @@ std::string format_table(const LoadOptions& options, const LoadReport& report) {
         out += line("  server RSS per allocation %.0f B (idle, with its channel)\n",
                     *figures.rss_bytes_per_allocation);
     }
+    if (traffic.machine_busy_seconds && *traffic.machine_busy_seconds > 0) {
+        out += line("  packets per machine CPU-s %.0f (%.2f busy CPU-s)\n",
+                    traffic.relayed_packets / *traffic.machine_busy_seconds,
+                    *traffic.machine_busy_seconds);
+    }
     out += line("  hearth-load's own CPU     %.2f s\n", report.own_cpu_seconds);
     return out;
 }
@@ -119,6 +128,10 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
         "\"allocations\":%u,\"payload_bytes\":%u,\"rate_per_allocation\":%u,"
         "\"seconds\":%.3f,",
         options.allocations, options.payload_bytes, options.rate_per_allocation, traffic.seconds);
+    if (!options.bounce_interface.empty()) {
+        out += line("\"bounce\":\"%s\",\"in_flight\":%u,", options.bounce_interface.c_str(),
+                    options.in_flight);
+    }
     out += line("\"setup_seconds\":%.4f,\"allocations_per_second\":%.1f,", report.setup_seconds,
                 figures.setup_rate);
     if (report.server_setup_cpu_seconds) {
@@ -145,6 +158,9 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
     }
     if (figures.rss_bytes_per_allocation) {
         out += line("\"server_rss_bytes_per_allocation\":%.0f,", *figures.rss_bytes_per_allocation);
+    }
+    if (traffic.machine_busy_seconds) {
+        out += line("\"window_machine_busy_seconds\":%.4f,", *traffic.machine_busy_seconds);
     }
     out += line("\"load_cpu_seconds\":%.3f}\n", report.own_cpu_seconds);
     return out;

@@ -22,7 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint32_t packet_magic = 0x484C4431;  // "HLD1"
 constexpr std::size_t batch = 32;
-constexpr std::size_t max_datagram = 2048;
 constexpr std::uint32_t echo_tag = UINT32_MAX;
 
 // What each packet's payload starts with; the rest is filler up to --payload.
@@ -34,14 +33,31 @@ struct PacketHeader {
 };
 static_assert(sizeof(PacketHeader) <= min_payload_bytes);
 
+// The payload of what a client received: ChannelData, a Data indication's DATA, or
+// without TURN (--raw) the datagram itself.
+std::optional<stun::Bytes> payload_of(stun::Bytes datagram, bool raw) {
+    if (raw) {
+        return datagram;
+    }
+    if (const auto channel = stun::parse_channel_data(datagram)) {
+        return channel->payload;
+    }
+    const auto message = stun::MessageView::parse(datagram);
+    if (message && message->method() == stun::Method::data &&
+        message->message_class() == stun::MessageClass::indication) {
+        return message->find(stun::attribute::data);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
             .count());
 }
 
-// Writes one packet for `client` into `out`: ChannelData or a Send indication around the
-// payload. Returns its size.
 std::size_t build_packet(const LoadOptions& options, const LoadClient& client, std::uint32_t sender,
                          std::uint32_t sequence, std::span<std::byte, max_datagram> out) {
     std::array<std::byte, max_datagram> payload{};
@@ -71,25 +87,6 @@ std::size_t build_packet(const LoadOptions& options, const LoadClient& client, s
     builder.add(stun::attribute::data, stun::Bytes(payload.data(), payload_size));
     return builder.finish().size();
 }
-
-// The payload of what a client received: ChannelData, a Data indication's DATA, or
-// without TURN (--raw) the datagram itself.
-std::optional<stun::Bytes> payload_of(stun::Bytes datagram, bool raw) {
-    if (raw) {
-        return datagram;
-    }
-    if (const auto channel = stun::parse_channel_data(datagram)) {
-        return channel->payload;
-    }
-    const auto message = stun::MessageView::parse(datagram);
-    if (message && message->method() == stun::Method::data &&
-        message->message_class() == stun::MessageClass::indication) {
-        return message->find(stun::attribute::data);
-    }
-    return std::nullopt;
-}
-
-}  // namespace
 
 EchoPeer::EchoPeer(const IpAddress& local, std::uint16_t port, std::string& error) {
     address_ = TransportAddress{local, port};

@@ -5,13 +5,26 @@
 // carries who sent it, a sequence number and the send time, so the receiver knows the
 // latency and the totals tell the loss.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 
 #include "bench/load/latency_histogram.h"
 #include "bench/load/load_options.h"
 #include "bench/load/turn_setup.h"
 
 namespace hearth::load {
+
+constexpr std::size_t max_datagram = 2048;
+
+// CLOCK_MONOTONIC in nanoseconds: the time packets carry (and XDP's bpf_ktime_get_ns).
+std::uint64_t now_ns();
+
+// Writes one packet of `client`'s into `out`, stamped now: ChannelData or a Send
+// indication around the payload, or with --raw the payload alone. Returns its size.
+std::size_t build_packet(const LoadOptions& options, const LoadClient& client, std::uint32_t sender,
+                         std::uint32_t sequence, std::span<std::byte, max_datagram> out);
 
 // A UDP socket standing in for the far end of every call: it sends each datagram back
 // where it came from (the client's relayed address), in batches (recvmmsg, sendmmsg).
@@ -41,6 +54,8 @@ struct TrafficResult {
     std::uint64_t relayed_packets = 0;  // legs the relay completed
     std::uint64_t relayed_bytes = 0;    // payload bytes of those legs
     LatencyHistogram latency;           // echo: round trip; client-to-client: one way
+    // Whole-machine busy CPU-seconds over `seconds`, when the run measured it (--bounce).
+    std::optional<double> machine_busy_seconds;
 };
 
 // Sends for options.duration_seconds, then waits up to a second for what is in flight.

@@ -46,6 +46,32 @@ std::optional<std::uint64_t> process_rss_kib(int pid) {
     return std::nullopt;
 }
 
+std::optional<MachineIdle> machine_idle() {
+    std::ifstream stat("/proc/stat");
+    std::string line;
+    MachineIdle machine;
+    bool total = false;
+    while (std::getline(stat, line) && line.starts_with("cpu")) {
+        if (line.size() > 3 && line[3] == ' ') {
+            // proc(5): cpu user nice system idle iowait irq softirq steal ...
+            std::istringstream fields(line.substr(3));
+            unsigned long long value[8] = {};
+            for (auto& field : value) {
+                fields >> field;
+            }
+            const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+            machine.idle_seconds = static_cast<double>(value[3] + value[4] + value[7]) / ticks;
+            total = static_cast<bool>(fields);
+        } else {
+            ++machine.cpus;
+        }
+    }
+    if (!total || machine.cpus == 0) {
+        return std::nullopt;
+    }
+    return machine;
+}
+
 double own_cpu_seconds() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
