@@ -200,6 +200,24 @@ class _Namespaces:
             raise RuntimeError(f"sysctl {key} in {namespace}: {result.stderr}")
         return result.stdout.strip()
 
+    def metrics(self, namespace, admin_port):
+        """hearthd's /metrics as {sample: value}, read inside `namespace` (the admin API
+        listens on its lo), with the admin token harness.AdminApi uses."""
+        url = f"http://127.0.0.1:{admin_port}/metrics"
+        result = self.call(namespace, [
+            "python3", "-c", "import sys, urllib.request; print(urllib.request.urlopen("
+            "urllib.request.Request(sys.argv[1], headers={'Authorization': 'Bearer ' + "
+            "sys.argv[2]}), timeout=10).read().decode())", url, harness.AdminApi.admin_token],
+            timeout=30)
+        if result.returncode != 0:
+            raise RuntimeError(f"GET {url} in {namespace}: {result.stderr.strip()}")
+        samples = {}
+        for line in result.stdout.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                samples[name] = float(value)
+        return samples
+
     # --- hearthd and a peer ---
 
     @property

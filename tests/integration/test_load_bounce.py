@@ -75,20 +75,7 @@ class LoadBounceTest(unittest.TestCase):
                          harness.SECRET, "--session", "s1", "--user", "alice")
 
     def metrics(self):
-        """/metrics, read inside the relay namespace (the admin API listens on its lo)."""
-        url = f"http://127.0.0.1:{self.admin_port}/metrics"
-        result = self.topology.call(self.topology.relay, [
-            "python3", "-c", "import sys, urllib.request; print(urllib.request.urlopen("
-            "urllib.request.Request(sys.argv[1], headers={'Authorization': 'Bearer ' + "
-            "sys.argv[2]}), timeout=10).read().decode())", url, harness.AdminApi.admin_token],
-            timeout=30)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        samples = {}
-        for line in result.stdout.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                samples[name] = float(value)
-        return samples
+        return self.topology.metrics(self.topology.relay, self.admin_port)
 
     def relayed(self, family="hearth_relayed_packets_total"):
         """What hearthd relayed each way, once every allocation of the run has ended
