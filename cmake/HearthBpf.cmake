@@ -1,6 +1,7 @@
 # BPF programs, compiled by clang for the BPF target on their own (never with the build's
 # C++ flags or sanitizers), and the bpftool skeletons that embed them. Nothing is
-# downloaded: clang, bpftool and libbpf-dev come from Debian.
+# downloaded: clang, bpftool and libbpf-dev come from Debian. Included once, by the top
+# CMakeLists.txt, so every folder sees the same settings and PkgConfig::LIBBPF.
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
 find_program(HEARTH_BPF_CLANG NAMES clang clang-16 clang-14 REQUIRED)
 find_program(HEARTH_BPFTOOL bpftool PATHS /usr/sbin /sbin REQUIRED)

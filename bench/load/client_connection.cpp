@@ -82,8 +82,9 @@ std::optional<TransportAddress> ClientConnection::local_address() const {
     return TransportAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), length);
 }
 
-void ClientConnection::send(std::span<const stun::Bytes> messages) {
+std::size_t ClientConnection::send(std::span<const stun::Bytes> messages) {
     if (!is_stream()) {
+        std::size_t sent = 0;
         constexpr std::size_t batch = 64;
         std::array<mmsghdr, batch> headers{};
         std::array<iovec, batch> vectors{};
@@ -96,14 +97,17 @@ void ClientConnection::send(std::span<const stun::Bytes> messages) {
                 headers[i].msg_hdr.msg_iov = &vectors[i];
                 headers[i].msg_hdr.msg_iovlen = 1;
             }
-            sendmmsg(fd_, headers.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
+            const int taken =
+                sendmmsg(fd_, headers.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
+            sent += taken > 0 ? static_cast<std::size_t>(taken) : 0;
         }
-        return;
+        return sent;
     }
     for (const auto& message : messages) {
         pending_.insert(pending_.end(), message.begin(), message.end());
     }
     flush();
+    return messages.size();
 }
 
 void ClientConnection::flush() {

@@ -48,9 +48,12 @@ class ClientConnection {
     std::optional<TransportAddress> local_address() const;
 
     // Sends each message (UDP: one datagram each, with sendmmsg; streams: back to back).
-    // What a stream cannot take now waits and goes first next time.
-    void send(std::span<const stun::Bytes> messages);
-    void send(stun::Bytes message) { send(std::span<const stun::Bytes>(&message, 1)); }
+    // What a stream cannot take now waits and goes first next time. Returns how many went
+    // out or wait to: over UDP, those a full send buffer did not refuse.
+    std::size_t send(std::span<const stun::Bytes> messages);
+    std::size_t send(stun::Bytes message) {
+        return send(std::span<const stun::Bytes>(&message, 1));
+    }
 
     // Calls on_message(Bytes) for every message waiting. False once the server closed.
     template <typename OnMessage>

@@ -75,14 +75,17 @@ bool choose_peers(const LoadOptions& options, std::vector<LoadClient>& all,
     return true;
 }
 
-// The paced traffic, with the server's CPU and RSS around it in `report`.
+// The traffic, with the server's CPU and RSS around it in `report`. Not the server's CPU
+// with --bounce, whose figures are a window's within the run (the machine's CPU is read
+// over that window instead).
 TrafficResult measure_traffic(const LoadOptions& options, std::vector<LoadClient>& all,
                               EchoPeer* echo, LoadReport& report, std::string& error) {
     if (options.server_pid != 0) {
         report.server_rss_allocated_kib = process_rss_kib(options.server_pid);
     }
-    const auto server_before =
-        options.server_pid != 0 ? process_cpu_seconds(options.server_pid) : std::nullopt;
+    const auto server_before = options.server_pid != 0 && options.bounce_interface.empty()
+                                   ? process_cpu_seconds(options.server_pid)
+                                   : std::nullopt;
     const double own_before = own_cpu_seconds();
     TrafficResult traffic = options.bounce_interface.empty()
                                 ? run_traffic(options, all, echo)
@@ -125,12 +128,12 @@ int main(int argc, char** argv) {
     }
     const TrafficResult traffic =
         measure_traffic(options, clients.all(), echo.get(), report, error);
-    if (!error.empty()) {
-        return fail(error);
-    }
     report.traffic = &traffic;
     if (!options.raw) {
         clients.release();
+    }
+    if (!error.empty()) {
+        return fail(error);
     }
     const std::string text =
         options.json ? format_json(options, report) : format_table(options, report);

@@ -28,9 +28,9 @@ class LatencyHistogram {
     void add_to_bucket(std::size_t index, std::uint64_t count) {
         count_ += count;
         if (index < fine_buckets) {
-            fine_[index] += static_cast<std::uint32_t>(count);
+            fine_[index] += count;
         } else if (index < buckets) {
-            coarse_[index - fine_buckets] += static_cast<std::uint32_t>(count);
+            coarse_[index - fine_buckets] += count;
         }
     }
 
@@ -59,8 +59,8 @@ class LatencyHistogram {
     static constexpr std::uint64_t buckets = fine_buckets + coarse_buckets;
 
   private:
-    std::array<std::uint32_t, fine_buckets> fine_{};
-    std::array<std::uint32_t, coarse_buckets> coarse_{};
+    std::array<std::uint64_t, fine_buckets> fine_{};
+    std::array<std::uint64_t, coarse_buckets> coarse_{};
     std::uint64_t count_ = 0;
 };
 

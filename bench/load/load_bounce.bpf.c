@@ -40,7 +40,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct hearth_bounce_counters);
-} hearth_bounce_counters SEC(".maps");
+} hearth_bounce_totals SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -125,7 +125,7 @@ int hearth_load_bounce(struct xdp_md* ctx) {
             return XDP_PASS;
     }
     __u32 zero = 0;
-    struct hearth_bounce_counters* counters = bpf_map_lookup_elem(&hearth_bounce_counters, &zero);
+    struct hearth_bounce_counters* counters = bpf_map_lookup_elem(&hearth_bounce_totals, &zero);
     if (!counters)
         return XDP_PASS;
     const __u64 now = bpf_ktime_get_ns();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -53,8 +54,17 @@ std::unique_ptr<LoadBounce> LoadBounce::attach(const std::string& interface,
         return nullptr;
     }
     std::uint32_t previous = 0;
-    if (bpf_xdp_query_id(bounce->ifindex_, XDP_FLAGS_DRV_MODE, &previous) == 0 && previous != 0) {
+    if (const int failed = bpf_xdp_query_id(bounce->ifindex_, XDP_FLAGS_DRV_MODE, &previous);
+        failed != 0) {
+        error = reason("cannot tell which XDP program " + interface + " has", failed);
+        return nullptr;
+    }
+    if (previous != 0) {
         bounce->previous_program_fd_ = bpf_prog_get_fd_by_id(previous);
+        if (bounce->previous_program_fd_ < 0) {
+            error = reason("cannot hold the XDP program " + interface + " has", errno);
+            return nullptr;
+        }
     }
     const int program = bpf_program__fd(bounce->skeleton_->progs.hearth_load_bounce);
     if (const int failed = bpf_xdp_attach(bounce->ifindex_, program, XDP_FLAGS_DRV_MODE, nullptr);
@@ -66,12 +76,17 @@ std::unique_ptr<LoadBounce> LoadBounce::attach(const std::string& interface,
     return bounce;
 }
 
+// Puts back what was there, only if the bounce is still what the interface has
+// (XDP_FLAGS_REPLACE): a program attached meanwhile by someone else stays.
 LoadBounce::~LoadBounce() {
     if (attached_) {
-        if (previous_program_fd_ >= 0) {
-            bpf_xdp_attach(ifindex_, previous_program_fd_, XDP_FLAGS_DRV_MODE, nullptr);
-        } else {
-            bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
+        LIBBPF_OPTS(bpf_xdp_attach_opts, replacing);
+        replacing.old_prog_fd = bpf_program__fd(skeleton_->progs.hearth_load_bounce);
+        const int failed = bpf_xdp_attach(ifindex_, previous_program_fd_,
+                                          XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &replacing);
+        if (failed != 0) {
+            std::fprintf(stderr, "hearth-load: %s\n",
+                         reason("cannot put the interface's XDP program back", failed).c_str());
         }
     }
     if (previous_program_fd_ >= 0) {
@@ -97,7 +112,7 @@ BounceCounters LoadBounce::counters() const {
     std::vector<hearth_bounce_counters> per_cpu(static_cast<std::size_t>(cpus_));
     const std::uint32_t key = 0;
     BounceCounters total;
-    if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.hearth_bounce_counters), &key,
+    if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.hearth_bounce_totals), &key,
                             per_cpu.data()) != 0) {
         return total;
     }

@@ -2,7 +2,8 @@
 
 // hearth-load's bounce (load_bounce.bpf.c), loaded and attached natively to the load's end
 // of a veth pair in place of whatever XDP program was there, which it puts back when it
-// goes. While it runs, the kernel turns the load's datagrams around; hearth-load only
+// goes (bounce_traffic.cpp holds SIGINT, SIGTERM and SIGHUP back meanwhile, so that it
+// does). While it runs, the kernel turns the load's datagrams around; hearth-load only
 // starts them, reads the counters and drains them.
 
 #include <cstdint>
@@ -43,7 +44,9 @@ class LoadBounce {
     // From now on the load's datagrams are counted (drained) and dropped.
     void drain();
     BounceCounters counters() const;
-    // The round trips the program measured, client to client.
+    // The times the program measured between a packet's turns at the clients: a round
+    // trip through the relay and the echo peer (with --client-to-client, one way), from
+    // the start, the warm-up included.
     void add_round_trips(LatencyHistogram& histogram) const;
 
   private:

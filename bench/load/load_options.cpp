@@ -123,6 +123,9 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
         (options.transport != Transport::udp || options.mode != DataMode::channel)) {
         return std::unexpected("--bounce turns ChannelData over UDP around");
     }
+    if (!options.bounce_interface.empty() && options.server.ip.family != AddressFamily::ipv4) {
+        return std::unexpected("--bounce is IPv4 only");
+    }
     return options;
 }
 

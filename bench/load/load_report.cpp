@@ -162,6 +162,10 @@ std::string format_json(const LoadOptions& options, const LoadReport& report) {
     if (traffic.machine_busy_seconds) {
         out += line("\"window_machine_busy_seconds\":%.4f,", *traffic.machine_busy_seconds);
     }
+    if (traffic.handed_to_relay) {
+        out += line("\"handed_to_relay\":%llu,",
+                    static_cast<unsigned long long>(*traffic.handed_to_relay));
+    }
     out += line("\"load_cpu_seconds\":%.3f}\n", report.own_cpu_seconds);
     return out;
 }

@@ -8,8 +8,10 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 
+#include "bench/load/load_bounce_abi.h"
 #include "relay/stun/attributes.h"
 #include "relay/stun/channel_data.h"
 #include "relay/stun/message_builder.h"
@@ -32,6 +34,9 @@ struct PacketHeader {
     std::uint32_t sequence;
 };
 static_assert(sizeof(PacketHeader) <= min_payload_bytes);
+// load_bounce.bpf.c reads the magic and rewrites the send time in the kernel.
+static_assert(packet_magic == HEARTH_BOUNCE_PACKET_MAGIC && offsetof(PacketHeader, magic) == 0 &&
+              offsetof(PacketHeader, sent_ns) == HEARTH_BOUNCE_SENT_NS_OFFSET);
 
 // The payload of what a client received: ChannelData, a Data indication's DATA, or
 // without TURN (--raw) the datagram itself.

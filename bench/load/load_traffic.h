@@ -54,8 +54,11 @@ struct TrafficResult {
     std::uint64_t relayed_packets = 0;  // legs the relay completed
     std::uint64_t relayed_bytes = 0;    // payload bytes of those legs
     LatencyHistogram latency;           // echo: round trip; client-to-client: one way
-    // Whole-machine busy CPU-seconds over `seconds`, when the run measured it (--bounce).
+    // --bounce: whole-machine busy CPU-seconds over `seconds`, and every datagram the
+    // load handed to the relay (the packets started and each turn). There `sent` is the
+    // packets started and `client_received` those that were still going round at the end.
     std::optional<double> machine_busy_seconds;
+    std::optional<std::uint64_t> handed_to_relay;
 };
 
 // Sends for options.duration_seconds, then waits up to a second for what is in flight.

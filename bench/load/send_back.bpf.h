@@ -3,6 +3,14 @@
  * on the order of its words. Included by the bench's BPF programs only. */
 #pragma once
 
+// clang-format off
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+// clang-format on
+
 static __always_inline void send_back(struct ethhdr* eth, struct iphdr* ip, struct udphdr* udp) {
     __u8 mac[ETH_ALEN];
     __builtin_memcpy(mac, eth->h_source, ETH_ALEN);

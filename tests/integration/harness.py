@@ -162,6 +162,21 @@ class Process:
                     )
                 self._changed.wait(remaining)
 
+    def wait_for_lines(self, needle, count, timeout=READY_TIMEOUT, since=0):
+        """Until `count` lines after `since` contain `needle` (wait_for_line finds one)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                if sum(needle in line for line in self.lines[since:]) >= count:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.process.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError(
+                        f"{self.name}: fewer than {count} lines containing {needle!r}; "
+                        "output:\n" + self.output()
+                    )
+                self._changed.wait(remaining)
+
     def output(self, since=0):
         """Every line so far, or those after a mark()."""
         with self._changed:

@@ -80,8 +80,7 @@ class VethFastPathTest(unittest.TestCase):
         address went through userspace."""
         # uclient's clients end with Refresh 0: their allocations' counters are in the
         # node's totals once the last is gone.
-        for _ in range(CLIENTS):
-            self.hearthd.wait_for_line("reason=client request")
+        self.hearthd.wait_for_lines("reason=client request", CLIENTS)
         metrics = self.metrics()
         for direction in ("client_to_peer", "peer_to_client"):
             labels = f'{{direction="{direction}",transport="udp"}}'
