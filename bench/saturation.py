@@ -102,7 +102,7 @@ def bounce_saturation(hearth_load, server, payload, allocations, seconds):
         figures["going round"] = report["received"]
         if best is not None and figures["relayed per s"] < 1.1 * best["relayed per s"]:
             best = max(best, figures, key=lambda f: f["relayed per s"])
-            break  # it no longer grows: saturated without losing
+            break  # it no longer grows: saturated
         best = figures
     return best
 
