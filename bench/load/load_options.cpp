@@ -43,6 +43,7 @@ bool read_number(const std::string& text, Number min, Number max, Number& out) {
 
 std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std::string>& args) {
     LoadOptions options;
+    bool in_flight_given = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& flag = args[i];
         if (flag == "--client-to-client") {
@@ -96,8 +97,10 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
             good = read_number(value, std::uint16_t{1}, std::uint16_t{65535}, options.echo_port);
         } else if (flag == "--bounce") {
             options.bounce_interface = value;
+            good = !value.empty();
         } else if (flag == "--in-flight") {
             good = read_number(value, 1u, 10'000u, options.in_flight);
+            in_flight_given = true;
         } else if (flag == "--server-pid") {
             good = read_number(value, 1, 1 << 30, options.server_pid);
         } else {
@@ -125,6 +128,9 @@ std::expected<LoadOptions, std::string> parse_load_options(const std::vector<std
     }
     if (!options.bounce_interface.empty() && options.server.ip.family != AddressFamily::ipv4) {
         return std::unexpected("--bounce is IPv4 only");
+    }
+    if (in_flight_given && options.bounce_interface.empty()) {
+        return std::unexpected("--in-flight goes with --bounce (paced runs take --rate)");
     }
     return options;
 }

@@ -143,11 +143,16 @@ class LoadBounceTest(unittest.TestCase):
         self.assertGreater(report["relayed_packets"], 1000, report)
         self.assertGreater(report["latency_us"]["p99"], 0, report)
 
-    def test_hearth_load_refuses_bounce_over_tcp_and_ipv6(self):
-        for arguments, error in ((["--transport", "tcp"], "--bounce turns ChannelData over UDP"),
-                                 (["--server", "[::1]:3478"], "--bounce is IPv4 only")):
-            result = self.topology.call(self.topology.client, [
-                HEARTH_LOAD, "--bounce", self.load_end.name, "--secret", "x", *arguments])
+    def test_bounce_options_that_cannot_work_are_refused_in_one_line(self):
+        for arguments, error in (
+                (["--bounce", self.load_end.name, "--transport", "tcp"],
+                 "--bounce turns ChannelData over UDP"),
+                (["--bounce", self.load_end.name, "--server", "[::1]:3478"],
+                 "--bounce is IPv4 only"),
+                (["--in-flight", "4"], "--in-flight goes with --bounce"),
+                (["--bounce", ""], "bad value for --bounce")):
+            result = self.topology.call(self.topology.client,
+                                        [HEARTH_LOAD, "--secret", "x", *arguments])
             self.assertEqual(result.returncode, 2, result.stderr)
             self.assertIn(error, result.stderr)
 
